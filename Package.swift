@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Loa",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loa", targets: ["loa"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, wrapped here rather than through a third-party package.
+        .systemLibrary(
+            name: "CALSA",
+            pkgConfig: "alsa",
+            providers: [.apt(["libasound2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSndFile",
+            pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSampleRate",
+            pkgConfig: "samplerate",
+            providers: [.apt(["libsamplerate0-dev"])]
+        ),
+
+        // Pure core: schedule model, planner, report builders. No I/O.
+        .target(name: "LoaCore"),
+
+        // Reading loa.toml and schedule files; locating problems at file:line.
+        .target(
+            name: "LoaConfig",
+            dependencies: [
+                "LoaCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+
+        // Audio adapters: decoding (libsndfile + libsamplerate) and outputs (ALSA, null).
+        .target(
+            name: "LoaAudio",
+            dependencies: ["LoaCore", "CALSA", "CSndFile", "CSampleRate"]
+        ),
+
+        // SQLite: the segment library and the airing log.
+        .target(
+            name: "LoaStore",
+            dependencies: [
+                "LoaCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        // Long-running services: playout, reload.
+        .target(
+            name: "LoaDaemon",
+            dependencies: [
+                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The CLI and composition root.
+        .executableTarget(
+            name: "loa",
+            dependencies: [
+                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore", "LoaDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        .testTarget(name: "LoaCoreTests", dependencies: ["LoaCore"]),
+        .testTarget(name: "LoaConfigTests", dependencies: ["LoaConfig", "LoaCore"]),
+        .testTarget(name: "LoaStoreTests", dependencies: ["LoaStore", "LoaCore"]),
+        .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore"]),
+        .testTarget(name: "LoaDaemonTests", dependencies: ["LoaDaemon", "LoaCore", "LoaStore", "LoaAudio"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

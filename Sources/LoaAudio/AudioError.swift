@@ -1,0 +1,33 @@
+/// Everything that goes wrong between a file and the loudspeaker, worded for the operator.
+public enum AudioError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The PCM could not be opened or configured, or failed while playing.
+    case device(name: String, code: Int32, message: String)
+    /// libsndfile could not open or decode the file.
+    case decode(path: String, message: String)
+    /// The sample-rate converter failed.
+    case resample(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .device(name, code, message): "thiết bị âm thanh “\(name)”: \(message) (mã ALSA \(code))"
+        case let .decode(path, message): "\(path): không giải mã được: \(message)"
+        case let .resample(path, message): "\(path): lỗi chuyển tần số mẫu: \(message)"
+        }
+    }
+}
+
+/// The one format every item is converted to before it reaches an output.
+public struct AudioFormat: Sendable, Hashable {
+    public var sampleRate: Int
+    public var channels: Int
+
+    public init(sampleRate: Int = 48000, channels: Int = 2) {
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+
+    public static let broadcast = AudioFormat()
+
+    public func seconds(frames: Int) -> Double { Double(frames) / Double(sampleRate) }
+    public func frames(seconds: Double) -> Int { Int((seconds * Double(sampleRate)).rounded()) }
+}

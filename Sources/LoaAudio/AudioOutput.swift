@@ -1,0 +1,40 @@
+/// A place samples go: a sound card, or nowhere at a pace. Never sleeps inside: it says how long
+/// until it can take more, and the output thread decides how to wait (MPD's output plugins are the model).
+public protocol AudioOutput: AnyObject {
+    /// The PCM or sink name, for logs and errors.
+    var name: String { get }
+    var format: AudioFormat { get }
+    func open() throws(AudioError)
+    /// Takes as many frames as fit now without blocking; returns how many it took.
+    func write(_ samples: UnsafeBufferPointer<Float>) throws(AudioError) -> Int
+    /// How long until `write` will take more frames; zero when it would now.
+    func timeUntilWritable() throws(AudioError) -> Duration
+    /// Frames written but not yet heard.
+    func queuedFrames() throws(AudioError) -> Int
+    /// Blocks until everything written has been heard.
+    func drain() throws(AudioError)
+    func close()
+    /// Underruns recovered from since `open`.
+    var xruns: Int { get }
+}
+
+/// Takes every frame at once and never plays it: for planning runs and unit tests of the engine.
+public final class DiscardOutput: AudioOutput {
+    public let name = "null"
+    public let format: AudioFormat
+    public private(set) var framesWritten = 0
+    public var xruns: Int { 0 }
+
+    public init(format: AudioFormat = .broadcast) { self.format = format }
+
+    public func open() throws(AudioError) {}
+    public func write(_ samples: UnsafeBufferPointer<Float>) throws(AudioError) -> Int {
+        let frames = samples.count / format.channels
+        framesWritten += frames
+        return frames
+    }
+    public func timeUntilWritable() throws(AudioError) -> Duration { .zero }
+    public func queuedFrames() throws(AudioError) -> Int { 0 }
+    public func drain() throws(AudioError) {}
+    public func close() {}
+}

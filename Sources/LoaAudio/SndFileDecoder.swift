@@ -1,0 +1,162 @@
+import CSampleRate
+import CSndFile
+import Foundation
+
+/// What libsndfile reads from a file's header and body.
+public struct MediaInfo: Sendable, Hashable {
+    public var frames: Int
+    public var sampleRate: Int
+    public var channels: Int
+    /// e.g. `WAV/PCM_16`, `MPEG/MPEG_LAYER_III`, `FLAC/PCM_16`, `OGG/VORBIS`.
+    public var format: String
+
+    public var durationSeconds: Double { Double(frames) / Double(sampleRate) }
+}
+
+/// Decodes WAV, MP3, FLAC and Ogg with libsndfile and converts to the output format
+/// (channel mapping, then libsamplerate when the rates differ).
+public final class SndFileDecoder {
+    public let path: String
+    public let info: MediaInfo
+    public let output: AudioFormat
+    private var file: OpaquePointer
+    private var resampler: OpaquePointer?
+    private let ratio: Double
+    private var readBuffer: [Float]      // file channels, interleaved
+    private var mapped: [Float]          // output channels, at the file's rate
+    private var mappedStart = 0, mappedCount = 0
+    private var endOfInput = false
+    private var finished = false
+
+    private static let chunkFrames = 4096
+
+    public init(path: String, output: AudioFormat = .broadcast) throws(AudioError) {
+        self.path = path
+        self.output = output
+        var sfInfo = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
+            throw .decode(path: path, message: String(cString: sf_strerror(nil)))
+        }
+        file = handle
+        info = MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
+                         format: SndFileDecoder.formatName(sfInfo.format))
+        guard info.channels > 0, info.sampleRate > 0 else {
+            sf_close(handle)
+            throw .decode(path: path, message: "tệp không có kênh âm thanh")
+        }
+        ratio = Double(output.sampleRate) / Double(info.sampleRate)
+        readBuffer = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * info.channels)
+        mapped = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * output.channels)
+        if info.sampleRate != output.sampleRate {
+            var error: Int32 = 0
+            resampler = src_new(Int32(SRC_SINC_MEDIUM_QUALITY), Int32(output.channels), &error)
+            if resampler == nil {
+                sf_close(handle)
+                throw .resample(path: path, message: String(cString: src_strerror(error)))
+            }
+        }
+    }
+
+    deinit {
+        sf_close(file)
+        if let resampler { src_delete(resampler) }
+    }
+
+    /// Fills up to `frames` frames of `buffer` (output format, interleaved); returns how many.
+    /// Returns 0 only at the end of the file.
+    public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) throws(AudioError) -> Int {
+        var produced = 0
+        while produced < frames, !finished {
+            if mappedCount == 0, !endOfInput { try refill() }
+            let want = frames - produced
+            let out = buffer + produced * output.channels
+            if let resampler {
+                let generated: Int
+                do { generated = try resample(resampler, into: out, frames: want) } catch { throw error }
+                produced += generated
+                if generated == 0 && endOfInput && mappedCount == 0 { finished = true }
+            } else {
+                let n = min(want, mappedCount)
+                mapped.withUnsafeBufferPointer { src in
+                    out.update(from: src.baseAddress! + mappedStart * output.channels, count: n * output.channels)
+                }
+                mappedStart += n
+                mappedCount -= n
+                produced += n
+                if mappedCount == 0 && endOfInput { finished = true }
+            }
+        }
+        return produced
+    }
+
+    private func refill() throws(AudioError) {
+        let n = readBuffer.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(SndFileDecoder.chunkFrames)) }
+        if n < 0 || sf_error(file) != 0 {
+            throw .decode(path: path, message: String(cString: sf_strerror(file)))
+        }
+        let frames = Int(n)
+        if frames == 0 { endOfInput = true }
+        let inCh = info.channels, outCh = output.channels
+        readBuffer.withUnsafeBufferPointer { src in
+            mapped.withUnsafeMutableBufferPointer { dst in
+                for f in 0..<frames {
+                    for c in 0..<outCh {
+                        // Mono is copied to every output channel; extra input channels beyond the output's are dropped.
+                        dst[f * outCh + c] = src[f * inCh + min(c, inCh - 1)]
+                    }
+                }
+            }
+        }
+        mappedStart = 0
+        mappedCount = frames
+    }
+
+    private func resample(_ state: OpaquePointer, into out: UnsafeMutablePointer<Float>, frames: Int) throws(AudioError) -> Int {
+        var data = SRC_DATA()
+        let status: Int32 = mapped.withUnsafeBufferPointer { src in
+            data.data_in = src.baseAddress! + mappedStart * output.channels
+            data.input_frames = mappedCount
+            data.data_out = out
+            data.output_frames = frames
+            data.end_of_input = endOfInput ? 1 : 0
+            data.src_ratio = ratio
+            return src_process(state, &data)
+        }
+        if status != 0 { throw .resample(path: path, message: String(cString: src_strerror(status))) }
+        mappedStart += Int(data.input_frames_used)
+        mappedCount -= Int(data.input_frames_used)
+        return Int(data.output_frames_gen)
+    }
+
+    /// Decodes the whole file to prove it is playable and to count its real frames
+    /// (MP3 headers can lie). Throws what libsndfile said if any part fails.
+    public static func probe(path: String) throws(AudioError) -> MediaInfo {
+        var sfInfo = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
+            throw .decode(path: path, message: String(cString: sf_strerror(nil)))
+        }
+        defer { sf_close(handle) }
+        guard sfInfo.channels > 0, sfInfo.samplerate > 0 else { throw .decode(path: path, message: "tệp không có kênh âm thanh") }
+        var buffer = [Float](repeating: 0, count: chunkFrames * Int(sfInfo.channels))
+        var total = 0
+        while true {
+            let n = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(chunkFrames)) }
+            if n < 0 || sf_error(handle) != 0 { throw .decode(path: path, message: String(cString: sf_strerror(handle))) }
+            if n == 0 { break }
+            total += Int(n)
+        }
+        guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
+        return MediaInfo(frames: total, sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
+                         format: formatName(sfInfo.format))
+    }
+
+    static func formatName(_ format: Int32) -> String {
+        var major = SF_FORMAT_INFO(format: format & Int32(SF_FORMAT_TYPEMASK), name: nil, extension: nil)
+        var sub = SF_FORMAT_INFO(format: format & Int32(SF_FORMAT_SUBMASK), name: nil, extension: nil)
+        sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &major, Int32(MemoryLayout<SF_FORMAT_INFO>.size))
+        sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &sub, Int32(MemoryLayout<SF_FORMAT_INFO>.size))
+        let majorName = major.extension.map { String(cString: $0).uppercased() } ?? "?"
+        let subName = sub.name.map { String(cString: $0) } ?? "?"
+        return "\(majorName)/\(subName)"
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import LoaCore
+import TOMLKit
+
+/// Reads one schedule file's text into slots, reporting every problem with its line.
+public enum ScheduleParser {
+    static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play"]
+    static let fileKeys = ["title", "slot"]
+
+    /// Parses `text`; `file` is the name used in diagnostics. Returns the slots that parsed cleanly
+    /// and every problem found (a slot with a problem is left out).
+    public static func parse(_ text: String, file: String) -> (slots: [Slot], problems: [Diagnostic]) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            return ([], [Diagnostic(SourceLocation(file: file, line: error.source.begin.line),
+                                    "lỗi cú pháp TOML (cột \(error.source.begin.column)): \(error.description)")])
+        } catch {
+            return ([], [Diagnostic(SourceLocation(file: file, line: 1), "lỗi cú pháp TOML: \(error)")])
+        }
+        let index = TOMLLineIndex(text: text)
+        var problems: [Diagnostic] = []
+        let root = index.table("")
+        for key in table.keys where !fileKeys.contains(key) {
+            problems.append(Diagnostic(SourceLocation(file: file, line: root?.keys[key] ?? 1),
+                                       "khóa không hợp lệ “\(key)” (ở đầu tệp chỉ dùng: title, [[slot]])"))
+        }
+        guard let slotArray = table["slot"] else { return ([], problems) }
+        guard let elements = slotArray.array else {
+            problems.append(Diagnostic(SourceLocation(file: file, line: root?.keys["slot"] ?? 1),
+                                       "“slot” phải là các bảng [[slot]]"))
+            return ([], problems)
+        }
+        var slots: [Slot] = []
+        for n in 0..<elements.count {
+            let section = index.arrayElement("slot", n)
+            let header = SourceLocation(file: file, line: section?.line ?? 1)
+            guard let slotTable = elements[n].table else {
+                problems.append(Diagnostic(header, "mỗi khung giờ phải là một bảng [[slot]]"))
+                continue
+            }
+            var reader = SlotReader(table: slotTable, file: file, header: header, keyLines: section?.keys ?? [:])
+            if let slot = reader.read() { slots.append(slot) }
+            problems += reader.problems
+        }
+        return (slots, problems)
+    }
+}
+
+/// Reads the keys of one `[[slot]]` table, collecting problems rather than stopping at the first.
+struct SlotReader {
+    let table: TOMLTable
+    let file: String
+    let header: SourceLocation
+    let keyLines: [String: Int]
+    var problems: [Diagnostic] = []
+
+    init(table: TOMLTable, file: String, header: SourceLocation, keyLines: [String: Int]) {
+        self.table = table
+        self.file = file
+        self.header = header
+        self.keyLines = keyLines
+    }
+
+    func at(_ key: String) -> SourceLocation { SourceLocation(file: file, line: keyLines[key] ?? header.line) }
+
+    mutating func problem(_ key: String, _ message: String) { problems.append(Diagnostic(at(key), message)) }
+
+    mutating func read() -> Slot? {
+        let before = problems.count
+        for key in table.keys where !ScheduleParser.slotKeys.contains(key) {
+            problem(key, "khóa không hợp lệ “\(key)” (các khóa hợp lệ: \(ScheduleParser.slotKeys.joined(separator: ", ")))")
+        }
+        var id = ""
+        if let value = table["id"] {
+            if let text = value.string, !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+                id = text
+            } else {
+                problem("id", "mã khung giờ phải là chữ ASCII, số, “-” hoặc “_”, ví dụ \"asean-toi\"")
+            }
+        } else {
+            problems.append(Diagnostic(header, "khung giờ thiếu “id”"))
+        }
+        let start = readTime("start")
+        if table["start"] == nil { problems.append(Diagnostic(header, "khung giờ thiếu giờ bắt đầu “start”")) }
+        let end = table["end"] == nil ? nil : readTime("end")
+        if let start, let end, end <= start {
+            problem("end", "giờ kết thúc \(end) không sau giờ bắt đầu \(start)")
+        }
+        let days = readDays()
+        let from = readDate("from"), until = readDate("until")
+        if let from, let until, until < from {
+            problem("until", "ngày kết thúc \(until) trước ngày bắt đầu \(from)")
+        }
+        let content = readContent()
+        guard problems.count == before, let start, let days, let content else { return nil }
+        return Slot(id: id, start: start, end: end, days: days, from: from, until: until, content: content,
+                    source: header, keyLines: keyLines)
+    }
+
+    mutating func readTime(_ key: String) -> TimeOfDay? {
+        guard let value = table[key] else { return nil }
+        if let time = value.time, let parsed = TimeOfDay(hour: time.hour, minute: time.minute, second: time.second) {
+            return parsed
+        }
+        if let text = value.string, let parsed = TimeOfDay(parsing: text) { return parsed }
+        problem(key, "giờ không hợp lệ \(value.debugDescription) (cần \"HH:MM\" hoặc \"HH:MM:SS\", 00:00–23:59:59)")
+        return nil
+    }
+
+    mutating func readDate(_ key: String) -> LocalDate? {
+        guard let value = table[key] else { return nil }
+        if let date = value.date, let parsed = LocalDate(year: date.year, month: date.month, day: date.day) { return parsed }
+        if let text = value.string, let parsed = LocalDate(parsing: text) { return parsed }
+        problem(key, "ngày không hợp lệ \(value.debugDescription) (cần YYYY-MM-DD)")
+        return nil
+    }
+
+    mutating func readDays() -> DaySet? {
+        guard let value = table["days"] else { return .daily }
+        if let text = value.string, let days = DaySet(parsing: text) { return days }
+        if let array = value.array {
+            let items = array.compactMap { $0.string }
+            if items.count == array.count, let days = DaySet(parsingList: items) { return days }
+        }
+        problem("days", "ngày phát không hợp lệ \(value.debugDescription) (dùng \"daily\", \"mon-fri\" hoặc [\"mon\", \"wed\"])")
+        return nil
+    }
+
+    mutating func readStrings(_ key: String) -> [String]? {
+        guard let value = table[key] else { return nil }
+        if let text = value.string { return [text] }
+        if let array = value.array {
+            let items = array.compactMap { $0.string }
+            if items.count == array.count { return items }
+        }
+        problem(key, "“\(key)” phải là một chuỗi hoặc một danh sách chuỗi")
+        return nil
+    }
+
+    mutating func readContent() -> SlotContent? {
+        let play = readStrings("play")
+        let pillarNames = readStrings("pillar")
+        let hasCount = table["count"] != nil
+        if table["play"] != nil && table["pillar"] != nil {
+            problem("pillar", "khung giờ chỉ dùng một trong hai: “play” (danh sách tệp) hoặc “pillar” (chọn theo trụ cột)")
+            return nil
+        }
+        if let play {
+            if play.isEmpty { problem("play", "danh sách “play” rỗng") ; return nil }
+            if hasCount { problem("count", "“count” chỉ dùng với “pillar”") ; return nil }
+            return .play(play)
+        }
+        if let pillarNames {
+            var pillars: [Pillar] = []
+            for name in pillarNames {
+                if let pillar = Pillar(rawValue: name) {
+                    pillars.append(pillar)
+                } else {
+                    problem("pillar", "trụ cột không hợp lệ “\(name)” (chọn: \(Pillar.slugList))")
+                }
+            }
+            if pillarNames.isEmpty { problem("pillar", "danh sách “pillar” rỗng") }
+            var count = 1
+            if let value = table["count"] {
+                if let n = value.int, n >= 1 { count = n } else {
+                    problem("count", "“count” phải là số nguyên dương, không phải \(value.debugDescription)")
+                }
+            }
+            return pillars.count == pillarNames.count && !pillars.isEmpty ? .pick(pillars: pillars, count: count) : nil
+        }
+        if table["play"] == nil && table["pillar"] == nil {
+            problems.append(Diagnostic(header, "khung giờ không có nội dung: thêm “play = [...]” hoặc “pillar = [...]”"))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,123 @@
+/// Where each key of a TOML document was written. TOMLKit parses values but forgets their lines,
+/// so this reads the raw text once to point errors at `file:line`.
+public struct TOMLLineIndex: Sendable {
+    /// A table as written: `[name]`, `[[name]]`, or the root (name "").
+    public struct Section: Sendable {
+        public let name: String
+        public let isArrayElement: Bool
+        public let line: Int
+        /// Key → 1-based line of its `key =`.
+        public var keys: [String: Int]
+        /// Keys in the order written, with their lines.
+        public var orderedKeys: [(key: String, line: Int)]
+    }
+
+    public private(set) var sections: [Section]
+
+    public init(text: String) {
+        var sections = [Section(name: "", isArrayElement: false, line: 1, keys: [:], orderedKeys: [])]
+        var depth = 0 // open brackets of a multi-line value
+        var inMultilineString: String? = nil
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, rawLine) in lines.enumerated() {
+            let number = i + 1
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if let delimiter = inMultilineString {
+                if TOMLLineIndex.occurrences(of: delimiter, in: line) % 2 == 1 { inMultilineString = nil }
+                continue
+            }
+            if depth > 0 {
+                depth += TOMLLineIndex.bracketBalance(line)
+                continue
+            }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("[[") {
+                let name = TOMLLineIndex.headerName(line.dropFirst(2), closing: "]]")
+                sections.append(Section(name: name, isArrayElement: true, line: number, keys: [:], orderedKeys: []))
+                continue
+            }
+            if line.hasPrefix("[") {
+                let name = TOMLLineIndex.headerName(line.dropFirst(), closing: "]")
+                sections.append(Section(name: name, isArrayElement: false, line: number, keys: [:], orderedKeys: []))
+                continue
+            }
+            guard let eq = TOMLLineIndex.firstUnquotedEquals(line) else { continue }
+            let key = TOMLLineIndex.unquote(line[..<eq].trimmingCharacters(in: .whitespaces))
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let last = sections.count - 1
+            if sections[last].keys[key] == nil { sections[last].keys[key] = number }
+            sections[last].orderedKeys.append((key, number))
+            for delimiter in ["\"\"\"", "'''"] where value.hasPrefix(delimiter) {
+                if TOMLLineIndex.occurrences(of: delimiter, in: value) == 1 { inMultilineString = delimiter }
+            }
+            depth = max(0, TOMLLineIndex.bracketBalance(value))
+        }
+        self.sections = sections
+    }
+
+    /// The `n`th `[[name]]` table (0-based).
+    public func arrayElement(_ name: String, _ n: Int) -> Section? {
+        let matching = sections.filter { $0.isArrayElement && $0.name == name }
+        return n < matching.count ? matching[n] : nil
+    }
+
+    /// The `[name]` table, or the root for "".
+    public func table(_ name: String) -> Section? {
+        sections.first { !$0.isArrayElement && $0.name == name }
+    }
+
+    static func headerName(_ rest: Substring, closing: String) -> String {
+        let body = rest.range(of: closing).map { rest[..<$0.lowerBound] } ?? rest
+        return unquote(body.trimmingCharacters(in: .whitespaces))
+    }
+
+    static func unquote(_ key: String) -> String {
+        if key.count >= 2, let f = key.first, f == "\"" || f == "'", key.last == f {
+            return String(key.dropFirst().dropLast())
+        }
+        return key
+    }
+
+    static func occurrences(of needle: String, in text: String) -> Int {
+        text.components(separatedBy: needle).count - 1
+    }
+
+    static func firstUnquotedEquals(_ line: String) -> String.Index? {
+        var quote: Character? = nil
+        var i = line.startIndex
+        while i < line.endIndex {
+            let c = line[i]
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "=" {
+                return i
+            } else if c == "#" {
+                return nil
+            }
+            i = line.index(after: i)
+        }
+        return nil
+    }
+
+    /// Opening minus closing brackets outside strings and comments.
+    static func bracketBalance(_ text: String) -> Int {
+        var balance = 0
+        var quote: Character? = nil
+        for c in text {
+            if let q = quote {
+                if c == q { quote = nil }
+                continue
+            }
+            switch c {
+            case "\"", "'": quote = c
+            case "[", "{": balance += 1
+            case "]", "}": balance -= 1
+            case "#": return balance
+            default: break
+            }
+        }
+        return balance
+    }
+}

@@ -1,0 +1,18 @@
+/// One of the three pillars of the ASEAN Community, as the programme names them.
+public enum Pillar: String, CaseIterable, Sendable, Codable, Hashable {
+    case chinhTriAnNinh = "chinh-tri-an-ninh"
+    case kinhTe = "kinh-te"
+    case vanHoaXaHoi = "van-hoa-xa-hoi"
+
+    /// The label a commune officer reads.
+    public var label: String {
+        switch self {
+        case .chinhTriAnNinh: "Trụ cột Chính trị - An ninh"
+        case .kinhTe: "Trụ cột Kinh tế"
+        case .vanHoaXaHoi: "Trụ cột Văn hóa - Xã hội"
+        }
+    }
+
+    /// The slugs, comma-separated, for error messages.
+    public static var slugList: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}

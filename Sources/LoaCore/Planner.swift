@@ -1,0 +1,168 @@
+import Foundation
+
+/// One item the plan will air.
+public struct PlannedItem: Sendable, Hashable, Codable {
+    public var segment: Segment
+    /// Seconds from the slot's start to this item's first sample.
+    public var offsetSeconds: Double
+    public var startsAt: Date
+
+    public var endsAt: Date { startsAt.addingTimeInterval(segment.durationSeconds) }
+}
+
+/// Why something the schedule asked for is not in the plan.
+public enum DropReason: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// It would not finish before the slot's end.
+    case doesNotFit(segmentID: String, durationSeconds: Double, remainingSeconds: Double)
+    /// An explicit entry that names neither a library path nor a segment id.
+    case notInLibrary(reference: String)
+    /// A pick that found fewer eligible segments than asked.
+    case notEnoughSegments(wanted: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case let .doesNotFit(id, duration, remaining):
+            "“\(id)” dài \(formatSeconds(duration)), không vừa \(formatSeconds(remaining)) còn lại của khung giờ"
+        case let .notInLibrary(reference):
+            "“\(reference)” không có trong thư viện (thêm bằng: loa segment add)"
+        case let .notEnoughSegments(wanted, found):
+            "cần \(wanted) bản tin nhưng thư viện chỉ có \(found) bản phù hợp"
+        }
+    }
+}
+
+/// A slot on a given day, with what it will air, in order.
+public struct PlannedSlot: Sendable, Hashable, Codable {
+    public var slot: Slot
+    public var startsAt: Date
+    /// The hard end, if the slot has one.
+    public var endsAt: Date?
+    public var items: [PlannedItem]
+    public var dropped: [DropReason]
+
+    /// When the last item ends (or the slot's start, when it airs nothing).
+    public var contentEndsAt: Date { items.last?.endsAt ?? startsAt }
+}
+
+/// The whole day's programme.
+public struct DayPlan: Sendable, Hashable, Codable {
+    public var date: LocalDate
+    public var slots: [PlannedSlot]
+}
+
+/// Decides what airs when. Pure: everything it knows is passed in.
+public struct Planner: Sendable {
+    public let calendar: StationCalendar
+
+    public init(calendar: StationCalendar) { self.calendar = calendar }
+
+    /// Slots airing on `date`, in start order.
+    public func slots(on date: LocalDate, from slots: [Slot]) -> [Slot] {
+        slots.filter { $0.airs(on: date) }.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    }
+
+    /// The day's plan. Picks rotate fairly: each pick takes the least-aired eligible segment,
+    /// ties going to the one aired longest ago, and counts what earlier slots of the day will air.
+    public func plan(date: LocalDate, slots: [Slot], library: [Segment], history: AiringHistory) -> DayPlan {
+        var running = history
+        var planned: [PlannedSlot] = []
+        for slot in self.slots(on: date, from: slots) {
+            let p = plan(slot: slot, startsAt: calendar.instant(date, slot.start), library: library, history: running)
+            for item in p.items { running.record(item.segment.id, at: item.startsAt) }
+            planned.append(p)
+        }
+        return DayPlan(date: date, slots: planned)
+    }
+
+    /// The plan of one occurrence of a slot.
+    public func plan(slot: Slot, startsAt: Date, library: [Segment], history: AiringHistory) -> PlannedSlot {
+        let endsAt = slot.lengthSeconds.map { startsAt.addingTimeInterval(Double($0)) }
+        let available = slot.lengthSeconds.map(Double.init) ?? .infinity
+        var cursor = 0.0
+        var items: [PlannedItem] = []
+        var dropped: [DropReason] = []
+
+        func fits(_ segment: Segment) -> Bool { cursor + segment.durationSeconds <= available + 1e-6 }
+        func take(_ segment: Segment) {
+            items.append(PlannedItem(segment: segment, offsetSeconds: cursor, startsAt: startsAt.addingTimeInterval(cursor)))
+            cursor += segment.durationSeconds
+        }
+
+        switch slot.content {
+        case let .play(references):
+            for reference in references {
+                guard let segment = Planner.resolve(reference, in: library) else {
+                    dropped.append(.notInLibrary(reference: reference))
+                    continue
+                }
+                if fits(segment) {
+                    take(segment)
+                } else {
+                    dropped.append(.doesNotFit(segmentID: segment.id, durationSeconds: segment.durationSeconds,
+                                               remainingSeconds: max(0, available - cursor)))
+                }
+            }
+        case let .pick(pillars, count):
+            let eligible = library.filter { $0.pillar.map(pillars.contains) ?? false }
+            let ranked = eligible.sorted { a, b in
+                let ha = history[a.id], hb = history[b.id]
+                if ha.count != hb.count { return ha.count < hb.count }
+                let la = ha.lastAiredAt ?? .distantPast, lb = hb.lastAiredAt ?? .distantPast
+                if la != lb { return la < lb }
+                return a.id < b.id
+            }
+            for segment in ranked where items.count < count {
+                if fits(segment) {
+                    take(segment)
+                } else {
+                    dropped.append(.doesNotFit(segmentID: segment.id, durationSeconds: segment.durationSeconds,
+                                               remainingSeconds: max(0, available - cursor)))
+                }
+            }
+            if items.count < count, eligible.count < count {
+                dropped.append(.notEnoughSegments(wanted: count, found: eligible.count))
+            }
+        }
+        return PlannedSlot(slot: slot, startsAt: startsAt, endsAt: endsAt, items: items, dropped: dropped)
+    }
+
+    /// The first slot occurrence starting at or after `instant`, looking up to two weeks ahead.
+    public func nextOccurrence(atOrAfter instant: Date, slots: [Slot]) -> (slot: Slot, startsAt: Date)? {
+        let today = calendar.localDate(of: instant)
+        for offset in -1...14 {
+            let date = today.adding(days: offset)
+            for slot in self.slots(on: date, from: slots) {
+                let start = calendar.instant(date, slot.start)
+                if start >= instant { return (slot, start) }
+            }
+        }
+        return nil
+    }
+
+    /// The occurrence on air at `instant` (started, not yet at its end), if any.
+    public func occurrenceInProgress(at instant: Date, slots: [Slot]) -> (slot: Slot, startsAt: Date)? {
+        let today = calendar.localDate(of: instant)
+        for date in [today.adding(days: -1), today] {
+            for slot in self.slots(on: date, from: slots) {
+                let start = calendar.instant(date, slot.start)
+                guard start < instant, let length = slot.lengthSeconds else { continue }
+                if instant < start.addingTimeInterval(Double(length)) { return (slot, start) }
+            }
+        }
+        return nil
+    }
+
+    /// A library segment named by `reference`: its id, or its path under the audio folder.
+    public static func resolve(_ reference: String, in library: [Segment]) -> Segment? {
+        let path = reference.hasPrefix("./") ? String(reference.dropFirst(2)) : reference
+        return library.first { $0.id == reference } ?? library.first { $0.path == path }
+    }
+}
+
+/// `1:05` or `12.3 s` style durations for people.
+public func formatSeconds(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "∞" }
+    let total = Int(seconds.rounded())
+    if total < 60 { return String(format: "%.1f giây", seconds) }
+    return "\(total / 60):\(pad(total % 60))"
+}

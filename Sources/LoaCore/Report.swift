@@ -1,0 +1,78 @@
+import Foundation
+
+/// How a report groups airings.
+public enum ReportGrouping: String, Sendable, Codable, CaseIterable {
+    case pillar, segment
+}
+
+/// One line of a report.
+public struct ReportRow: Sendable, Hashable, Codable {
+    public var key: String
+    public var label: String
+    public var completed: Int
+    public var truncated: Int
+    public var interrupted: Int
+    public var failed: Int
+    public var airedSeconds: Double
+
+    public init(key: String, label: String, completed: Int = 0, truncated: Int = 0, interrupted: Int = 0,
+                failed: Int = 0, airedSeconds: Double = 0) {
+        self.key = key
+        self.label = label
+        self.completed = completed
+        self.truncated = truncated
+        self.interrupted = interrupted
+        self.failed = failed
+        self.airedSeconds = airedSeconds
+    }
+
+    /// Airings that were heard: completed and truncated.
+    public var airings: Int { completed + truncated }
+
+    mutating func add(_ record: AiringRecord) {
+        switch record.outcome {
+        case .completed: completed += 1
+        case .truncated: truncated += 1
+        case .interrupted: interrupted += 1
+        case .failed: failed += 1
+        case .started, .skipped: break
+        }
+        airedSeconds += record.airedSeconds
+    }
+}
+
+/// Counts and airtime over a period.
+public struct Report: Sendable, Hashable, Codable {
+    public var from: LocalDate
+    public var to: LocalDate
+    public var by: ReportGrouping
+    public var rows: [ReportRow]
+    public var total: ReportRow
+}
+
+/// Builds reports from log rows. Pure.
+public enum ReportBuilder {
+    /// Groups `records` (already limited to the period) by `grouping`. Rows are sorted by key;
+    /// every pillar appears in a pillar report, even with no airings, so a zero is visible.
+    public static func build(records: [AiringRecord], from: LocalDate, to: LocalDate, by grouping: ReportGrouping) -> Report {
+        var rows: [String: ReportRow] = [:]
+        if grouping == .pillar {
+            for pillar in Pillar.allCases { rows[pillar.rawValue] = ReportRow(key: pillar.rawValue, label: pillar.label) }
+        }
+        var total = ReportRow(key: "total", label: "Tổng cộng")
+        for record in records where record.outcome != .started && record.outcome != .skipped {
+            let key: String, label: String
+            switch grouping {
+            case .pillar:
+                key = record.pillar?.rawValue ?? "khac"
+                label = record.pillar?.label ?? "Khác (không thuộc trụ cột)"
+            case .segment:
+                key = record.segmentID
+                label = record.title
+            }
+            rows[key, default: ReportRow(key: key, label: label)].add(record)
+            total.add(record)
+        }
+        return Report(from: from, to: to, by: grouping, rows: rows.values.sorted { $0.key < $1.key }, total: total)
+    }
+}

@@ -1,0 +1,59 @@
+/// Checks that need all schedule files at once: duplicate ids, overlaps, content that cannot be found.
+public struct ScheduleValidator: Sendable {
+    /// Whether a `play` entry names something airable: a library segment id or a file under audio/.
+    public var entryExists: @Sendable (String) -> Bool
+
+    public init(entryExists: @escaping @Sendable (String) -> Bool) { self.entryExists = entryExists }
+
+    public func validate(_ slots: [Slot]) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        var seen: [String: Slot] = [:]
+        for slot in slots {
+            if let first = seen[slot.id] {
+                problems.append(Diagnostic(slot.location(of: "id"), "mã khung giờ “\(slot.id)” đã dùng ở \(first.source)"))
+            } else {
+                seen[slot.id] = slot
+            }
+            if case let .play(entries) = slot.content {
+                for entry in entries where !entryExists(entry) {
+                    problems.append(Diagnostic(slot.location(of: "play"),
+                                               "không tìm thấy tệp “\(entry)” trong thư mục audio, cũng không có bản tin mã này trong thư viện"))
+                }
+            }
+        }
+        for (i, later) in slots.enumerated() {
+            for earlier in slots[..<i] where ScheduleValidator.overlap(earlier, later) {
+                problems.append(Diagnostic(later.source,
+                    "khung giờ “\(later.id)” (\(ScheduleValidator.span(later))) trùng với “\(earlier.id)” (\(ScheduleValidator.span(earlier))) ở \(earlier.source)"))
+            }
+        }
+        return problems.sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
+    }
+
+    static func span(_ slot: Slot) -> String {
+        slot.end.map { "\(slot.start)–\($0)" } ?? "\(slot.start)"
+    }
+
+    /// Whether two slots could be on air at the same moment on some day.
+    public static func overlap(_ a: Slot, _ b: Slot) -> Bool {
+        let aStart = a.start.secondsSinceMidnight, bStart = b.start.secondsSinceMidnight
+        // A slot without an end is treated as an instant at its start.
+        let aEnd = a.end?.secondsSinceMidnight ?? aStart, bEnd = b.end?.secondsSinceMidnight ?? bStart
+        let timesMeet = aStart == bStart || (aStart < bEnd && bStart < aEnd)
+        guard timesMeet else { return false }
+        let from = [a.from, b.from].compactMap { $0 }.max()
+        let until = [a.until, b.until].compactMap { $0 }.min()
+        if let from, let until {
+            guard from <= until else { return false }
+            if until.dayNumber - from.dayNumber < 7 {
+                var day = from
+                while day <= until {
+                    if a.days.contains(day.weekday) && b.days.contains(day.weekday) { return true }
+                    day = day.adding(days: 1)
+                }
+                return false
+            }
+        }
+        return !a.days.days.isDisjoint(with: b.days.days)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// A recording in the station's library (bản tin, tin bài).
+public struct Segment: Sendable, Hashable, Codable, Identifiable {
+    public var id: String
+    public var title: String
+    public var pillar: Pillar?
+    public var campaign: String?
+    /// Path relative to the station's audio folder.
+    public var path: String
+    public var durationSeconds: Double
+    /// Container and codec as libsndfile names them, e.g. `WAV/PCM_16`, `MPEG/MPEG_LAYER_III`.
+    public var format: String
+    public var sampleRate: Int
+    public var channels: Int
+    public var sha256: String
+
+    public init(
+        id: String, title: String, pillar: Pillar? = nil, campaign: String? = nil, path: String,
+        durationSeconds: Double, format: String = "", sampleRate: Int = 48000, channels: Int = 1, sha256: String = ""
+    ) {
+        self.id = id
+        self.title = title
+        self.pillar = pillar
+        self.campaign = campaign
+        self.path = path
+        self.durationSeconds = durationSeconds
+        self.format = format
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.sha256 = sha256
+    }
+
+    /// An ASCII slug for ids, made from a title or file name: `Bản tin RCEP` → `ban-tin-rcep`.
+    public static func slug(_ text: String) -> String {
+        let folded = text.replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "D")
+            .folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
+            .lowercased()
+        var out = ""
+        for scalar in folded.unicodeScalars {
+            if scalar.isASCII, CharacterSet.alphanumerics.contains(scalar) {
+                out.unicodeScalars.append(scalar)
+            } else if !out.isEmpty, !out.hasSuffix("-") {
+                out.append("-")
+            }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? "segment" : out
+    }
+}
+
+/// How often, and when last, each segment has aired: the input to fair rotation.
+public struct AiringHistory: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
+        public var count: Int
+        public var lastAiredAt: Date?
+
+        public init(count: Int = 0, lastAiredAt: Date? = nil) {
+            self.count = count
+            self.lastAiredAt = lastAiredAt
+        }
+    }
+
+    public var entries: [String: Entry]
+
+    public init(_ entries: [String: Entry] = [:]) { self.entries = entries }
+
+    public subscript(segmentID: String) -> Entry { entries[segmentID] ?? Entry() }
+
+    public mutating func record(_ segmentID: String, at instant: Date) {
+        var entry = self[segmentID]
+        entry.count += 1
+        if entry.lastAiredAt.map({ $0 < instant }) ?? true { entry.lastAiredAt = instant }
+        entries[segmentID] = entry
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Where something was written: a file and a 1-based line.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+
+    public init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String { "\(file):\(line)" }
+}
+
+/// What a slot airs: an explicit list, or a fair pick from the library.
+public enum SlotContent: Sendable, Hashable, Codable {
+    /// Paths under the audio folder, or segment ids, aired in this order.
+    case play([String])
+    /// `count` segments drawn from these pillars, least-aired first.
+    case pick(pillars: [Pillar], count: Int)
+}
+
+/// A broadcast slot (khung giờ phát) as declared in a schedule file.
+public struct Slot: Sendable, Hashable, Codable, Identifiable {
+    public var id: String
+    public var start: TimeOfDay
+    /// The hard end; nil means the slot lasts as long as its items.
+    public var end: TimeOfDay?
+    public var days: DaySet
+    public var from: LocalDate?
+    public var until: LocalDate?
+    public var content: SlotContent
+    /// Where the slot's `[[slot]]` header is.
+    public var source: SourceLocation
+    /// The line of each key inside the slot's table, for pointing at a bad value.
+    public var keyLines: [String: Int]
+
+    public init(
+        id: String, start: TimeOfDay, end: TimeOfDay? = nil, days: DaySet = .daily,
+        from: LocalDate? = nil, until: LocalDate? = nil, content: SlotContent,
+        source: SourceLocation = SourceLocation(file: "<memory>", line: 1), keyLines: [String: Int] = [:]
+    ) {
+        self.keyLines = keyLines
+        self.id = id
+        self.start = start
+        self.end = end
+        self.days = days
+        self.from = from
+        self.until = until
+        self.content = content
+        self.source = source
+    }
+
+    /// Where `key` was written, or the slot's header when it was not.
+    public func location(of key: String) -> SourceLocation {
+        SourceLocation(file: source.file, line: keyLines[key] ?? source.line)
+    }
+
+    /// Whether the slot airs on `date`.
+    public func airs(on date: LocalDate) -> Bool {
+        if let from, date < from { return false }
+        if let until, date > until { return false }
+        return days.contains(date.weekday)
+    }
+
+    /// The slot's length in seconds, when it has an end.
+    public var lengthSeconds: Int? {
+        end.map { $0.secondsSinceMidnight - start.secondsSinceMidnight }
+    }
+}
