@@ -10,6 +10,7 @@ public final class ALSAOutput: AudioOutput {
     public private(set) var xruns = 0
     private var pcm: OpaquePointer?
     private var periodFrames = 1024
+    private var bufferFrames = 8192
     private var scratch: [Int16] = []
 
     public init(device: String, format: AudioFormat = .broadcast, latency: Duration = .milliseconds(200)) {
@@ -26,6 +27,7 @@ public final class ALSAOutput: AudioOutput {
 
     public func open() throws(AudioError) {
         guard pcm == nil else { return }
+        loa_alsa_silence_library_errors()
         var handle: OpaquePointer?
         var rc = snd_pcm_open(&handle, name, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
         guard rc >= 0, let handle else { throw fail(rc) }
@@ -39,6 +41,7 @@ public final class ALSAOutput: AudioOutput {
         var bufferSize: snd_pcm_uframes_t = 0, periodSize: snd_pcm_uframes_t = 0
         if snd_pcm_get_params(handle, &bufferSize, &periodSize) >= 0, periodSize > 0 {
             periodFrames = Int(periodSize)
+            bufferFrames = Int(bufferSize)
         }
         pcm = handle
         xruns = 0
@@ -91,6 +94,11 @@ public final class ALSAOutput: AudioOutput {
 
     public func queuedFrames() throws(AudioError) -> Int {
         guard let pcm else { throw fail(-EBADFD) }
+        if snd_pcm_state(pcm) == SND_PCM_STATE_PREPARED {
+            // Not started yet: some plugins (pulse) refuse delay queries; what is buffered is what is queued.
+            let avail = snd_pcm_avail_update(pcm)
+            return avail < 0 ? 0 : max(0, bufferFrames - Int(avail))
+        }
         var delay: snd_pcm_sframes_t = 0
         let rc = snd_pcm_delay(pcm, &delay)
         if rc < 0 {

@@ -1,0 +1,187 @@
+import Foundation
+import LoaAudio
+import LoaCore
+import LoaStore
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The daemon's heart: sleeps until the next slot, airs it, logs it, and reloads its files on request.
+public final class PlayoutService: Service, @unchecked Sendable {
+    public let configFile: URL
+    let clock: any WallClock
+    let makeOutput: @Sendable (String) -> any AudioOutput
+    let logger: Logger
+    /// How long before a slot the device is opened, so its first sample can be placed exactly.
+    let leadSeconds: Double
+    private let reloads = ReloadSignal()
+    private let lock = NSLock()
+    private var engine: PlayoutEngine?
+
+    public init(configFile: URL, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger,
+                makeOutput: @escaping @Sendable (String) -> any AudioOutput) {
+        self.configFile = configFile
+        self.clock = clock
+        self.makeOutput = makeOutput
+        self.logger = logger
+        self.leadSeconds = leadSeconds
+    }
+
+    /// Re-reads `loa.toml` and the schedules before the next slot (SIGHUP).
+    public func requestReload() { reloads.trigger() }
+
+    public func run() async throws {
+        var station = try Station.load(configFile: configFile)
+        report(station)
+        let abandoned = try station.log.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
+        if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
+        try skipSlotInProgress(station)
+        var searchFrom = clock.now()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = clock.now()
+            guard let next = station.planner.nextOccurrence(atOrAfter: max(now, searchFrom), slots: station.schedules.slots) else {
+                logger.notice("Không có khung giờ nào trong 14 ngày tới; chờ lệnh nạp lại (SIGHUP)")
+                if try await sleep(until: now.addingTimeInterval(3600)) == .reload { station = reload(station) }
+                continue
+            }
+            logger.info("Khung giờ tiếp theo: \(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt))")
+            switch try await sleep(until: next.startsAt.addingTimeInterval(-leadSeconds)) {
+            case .shutdown: return
+            case .reload:
+                station = reload(station)
+                continue
+            case .deadline: break
+            }
+            searchFrom = next.startsAt.addingTimeInterval(1)
+            try await air(next.slot, startsAt: next.startsAt, station)
+        }
+    }
+
+    private func air(_ slot: Slot, startsAt: Date, _ station: Station) async throws {
+        if try station.log.hasRows(slot: slot.id, startsAt: startsAt) {
+            logger.notice("\(slot.id) lúc \(station.config.calendar.rfc3339(startsAt)) đã có trong nhật ký; không phát lại")
+            return
+        }
+        let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
+                                        history: try station.log.history())
+        let airing = SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device,
+                                log: station.log, logger: logger)
+        let device = station.config.device, makeOutput = self.makeOutput
+        let engine = PlayoutEngine(clock: clock) { makeOutput(device) }
+        lock.withLock { self.engine = engine }
+        defer { lock.withLock { self.engine = nil } }
+        await withGracefulShutdownHandler {
+            await airing.air(on: engine)
+        } onGracefulShutdown: {
+            engine.stop()
+        }
+    }
+
+    /// A slot already on air when the daemon starts is not joined: its items are logged skipped, once.
+    private func skipSlotInProgress(_ station: Station) throws {
+        let now = clock.now()
+        guard let current = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots),
+              try !station.log.hasRows(slot: current.slot.id, startsAt: current.startsAt) else { return }
+        let plan = station.planner.plan(slot: current.slot, startsAt: current.startsAt, library: try station.library.all(),
+                                        history: try station.log.history())
+        let reason = "Loa khởi động lúc \(station.config.calendar.clockTime(now)), sau khi khung giờ đã bắt đầu"
+        logger.warning("\(current.slot.id): \(reason); bỏ qua khung giờ này")
+        SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device, log: station.log, logger: logger)
+            .logAllSkipped(reason: reason)
+    }
+
+    private func reload(_ old: Station) -> Station {
+        do {
+            let station = try Station.load(configFile: configFile)
+            logger.notice("Đã nạp lại cấu hình và lịch phát: \(station.schedules.slots.count) khung giờ")
+            report(station)
+            return station
+        } catch {
+            logger.error("Không nạp lại được, giữ cấu hình cũ: \(error)")
+            return old
+        }
+    }
+
+    private func report(_ station: Station) {
+        for problem in (try? station.validate()) ?? station.schedules.problems {
+            logger.error("\(problem)")
+        }
+        logger.info("\(station.config.station): \(station.schedules.slots.count) khung giờ, thiết bị \(station.config.device)")
+    }
+
+    enum Wake { case deadline, reload, shutdown }
+
+    /// Sleeps until `deadline`, a reload request, or graceful shutdown, whichever comes first.
+    private func sleep(until deadline: Date) async throws -> Wake {
+        let clock = self.clock, reloads = self.reloads
+        do {
+            return try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Wake.self) { group in
+                    group.addTask {
+                        try await clock.sleep(until: deadline)
+                        return .deadline
+                    }
+                    group.addTask {
+                        await reloads.wait()
+                        return .reload
+                    }
+                    let first = try await group.next() ?? .deadline
+                    group.cancelAll()
+                    return first
+                }
+            }
+        } catch is CancellationError {
+            return .shutdown
+        }
+    }
+}
+
+/// Wakes whoever waits when a reload is requested; a request with no waiter is kept for the next one.
+final class ReloadSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    private var pending = false
+
+    func trigger() {
+        let toResume: [CheckedContinuation<Void, Never>] = lock.withLock {
+            if waiters.isEmpty { pending = true }
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+        toResume.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow: Bool = lock.withLock {
+                    if pending {
+                        pending = false
+                        return true
+                    }
+                    waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let continuation = lock.withLock { waiters.removeValue(forKey: id) }
+            continuation?.resume()
+        }
+    }
+}
+
+/// Turns SIGHUP into a reload of the playout service.
+public struct ReloadOnHangup: Service {
+    let target: PlayoutService
+
+    public init(target: PlayoutService) { self.target = target }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals { target.requestReload() }
+        }
+    }
+}

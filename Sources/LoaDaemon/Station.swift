@@ -1,0 +1,37 @@
+import Foundation
+import LoaConfig
+import LoaCore
+import LoaStore
+
+/// Everything the daemon reads from disk at start and on reload.
+public struct Station: Sendable {
+    public var config: StationConfig
+    public var schedules: ScheduleSet
+    public var database: StationDatabase
+
+    public var log: AiringLog { AiringLog(database) }
+    public var library: SegmentLibrary { SegmentLibrary(database) }
+    public var planner: Planner { Planner(calendar: config.calendar) }
+
+    /// Reads `loa.toml`, the schedule folder, and opens the database.
+    public static func load(configFile: URL) throws -> Station {
+        let config = try StationConfig.load(configFile)
+        let base = configFile.deletingLastPathComponent()
+        let schedules = ScheduleSet.load(folder: config.schedules, relativeTo: base)
+        let database = try StationDatabase(path: config.database)
+        return Station(config: config, schedules: schedules, database: database)
+    }
+
+    /// Every problem in the schedules, including content that cannot be found.
+    public func validate() throws -> [Diagnostic] {
+        let segments = try library.all()
+        let audio = config.audio
+        let ids = Set(segments.map(\.id)), paths = Set(segments.map(\.path))
+        let validator = ScheduleValidator { entry in
+            ids.contains(entry) || paths.contains(entry)
+                || FileManager.default.fileExists(atPath: audio.appendingPathComponent(entry).path)
+        }
+        return (schedules.problems + validator.validate(schedules.slots))
+            .sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import LoaCore
+
+/// What went wrong with the station's database, worded for the operator.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case open(path: String, message: String)
+    case query(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .open(path, message): "\(path): không mở được cơ sở dữ liệu: \(message)"
+        case let .query(path, message): "\(path): lỗi cơ sở dữ liệu: \(message)"
+        }
+    }
+}
+
+/// The station's SQLite file: the segment library and the airing log, in WAL mode with
+/// `synchronous=FULL`, so an airing that was logged survives a power cut.
+public final class StationDatabase: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    public init(path: URL) throws(StoreError) {
+        self.path = path.path
+        do {
+            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            configuration.label = "loa"
+            pool = try DatabasePool(path: path.path, configuration: configuration)
+            // GRDB sets synchronous=NORMAL on the writer when it enables WAL; every airing row must hit the disk.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try StationDatabase.migrator.migrate(pool)
+        } catch {
+            throw .open(path: path.path, message: StationDatabase.message(error))
+        }
+    }
+
+    /// Append-only: a landed migration is never edited; changes come as new ones.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-library-and-airing-log") { db in
+            try db.create(table: "segment") { t in
+                t.primaryKey("id", .text)
+                t.column("title", .text).notNull()
+                t.column("pillar", .text)
+                t.column("campaign", .text)
+                t.column("path", .text).notNull().unique()
+                t.column("duration_seconds", .double).notNull()
+                t.column("format", .text).notNull()
+                t.column("sample_rate", .integer).notNull()
+                t.column("channels", .integer).notNull()
+                t.column("sha256", .text).notNull().unique()
+                t.column("imported_at", .double).notNull()
+            }
+            try db.create(table: "airing") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("slot", .text).notNull()
+                t.column("slot_starts_at", .double).notNull()
+                t.column("segment_id", .text).notNull()
+                t.column("title", .text).notNull()
+                t.column("pillar", .text)
+                t.column("campaign", .text)
+                t.column("path", .text).notNull()
+                t.column("scheduled_at", .double).notNull()
+                t.column("started_at", .double)
+                t.column("ended_at", .double)
+                t.column("aired_seconds", .double).notNull().defaults(to: 0)
+                t.column("outcome", .text).notNull()
+                t.column("reason", .text)
+                t.column("device", .text)
+                t.column("xruns", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(index: "airing_by_time", on: "airing", columns: ["scheduled_at"])
+            try db.create(index: "airing_by_occurrence", on: "airing", columns: ["slot", "slot_starts_at"])
+        }
+        return migrator
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL).
+    public func synchronousMode() throws(StoreError) -> Int {
+        try write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.write(body) } catch {
+            throw .query(path: path, message: StationDatabase.message(error))
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch {
+            throw .query(path: path, message: StationDatabase.message(error))
+        }
+    }
+
+    static func message(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import LoaAudio
+import LoaDaemon
+import Logging
+import ServiceLifecycle
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon", abstract: "Phát tự động theo lịch; SIGTERM dừng êm, SIGHUP nạp lại lịch.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let file = try global.configFile()
+        // Fail fast on a broken loa.toml or database; schedule problems are logged and the rest airs.
+        _ = try Station.load(configFile: file)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "loa")
+        let playout = PlayoutService(configFile: file, clock: SystemClock(), logger: logger) { device in
+            ALSAOutput(device: device)
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [playout, ReloadOnHangup(target: playout)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import LoaAudio
+import LoaConfig
+import LoaCore
+import LoaStore
+
+@main
+struct Loa: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loa",
+        abstract: "Loa: điều khiển phát thanh cho đài truyền thanh cấp xã.",
+        subcommands: [DaemonCommand.self, PlayCommand.self, ScheduleCommand.self, SegmentCommand.self,
+                      LogCommand.self, ReportCommand.self])
+
+    /// Exit 0 on success, 1 with one line on stderr on any user error: never a stack trace.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch let error as CleanExit {
+            Loa.exit(withError: error)
+        } catch let error as OperatorError {
+            fail(error.description)
+        } catch let error as ConfigError {
+            fail(error.description)
+        } catch let error as StoreError {
+            fail(error.description)
+        } catch let error as AudioError {
+            fail(error.description)
+        } catch let error as Diagnostic {
+            fail(error.description)
+        } catch {
+            let message = Loa.message(for: error)
+            fail(message.split(separator: "\n").first.map(String.init) ?? message)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("loa: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// A problem the operator can fix, said in one line.
+struct OperatorError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

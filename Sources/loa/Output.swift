@@ -1,0 +1,33 @@
+import Foundation
+
+/// Prints rows as aligned columns; widths count characters as a reader sees them.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    var widths = header.map(\.count)
+    for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, cell in
+            i == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+        }.joined(separator: "  ")
+    }
+    print(line(header))
+    print(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+    rows.forEach { print(line($0)) }
+}
+
+/// RFC 4180 CSV.
+func csvLine(_ cells: [String]) -> String {
+    cells.map { cell in
+        cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
+    }.joined(separator: ",")
+}
+
+/// Pretty JSON with stable key order and UTF-8 kept readable.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    print(String(decoding: data, as: UTF8.self))
+}
+
+func seconds(_ value: Double) -> String { String(format: "%.3f", value) }

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import LoaCore
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Số lượt phát và thời lượng theo trụ cột hoặc bản tin (mặc định: hôm nay).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var period: PeriodOptions
+    @Option(help: "Cả năm YYYY.") var year: Int?
+    @Option(help: "pillar hoặc segment.") var by: ReportGrouping = .pillar
+    @Option(help: "table hoặc json.") var format: ReportFormat = .table
+
+    enum ReportFormat: String, ExpressibleByArgument { case table, json }
+
+    struct RowJSON: Encodable {
+        let key: String, label: String, completed: Int, truncated: Int, interrupted: Int, failed: Int, aired_seconds: Double
+        init(_ row: ReportRow) {
+            key = row.key; label = row.label; completed = row.completed; truncated = row.truncated
+            interrupted = row.interrupted; failed = row.failed; aired_seconds = (row.airedSeconds * 1000).rounded() / 1000
+        }
+    }
+    struct ReportJSON: Encodable {
+        let station: String, from: String, to: String, by: String, rows: [RowJSON], total: RowJSON
+    }
+
+    func run() async throws {
+        let station = try global.station()
+        let calendar = station.config.calendar
+        let today = calendar.localDate(of: SystemClock().now())
+        var fallbackFrom = today, fallbackTo = today
+        if let year {
+            guard let first = LocalDate(year: year, month: 1, day: 1), let last = LocalDate(year: year, month: 12, day: 31) else {
+                throw OperatorError("--year: năm không hợp lệ \(year)")
+            }
+            if period.from != nil || period.to != nil { throw OperatorError("dùng --year hoặc --from/--to, không dùng cả hai") }
+            (fallbackFrom, fallbackTo) = (first, last)
+        }
+        var range = try period.range(fallbackFrom: nil, fallbackTo: nil)
+        if range.from == nil && range.to == nil { range = (fallbackFrom, fallbackTo) }
+        let from = range.from ?? range.to ?? today, to = range.to ?? today
+        if to < from { throw OperatorError("--to \(to) trước --from \(from)") }
+        let (start, end) = calendar.bounds(from, to)
+        let report = ReportBuilder.build(records: try station.log.records(from: start, to: end), from: from, to: to, by: by)
+        switch format {
+        case .json:
+            try printJSON(ReportJSON(station: station.config.station, from: from.description, to: to.description,
+                                     by: by.rawValue, rows: report.rows.map(RowJSON.init), total: RowJSON(report.total)))
+        case .table:
+            print("\(station.config.station) — báo cáo phát thanh từ \(from) đến \(to)")
+            let heading = by == .pillar ? "Trụ cột" : "Bản tin"
+            let rows = (report.rows + [report.total]).map { row in
+                [row.label, String(row.completed), String(row.truncated), String(row.airings), formatSeconds(row.airedSeconds)]
+            }
+            printTable([heading, "Phát xong", "Bị cắt", "Số lượt phát", "Thời lượng phát"], rows)
+        }
+    }
+}
+
+extension ReportGrouping: ExpressibleByArgument {}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import LoaCore
+
+struct ScheduleListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Các khung giờ, mỗi dòng một khung.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "In JSON.") var json = false
+
+    struct SlotJSON: Encodable {
+        let id: String, start: String, end: String?, days: String, from: String?, until: String?
+        let play: [String]?, pillar: [String]?, count: Int?, file: String, line: Int
+    }
+
+    func run() async throws {
+        let slots = try global.station().schedules.slots.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+        if json {
+            try printJSON(slots.map { slot in
+                var play: [String]? = nil, pillar: [String]? = nil, count: Int? = nil
+                switch slot.content {
+                case let .play(entries): play = entries
+                case let .pick(pillars, n): pillar = pillars.map(\.rawValue); count = n
+                }
+                return SlotJSON(id: slot.id, start: slot.start.description, end: slot.end?.description,
+                                days: slot.days.description, from: slot.from?.description, until: slot.until?.description,
+                                play: play, pillar: pillar, count: count, file: slot.source.file, line: slot.source.line)
+            })
+            return
+        }
+        printTable(["Khung giờ", "Giờ", "Ngày phát", "Thời hạn", "Nội dung", "Tệp"], slots.map { slot in
+            let range = [slot.from.map { "từ \($0)" }, slot.until.map { "đến \($0)" }].compactMap { $0 }.joined(separator: " ")
+            return [slot.id, slot.end.map { "\(slot.start)–\($0)" } ?? "\(slot.start)", slot.days.description,
+                    range.isEmpty ? "—" : range, ScheduleListCommand.describe(slot.content), slot.source.description]
+        })
+    }
+
+    static func describe(_ content: SlotContent) -> String {
+        switch content {
+        case let .play(entries): entries.joined(separator: ", ")
+        case let .pick(pillars, count): "\(count) bản tin: " + pillars.map(\.label).joined(separator: ", ")
+        }
+    }
+}

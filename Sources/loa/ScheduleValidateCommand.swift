@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+
+struct ScheduleValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Kiểm tra mọi tệp trong schedules/; lỗi ghi rõ tệp:dòng.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let station = try global.station()
+        let problems = try station.validate()
+        for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+        if problems.isEmpty {
+            print("Lịch phát hợp lệ: \(station.schedules.slots.count) khung giờ trong \(station.schedules.files.count) tệp.")
+        } else {
+            FileHandle.standardError.write(Data("loa: \(problems.count) lỗi trong lịch phát\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

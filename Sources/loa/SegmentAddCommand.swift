@@ -1,0 +1,75 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import LoaAudio
+import LoaCore
+import LoaStore
+
+struct SegmentAddCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Nhập một bản ghi vào thư viện (đọc thời lượng, định dạng, SHA-256).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Tệp WAV, MP3, FLAC hoặc Ogg.") var file: String
+    @Option(help: "Tiêu đề bản tin.") var title: String
+    @Option(help: "Trụ cột: \(Pillar.slugList).") var pillar: String?
+    @Option(help: "Chiến dịch, ví dụ \"HNCC ASEAN 37\".") var campaign: String?
+
+    func run() async throws {
+        let station = try global.station()
+        let pillar: Pillar?
+        if let name = self.pillar {
+            guard let parsed = Pillar(rawValue: name) else { throw OperatorError("trụ cột không hợp lệ “\(name)” (chọn: \(Pillar.slugList))") }
+            pillar = parsed
+        } else {
+            pillar = nil
+        }
+        let source = URL(fileURLWithPath: file).standardizedFileURL
+        guard FileManager.default.fileExists(atPath: source.path) else { throw OperatorError("\(file): không có tệp này") }
+        let info = try SndFileDecoder.probe(path: source.path)
+        let digest = try SegmentAddCommand.sha256(of: source)
+        if let existing = try station.library.segment(sha256: digest) {
+            print("Đã có trong thư viện: \(existing.id) (\(existing.path))")
+            return
+        }
+        let stored = try SegmentAddCommand.placeInAudioFolder(source, audio: station.config.audio)
+        let segment = try station.library.add(Segment(
+            id: Segment.slug(title), title: title, pillar: pillar, campaign: campaign, path: stored,
+            durationSeconds: info.durationSeconds, format: info.format, sampleRate: info.sampleRate,
+            channels: info.channels, sha256: digest), importedAt: SystemClock().now())
+        print("Đã thêm \(segment.id): “\(segment.title)”, \(formatSeconds(segment.durationSeconds)), \(segment.format), \(segment.path)")
+    }
+
+    static func sha256(of url: URL) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw OperatorError("\(url.path): không đọc được") }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A file already under the audio folder stays where it is; one from elsewhere is copied in under a
+    /// free name, through a temporary file so a half-copied file never appears under its real name.
+    static func placeInAudioFolder(_ source: URL, audio: URL) throws -> String {
+        let audioPath = audio.standardizedFileURL.path + "/"
+        if source.path.hasPrefix(audioPath) { return String(source.path.dropFirst(audioPath.count)) }
+        let fm = FileManager.default
+        try fm.createDirectory(at: audio, withIntermediateDirectories: true)
+        let stem = source.deletingPathExtension().lastPathComponent, ext = source.pathExtension
+        var name = source.lastPathComponent, n = 1
+        while fm.fileExists(atPath: audio.appendingPathComponent(name).path) {
+            n += 1
+            name = "\(stem)-\(n)" + (ext.isEmpty ? "" : ".\(ext)")
+        }
+        let temporary = audio.appendingPathComponent(".\(name).tmp-\(getpid())")
+        do {
+            try? fm.removeItem(at: temporary)
+            try fm.copyItem(at: source, to: temporary)
+            try fm.moveItem(at: temporary, to: audio.appendingPathComponent(name))
+        } catch {
+            try? fm.removeItem(at: temporary)
+            throw OperatorError("không chép được \(source.path) vào \(audio.path): \(error.localizedDescription)")
+        }
+        return name
+    }
+}
