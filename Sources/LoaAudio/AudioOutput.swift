@@ -18,19 +18,25 @@ public protocol AudioOutput: AnyObject {
     var xruns: Int { get }
 }
 
-/// Takes every frame at once and never plays it: for planning runs and unit tests of the engine.
+/// Takes every frame at once and never plays it: for runs against a virtual clock and unit tests of
+/// the engine. `onWrite` lets a virtual clock advance by the audio written, as a real device would.
 public final class DiscardOutput: AudioOutput {
     public let name = "null"
     public let format: AudioFormat
     public private(set) var framesWritten = 0
     public var xruns: Int { 0 }
+    private let onWrite: @Sendable (Int) -> Void
 
-    public init(format: AudioFormat = .broadcast) { self.format = format }
+    public init(format: AudioFormat = .broadcast, onWrite: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.format = format
+        self.onWrite = onWrite
+    }
 
     public func open() throws(AudioError) {}
     public func write(_ samples: UnsafeBufferPointer<Float>) throws(AudioError) -> Int {
         let frames = samples.count / format.channels
         framesWritten += frames
+        onWrite(frames)
         return frames
     }
     public func timeUntilWritable() throws(AudioError) -> Duration { .zero }

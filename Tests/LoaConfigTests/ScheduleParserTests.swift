@@ -1,0 +1,258 @@
+import Foundation
+import LoaConfig
+import LoaCore
+import Testing
+
+@Suite("Schedule files: parsing and validation with file:line")
+struct ScheduleParserTests {
+    func problems(_ text: String, file: String = "schedules/toi.toml") -> [String] {
+        ScheduleParser.parse(text, file: file).problems.map(\.description)
+    }
+
+    @Test("A valid file gives its slots, with every field read")
+    func validFile() throws {
+        let text = """
+        # Buổi tối
+        title = "Chương trình tối"
+
+        [[slot]]
+        id = "asean-toi"
+        start = "17:15"
+        end = 17:30:00
+        days = ["mon", "wed"]
+        from = 2026-11-12
+        until = "2026-11-15"
+        pillar = ["kinh-te", "van-hoa-xa-hoi"]
+        count = 2
+
+        [[slot]]
+        id = "tin-sang"
+        start = "05:30:15"
+        play = [
+          "asean/rcep.mp3",
+          "jingle.ogg",
+        ]
+        """
+        let parsed = ScheduleParser.parse(text, file: "schedules/toi.toml")
+        #expect(parsed.problems.isEmpty)
+        try #require(parsed.slots.count == 2)
+        let first = parsed.slots[0]
+        #expect(first.id == "asean-toi")
+        #expect(first.start.description == "17:15" && first.end?.description == "17:30")
+        #expect(first.days.days == [.mon, .wed])
+        #expect(first.from?.description == "2026-11-12" && first.until?.description == "2026-11-15")
+        #expect(first.content == .pick(pillars: [.kinhTe, .vanHoaXaHoi], count: 2))
+        #expect(first.source.description == "schedules/toi.toml:4")
+        #expect(parsed.slots[1].content == .play(["asean/rcep.mp3", "jingle.ogg"]))
+        #expect(parsed.slots[1].days == .daily)
+        #expect(parsed.slots[1].location(of: "play").line == 17)
+    }
+
+    @Test("Unknown key: reported at its own line")
+    func unknownKey() {
+        let text = """
+        [[slot]]
+        id = "a"
+        start = "17:00"
+        colour = "red"
+        play = ["x.mp3"]
+        """
+        #expect(problems(text) == ["schedules/toi.toml:4: khóa không hợp lệ “colour” (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play)"])
+    }
+
+    @Test("Bad time: reported at the start or end line")
+    func badTime() {
+        let text = """
+        [[slot]]
+        id = "a"
+        start = "17:00"
+        end = "17:00"
+        play = ["x.mp3"]
+
+        [[slot]]
+        id = "b"
+        start = "25:00"
+        play = ["x.mp3"]
+        """
+        let found = problems(text)
+        #expect(found.count == 2)
+        #expect(found.contains("schedules/toi.toml:4: giờ kết thúc 17:00 không sau giờ bắt đầu 17:00"))
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:9: giờ không hợp lệ") })
+    }
+
+    @Test("End before start: reported at the end line")
+    func endBeforeStart() {
+        let text = """
+        # comment
+        [[slot]]
+        id = "a"
+        start = "17:30"
+
+        end = "17:15"
+        play = ["x.mp3"]
+        """
+        #expect(problems(text) == ["schedules/toi.toml:6: giờ kết thúc 17:15 không sau giờ bắt đầu 17:30"])
+    }
+
+    @Test("Unknown pillar: reported at the pillar line, naming the valid slugs")
+    func unknownPillar() {
+        let text = """
+        [[slot]]
+        id = "a"
+        start = "06:00"
+        pillar = ["kinh-te", "the-thao"]
+        """
+        #expect(problems(text) == ["schedules/toi.toml:4: trụ cột không hợp lệ “the-thao” (chọn: chinh-tri-an-ninh, kinh-te, van-hoa-xa-hoi)"])
+    }
+
+    @Test("TOML syntax errors give the line TOMLKit found")
+    func syntaxError() {
+        let text = """
+        [[slot]]
+        id = "a"
+        start = "06:00
+        """
+        #expect(problems(text).first?.hasPrefix("schedules/toi.toml:3: lỗi cú pháp TOML") == true)
+    }
+
+    @Test("Missing id, start and content are each reported at the slot header")
+    func missingRequired() {
+        let text = """
+        title = "x"
+
+        [[slot]]
+        days = "daily"
+        """
+        let found = problems(text)
+        #expect(found.contains("schedules/toi.toml:3: khung giờ thiếu “id”"))
+        #expect(found.contains("schedules/toi.toml:3: khung giờ thiếu giờ bắt đầu “start”"))
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:3: khung giờ không có nội dung") })
+    }
+
+    @Test("Bad days and dates are reported at their lines")
+    func badDaysAndDates() {
+        let text = """
+        [[slot]]
+        id = "a"
+        start = "06:00"
+        days = "weekdays"
+        from = "12/11/2026"
+        play = ["x.mp3"]
+        """
+        let found = problems(text)
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:4: ngày phát không hợp lệ") })
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:5: ngày không hợp lệ") })
+    }
+
+    @Test("Overlapping slots across files: reported at the later slot, naming the other")
+    func overlappingSlots() {
+        let a = ScheduleParser.parse("""
+        [[slot]]
+        id = "toi"
+        start = "17:00"
+        end = "17:30"
+        days = "mon-fri"
+        play = ["x.mp3"]
+        """, file: "schedules/a.toml").slots
+        let b = ScheduleParser.parse("""
+        # weekend only: no clash
+        [[slot]]
+        id = "cuoi-tuan"
+        start = "17:10"
+        end = "17:40"
+        days = ["sat", "sun"]
+        play = ["x.mp3"]
+
+        [[slot]]
+        id = "thu-tu"
+        start = "17:29:59"
+        end = "17:45"
+        days = "wed"
+        play = ["x.mp3"]
+
+        [[slot]]
+        id = "sau"
+        start = "17:30"
+        end = "17:45"
+        days = "fri"
+        play = ["x.mp3"]
+        """, file: "schedules/b.toml").slots
+        let found = ScheduleValidator { _ in true }.validate(a + b).map(\.description)
+        #expect(found == ["schedules/b.toml:9: khung giờ “thu-tu” (17:29:59–17:45) trùng với “toi” (17:00–17:30) ở schedules/a.toml:1"])
+    }
+
+    @Test("Date ranges that never meet do not overlap even on the same weekdays")
+    func disjointRanges() {
+        let parsed = ScheduleParser.parse("""
+        [[slot]]
+        id = "dot1"
+        start = "17:00"
+        end = "17:30"
+        until = 2026-11-10
+        play = ["x.mp3"]
+
+        [[slot]]
+        id = "dot2"
+        start = "17:00"
+        end = "17:30"
+        from = 2026-11-11
+        play = ["x.mp3"]
+        """, file: "s.toml")
+        #expect(ScheduleValidator { _ in true }.validate(parsed.slots).isEmpty)
+    }
+
+    @Test("Missing file and duplicate id: reported at the play and id lines")
+    func missingFileAndDuplicate() {
+        let parsed = ScheduleParser.parse("""
+        [[slot]]
+        id = "a"
+        start = "06:00"
+        play = ["asean/co.mp3", "asean/khong-co.mp3"]
+
+        [[slot]]
+        id = "a"
+        start = "07:00"
+        play = ["asean/co.mp3"]
+        """, file: "schedules/sang.toml")
+        let found = ScheduleValidator { $0 == "asean/co.mp3" }.validate(parsed.slots).map(\.description)
+        #expect(found == [
+            "schedules/sang.toml:4: không tìm thấy tệp “asean/khong-co.mp3” trong thư mục audio, cũng không có bản tin mã này trong thư viện",
+            "schedules/sang.toml:7: mã khung giờ “a” đã dùng ở schedules/sang.toml:1",
+        ])
+    }
+}
+
+@Suite("Station configuration")
+struct StationConfigTests {
+    @Test("Paths resolve against the file's folder; defaults fill the rest")
+    func resolvesPaths() throws {
+        let config = try StationConfig.parse("""
+        station = "UBND xã Đông Hòa"
+        database = "data/loa.sqlite"
+        [[feed]]
+        name = "tinh"
+        url = "http://127.0.0.1:8080/feed/"
+        public_keys = ["abc"]
+        [loudness]
+        target_lufs = -18
+        """, file: URL(fileURLWithPath: "/etc/loa/loa.toml"))
+        #expect(config.station == "UBND xã Đông Hòa")
+        #expect(config.database.path == "/etc/loa/data/loa.sqlite")
+        #expect(config.schedules.path == "/etc/loa/schedules")
+        #expect(config.timeZone.identifier == "Asia/Ho_Chi_Minh")
+        #expect(config.device == "default")
+        #expect(config.feeds.first?.publicKeys == ["abc"])
+        #expect(config.targetLUFS == -18)
+    }
+
+    @Test("Unknown keys and bad time zones name file and line")
+    func errors() {
+        #expect(throws: ConfigError.self) { try StationConfig.parse("station = \"x\"\nvolume = 3\n", file: URL(fileURLWithPath: "/x/loa.toml")) }
+        do {
+            _ = try StationConfig.parse("station = \"x\"\n\ntimezone = \"Mars/Olympus\"\n", file: URL(fileURLWithPath: "/x/loa.toml"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix("/x/loa.toml:3: múi giờ không hợp lệ"))
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import LoaCore
+import Testing
+
+@Suite("Reports")
+struct ReportTests {
+    func record(_ segment: String, _ pillar: Pillar?, _ outcome: AiringOutcome, _ seconds: Double) -> AiringRecord {
+        AiringRecord(slot: "s", slotStartsAt: Date(timeIntervalSince1970: 0), segmentID: segment, title: segment, pillar: pillar,
+                     path: segment, scheduledAt: Date(timeIntervalSince1970: 0), airedSeconds: seconds, outcome: outcome)
+    }
+
+    @Test("By pillar: completed and truncated count as airings, every pillar shows even at zero")
+    func byPillar() throws {
+        let day = try #require(LocalDate(parsing: "2026-11-12"))
+        let report = ReportBuilder.build(records: [
+            record("a", .kinhTe, .completed, 60), record("b", .kinhTe, .truncated, 30),
+            record("c", .chinhTriAnNinh, .failed, 0), record("d", .kinhTe, .skipped, 0),
+        ], from: day, to: day, by: .pillar)
+        let kinhTe = try #require(report.rows.first { $0.key == "kinh-te" })
+        #expect(kinhTe.completed == 1 && kinhTe.truncated == 1 && kinhTe.airedSeconds == 90 && kinhTe.label == "Trụ cột Kinh tế")
+        #expect(report.rows.first { $0.key == "van-hoa-xa-hoi" }?.airings == 0)
+        #expect(report.rows.first { $0.key == "chinh-tri-an-ninh" }?.failed == 1)
+        #expect(report.total.airings == 2)
+    }
+
+    @Test("By segment: one row per segment")
+    func bySegment() throws {
+        let day = try #require(LocalDate(parsing: "2026-11-12"))
+        let report = ReportBuilder.build(records: [record("a", .kinhTe, .completed, 60), record("a", .kinhTe, .completed, 60)],
+                                         from: day, to: day, by: .segment)
+        #expect(report.rows.map(\.key) == ["a"])
+        #expect(report.rows[0].completed == 2)
+    }
+
+    @Test("Rotation history counts only airings that were heard")
+    func historyFromRecords() {
+        let history = AiringHistory(records: [record("a", nil, .completed, 1), record("a", nil, .failed, 0), record("b", nil, .skipped, 0)])
+        #expect(history["a"].count == 1)
+        #expect(history["b"].count == 0)
+    }
+}
