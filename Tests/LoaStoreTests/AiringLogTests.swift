@@ -1,0 +1,96 @@
+import Foundation
+import LoaCore
+import LoaStore
+import Testing
+
+@Suite("Airing log and library on disk")
+struct AiringLogTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("loa-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    var path: URL { folder.appendingPathComponent("loa.sqlite") }
+
+    func record(_ segment: String, at seconds: Double, outcome: AiringOutcome = .started) -> AiringRecord {
+        let t = Date(timeIntervalSince1970: seconds)
+        return AiringRecord(slot: "asean-toi", slotStartsAt: t, segmentID: segment, title: "Bản tin \(segment)", pillar: .kinhTe,
+                            campaign: "HNCC ASEAN 37", path: "\(segment).mp3", scheduledAt: t, startedAt: t.addingTimeInterval(0.012),
+                            outcome: outcome, device: "pulse")
+    }
+
+    @Test("synchronous is FULL on the writer after open, after writes, and after reopening")
+    func synchronousIsFull() throws {
+        do {
+            let database = try StationDatabase(path: path)
+            #expect(try database.synchronousMode() == 2)
+            try AiringLog(database).insert(record("a", at: 1000))
+            #expect(try database.synchronousMode() == 2)
+        }
+        let reopened = try StationDatabase(path: path)
+        #expect(try reopened.synchronousMode() == 2)
+        // WAL is on, so readers never block the writer.
+        #expect(FileManager.default.fileExists(atPath: path.path + "-wal"))
+    }
+
+    @Test("Rows written, finished, and read back after the database is closed and reopened")
+    func survivesReopening() throws {
+        var id: Int64 = 0
+        do {
+            let log = AiringLog(try StationDatabase(path: path))
+            id = try log.insert(record("a", at: 1000))
+            try log.finish(id: id, outcome: .completed, endedAt: Date(timeIntervalSince1970: 1060), airedSeconds: 60.012,
+                           reason: nil, xruns: 0)
+            try log.insert(record("b", at: 2000))
+        }
+        let log = AiringLog(try StationDatabase(path: path))
+        let rows = try log.records()
+        #expect(rows.count == 2)
+        #expect(rows[0].id == id && rows[0].outcome == .completed && rows[0].airedSeconds == 60.012)
+        #expect(rows[0].title == "Bản tin a" && rows[0].campaign == "HNCC ASEAN 37")
+        #expect(rows[0].onsetErrorMilliseconds == 12)
+        #expect(rows[1].outcome == .started)
+        #expect(try log.hasRows(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 2000)))
+        #expect(try !log.hasRows(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 3000)))
+        // A run that died mid-item left "b" started: the next run closes it as interrupted.
+        #expect(try log.closeAbandoned(reason: "mất điện") == 1)
+        #expect(try log.records().last?.outcome == .interrupted)
+        #expect(try log.history()["a"].count == 1)
+        #expect(try log.history()["b"].count == 0)
+    }
+
+    @Test("Records are limited to the period asked for")
+    func periods() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        for t in [1000.0, 2000, 3000] { try log.insert(record("s\(Int(t))", at: t, outcome: .completed)) }
+        let rows = try log.records(from: Date(timeIntervalSince1970: 1500), to: Date(timeIntervalSince1970: 3000))
+        #expect(rows.map(\.segmentID) == ["s2000"])
+    }
+
+    @Test("The library gives duplicate titles distinct ids and keeps Vietnamese text intact")
+    func library() throws {
+        let library = SegmentLibrary(try StationDatabase(path: path))
+        let base = Segment(id: "rcep", title: "Hiệp định RCEP", pillar: .kinhTe, path: "a.mp3", durationSeconds: 61.5,
+                           format: "MPEG", sampleRate: 44100, channels: 2, sha256: "aa")
+        let first = try library.add(base, importedAt: Date(timeIntervalSince1970: 0))
+        var other = base
+        other.path = "b.mp3"
+        other.sha256 = "bb"
+        let second = try library.add(other, importedAt: Date(timeIntervalSince1970: 0))
+        #expect(first.id == "rcep" && second.id == "rcep-2")
+        #expect(try library.all().map(\.title) == ["Hiệp định RCEP", "Hiệp định RCEP"])
+        #expect(try library.segment(sha256: "bb")?.path == "b.mp3")
+    }
+
+    @Test("An unopenable database path gives an error naming the path")
+    func unopenable() {
+        do {
+            _ = try StationDatabase(path: URL(fileURLWithPath: "/proc/loa/loa.sqlite"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix("/proc/loa/loa.sqlite: không mở được cơ sở dữ liệu"))
+        }
+    }
+}
