@@ -16,7 +16,7 @@ struct Loa: AsyncParsableCommand {
     /// Exit 0 on success, 1 with one line on stderr on any user error: never a stack trace.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -40,6 +40,26 @@ struct Loa: AsyncParsableCommand {
             let message = Loa.message(for: error)
             fail(message.split(separator: "\n").first.map(String.init) ?? message)
         }
+    }
+
+    /// `--config` may come before the subcommand (`loa --config x.toml log`); ArgumentParser only
+    /// knows it on the subcommands, so it is moved to the end.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var rest: [String] = [], hoisted: [String] = []
+        var i = 0
+        while i < arguments.count, arguments[i].hasPrefix("-") {
+            if arguments[i] == "--config", i + 1 < arguments.count {
+                hoisted += arguments[i...(i + 1)]
+                i += 2
+            } else if arguments[i].hasPrefix("--config=") {
+                hoisted.append(arguments[i])
+                i += 1
+            } else {
+                break
+            }
+        }
+        rest = Array(arguments[i...])
+        return rest + hoisted
     }
 
     static func fail(_ message: String) -> Never {

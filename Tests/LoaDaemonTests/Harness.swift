@@ -1,0 +1,158 @@
+import Foundation
+
+/// Helpers that start real programs for the daemon tests: the `loa` binary, PulseAudio, parec, sox.
+enum Harness {
+    /// The `loa` executable built beside this test bundle (`make test` builds it first), or `$LOA_BIN`.
+    static func loaBinary() throws -> URL {
+        if let explicit = ProcessInfo.processInfo.environment["LOA_BIN"] { return URL(fileURLWithPath: explicit) }
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = folder.appendingPathComponent("loa")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        throw HarnessError("the loa binary was not found next to \(CommandLine.arguments[0]); run `swift build` first or set LOA_BIN")
+    }
+
+    static func temporaryFolder(_ prefix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs a program to completion; returns status, stdout and stderr. Output goes through files,
+    /// not pipes, so a daemon the program leaves behind cannot hold the read end open.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil)
+        throws -> (status: Int32, out: String, err: String) {
+        let scratch = try temporaryFolder("loa-run")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let folder { process.currentDirectoryURL = folder }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return (process.terminationStatus, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+
+    static func tone(_ url: URL, frequency: Int, seconds: Double, rate: Int) throws {
+        let wav = url.pathExtension == "mp3" ? url.deletingPathExtension().appendingPathExtension("src.wav") : url
+        let r = try run("/usr/bin/sox", ["-n", "-r", "\(rate)", "-c", "1", wav.path, "synth", "\(seconds)", "sine", "\(frequency)", "vol", "0.5"])
+        guard r.status == 0 else { throw HarnessError("sox: \(r.err)") }
+        if url.pathExtension == "mp3" {
+            let l = try run("/usr/bin/lame", ["--quiet", "-b", "128", wav.path, url.path])
+            guard l.status == 0 else { throw HarnessError("lame: \(l.err)") }
+            try FileManager.default.removeItem(at: wav)
+        }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A private PulseAudio server with one null sink: a real-time ALSA device (`pulse`) on a machine
+/// with no sound card. Its monitor is what the loudspeakers would hear.
+final class SoundServer {
+    let folder: URL
+    let sink = "loa_e2e"
+    private var running = false
+
+    var socket: String { "unix:" + folder.appendingPathComponent("native").path }
+    var environment: [String: String] { ["PULSE_SERVER": socket, "PULSE_SINK": sink] }
+    private var serverEnvironment: [String: String] {
+        ["HOME": folder.path, "XDG_RUNTIME_DIR": folder.path, "PULSE_RUNTIME_PATH": folder.appendingPathComponent("run").path]
+    }
+
+    /// Started daemonized: PulseAudio closes every inherited descriptor, which confuses Foundation's
+    /// Process bookkeeping when it is a direct child that keeps running.
+    init() throws {
+        folder = try Harness.temporaryFolder("loa-pulse")
+        let started = try Harness.run("/usr/bin/pulseaudio", [
+            "-n", "--daemonize=yes", "--exit-idle-time=-1", "--use-pid-file=yes", "--log-target=stderr", "--log-level=error",
+            "-L", "module-native-protocol-unix socket=\(folder.appendingPathComponent("native").path) auth-anonymous=1",
+            "-L", "module-null-sink sink_name=\(sink) rate=48000 channels=2",
+        ], environment: serverEnvironment)
+        guard started.status == 0 else { throw HarnessError("PulseAudio did not start: \(started.err)") }
+        running = true
+        for _ in 0..<100 {
+            if try Harness.run("/usr/bin/pactl", ["-s", socket, "info"]).status == 0 { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        stop()
+        throw HarnessError("PulseAudio did not answer within 10 s")
+    }
+
+    func stop() {
+        guard running else { return }
+        running = false
+        _ = try? Harness.run("/usr/bin/pulseaudio", ["-k"], environment: serverEnvironment)
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    deinit { stop() }
+}
+
+/// Records the sink's monitor with parecord (raw, mono, 48 kHz) and ties sample 0 to the wall clock.
+final class MonitorRecorder: @unchecked Sendable {
+    let rate = 48000
+    private let process = Process()
+    private let lock = NSLock()
+    private var data = Data()
+    /// The earliest possible wall time of sample 0: min over chunks of (arrival - audio before it).
+    private var anchor = Date.distantFuture
+    private var reader: Thread?
+
+    init(server: SoundServer) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/parecord")
+        process.arguments = ["--raw", "-d", "\(server.sink).monitor", "--format=s16le", "--rate=48000", "--channels=1",
+                             "--latency-msec=5"]
+        process.environment = ProcessInfo.processInfo.environment.merging(server.environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        let thread = Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                let arrived = Date()
+                lock.withLock {
+                    data.append(chunk)
+                    let start = arrived.addingTimeInterval(-Double(data.count / 2) / Double(rate))
+                    if start < anchor { anchor = start }
+                }
+            }
+        }
+        thread.start()
+        reader = thread
+    }
+
+    /// Stops recording; returns the samples and the wall time of the first one.
+    func stop() -> (samples: [Float], startedAt: Date) {
+        // The test process blocks SIGTERM and its children inherit the mask: only SIGKILL is sure to land.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.2)
+        return lock.withLock {
+            let samples = data.withUnsafeBytes { raw in
+                raw.bindMemory(to: Int16.self).map { Float(Int16(littleEndian: $0)) / 32768 }
+            }
+            return (samples, anchor)
+        }
+    }
+}
