@@ -279,7 +279,12 @@ public final class PlayoutEngine: @unchecked Sendable {
                     try output.write(UnsafeBufferPointer(rebasing: all[0..<(frames * channels)]))
                 }
                 position += took
-                if took < frames { engine.wait(try output.timeUntilWritable()) }
+                if took < frames {
+                    engine.wait(try output.timeUntilWritable())
+                } else if try output.queuedFrames() == 0 {
+                    // A device that swallows audio instantly (ALSA null) does not pace us: wait in real time.
+                    engine.wait(.milliseconds(max(1, min(20, Int(remaining * 1000)))))
+                }
             }
         }
 

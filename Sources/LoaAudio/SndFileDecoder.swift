@@ -49,7 +49,7 @@ public final class SndFileDecoder {
         mapped = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * output.channels)
         if info.sampleRate != output.sampleRate {
             var error: Int32 = 0
-            resampler = src_new(Int32(SRC_SINC_MEDIUM_QUALITY), Int32(output.channels), &error)
+            resampler = src_new(Int32(SRC_SINC_FASTEST), Int32(output.channels), &error)
             if resampler == nil {
                 sf_close(handle)
                 throw .resample(path: path, message: String(cString: src_strerror(error)))
