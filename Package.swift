@@ -87,7 +87,13 @@ let package = Package(
         .testTarget(name: "LoaConfigTests", dependencies: ["LoaConfig", "LoaCore"]),
         .testTarget(name: "LoaStoreTests", dependencies: ["LoaStore", "LoaCore"]),
         .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore"]),
-        .testTarget(name: "LoaDaemonTests", dependencies: ["LoaDaemon", "LoaCore", "LoaStore", "LoaAudio"]),
+        .testTarget(
+            name: "LoaDaemonTests",
+            dependencies: [
+                "LoaDaemon", "LoaCore", "LoaStore", "LoaAudio",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -160,6 +160,8 @@ final class ReloadSignal: @unchecked Sendable {
                         pending = false
                         return true
                     }
+                    // Cancelled before we got here: the cancellation handler has already run and found no waiter.
+                    if Task.isCancelled { return true }
                     waiters[id] = continuation
                     return false
                 }

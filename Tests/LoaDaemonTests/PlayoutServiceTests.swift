@@ -1,0 +1,153 @@
+import Foundation
+import LoaAudio
+import LoaCore
+@testable import LoaDaemon
+import LoaStore
+import Logging
+import Testing
+
+/// A clock driven by the audio written to a `DiscardOutput`; sleeps past `horizon` wait for cancellation.
+final class VirtualClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    let horizon: Date
+
+    init(_ start: Date, horizon: Date) {
+        current = start
+        self.horizon = horizon
+    }
+
+    func now() -> Date { lock.withLock { current } }
+    func advance(frames: Int) { lock.withLock { current = current.addingTimeInterval(Double(frames) / 48000) } }
+
+    /// Whether the service has gone to sleep past the horizon: it has nothing left to do in the test.
+    var idle: Bool { lock.withLock { idleFlag } }
+    private var idleFlag = false
+
+    func sleep(until deadline: Date) async throws {
+        if deadline > horizon {
+            lock.withLock { idleFlag = true }
+            try await Task.sleep(for: .seconds(86400))
+        }
+        lock.withLock { current = max(current, deadline) }
+        await Task.yield()
+    }
+}
+
+/// A station folder with tones in the library and one schedule file.
+struct VirtualStation {
+    let folder: URL
+    var config: URL { folder.appendingPathComponent("loa.toml") }
+    let database: StationDatabase
+    let calendar = StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
+
+    init(schedule: String, device: String = "null") throws {
+        folder = try Harness.temporaryFolder("loa-virtual")
+        let audio = folder.appendingPathComponent("audio"), schedules = folder.appendingPathComponent("schedules")
+        try FileManager.default.createDirectory(at: audio, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: schedules, withIntermediateDirectories: true)
+        try "station = \"UBND xã Ảo\"\ndevice = \"\(device)\"\n".write(to: folder.appendingPathComponent("loa.toml"),
+                                                                        atomically: true, encoding: .utf8)
+        try schedule.write(to: schedules.appendingPathComponent("lich.toml"), atomically: true, encoding: .utf8)
+        let database = try StationDatabase(path: folder.appendingPathComponent("loa.sqlite"))
+        self.database = database
+        for (name, seconds) in [("a.wav", 2.0), ("b.wav", 3.0)] {
+            let url = audio.appendingPathComponent(name)
+            try Harness.tone(url, frequency: 440, seconds: seconds, rate: 48000)
+            let info = try SndFileDecoder.probe(path: url.path)
+            try SegmentLibrary(database).add(Segment(id: String(name.prefix(1)), title: "Bản tin \(name.prefix(1))", pillar: .kinhTe,
+                                                     path: name, durationSeconds: info.durationSeconds, format: info.format,
+                                                     sampleRate: info.sampleRate, channels: info.channels, sha256: name),
+                                             importedAt: Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    func at(_ text: String) -> Date {
+        calendar.instant(LocalDate(parsing: "2026-11-12") ?? LocalDate(dayNumber: 0), TimeOfDay(parsing: text) ?? TimeOfDay(hour: 0, minute: 0)!)
+    }
+
+    /// Runs the daemon's playout service from `start` until it sleeps past `horizon` (or 10 s pass), then stops it.
+    func runService(from start: Date, horizon: Date, makeOutput: (@Sendable (String) -> any AudioOutput)? = nil)
+        async throws -> [AiringRecord] {
+        let clock = VirtualClock(start, horizon: horizon)
+        let service = PlayoutService(configFile: config, clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                                     makeOutput: makeOutput ?? { _ in DiscardOutput { clock.advance(frames: $0) } })
+        let task = Task { try await service.run() }
+        let log = AiringLog(database)
+        for _ in 0..<1000 where !clock.idle {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(clock.idle, "the service should have gone idle")
+        task.cancel()
+        try await task.value
+        return try log.records()
+    }
+}
+
+@Suite("Playout service against a virtual clock")
+struct PlayoutServiceTests {
+    static let schedule = """
+    [[slot]]
+    id = "asean-toi"
+    start = "17:15"
+    end = "17:30"
+    play = ["a.wav", "b.wav"]
+    """
+
+    @Test("A slot airs at its time: one started-then-completed row per item, back to back")
+    func airsSlot() async throws {
+        let station = try VirtualStation(schedule: Self.schedule)
+        let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:20"))
+        #expect(rows.map(\.segmentID) == ["a", "b"])
+        #expect(rows.map(\.outcome) == [.completed, .completed])
+        #expect(abs(rows[0].startedAt!.timeIntervalSince(station.at("17:15"))) < 0.001)
+        #expect(rows.map { $0.onsetErrorMilliseconds } == [0, 0])
+        #expect(abs(rows[1].startedAt!.timeIntervalSince(station.at("17:15")) - 2) < 0.001)
+        #expect(abs(rows[0].airedSeconds - 2) < 0.001 && abs(rows[1].airedSeconds - 3) < 0.001)
+    }
+
+    @Test("A restart inside a slot that already aired does not air it again")
+    func noDoubleAiringAfterRestart() async throws {
+        let station = try VirtualStation(schedule: Self.schedule)
+        _ = try await station.runService(from: station.at("17:00"), horizon: station.at("17:20"))
+        let again = try await station.runService(from: station.at("17:16"), horizon: station.at("17:20"))
+        #expect(again.count == 2)
+    }
+
+    @Test("Started mid-slot with nothing logged: the slot's items are logged skipped, once, and not aired")
+    func startedLate() async throws {
+        let station = try VirtualStation(schedule: Self.schedule)
+        let rows = try await station.runService(from: station.at("17:16"), horizon: station.at("17:20"))
+        #expect(rows.map(\.outcome) == [.skipped, .skipped])
+        #expect(rows[0].reason?.contains("sau khi khung giờ đã bắt đầu") == true)
+        let again = try await station.runService(from: station.at("17:17"), horizon: station.at("17:20"))
+        #expect(again.count == 2)
+    }
+
+    @Test("A row left started by a run that died is closed as interrupted at the next start")
+    func abandonedRowsClosed() async throws {
+        let station = try VirtualStation(schedule: Self.schedule)
+        let log = AiringLog(station.database)
+        try log.insert(AiringRecord(slot: "asean-toi", slotStartsAt: station.at("17:15"), segmentID: "a", title: "a", path: "a.wav",
+                                    scheduledAt: station.at("17:15"), startedAt: station.at("17:15"), outcome: .started))
+        let rows = try await station.runService(from: station.at("17:16"), horizon: station.at("17:20"))
+        #expect(rows.count == 1, "the slot already has a row, so it is neither aired nor skipped again")
+        #expect(rows.first?.outcome == .interrupted)
+    }
+
+    @Test("A device that cannot be opened: each item is logged failed with the ALSA error, and the daemon goes on")
+    func deviceFailure() async throws {
+        let station = try VirtualStation(schedule: Self.schedule + """
+
+        [[slot]]
+        id = "sau"
+        start = "17:40"
+        play = ["a.wav"]
+        """, device: "loa_khong_co")
+        let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:50"),
+                                                makeOutput: { ALSAOutput(device: $0) })
+        #expect(rows.map(\.outcome) == [.failed, .failed, .failed])
+        #expect(rows.map(\.slot) == ["asean-toi", "asean-toi", "sau"])
+        #expect(rows.allSatisfy { $0.reason?.hasPrefix("thiết bị âm thanh “loa_khong_co”") == true })
+    }
+}
