@@ -143,13 +143,7 @@ public final class PlayoutEngine: @unchecked Sendable {
 
         mutating func playItem(_ index: Int, _ item: PlayoutItem) {
             if output == nil {
-                let candidate = engine.makeOutput()
-                do {
-                    try candidate.open()
-                    output = candidate
-                    position = 0
-                    anchor = nil
-                } catch {
+                do { try openOutput(until: item.scheduledAt) } catch {
                     events(.ended(index: index, result: .failed(error.description), airedSeconds: 0, endedAt: nil, xruns: 0))
                     return
                 }
@@ -222,6 +216,31 @@ public final class PlayoutEngine: @unchecked Sendable {
                 guard let base = samples.baseAddress else { return 0 }
                 return try decoder.read(into: base, frames: frames)
             }
+        }
+
+        /// Opens the device, retrying every half second until `deadline` (the item's time): a device that
+        /// comes back before then still airs the item. Counts attempts rather than reading the clock in the
+        /// loop, so a virtual clock that only moves with audio cannot keep it spinning.
+        mutating func openOutput(until deadline: Date) throws(AudioError) {
+            let retry = 0.5
+            let attempts = max(1, Int((deadline.timeIntervalSince(engine.clock.now()) / retry).rounded(.up)) + 1)
+            var lastError = AudioError.device(name: "?", code: 0, message: "")
+            for attempt in 0..<attempts {
+                let candidate = engine.makeOutput()
+                do {
+                    try candidate.open()
+                    output = candidate
+                    position = 0
+                    anchor = nil
+                    return
+                } catch {
+                    lastError = error
+                }
+                if engine.isStopping || attempt == attempts - 1 { break }
+                let wait = min(retry, max(0, deadline.timeIntervalSince(engine.clock.now())))
+                engine.wait(.milliseconds(Int(wait * 1000)))
+            }
+            throw lastError
         }
 
         /// Fades towards the hard end, and over the stop fade when stopping.

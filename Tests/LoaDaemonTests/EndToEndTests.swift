@@ -54,79 +54,35 @@ struct ToneAnalysis {
     }
 }
 
-@Suite("End to end: loa daemon through ALSA to a PulseAudio null sink", .serialized)
+@Suite("End to end: the loa daemon as a process, through real ALSA", .serialized)
 struct EndToEndTests {
-    struct LogRow: Decodable {
-        let slot: String, segment: String, outcome: String, aired_seconds: Double, scheduled_at: String, started_at: String?
-        let onset_error_ms: Double?
-    }
-
     @Test("A slot a few seconds ahead airs on time, gaplessly, in order, and is logged completed")
     func slotAirsOnTime() async throws {
-        let loa = try Harness.loaBinary()
-        let station = try Harness.temporaryFolder("loa-e2e")
-        let audio = station.appendingPathComponent("audio"), schedules = station.appendingPathComponent("schedules")
-        try FileManager.default.createDirectory(at: audio, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: schedules, withIntermediateDirectories: true)
+        let station = try ProcessStation(device: "pulse")
         let items: [(name: String, frequency: Int, seconds: Double, rate: Int)] = [
             ("mot.wav", 440, 1.0, 44100), ("hai.mp3", 1000, 1.2, 44100), ("ba.flac", 2200, 0.8, 22050),
         ]
-        for item in items {
-            try Harness.tone(audio.appendingPathComponent(item.name), frequency: item.frequency, seconds: item.seconds, rate: item.rate)
-        }
-        try """
-        station = "UBND xã Thử Nghiệm"
-        timezone = "Asia/Ho_Chi_Minh"
-        device = "pulse"
-        """.write(to: station.appendingPathComponent("loa.toml"), atomically: true, encoding: .utf8)
-        let config = station.appendingPathComponent("loa.toml").path
         for (n, item) in items.enumerated() {
-            let r = try Harness.run(loa.path, ["--config", config, "segment", "add", audio.appendingPathComponent(item.name).path,
-                                                "--title", "Bản tin thử \(n + 1)", "--pillar", "kinh-te"])
-            try #require(r.status == 0, "\(r.err)")
+            try station.addTone(item.name, frequency: item.frequency, seconds: item.seconds, rate: item.rate, title: "Bản tin thử \(n + 1)")
         }
-
         // The slot starts on a whole second, far enough ahead for the daemon to start and open the device.
-        var zone = Calendar(identifier: .gregorian)
-        zone.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current
-        let slotStart = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 5).rounded(.up))
-        let c = zone.dateComponents([.hour, .minute, .second], from: slotStart)
-        let hms = String(format: "%02d:%02d:%02d", c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
-        let endTime = zone.dateComponents([.hour, .minute, .second], from: slotStart.addingTimeInterval(60))
-        try """
-        [[slot]]
-        id = "thu-nghiem"
-        start = "\(hms)"
-        end = "\(String(format: "%02d:%02d:%02d", endTime.hour ?? 0, endTime.minute ?? 0, endTime.second ?? 0))"
-        play = ["mot.wav", "hai.mp3", "ba.flac"]
-        """.write(to: schedules.appendingPathComponent("thu.toml"), atomically: true, encoding: .utf8)
-        let validate = try Harness.run(loa.path, ["schedule", "validate", "--config", config])
+        let slotStart = station.wholeSecond(after: 5)
+        try station.writeSlot("thu-nghiem", start: slotStart, files: items.map(\.name))
+        let validate = try station.loaCommand(["schedule", "validate"])
         try #require(validate.status == 0, "\(validate.err)")
 
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        let daemon = Process()
-        daemon.executableURL = loa
-        daemon.arguments = ["daemon", "--config", config]
-        daemon.environment = ProcessInfo.processInfo.environment.merging(server.environment) { $1 }
-        let daemonLog = station.appendingPathComponent("daemon.log")
-        FileManager.default.createFile(atPath: daemonLog.path, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: daemonLog)
-        daemon.standardError = logHandle
-        daemon.standardOutput = logHandle
-        try daemon.run()
-
+        let daemon = try station.startDaemon(environment: server.environment)
         let total = items.reduce(0) { $0 + $1.seconds }
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + total + 1.5))
-        daemon.terminate() // SIGTERM: graceful
-        daemon.waitUntilExit()
+        let status = daemon.stop()
         let recording = recorder.stop()
-        let daemonOutput = (try? String(contentsOf: daemonLog, encoding: .utf8)) ?? ""
-        #expect(daemon.terminationStatus == 0, "\(daemonOutput)")
+        #expect(status == 0, "\(daemon.output)")
 
         let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: items.map(\.frequency)),
-                                    "nothing was heard; daemon said:\n\(daemonOutput)")
+                                    "nothing was heard; daemon said:\n\(daemon.output)")
         let heardAt = recording.startedAt.addingTimeInterval(Double(analysis.firstSound) / 48000)
         let onsetError = heardAt.timeIntervalSince(slotStart)
         print("E2E measured: onset error \(Int((onsetError * 1000).rounded())) ms, longest gap \(Int((analysis.longestGap * 1000).rounded())) ms, tones \(analysis.tones.map { "\($0.frequency) Hz \(Int(($0.seconds * 1000).rounded())) ms" })")
@@ -136,20 +92,82 @@ struct EndToEndTests {
         // The tones were synthesized at these lengths; MP3 encoder padding is trimmed by the decoder
         // (sox's soxi would count it, so it is not the reference here).
         for (heard, item) in zip(analysis.tones, items) {
-            let expected = item.seconds
-            #expect(abs(heard.seconds - expected) < 0.05, "\(item.name): heard \(heard.seconds) s, file \(expected) s")
+            #expect(abs(heard.seconds - item.seconds) < 0.05, "\(item.name): heard \(heard.seconds) s, file \(item.seconds) s")
         }
 
-        let log = try Harness.run(loa.path, ["log", "--format", "json", "--config", config])
-        try #require(log.status == 0, "\(log.err)")
-        let rows = try JSONDecoder().decode([LogRow].self, from: Data(log.out.utf8))
-        #expect(rows.count == items.count, "\(log.out)")
-        #expect(rows.allSatisfy { $0.outcome == "completed" && $0.slot == "thu-nghiem" }, "\(log.out)")
+        let rows = try station.logRows()
+        #expect(rows.count == items.count, "\(rows)")
+        #expect(rows.allSatisfy { $0.outcome == "completed" && $0.slot == "thu-nghiem" }, "\(rows)")
         for (row, item) in zip(rows, items) {
-            let expected = item.seconds
-            #expect(abs(row.aired_seconds - expected) < 0.05, "\(item.name): logged \(row.aired_seconds) s, file \(expected) s")
+            #expect(abs(row.aired_seconds - item.seconds) < 0.05, "\(item.name): logged \(row.aired_seconds) s, file \(item.seconds) s")
             #expect(row.started_at != nil && row.onset_error_ms.map { abs($0) < 250 } == true)
         }
-        try? FileManager.default.removeItem(at: station)
+    }
+
+    @Test("SIGTERM mid-item: the item fades, is logged interrupted with what aired, the rest skipped; exit 0")
+    func sigtermMidItem() async throws {
+        let station = try ProcessStation(device: "pulse")
+        try station.addTone("dai.wav", frequency: 440, seconds: 6, rate: 48000, title: "Bản tin dài")
+        try station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
+        let slotStart = station.wholeSecond(after: 4)
+        try station.writeSlot("ngat", start: slotStart, files: ["dai.wav", "sau.wav"])
+        let server = try SoundServer()
+        defer { server.stop() }
+        let daemon = try station.startDaemon(environment: server.environment)
+        try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1.5))
+        let stoppedAt = Date()
+        let status = daemon.stop()
+        let stopSeconds = Date().timeIntervalSince(stoppedAt)
+        #expect(status == 0, "\(daemon.output)")
+        #expect(stopSeconds < 3, "took \(stopSeconds) s to stop")
+        let rows = try station.logRows()
+        try #require(rows.count == 2, "\(rows)\n\(daemon.output)")
+        #expect(rows[0].outcome == "interrupted")
+        #expect(rows[0].aired_seconds > 1.2 && rows[0].aired_seconds < 2.5, "aired \(rows[0].aired_seconds) s")
+        #expect(rows[1].outcome == "skipped")
+    }
+
+    @Test("Device absent at the slot: each item is logged failed with the ALSA error and the daemon keeps running")
+    func deviceAbsent() async throws {
+        let station = try ProcessStation(device: "pulse")
+        try station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
+        try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
+        let slotStart = station.wholeSecond(after: 3)
+        try station.writeSlot("mat-thiet-bi", start: slotStart, files: ["a.wav", "b.wav"])
+        // No sound server at this address: the pulse PCM cannot be opened.
+        let daemon = try station.startDaemon(environment: ["PULSE_SERVER": "unix:/nonexistent/loa/native"])
+        var rows: [ProcessStation.LogRow] = []
+        let deadline = Date().addingTimeInterval(slotStart.timeIntervalSinceNow + 8)
+        while Date() < deadline {
+            rows = try station.logRows()
+            if rows.count == 2 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(daemon.isRunning, "the daemon must survive a missing device")
+        #expect(rows.map(\.outcome) == ["failed", "failed"], "\(rows)")
+        #expect(rows.allSatisfy { $0.reason?.hasPrefix("thiết bị âm thanh “pulse”") == true }, "\(rows)")
+        #expect(daemon.stop() == 0, "\(daemon.output)")
+    }
+
+    @Test("SIGHUP reloads the schedules: a slot added while running airs")
+    func sighupReloads() async throws {
+        let station = try ProcessStation(device: "null")
+        try station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
+        try station.writeSlot("xa", start: station.wholeSecond(after: 3600), files: ["a.wav"])
+        let daemon = try station.startDaemon(environment: [:])
+        #expect(try await daemon.waitForOutput("Khung giờ tiếp theo: xa", timeout: 10), "\(daemon.output)")
+        let soon = station.wholeSecond(after: 3)
+        try station.writeSlot("moi", start: soon, files: ["a.wav"], file: "moi.toml")
+        daemon.send(SIGHUP)
+        #expect(try await daemon.waitForOutput("Đã nạp lại", timeout: 5), "\(daemon.output)")
+        var rows: [ProcessStation.LogRow] = []
+        let deadline = Date().addingTimeInterval(soon.timeIntervalSinceNow + 6)
+        while Date() < deadline {
+            rows = try station.logRows()
+            if rows.first?.outcome == "completed" { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(rows.map(\.slot) == ["moi"] && rows.first?.outcome == "completed", "\(rows)\n\(daemon.output)")
+        #expect(daemon.stop() == 0)
     }
 }

@@ -156,3 +156,126 @@ final class MonitorRecorder: @unchecked Sendable {
         }
     }
 }
+
+/// A station folder driven through the real `loa` binary, as an operator would.
+struct ProcessStation {
+    let loa: URL
+    let folder: URL
+    var audio: URL { folder.appendingPathComponent("audio") }
+    var schedules: URL { folder.appendingPathComponent("schedules") }
+    var config: String { folder.appendingPathComponent("loa.toml").path }
+    let zone: Calendar
+
+    init(device: String) throws {
+        loa = try Harness.loaBinary()
+        folder = try Harness.temporaryFolder("loa-station")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("audio"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("schedules"), withIntermediateDirectories: true)
+        try """
+        station = "UBND xã Thử Nghiệm"
+        timezone = "Asia/Ho_Chi_Minh"
+        device = "\(device)"
+        """.write(to: folder.appendingPathComponent("loa.toml"), atomically: true, encoding: .utf8)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current
+        zone = calendar
+    }
+
+    /// Makes a tone file and imports it with `loa segment add`.
+    func addTone(_ name: String, frequency: Int, seconds: Double, rate: Int, title: String) throws {
+        let url = audio.appendingPathComponent(name)
+        try Harness.tone(url, frequency: frequency, seconds: seconds, rate: rate)
+        let r = try loaCommand(["segment", "add", url.path, "--title", title, "--pillar", "kinh-te"])
+        guard r.status == 0 else { throw HarnessError("segment add: \(r.err)") }
+    }
+
+    /// Station time `HH:MM:SS` of `instant`.
+    func clock(_ instant: Date) -> String {
+        let c = zone.dateComponents([.hour, .minute, .second], from: instant)
+        return String(format: "%02d:%02d:%02d", c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+    }
+
+    /// The next whole second at least `seconds` from now.
+    func wholeSecond(after seconds: Double) -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + seconds).rounded(.up))
+    }
+
+    /// Writes a schedule file with one slot from `start` for a minute, playing `files` in order.
+    func writeSlot(_ id: String, start: Date, files: [String], file: String = "thu.toml") throws {
+        try """
+        [[slot]]
+        id = "\(id)"
+        start = "\(clock(start))"
+        end = "\(clock(start.addingTimeInterval(60)))"
+        play = [\(files.map { "\"\($0)\"" }.joined(separator: ", "))]
+        """.write(to: schedules.appendingPathComponent(file), atomically: true, encoding: .utf8)
+    }
+
+    func loaCommand(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        try Harness.run(loa.path, arguments + ["--config", config], environment: environment)
+    }
+
+    struct LogRow: Decodable {
+        let slot: String, segment: String, outcome: String, aired_seconds: Double, scheduled_at: String
+        let started_at: String?, onset_error_ms: Double?, reason: String?
+    }
+
+    func logRows() throws -> [LogRow] {
+        let r = try loaCommand(["log", "--format", "json"])
+        guard r.status == 0 else { throw HarnessError("loa log: \(r.err)") }
+        return try JSONDecoder().decode([LogRow].self, from: Data(r.out.utf8))
+    }
+
+    /// Starts `loa daemon`, its output going to `daemon.log` in the station folder.
+    func startDaemon(environment: [String: String]) throws -> DaemonProcess {
+        try DaemonProcess(loa: loa, config: config, log: folder.appendingPathComponent("daemon.log"), environment: environment)
+    }
+}
+
+/// A running `loa daemon`.
+final class DaemonProcess {
+    let process = Process()
+    let log: URL
+
+    init(loa: URL, config: String, log: URL, environment: [String: String]) throws {
+        self.log = log
+        process.executableURL = loa
+        process.arguments = ["daemon", "--config", config]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { process.isRunning }
+
+    /// Sends `signal` directly: Foundation's terminate() would do for SIGTERM, but not for SIGHUP.
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// SIGTERM, then waits up to `timeout` seconds; returns the exit status, or nil if it did not exit.
+    func stop(timeout: Double = 10) -> Int32? {
+        send(SIGTERM)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            send(SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Waits until the daemon's output contains `text`, up to `timeout` seconds.
+    func waitForOutput(_ text: String, timeout: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if output.contains(text) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+}
