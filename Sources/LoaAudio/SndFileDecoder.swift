@@ -34,9 +34,7 @@ public final class SndFileDecoder {
         self.path = path
         self.output = output
         var sfInfo = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
-            throw .decode(path: path, message: String(cString: sf_strerror(nil)))
-        }
+        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else { throw SndFileDecoder.openError(path) }
         file = handle
         info = MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
                          format: SndFileDecoder.formatName(sfInfo.format))
@@ -132,9 +130,7 @@ public final class SndFileDecoder {
     /// (MP3 headers can lie). Throws what libsndfile said if any part fails.
     public static func probe(path: String) throws(AudioError) -> MediaInfo {
         var sfInfo = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
-            throw .decode(path: path, message: String(cString: sf_strerror(nil)))
-        }
+        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else { throw openError(path) }
         defer { sf_close(handle) }
         guard sfInfo.channels > 0, sfInfo.samplerate > 0 else { throw .decode(path: path, message: "tệp không có kênh âm thanh") }
         var buffer = [Float](repeating: 0, count: chunkFrames * Int(sfInfo.channels))
@@ -148,6 +144,19 @@ public final class SndFileDecoder {
         guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
         return MediaInfo(frames: total, sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
                          format: formatName(sfInfo.format))
+    }
+
+    /// libsndfile's own message for a failed open is often about the wrong thing (it blames pipes for
+    /// an unknown format), so say what the operator can act on and keep its words in brackets.
+    static func openError(_ path: String) -> AudioError {
+        let detail = String(cString: sf_strerror(nil))
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return .decode(path: path, message: "không có tệp này")
+        }
+        if isDirectory.boolValue { return .decode(path: path, message: "đây là thư mục, không phải tệp âm thanh") }
+        guard FileManager.default.isReadableFile(atPath: path) else { return .decode(path: path, message: "không có quyền đọc") }
+        return .decode(path: path, message: "không phải WAV, MP3, FLAC hay Ogg, hoặc tệp bị hỏng (libsndfile: \(detail))")
     }
 
     static func formatName(_ format: Int32) -> String {

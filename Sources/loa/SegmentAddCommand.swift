@@ -26,7 +26,8 @@ struct SegmentAddCommand: AsyncParsableCommand {
         }
         let source = URL(fileURLWithPath: file).standardizedFileURL
         guard FileManager.default.fileExists(atPath: source.path) else { throw OperatorError("\(file): không có tệp này") }
-        let info = try SndFileDecoder.probe(path: source.path)
+        // libmpg123 prints its own notes about broken frames; the reason Loa gives is enough.
+        let info = try withStandardErrorSilenced { try SndFileDecoder.probe(path: source.path) }
         let digest = try SegmentAddCommand.sha256(of: source)
         if let existing = try station.library.segment(sha256: digest) {
             print("Đã có trong thư viện: \(existing.id) (\(existing.path))")
@@ -38,6 +39,21 @@ struct SegmentAddCommand: AsyncParsableCommand {
             durationSeconds: info.durationSeconds, format: info.format, sampleRate: info.sampleRate,
             channels: info.channels, sha256: digest), importedAt: SystemClock().now())
         print("Đã thêm \(segment.id): “\(segment.title)”, \(formatSeconds(segment.durationSeconds)), \(segment.format), \(segment.path)")
+    }
+
+    /// Runs `body` with file descriptor 2 pointed at /dev/null. Only for this short, single-threaded command.
+    func withStandardErrorSilenced<T>(_ body: () throws -> T) throws -> T {
+        let saved = dup(STDERR_FILENO)
+        let null = open("/dev/null", O_WRONLY)
+        if saved >= 0, null >= 0 { dup2(null, STDERR_FILENO) }
+        defer {
+            if saved >= 0 {
+                dup2(saved, STDERR_FILENO)
+                close(saved)
+            }
+            if null >= 0 { close(null) }
+        }
+        return try body()
     }
 
     static func sha256(of url: URL) throws -> String {

@@ -1,0 +1,162 @@
+import Foundation
+import LoaCore
+import LoaStore
+import Testing
+
+/// The `loa` binary as an operator uses it: exit codes, one-line errors, formats.
+@Suite("CLI contract")
+struct CLITests {
+    @Test("schedule validate: every problem as file:line on stderr, exit 1; a clean station exits 0")
+    func validate() throws {
+        let station = try ProcessStation(device: "null")
+        try station.addTone("a.wav", frequency: 440, seconds: 0.3, rate: 48000, title: "A")
+        try """
+        # sáng
+        [[slot]]
+        id = "sang"
+        start = "05:30"
+        end = "05:20"
+        play = ["a.wav"]
+
+        [[slot]]
+        id = "toi"
+        start = "17:00"
+        play = ["khong-co.mp3"]
+        mau = "đỏ"
+        """.write(to: station.schedules.appendingPathComponent("lich.toml"), atomically: true, encoding: .utf8)
+        let bad = try station.loaCommand(["schedule", "validate"])
+        #expect(bad.status == 1)
+        let lines = bad.err.split(separator: "\n").map(String.init)
+        #expect(lines.contains("schedules/lich.toml:5: giờ kết thúc 05:20 không sau giờ bắt đầu 05:30"), "\(bad.err)")
+        #expect(lines.contains { $0.hasPrefix("schedules/lich.toml:12: khóa không hợp lệ “mau”") }, "\(bad.err)")
+        try station.writeSlot("ok", start: Date(timeIntervalSince1970: 0), files: ["a.wav"], file: "lich.toml")
+        let good = try station.loaCommand(["schedule", "validate"])
+        #expect(good.status == 0, "\(good.err)")
+        #expect(good.out.contains("Lịch phát hợp lệ: 1 khung giờ"))
+    }
+
+    @Test("schedule validate reports a play entry that names no file, at its line")
+    func validateMissingFile() throws {
+        let station = try ProcessStation(device: "null")
+        try """
+        [[slot]]
+        id = "toi"
+        start = "17:00"
+        play = ["khong-co.mp3"]
+        """.write(to: station.schedules.appendingPathComponent("lich.toml"), atomically: true, encoding: .utf8)
+        let r = try station.loaCommand(["schedule", "validate"])
+        #expect(r.status == 1)
+        #expect(r.err.hasPrefix("schedules/lich.toml:4: không tìm thấy tệp “khong-co.mp3”"), "\(r.err)")
+    }
+
+    @Test("segment add: refuses what libsndfile cannot decode in one line; imports once; copies outside files in")
+    func segmentAdd() throws {
+        let station = try ProcessStation(device: "null")
+        let outside = try Harness.temporaryFolder("loa-outside")
+        let garbage = outside.appendingPathComponent("hong.mp3")
+        try Data(repeating: 0x5A, count: 4096).write(to: garbage)
+        let refused = try station.loaCommand(["segment", "add", garbage.path, "--title", "Hỏng"])
+        #expect(refused.status == 1)
+        #expect(refused.err.hasPrefix("loa: \(garbage.path): không giải mã được"), "\(refused.err)")
+        #expect(refused.err.split(separator: "\n").count == 1)
+
+        let tone = outside.appendingPathComponent("rcep.flac")
+        try Harness.tone(tone, frequency: 440, seconds: 0.5, rate: 44100)
+        let added = try station.loaCommand(["segment", "add", tone.path, "--title", "Hiệp định RCEP", "--pillar", "kinh-te", "--campaign", "HNCC ASEAN 37"])
+        #expect(added.status == 0, "\(added.err)")
+        #expect(FileManager.default.fileExists(atPath: station.audio.appendingPathComponent("rcep.flac").path))
+        let again = try station.loaCommand(["segment", "add", tone.path, "--title", "Lần nữa"])
+        #expect(again.status == 0 && again.out.hasPrefix("Đã có trong thư viện: hiep-dinh-rcep"), "\(again.out)")
+
+        struct Listed: Decodable { let id: String, title: String, pillar: String?, campaign: String?, duration_seconds: Double, sha256: String, format: String }
+        let list = try station.loaCommand(["segment", "list", "--json"])
+        let segments = try JSONDecoder().decode([Listed].self, from: Data(list.out.utf8))
+        #expect(segments.count == 1)
+        #expect(segments.first?.title == "Hiệp định RCEP" && segments.first?.pillar == "kinh-te" && segments.first?.campaign == "HNCC ASEAN 37")
+        #expect(abs((segments.first?.duration_seconds ?? 0) - 0.5) < 0.001)
+        #expect(segments.first?.sha256.count == 64)
+        #expect(segments.first?.format.hasPrefix("FLAC") == true)
+
+        let badPillar = try station.loaCommand(["segment", "add", tone.path, "--title", "x", "--pillar", "the-thao"])
+        #expect(badPillar.status == 1 && badPillar.err.contains("trụ cột không hợp lệ “the-thao”"))
+    }
+
+    @Test("schedule show --json: the day's items in order with RFC 3339 times")
+    func scheduleShow() throws {
+        let station = try ProcessStation(device: "null")
+        try station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "A")
+        try station.addTone("b.wav", frequency: 440, seconds: 3, rate: 48000, title: "B")
+        try """
+        [[slot]]
+        id = "toi"
+        start = "17:15"
+        end = "17:30"
+        days = "mon-fri"
+        play = ["b.wav", "a.wav"]
+        """.write(to: station.schedules.appendingPathComponent("lich.toml"), atomically: true, encoding: .utf8)
+        struct Item: Decodable { let segment: String, starts_at: String }
+        struct SlotPlan: Decodable { let slot: String, starts_at: String, items: [Item] }
+        struct Plan: Decodable { let date: String, slots: [SlotPlan] }
+        let friday = try station.loaCommand(["schedule", "show", "--date", "2026-11-13", "--json"])
+        let plan = try JSONDecoder().decode(Plan.self, from: Data(friday.out.utf8))
+        #expect(plan.slots.map(\.slot) == ["toi"])
+        #expect(plan.slots[0].items.map(\.starts_at) == ["2026-11-13T17:15:00.000+07:00", "2026-11-13T17:15:03.000+07:00"])
+        let saturday = try JSONDecoder().decode(Plan.self, from: Data(try station.loaCommand(["schedule", "show", "--date", "2026-11-14", "--json"]).out.utf8))
+        #expect(saturday.slots.isEmpty)
+        let bad = try station.loaCommand(["schedule", "show", "--date", "14/11/2026"])
+        #expect(bad.status == 1 && bad.err == "loa: ngày không hợp lệ “14/11/2026” (cần YYYY-MM-DD)\n")
+    }
+
+    @Test("log and report read the airing log in the brief's formats")
+    func logAndReport() throws {
+        let station = try ProcessStation(device: "null")
+        let calendar = StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
+        let day = try #require(LocalDate(parsing: "2026-11-12"))
+        let log = AiringLog(try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite")))
+        for (n, (pillar, outcome)) in [(Pillar.kinhTe, AiringOutcome.completed), (.kinhTe, .truncated), (.vanHoaXaHoi, .completed), (.kinhTe, .failed)].enumerated() {
+            let t = calendar.instant(day, try #require(TimeOfDay(hour: 17, minute: 15))).addingTimeInterval(Double(n * 60))
+            try log.insert(AiringRecord(slot: "asean-toi", slotStartsAt: t, segmentID: "s\(n)", title: "Bản tin số \(n), “ASEAN”", pillar: pillar,
+                                        campaign: "HNCC ASEAN 37", path: "s\(n).mp3", scheduledAt: t, startedAt: t.addingTimeInterval(0.004),
+                                        endedAt: t.addingTimeInterval(30), airedSeconds: outcome == .failed ? 0 : 30, outcome: outcome))
+        }
+        struct Row: Decodable {
+            let id: Int, slot: String, segment: String, title: String, pillar: String?, campaign: String?, scheduled_at: String
+            let started_at: String?, ended_at: String?, aired_seconds: Double, outcome: String, onset_error_ms: Double?
+        }
+        let json = try station.loaCommand(["log", "--from", "2026-11-12", "--to", "2026-11-12", "--format", "json"])
+        let rows = try JSONDecoder().decode([Row].self, from: Data(json.out.utf8))
+        #expect(rows.map(\.outcome) == ["completed", "truncated", "completed", "failed"])
+        #expect(rows[0].scheduled_at == "2026-11-12T17:15:00.000+07:00" && rows[0].started_at == "2026-11-12T17:15:00.004+07:00")
+        #expect(rows[0].onset_error_ms == 4)
+        #expect(try station.loaCommand(["log", "--from", "2026-11-13", "--format", "json"]).out.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" ||
+                (try station.loaCommand(["log", "--from", "2026-11-13", "--format", "json"]).out.contains("[]")))
+
+        let csv = try station.loaCommand(["log", "--format", "csv"]).out.split(separator: "\n")
+        #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason")
+        #expect(csv.count == 5)
+        #expect(csv[1].contains("\"Bản tin số 0, “ASEAN”\""))
+
+        struct ReportRow: Decodable { let key: String, label: String, completed: Int, truncated: Int, aired_seconds: Double }
+        struct Report: Decodable { let from: String, to: String, by: String, rows: [ReportRow], total: ReportRow }
+        let report = try JSONDecoder().decode(Report.self, from: Data(try station.loaCommand(
+            ["report", "--from", "2026-11-12", "--to", "2026-11-12", "--by", "pillar", "--format", "json"]).out.utf8))
+        #expect(report.from == "2026-11-12" && report.to == "2026-11-12" && report.by == "pillar")
+        let economic = try #require(report.rows.first { $0.key == "kinh-te" })
+        #expect(economic.completed == 1 && economic.truncated == 1 && economic.aired_seconds == 60 && economic.label == "Trụ cột Kinh tế")
+        #expect(report.total.completed == 2 && report.total.truncated == 1 && report.total.aired_seconds == 90)
+        let table = try station.loaCommand(["report", "--from", "2026-11-12", "--to", "2026-11-12", "--by", "segment"])
+        #expect(table.status == 0 && table.out.contains("Bản tin số 2, “ASEAN”"))
+    }
+
+    @Test("--config before the subcommand works; a missing config is one line and exit 1")
+    func configOption() throws {
+        let station = try ProcessStation(device: "null")
+        let before = try Harness.run(station.loa.path, ["--config", station.config, "schedule", "list", "--json"])
+        #expect(before.status == 0 && before.out.hasPrefix("["), "\(before.err)")
+        let missing = try Harness.run(station.loa.path, ["log", "--config", "/khong/co/loa.toml"])
+        #expect(missing.status == 1)
+        #expect(missing.err.split(separator: "\n").count == 1 && missing.err.hasPrefix("loa: /khong/co/loa.toml: không đọc được"), "\(missing.err)")
+        let unknown = try Harness.run(station.loa.path, ["phat-thu"])
+        #expect(unknown.status == 1 && unknown.err.split(separator: "\n").count == 1, "\(unknown.err)")
+    }
+}
