@@ -154,6 +154,15 @@ public final class PlayoutEngine: @unchecked Sendable {
                 return
             }
             guard let output else { return }
+            if let hardEnd = request.hardEnd {
+                // Not started unless it can finish: a late start must not leave a half-aired item.
+                let earliest = max(item.scheduledAt, heard(position) ?? engine.clock.now())
+                if earliest.addingTimeInterval(decoder.info.durationSeconds - 0.02) > hardEnd {
+                    events(.ended(index: index, result: .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"),
+                                  airedSeconds: 0, endedAt: nil, xruns: 0))
+                    return
+                }
+            }
             let xrunsBefore = output.xruns
             do {
                 // Silence until the item's time when nothing is playing or the plan leaves a gap;

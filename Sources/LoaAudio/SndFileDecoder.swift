@@ -76,7 +76,8 @@ public final class SndFileDecoder {
             } else {
                 let n = min(want, mappedCount)
                 mapped.withUnsafeBufferPointer { src in
-                    out.update(from: src.baseAddress! + mappedStart * output.channels, count: n * output.channels)
+                    guard let base = src.baseAddress else { return }
+                    out.update(from: base + mappedStart * output.channels, count: n * output.channels)
                 }
                 mappedStart += n
                 mappedCount -= n
@@ -112,7 +113,8 @@ public final class SndFileDecoder {
     private func resample(_ state: OpaquePointer, into out: UnsafeMutablePointer<Float>, frames: Int) throws(AudioError) -> Int {
         var data = SRC_DATA()
         let status: Int32 = mapped.withUnsafeBufferPointer { src in
-            data.data_in = src.baseAddress! + mappedStart * output.channels
+            guard let base = src.baseAddress else { return 0 }
+            data.data_in = base + mappedStart * output.channels
             data.input_frames = mappedCount
             data.data_out = out
             data.output_frames = frames

@@ -66,6 +66,14 @@ public final class PlayoutService: Service, @unchecked Sendable {
                                         history: try station.log.history())
         let airing = SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device,
                                 log: station.log, logger: logger)
+        // Woken after the slot was over (the PC slept through it, or the clock jumped): say so, once.
+        let now = clock.now()
+        if now >= (plan.endsAt ?? plan.contentEndsAt) {
+            let reason = "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))"
+            logger.warning("\(slot.id): \(reason)")
+            airing.logAllSkipped(reason: reason)
+            return
+        }
         let device = station.config.device, makeOutput = self.makeOutput
         let engine = PlayoutEngine(clock: clock) { makeOutput(device) }
         lock.withLock { self.engine = engine }

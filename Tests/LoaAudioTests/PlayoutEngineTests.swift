@@ -45,10 +45,32 @@ struct PlayoutEngineTests {
         #expect(secondAt == endA, "no gap between items")
     }
 
+    @Test("An item that cannot finish before the hard end is not started; the next one that fits is")
+    func itemsThatNoLongerFit() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 3)
+        let b = try fixtures.tone("b.wav", frequency: 440, seconds: 2)
+        let c = try fixtures.tone("c.wav", frequency: 440, seconds: 0.8)
+        let start = Date(timeIntervalSince1970: 1_794_478_500)
+        let clock = AudioDrivenClock(start)
+        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let log = EventLog()
+        await engine.play(PlayoutRequest(items: [PlayoutItem(path: a.path, scheduledAt: start),
+                                                 PlayoutItem(path: b.path, scheduledAt: start.addingTimeInterval(3)),
+                                                 PlayoutItem(path: c.path, scheduledAt: start.addingTimeInterval(3))],
+                                         hardEnd: start.addingTimeInterval(4))) { log.add($0) }
+        let results = log.all.compactMap { event -> ItemResult? in
+            if case let .ended(_, result, _, _, _) = event { return result }
+            return nil
+        }
+        #expect(results == [.completed, .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"), .completed])
+    }
+
     @Test("An item still playing at the hard end is faded and reported truncated with what aired")
     func hardEnd() async throws {
         let fixtures = try Fixtures()
-        let long = try fixtures.tone("long.wav", frequency: 440, seconds: 3)
+        // Within the planner's tolerance of the end, so it is started, and overruns by 15 ms.
+        let long = try fixtures.tone("long.wav", frequency: 440, seconds: 2.015)
         let start = Date(timeIntervalSince1970: 1_794_478_500)
         let clock = AudioDrivenClock(start)
         let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }

@@ -12,9 +12,13 @@ final class VirtualClock: WallClock, @unchecked Sendable {
     private var current: Date
     let horizon: Date
 
-    init(_ start: Date, horizon: Date) {
+    /// How late every sleep wakes, as after a suspended PC.
+    let oversleep: Double
+
+    init(_ start: Date, horizon: Date, oversleep: Double = 0) {
         current = start
         self.horizon = horizon
+        self.oversleep = oversleep
     }
 
     func now() -> Date { lock.withLock { current } }
@@ -29,7 +33,7 @@ final class VirtualClock: WallClock, @unchecked Sendable {
             lock.withLock { idleFlag = true }
             try await Task.sleep(for: .seconds(86400))
         }
-        lock.withLock { current = max(current, deadline) }
+        lock.withLock { current = max(current, deadline.addingTimeInterval(oversleep)) }
         await Task.yield()
     }
 }
@@ -67,9 +71,9 @@ struct VirtualStation {
     }
 
     /// Runs the daemon's playout service from `start` until it sleeps past `horizon` (or 10 s pass), then stops it.
-    func runService(from start: Date, horizon: Date, makeOutput: (@Sendable (String) -> any AudioOutput)? = nil)
+    func runService(from start: Date, horizon: Date, oversleep: Double = 0, makeOutput: (@Sendable (String) -> any AudioOutput)? = nil)
         async throws -> [AiringRecord] {
-        let clock = VirtualClock(start, horizon: horizon)
+        let clock = VirtualClock(start, horizon: horizon, oversleep: oversleep)
         let service = PlayoutService(configFile: config, clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                      makeOutput: makeOutput ?? { _ in DiscardOutput { clock.advance(frames: $0) } })
         let task = Task { try await service.run() }
@@ -133,6 +137,14 @@ struct PlayoutServiceTests {
         let rows = try await station.runService(from: station.at("17:16"), horizon: station.at("17:20"))
         #expect(rows.count == 1, "the slot already has a row, so it is neither aired nor skipped again")
         #expect(rows.first?.outcome == .interrupted)
+    }
+
+    @Test("Woken after the slot was over (PC suspended): its items are logged skipped, not aired late")
+    func sleptThroughSlot() async throws {
+        let station = try VirtualStation(schedule: Self.schedule)
+        let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:40"), oversleep: 20 * 60)
+        #expect(rows.map(\.outcome) == [.skipped, .skipped])
+        #expect(rows.first?.reason?.hasPrefix("Loa không chạy trong khung giờ") == true)
     }
 
     @Test("A device that cannot be opened: each item is logged failed with the ALSA error, and the daemon goes on")
