@@ -89,12 +89,13 @@ public final class PlayoutEngine: @unchecked Sendable {
         }
     }
 
-    /// Waits up to `duration`, returning early when `stop()` is called.
+    /// Waits up to `duration`; `stop()` wakes a wait in progress. A wait begun after the stop still
+    /// waits, so the stop fade is paced by the device rather than spun.
     fileprivate func wait(_ duration: Duration) {
         guard duration > .zero else { return }
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         condition.lock()
-        if !stopRequested { _ = condition.wait(until: clock.now().addingTimeInterval(seconds)) }
+        _ = condition.wait(until: clock.now().addingTimeInterval(seconds))
         condition.unlock()
     }
 

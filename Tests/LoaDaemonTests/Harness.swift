@@ -200,13 +200,15 @@ struct ProcessStation {
         Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + seconds).rounded(.up))
     }
 
-    /// Writes a schedule file with one slot from `start` for a minute, playing `files` in order.
+    /// Writes a schedule file with one slot from `start` for a minute (open-ended when that minute
+    /// would cross local midnight), playing `files` in order.
     func writeSlot(_ id: String, start: Date, files: [String], file: String = "thu.toml") throws {
+        let end = clock(start.addingTimeInterval(60))
         try """
         [[slot]]
         id = "\(id)"
         start = "\(clock(start))"
-        end = "\(clock(start.addingTimeInterval(60)))"
+        \(end > clock(start) ? "end = \"\(end)\"" : "")
         play = [\(files.map { "\"\($0)\"" }.joined(separator: ", "))]
         """.write(to: schedules.appendingPathComponent(file), atomically: true, encoding: .utf8)
     }
