@@ -109,7 +109,8 @@ public final class PlayoutEngine: @unchecked Sendable {
         var position = 0
         /// A frame and the instant it is heard: the sample timeline of this open.
         var anchor: (frame: Int, time: Date)?
-        var pending: [(index: Int, endFrame: Int, result: ItemResult, aired: Double)] = []
+        /// Items fully written, waiting for their last sample to be heard.
+        var pending: [(index: Int, endFrame: Int, result: ItemResult, aired: Double, xruns: Int)] = []
         var buffer: [Float]
         let chunk = 1024
         var rate: Double { Double(engine.format.sampleRate) }
@@ -119,7 +120,7 @@ public final class PlayoutEngine: @unchecked Sendable {
             self.engine = engine
             self.request = request
             self.events = events
-            buffer = [Float](repeating: 0, count: 1024 * engine.format.channels)
+            buffer = [Float](repeating: 0, count: chunk * engine.format.channels)
         }
 
         func heard(_ frame: Int) -> Date? {
@@ -214,12 +215,9 @@ public final class PlayoutEngine: @unchecked Sendable {
                     if left - n <= 0 { result = .interrupted; break }
                 }
             }
-            pending.append((index, startFrame + itemFrames, result, Double(itemFrames) / rate))
-            lastXruns[index] = output.xruns - xrunsBefore
+            pending.append((index, startFrame + itemFrames, result, Double(itemFrames) / rate, output.xruns - xrunsBefore))
             flush(all: false)
         }
-
-        var lastXruns: [Int: Int] = [:]
 
         mutating func decode(_ decoder: SndFileDecoder, frames: Int) throws(AudioError) -> Int {
             try buffer.withUnsafeMutableBufferPointer { (samples) throws(AudioError) -> Int in
@@ -328,7 +326,7 @@ public final class PlayoutEngine: @unchecked Sendable {
             while let first = pending.first, first.endFrame <= played {
                 pending.removeFirst()
                 events(.ended(index: first.index, result: first.result, airedSeconds: first.aired,
-                              endedAt: heard(first.endFrame), xruns: lastXruns[first.index] ?? 0))
+                              endedAt: heard(first.endFrame), xruns: first.xruns))
             }
         }
     }

@@ -3,6 +3,12 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Seconds since local midnight, 0..<86400.
     public let secondsSinceMidnight: Int
 
+    /// 00:00:00.
+    public static let midnight = TimeOfDay(clamping: 0)
+
+    /// A time from seconds since midnight, clamped into the day.
+    public init(clamping seconds: Int) { secondsSinceMidnight = min(max(0, seconds), 86399) }
+
     public init?(hour: Int, minute: Int, second: Int = 0) {
         guard (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second) else { return nil }
         secondsSinceMidnight = hour * 3600 + minute * 60 + second

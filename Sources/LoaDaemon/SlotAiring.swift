@@ -21,23 +21,28 @@ public struct SlotAiring: Sendable {
         self.logger = logger
     }
 
-    /// Logs what the plan had to leave out, so the log says what happened to everything asked for.
+    /// Logs what the plan had to leave out. An explicit entry the schedule named gets a row, so the log
+    /// says what happened to it; what a pick passed over is only worth a line in the daemon's log.
     public func logDropped() {
+        let explicit: Bool
+        if case .play = plan.slot.content { explicit = true } else { explicit = false }
         for reason in plan.dropped {
-            let segmentID: String
-            let outcome: AiringOutcome
             switch reason {
-            case let .doesNotFit(id, _, _): segmentID = id; outcome = .skipped
-            case let .notInLibrary(reference): segmentID = reference; outcome = .failed
-            case .notEnoughSegments: continue // nothing to name; the planner said why in the plan
+            case let .doesNotFit(id, _, _) where explicit:
+                write(droppedRecord(id, .skipped, reason))
+            case let .notInLibrary(reference):
+                write(droppedRecord(reference, .failed, reason))
+            case .doesNotFit, .notEnoughSegments:
+                logger.warning("\(plan.slot.id): \(reason)")
             }
-            write(AiringRecord(slot: plan.slot.id, slotStartsAt: plan.startsAt, segmentID: segmentID, title: segmentID,
-                               path: segmentID, scheduledAt: plan.startsAt, outcome: outcome, reason: reason.description,
-                               device: device))
         }
-        if case .notEnoughSegments = plan.dropped.last {
-            logger.warning("\(plan.slot.id): \(plan.dropped.last?.description ?? "")")
-        }
+    }
+
+    private func droppedRecord(_ reference: String, _ outcome: AiringOutcome, _ reason: DropReason) -> AiringRecord {
+        let segment = plan.items.first { $0.segment.id == reference }?.segment
+        return AiringRecord(slot: plan.slot.id, slotStartsAt: plan.startsAt, segmentID: reference, title: segment?.title ?? reference,
+                            path: segment?.path ?? reference, scheduledAt: plan.startsAt, outcome: outcome,
+                            reason: reason.description, device: device)
     }
 
     /// Logs every planned item as not aired, with `reason`.

@@ -25,8 +25,6 @@ struct PeriodOptions: ParsableArguments {
 extension StationCalendar {
     /// Start of `from` to start of the day after `to`, as instants.
     func bounds(_ from: LocalDate?, _ to: LocalDate?) -> (Date?, Date?) {
-        let midnight = TimeOfDay(hour: 0, minute: 0) ?? TimeOfDay(parsing: "00:00")
-        guard let midnight else { return (nil, nil) }
-        return (from.map { instant($0, midnight) }, to.map { instant($0.adding(days: 1), midnight) })
+        (from.map { instant($0, .midnight) }, to.map { instant($0.adding(days: 1), .midnight) })
     }
 }
