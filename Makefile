@@ -3,7 +3,7 @@
 
 APT_PACKAGES := libasound2-dev libsndfile1-dev libsamplerate0-dev libebur128-dev libsqlite3-dev \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils nginx-light espeak-ng lame sox \
-	libsox-fmt-mp3 mpg123 time bc
+	libsox-fmt-mp3 mpg123 time bc sqlite3
 
 SWIFT ?= swift
 LOA := .build/debug/loa

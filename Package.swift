@@ -83,6 +83,12 @@ let package = Package(
             ]
         ),
 
+        // `make bench` only: timings of the store and the planner, beside their peers.
+        .executableTarget(
+            name: "loa-bench",
+            dependencies: ["LoaCore", "LoaStore"]
+        ),
+
         .testTarget(name: "LoaCoreTests", dependencies: ["LoaCore"]),
         .testTarget(name: "LoaConfigTests", dependencies: ["LoaConfig", "LoaCore"]),
         .testTarget(name: "LoaStoreTests", dependencies: ["LoaStore", "LoaCore"]),

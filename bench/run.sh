@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 LOA=${LOA:-.build/release/loa}
+BENCH=${BENCH:-.build/release/loa-bench}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -44,4 +45,42 @@ measure() {
   echo "| 44.1 kHz MP3 resampled to 48 kHz | $lc | $mc | $(printf '%.2f' "$(echo "$lc / $mc" | bc -l)") | $lr | $mr |"
   echo
   echo "Commands: \`$LOA play FILE --device null\`; \`mpg123 -q [-r 48000] -o alsa -a null FILE\`."
+  echo
+  # The airing log: one airing = INSERT a started row, then UPDATE it to completed, each its own
+  # transaction, WAL + synchronous=FULL, on this machine's disk. Peer: the sqlite3 shell running the
+  # same statements against the same schema with the same pragmas.
+  N=${N:-300}
+  ours=()
+  for _ in $(seq "$RUNS"); do
+    rm -f "$work/b.sqlite"*
+    read -r _ _ _ _ mean < <("$BENCH" "$work/b.sqlite" "$N" | grep airing_two_phase_write)
+    ours+=("$mean")
+  done
+  theirs=()
+  for _ in $(seq "$RUNS"); do
+    rm -f "$work/p.sqlite"*
+    sqlite3 "$work/p.sqlite" "PRAGMA journal_mode=WAL;" >/dev/null
+    sqlite3 "$work/b.sqlite" .schema | grep -v sqlite_sequence | sqlite3 "$work/p.sqlite"
+    {
+      echo "PRAGMA synchronous=FULL;"
+      for i in $(seq "$N"); do
+        echo "INSERT INTO airing (slot, slot_starts_at, segment_id, title, pillar, campaign, path, scheduled_at, started_at, aired_seconds, outcome, device) VALUES ('asean-toi', $i, 'rcep', 'RCEP và nông sản Việt', 'kinh-te', 'HNCC ASEAN 37', 'asean/kinh-te.mp3', $i, $i, 0, 'started', 'default');"
+        echo "UPDATE airing SET outcome='completed', ended_at=$i+60, aired_seconds=60, reason=NULL, xruns=0 WHERE id=last_insert_rowid();"
+      done
+    } > "$work/p.sql"
+    start=$(date +%s%N)
+    sqlite3 "$work/p.sqlite" < "$work/p.sql"
+    end=$(date +%s%N)
+    theirs+=("$(echo "($end - $start) / 1000 / $N" | bc -l)")
+  done
+  om=$(printf '%s\n' "${ours[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  tm=$(printf '%s\n' "${theirs[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "One airing logged (two-phase: insert started + finish), WAL, synchronous=FULL, $N airings; per-airing mean (total time / $N), median of $RUNS runs."
+  echo
+  echo "| measure | loa µs | sqlite3 shell µs | ratio loa/sqlite3 |"
+  echo "|---|---|---|---|"
+  printf '| two-phase airing write | %.0f | %.0f | %.2f |\n' "$om" "$tm" "$(echo "$om / $tm" | bc -l)"
+  echo
+  read -r _ pm pp _ _ < <("$BENCH" "$work/c.sqlite" 1 | grep planner_day)
+  printf 'Planner, one day of 12 pick slots over a 300-segment library (no peer: pure Swift): median %.0f µs, p95 %.0f µs over 365 days.\n' "$pm" "$pp"
 } | tee bench/latest.md
