@@ -3,11 +3,17 @@ import LoaCore
 
 /// The real clock: the only place Loa reads the system time or sleeps on it.
 struct SystemClock: WallClock {
+    /// Long sleeps are taken in steps and re-aimed at the wall clock each time, so an NTP correction
+    /// or a suspend during a night's sleep moves the wake-up with the clock instead of missing the slot.
+    static let longestStep = 30.0
+
     func now() -> Date { Date() }
 
     func sleep(until deadline: Date) async throws {
-        let seconds = deadline.timeIntervalSinceNow
-        guard seconds > 0 else { return }
-        try await ContinuousClock().sleep(for: .seconds(seconds), tolerance: .milliseconds(5))
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return }
+            try await ContinuousClock().sleep(for: .seconds(min(remaining, Self.longestStep)), tolerance: .milliseconds(5))
+        }
     }
 }
