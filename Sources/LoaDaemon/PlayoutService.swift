@@ -54,6 +54,13 @@ public final class PlayoutService: Service, @unchecked Sendable {
             }
             searchFrom = next.startsAt.addingTimeInterval(1)
             try await air(next.slot, startsAt: next.startsAt, station)
+            // Slots that began while this one was still on air (one without an end ran long).
+            let afterAiring = clock.now()
+            for missed in station.planner.occurrences(from: searchFrom, to: afterAiring, slots: station.schedules.slots) {
+                try skip(missed.slot, startsAt: missed.startsAt, station,
+                         reason: "khung giờ trước (\(next.slot.id)) chưa phát xong lúc \(station.config.calendar.clockTime(missed.startsAt))")
+            }
+            searchFrom = max(searchFrom, afterAiring)
         }
     }
 
@@ -69,9 +76,8 @@ public final class PlayoutService: Service, @unchecked Sendable {
         // Woken after the slot was over (the PC slept through it, or the clock jumped): say so, once.
         let now = clock.now()
         if now >= (plan.endsAt ?? plan.contentEndsAt) {
-            let reason = "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))"
-            logger.warning("\(slot.id): \(reason)")
-            airing.logAllSkipped(reason: reason)
+            try skip(slot, startsAt: startsAt, station,
+                     reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
             return
         }
         let device = station.config.device, makeOutput = self.makeOutput
@@ -88,12 +94,17 @@ public final class PlayoutService: Service, @unchecked Sendable {
     /// A slot already on air when the daemon starts is not joined: its items are logged skipped, once.
     private func skipSlotInProgress(_ station: Station) throws {
         let now = clock.now()
-        guard let current = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots),
-              try !station.log.hasRows(slot: current.slot.id, startsAt: current.startsAt) else { return }
-        let plan = station.planner.plan(slot: current.slot, startsAt: current.startsAt, library: try station.library.all(),
+        guard let current = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots) else { return }
+        try skip(current.slot, startsAt: current.startsAt, station,
+                 reason: "Loa khởi động lúc \(station.config.calendar.clockTime(now)), sau khi khung giờ đã bắt đầu")
+    }
+
+    /// Logs an occurrence's items as skipped with `reason`, unless it already has rows.
+    private func skip(_ slot: Slot, startsAt: Date, _ station: Station, reason: String) throws {
+        guard try !station.log.hasRows(slot: slot.id, startsAt: startsAt) else { return }
+        let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
                                         history: try station.log.history())
-        let reason = "Loa khởi động lúc \(station.config.calendar.clockTime(now)), sau khi khung giờ đã bắt đầu"
-        logger.warning("\(current.slot.id): \(reason); bỏ qua khung giờ này")
+        logger.warning("\(slot.id): \(reason); bỏ qua khung giờ này")
         SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device, log: station.log, logger: logger)
             .logAllSkipped(reason: reason)
     }

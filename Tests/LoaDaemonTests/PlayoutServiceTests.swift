@@ -147,6 +147,26 @@ struct PlayoutServiceTests {
         #expect(rows.first?.reason?.hasPrefix("Loa không chạy trong khung giờ") == true)
     }
 
+    @Test("A slot that began while an open-ended one was still on air is logged skipped, saying why")
+    func missedWhileBusy() async throws {
+        let station = try VirtualStation(schedule: """
+        [[slot]]
+        id = "dai"
+        start = "17:15"
+        play = ["a.wav", "b.wav"]
+
+        [[slot]]
+        id = "chen"
+        start = "17:15:03"
+        end = "17:16"
+        play = ["a.wav"]
+        """)
+        let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:20"))
+        #expect(rows.map(\.slot) == ["dai", "dai", "chen"])
+        #expect(rows.map(\.outcome) == [.completed, .completed, .skipped])
+        #expect(rows.last?.reason?.hasPrefix("khung giờ trước (dai) chưa phát xong") == true)
+    }
+
     @Test("A device that cannot be opened: each item is logged failed with the ALSA error, and the daemon goes on")
     func deviceFailure() async throws {
         let station = try VirtualStation(schedule: Self.schedule + """
