@@ -26,8 +26,6 @@ public struct AudioFormat: Sendable, Hashable {
         self.channels = channels
     }
 
+    /// 48 kHz stereo: what every item is converted to.
     public static let broadcast = AudioFormat()
-
-    public func seconds(frames: Int) -> Double { Double(frames) / Double(sampleRate) }
-    public func frames(seconds: Double) -> Int { Int((seconds * Double(sampleRate)).rounded()) }
 }

@@ -23,7 +23,6 @@ public protocol AudioOutput: AnyObject {
 public final class DiscardOutput: AudioOutput {
     public let name = "null"
     public let format: AudioFormat
-    public private(set) var framesWritten = 0
     public var xruns: Int { 0 }
     private let onWrite: @Sendable (Int) -> Void
 
@@ -35,7 +34,6 @@ public final class DiscardOutput: AudioOutput {
     public func open() throws(AudioError) {}
     public func write(_ samples: UnsafeBufferPointer<Float>) throws(AudioError) -> Int {
         let frames = samples.count / format.channels
-        framesWritten += frames
         onWrite(frames)
         return frames
     }
