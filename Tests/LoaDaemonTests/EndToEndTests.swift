@@ -170,4 +170,29 @@ struct EndToEndTests {
         #expect(rows.map(\.slot) == ["moi"] && rows.first?.outcome == "completed", "\(rows)\n\(daemon.output)")
         #expect(daemon.stop() == 0)
     }
+
+    @Test("SIGKILL mid-item: the row is already there as started; a restart in the slot marks it interrupted and airs nothing twice")
+    func killedMidItem() async throws {
+        let station = try ProcessStation(device: "pulse")
+        try station.addTone("dai.wav", frequency: 440, seconds: 5, rate: 48000, title: "Bản tin dài")
+        try station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
+        let slotStart = station.wholeSecond(after: 4)
+        try station.writeSlot("mat-dien", start: slotStart, files: ["dai.wav", "sau.wav"])
+        let server = try SoundServer()
+        defer { server.stop() }
+        let first = try station.startDaemon(environment: server.environment)
+        try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
+        first.send(SIGKILL) // a power cut, as far as the log can tell
+        first.process.waitUntilExit()
+        let during = try station.logRows()
+        #expect(during.map(\.outcome) == ["started"], "the started row is written before the first sample: \(during)")
+
+        let second = try station.startDaemon(environment: server.environment)
+        #expect(try await second.waitForOutput("Khung giờ tiếp theo", timeout: 10), "\(second.output)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(second.stop() == 0)
+        let after = try station.logRows()
+        #expect(after.count == 1, "nothing aired twice: \(after)")
+        #expect(after.first?.outcome == "interrupted")
+    }
 }
