@@ -195,4 +195,29 @@ struct EndToEndTests {
         #expect(after.count == 1, "nothing aired twice: \(after)")
         #expect(after.first?.outcome == "interrupted")
     }
+
+    @Test("loa play: files of different formats and rates play back to back with no gap, in order")
+    func playIsGapless() async throws {
+        let station = try ProcessStation(device: "pulse")
+        let items: [(name: String, frequency: Int, seconds: Double, rate: Int)] = [
+            ("a.ogg", 440, 0.7, 48000), ("b.mp3", 1000, 0.9, 44100), ("c.wav", 2200, 0.6, 22050),
+        ]
+        for item in items {
+            try Harness.tone(station.audio.appendingPathComponent(item.name), frequency: item.frequency, seconds: item.seconds, rate: item.rate)
+        }
+        let server = try SoundServer()
+        defer { server.stop() }
+        let recorder = try MonitorRecorder(server: server)
+        let played = try Harness.run(station.loa.path, ["play", "--device", "pulse"] + items.map { station.audio.appendingPathComponent($0.name).path },
+                                     environment: server.environment)
+        try await Task.sleep(for: .milliseconds(300))
+        let recording = recorder.stop()
+        #expect(played.status == 0, "\(played.err)")
+        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: items.map(\.frequency)))
+        #expect(analysis.longestGap <= 0.005, "gap of \(analysis.longestGap) s")
+        #expect(analysis.tones.map(\.frequency) == items.map(\.frequency), "\(analysis.tones)")
+        for (heard, item) in zip(analysis.tones, items) {
+            #expect(abs(heard.seconds - item.seconds) < 0.03, "\(item.name): heard \(heard.seconds) s")
+        }
+    }
 }
