@@ -104,16 +104,34 @@ public struct Planner: Sendable {
             }
         case let .pick(pillars, count):
             let eligible = library.filter { $0.pillar.map(pillars.contains) ?? false }
-            let ranked = eligible.sorted { a, b in
-                let ha = history[a.id], hb = history[b.id]
-                if ha.count != hb.count { return ha.count < hb.count }
-                let la = ha.lastAiredAt ?? .distantPast, lb = hb.lastAiredAt ?? .distantPast
-                if la != lb { return la < lb }
-                return a.id < b.id
+            // Least aired first; then the one aired longest ago; then by id, so the plan is stable.
+            func ranked(_ segments: [Segment]) -> [Segment] {
+                segments.sorted { a, b in
+                    let ha = history[a.id], hb = history[b.id]
+                    if ha.count != hb.count { return ha.count < hb.count }
+                    let la = ha.lastAiredAt ?? .distantPast, lb = hb.lastAiredAt ?? .distantPast
+                    if la != lb { return la < lb }
+                    return a.id < b.id
+                }
             }
-            for segment in ranked where items.count < count {
+            // One queue per pillar: a slot over several pillars takes them in turn, so a pick of three
+            // from three pillars airs one of each rather than three of whichever is least aired.
+            var queues = pillars.map { pillar in ranked(eligible.filter { $0.pillar == pillar }) }
+            var taken = [Int](repeating: 0, count: pillars.count)
+            while items.count < count {
+                let open = queues.indices.filter { !queues[$0].isEmpty }
+                guard !open.isEmpty else { break }
+                // The pillar with the fewest picks in this slot; ties to the one whose next segment is least aired.
+                let turn = open.min { a, b in
+                    if taken[a] != taken[b] { return taken[a] < taken[b] }
+                    let ca = history[queues[a][0].id].count, cb = history[queues[b][0].id].count
+                    if ca != cb { return ca < cb }
+                    return a < b
+                } ?? open[0]
+                let segment = queues[turn].removeFirst()
                 if fits(segment) {
                     take(segment)
+                    taken[turn] += 1
                 } else {
                     dropped.append(.doesNotFit(segmentID: segment.id, durationSeconds: segment.durationSeconds,
                                                remainingSeconds: max(0, available - cursor)))

@@ -87,6 +87,18 @@ struct PlannerTests {
         #expect(counts["vh1"] == nil)
     }
 
+    @Test("A pick over several pillars takes them in turn: three from three pillars airs one of each")
+    func pillarsTakeTurns() {
+        var history = AiringHistory()
+        // Economic segments are the least aired, yet the slot still covers every pillar.
+        for id in ["ct1", "ct2", "vh1"] { history.record(id, at: Date(timeIntervalSince1970: 1_700_000_000)) }
+        let slot = Slot(id: "asean", start: time("17:15"), end: time("17:30"),
+                        content: .pick(pillars: [.chinhTriAnNinh, .kinhTe, .vanHoaXaHoi], count: 3))
+        let items = planner.plan(date: date("2026-11-12"), slots: [slot], library: library, history: history).slots[0].items
+        #expect(Set(items.compactMap(\.segment.pillar)) == [.chinhTriAnNinh, .kinhTe, .vanHoaXaHoi])
+        #expect(items.first?.segment.id == "kt1", "the least-aired pillar opens the slot")
+    }
+
     @Test("The same segment is not picked twice in one day while others are less aired")
     func noRepeatWithinDay() {
         let slots = [
