@@ -289,8 +289,15 @@ public final class PlayoutEngine: @unchecked Sendable {
                 offset += took
                 position += took
                 flush(all: false)
-                if offset < n { engine.wait(try output.timeUntilWritable()) }
+                if offset < n { engine.wait(try pause(after: took, output)) }
             }
+        }
+
+        /// How long to wait before writing again: what the device says, but never zero after a write
+        /// it refused, so a device that keeps saying "now" cannot make the thread spin.
+        func pause(after took: Int, _ output: any AudioOutput) throws(AudioError) -> Duration {
+            let wait = try output.timeUntilWritable()
+            return took == 0 ? max(wait, .milliseconds(1)) : wait
         }
 
         /// Writes silence until the next frame would be heard at `target`, then anchors the timeline there.
@@ -307,7 +314,7 @@ public final class PlayoutEngine: @unchecked Sendable {
                 }
                 position += took
                 if took < frames {
-                    engine.wait(try output.timeUntilWritable())
+                    engine.wait(try pause(after: took, output))
                 } else if try output.queuedFrames() == 0 {
                     // A device that swallows audio instantly (ALSA null) does not pace us: wait in real time.
                     engine.wait(.milliseconds(max(1, min(20, Int(remaining * 1000)))))
