@@ -101,6 +101,7 @@ public final class PlayoutEngine: @unchecked Sendable {
 
     /// The state of one request on the output thread.
     private struct SlotRun {
+        static let stoppedBeforeStart = "Loa dừng trước khi phát mục này"
         let engine: PlayoutEngine
         let request: PlayoutRequest
         let events: @Sendable (PlayoutEvent) -> Void
@@ -130,7 +131,7 @@ public final class PlayoutEngine: @unchecked Sendable {
         mutating func execute() {
             for (index, item) in request.items.enumerated() {
                 if engine.isStopping {
-                    events(.ended(index: index, result: .skipped("Loa dừng trước khi phát mục này"), airedSeconds: 0, endedAt: nil, xruns: 0))
+                    events(.ended(index: index, result: .skipped(SlotRun.stoppedBeforeStart), airedSeconds: 0, endedAt: nil, xruns: 0))
                     continue
                 }
                 playItem(index, item)
@@ -174,6 +175,10 @@ public final class PlayoutEngine: @unchecked Sendable {
                 }
             } catch {
                 fail(index, error.description, aired: 0, xrunsBefore: xrunsBefore)
+                return
+            }
+            if engine.isStopping {
+                events(.ended(index: index, result: .skipped(SlotRun.stoppedBeforeStart), airedSeconds: 0, endedAt: nil, xruns: 0))
                 return
             }
             let startFrame = position

@@ -81,6 +81,26 @@ struct PlayoutEngineTests {
         #expect(abs(aired - 2) < 0.001)
     }
 
+    @Test("Stop mid-item: the item fades over the stop fade and is interrupted; the rest are skipped")
+    func stopMidItem() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
+        let clock = AudioDrivenClock(Date(timeIntervalSince1970: 0))
+        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let log = EventLog()
+        await engine.play(PlayoutRequest(items: [PlayoutItem(path: a.path, scheduledAt: clock.now()),
+                                                 PlayoutItem(path: a.path, scheduledAt: clock.now().addingTimeInterval(2))],
+                                         stopFadeSeconds: 0.25)) { event in
+            log.add(event)
+            if case .starting(0, _) = event { engine.stop() }
+        }
+        let events = log.all
+        try #require(events.count == 3, "\(events)")
+        guard case let .ended(0, .interrupted, aired, _, _) = events[1] else { Issue.record("\(events)"); return }
+        #expect(abs(aired - 0.25) < 0.001)
+        #expect(events[2] == .ended(index: 1, result: .skipped("Loa dừng trước khi phát mục này"), airedSeconds: 0, endedAt: nil, xruns: 0))
+    }
+
     @Test("A missing file is reported failed and the next item still plays")
     func failedItem() async throws {
         let fixtures = try Fixtures()
