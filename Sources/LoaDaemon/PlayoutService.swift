@@ -7,20 +7,20 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The daemon's heart: sleeps until the next slot, airs it, logs it, and reloads its files on request.
-public final class PlayoutService: Service, @unchecked Sendable {
-    public let configFile: URL
+public final class PlayoutService: Service, Sendable {
+    /// What was loaded at start; reloads read `station.config.file` again.
+    let initial: Station
     let clock: any WallClock
     let makeOutput: @Sendable (String) -> any AudioOutput
     let logger: Logger
     /// How long before a slot the device is opened, so its first sample can be placed exactly.
     let leadSeconds: Double
     private let reloads = ReloadSignal()
-    private let lock = NSLock()
-    private var engine: PlayoutEngine?
 
-    public init(configFile: URL, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger,
+    /// `station` is loaded by the caller, which can then fail fast on a broken `loa.toml` or database.
+    public init(station: Station, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger,
                 makeOutput: @escaping @Sendable (String) -> any AudioOutput) {
-        self.configFile = configFile
+        self.initial = station
         self.clock = clock
         self.makeOutput = makeOutput
         self.logger = logger
@@ -31,7 +31,7 @@ public final class PlayoutService: Service, @unchecked Sendable {
     public func requestReload() { reloads.trigger() }
 
     public func run() async throws {
-        var station = try Station.load(configFile: configFile)
+        var station = initial
         report(station)
         let abandoned = try station.log.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
         if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
@@ -65,25 +65,18 @@ public final class PlayoutService: Service, @unchecked Sendable {
     }
 
     private func air(_ slot: Slot, startsAt: Date, _ station: Station) async throws {
-        if try station.log.hasRows(slot: slot.id, startsAt: startsAt) {
+        guard let airing = try newOccurrence(slot, startsAt: startsAt, station) else {
             logger.notice("\(slot.id) lúc \(station.config.calendar.rfc3339(startsAt)) đã có trong nhật ký; không phát lại")
             return
         }
-        let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
-                                        history: try station.log.history())
-        let airing = SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device,
-                                log: station.log, logger: logger)
         // Woken after the slot was over (the PC slept through it, or the clock jumped): say so, once.
         let now = clock.now()
-        if now >= (plan.endsAt ?? plan.contentEndsAt) {
-            try skip(slot, startsAt: startsAt, station,
-                     reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
+        if now >= (airing.plan.endsAt ?? airing.plan.contentEndsAt) {
+            skip(airing, reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
             return
         }
         let device = station.config.device, makeOutput = self.makeOutput
         let engine = PlayoutEngine(clock: clock) { makeOutput(device) }
-        lock.withLock { self.engine = engine }
-        defer { lock.withLock { self.engine = nil } }
         await withGracefulShutdownHandler {
             await airing.air(on: engine)
         } onGracefulShutdown: {
@@ -99,19 +92,28 @@ public final class PlayoutService: Service, @unchecked Sendable {
                  reason: "Loa khởi động lúc \(station.config.calendar.clockTime(now)), sau khi khung giờ đã bắt đầu")
     }
 
-    /// Logs an occurrence's items as skipped with `reason`, unless it already has rows.
-    private func skip(_ slot: Slot, startsAt: Date, _ station: Station, reason: String) throws {
-        guard try !station.log.hasRows(slot: slot.id, startsAt: startsAt) else { return }
+    /// The planned airing of an occurrence, or nil when the log already has rows for it: nothing airs twice.
+    private func newOccurrence(_ slot: Slot, startsAt: Date, _ station: Station) throws -> SlotAiring? {
+        guard try !station.log.hasRows(slot: slot.id, startsAt: startsAt) else { return nil }
         let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
                                         history: try station.log.history())
-        logger.warning("\(slot.id): \(reason); bỏ qua khung giờ này")
-        SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device, log: station.log, logger: logger)
-            .logAllSkipped(reason: reason)
+        return SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device,
+                          log: station.log, logger: logger)
+    }
+
+    /// Logs an occurrence's items as skipped with `reason`, unless it already has rows.
+    private func skip(_ slot: Slot, startsAt: Date, _ station: Station, reason: String) throws {
+        if let airing = try newOccurrence(slot, startsAt: startsAt, station) { skip(airing, reason: reason) }
+    }
+
+    private func skip(_ airing: SlotAiring, reason: String) {
+        logger.warning("\(airing.plan.slot.id): \(reason); bỏ qua khung giờ này")
+        airing.logAllSkipped(reason: reason)
     }
 
     private func reload(_ old: Station) -> Station {
         do {
-            let station = try Station.load(configFile: configFile)
+            let station = try Station.load(configFile: old.config.file)
             logger.notice("Đã nạp lại cấu hình và lịch phát: \(station.schedules.slots.count) khung giờ")
             report(station)
             return station

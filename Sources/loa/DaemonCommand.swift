@@ -12,16 +12,15 @@ struct DaemonCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let file = try global.configFile()
         // Fail fast on a broken loa.toml or database; schedule problems are logged and the rest airs.
-        _ = try Station.load(configFile: file)
+        let station = try global.station()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler
         }
         let logger = Logger(label: "loa")
-        let playout = PlayoutService(configFile: file, clock: SystemClock(), logger: logger) { device in
+        let playout = PlayoutService(station: station, clock: SystemClock(), logger: logger) { device in
             ALSAOutput(device: device)
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

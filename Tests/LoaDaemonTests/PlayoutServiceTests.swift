@@ -74,7 +74,7 @@ struct VirtualStation {
     func runService(from start: Date, horizon: Date, oversleep: Double = 0, makeOutput: (@Sendable (String) -> any AudioOutput)? = nil)
         async throws -> [AiringRecord] {
         let clock = VirtualClock(start, horizon: horizon, oversleep: oversleep)
-        let service = PlayoutService(configFile: config, clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+        let service = PlayoutService(station: try Station.load(configFile: config), clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                      makeOutput: makeOutput ?? { _ in DiscardOutput { clock.advance(frames: $0) } })
         let task = Task { try await service.run() }
         let log = AiringLog(database)
