@@ -1,5 +1,7 @@
+import LoaCore
+
 /// Everything that goes wrong between a file and the loudspeaker, worded for the operator.
-public enum AudioError: Error, Sendable, CustomStringConvertible, Equatable {
+public enum AudioError: OperatorFacingError, Sendable, Equatable {
     /// The PCM could not be opened or configured, or failed while playing.
     case device(name: String, code: Int32, message: String)
     /// libsndfile could not open or decode the file.

@@ -158,7 +158,7 @@ struct SlotReader {
                 if let pillar = Pillar(rawValue: name) {
                     pillars.append(pillar)
                 } else {
-                    problem("pillar", "trụ cột không hợp lệ “\(name)” (chọn: \(Pillar.slugList))")
+                    problem("pillar", Pillar.unknownMessage(name))
                 }
             }
             if pillarNames.isEmpty { problem("pillar", "danh sách “pillar” rỗng") }

@@ -3,7 +3,7 @@ import LoaCore
 import TOMLKit
 
 /// What went wrong reading the station's files, in words for the operator.
-public enum ConfigError: Error, Sendable, CustomStringConvertible {
+public enum ConfigError: OperatorFacingError, Sendable {
     case notFound(tried: [String])
     case unreadable(path: String, reason: String)
     case invalid(Diagnostic)

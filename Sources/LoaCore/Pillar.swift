@@ -13,6 +13,9 @@ public enum Pillar: String, CaseIterable, Sendable, Codable, Hashable {
         }
     }
 
-    /// The slugs, comma-separated, for error messages.
+    /// The slugs, comma-separated, for help texts.
     public static var slugList: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    /// What to tell an operator who wrote `name` where a pillar belongs.
+    public static func unknownMessage(_ name: String) -> String { "trụ cột không hợp lệ “\(name)” (chọn: \(slugList))" }
 }

@@ -3,7 +3,7 @@ import GRDB
 import LoaCore
 
 /// What went wrong with the station's database, worded for the operator.
-public enum StoreError: Error, Sendable, CustomStringConvertible {
+public enum StoreError: OperatorFacingError, Sendable {
     case open(path: String, message: String)
     case query(path: String, message: String)
 

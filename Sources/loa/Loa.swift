@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import LoaAudio
-import LoaConfig
 import LoaCore
-import LoaStore
 
 @main
 struct Loa: AsyncParsableCommand {
@@ -26,15 +23,7 @@ struct Loa: AsyncParsableCommand {
             Foundation.exit(error.rawValue)
         } catch let error as CleanExit {
             Loa.exit(withError: error)
-        } catch let error as OperatorError {
-            fail(error.description)
-        } catch let error as ConfigError {
-            fail(error.description)
-        } catch let error as StoreError {
-            fail(error.description)
-        } catch let error as AudioError {
-            fail(error.description)
-        } catch let error as Diagnostic {
+        } catch let error as any OperatorFacingError {
             fail(error.description)
         } catch {
             let message = Loa.message(for: error)
@@ -45,7 +34,7 @@ struct Loa: AsyncParsableCommand {
     /// `--config` may come before the subcommand (`loa --config x.toml log`); ArgumentParser only
     /// knows it on the subcommands, so it is moved to the end.
     static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
-        var rest: [String] = [], hoisted: [String] = []
+        var hoisted: [String] = []
         var i = 0
         while i < arguments.count, arguments[i].hasPrefix("-") {
             if arguments[i] == "--config", i + 1 < arguments.count {
@@ -58,8 +47,7 @@ struct Loa: AsyncParsableCommand {
                 break
             }
         }
-        rest = Array(arguments[i...])
-        return rest + hoisted
+        return Array(arguments[i...]) + hoisted
     }
 
     static func fail(_ message: String) -> Never {
@@ -69,7 +57,7 @@ struct Loa: AsyncParsableCommand {
 }
 
 /// A problem the operator can fix, said in one line.
-struct OperatorError: Error, CustomStringConvertible {
+struct OperatorError: OperatorFacingError {
     let description: String
     init(_ description: String) { self.description = description }
 }

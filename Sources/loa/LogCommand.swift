@@ -18,14 +18,14 @@ struct LogCommand: AsyncParsableCommand {
     func run() async throws {
         let station = try global.station()
         let calendar = station.config.calendar
-        let range = try period.range(fallbackFrom: nil, fallbackTo: nil)
+        let range = try period.dates()
         let (start, end) = calendar.bounds(range.from, range.to)
         let records = try station.log.records(from: start, to: end)
         let entries = records.map { r in
             EntryJSON(id: r.id ?? 0, slot: r.slot, segment: r.segmentID, title: r.title, pillar: r.pillar?.rawValue,
                       campaign: r.campaign, scheduled_at: calendar.rfc3339(r.scheduledAt),
                       started_at: r.startedAt.map(calendar.rfc3339), ended_at: r.endedAt.map(calendar.rfc3339),
-                      aired_seconds: (r.airedSeconds * 1000).rounded() / 1000, outcome: r.outcome.rawValue,
+                      aired_seconds: roundedToMilliseconds(r.airedSeconds), outcome: r.outcome.rawValue,
                       onset_error_ms: r.onsetErrorMilliseconds, reason: r.reason, device: r.device)
         }
         switch format {

@@ -31,3 +31,6 @@ func printJSON<T: Encodable>(_ value: T) throws {
 }
 
 func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
+
+/// Seconds kept to the millisecond for JSON, so floating-point noise never reaches a report.
+func roundedToMilliseconds(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }

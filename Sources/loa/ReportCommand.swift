@@ -18,7 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
         let key: String, label: String, completed: Int, truncated: Int, interrupted: Int, failed: Int, aired_seconds: Double
         init(_ row: ReportRow) {
             key = row.key; label = row.label; completed = row.completed; truncated = row.truncated
-            interrupted = row.interrupted; failed = row.failed; aired_seconds = (row.airedSeconds * 1000).rounded() / 1000
+            interrupted = row.interrupted; failed = row.failed; aired_seconds = roundedToMilliseconds(row.airedSeconds)
         }
     }
     struct ReportJSON: Encodable {
@@ -29,17 +29,18 @@ struct ReportCommand: AsyncParsableCommand {
         let station = try global.station()
         let calendar = station.config.calendar
         let today = calendar.localDate(of: SystemClock().now())
-        var fallbackFrom = today, fallbackTo = today
+        let given = try period.dates()
+        let from: LocalDate, to: LocalDate
         if let year {
+            guard given.from == nil, given.to == nil else { throw OperatorError("dùng --year hoặc --from/--to, không dùng cả hai") }
             guard let first = LocalDate(year: year, month: 1, day: 1), let last = LocalDate(year: year, month: 12, day: 31) else {
                 throw OperatorError("--year: năm không hợp lệ \(year)")
             }
-            if period.from != nil || period.to != nil { throw OperatorError("dùng --year hoặc --from/--to, không dùng cả hai") }
-            (fallbackFrom, fallbackTo) = (first, last)
+            (from, to) = (first, last)
+        } else {
+            // Nothing given: today. Only --to: that day. Only --from: from then until today.
+            (from, to) = (given.from ?? given.to ?? today, given.to ?? today)
         }
-        var range = try period.range(fallbackFrom: nil, fallbackTo: nil)
-        if range.from == nil && range.to == nil { range = (fallbackFrom, fallbackTo) }
-        let from = range.from ?? range.to ?? today, to = range.to ?? today
         if to < from { throw OperatorError("--to \(to) trước --from \(from)") }
         let (start, end) = calendar.bounds(from, to)
         let report = ReportBuilder.build(records: try station.log.records(from: start, to: end), from: from, to: to, by: by)

@@ -20,13 +20,7 @@ struct ScheduleShowCommand: AsyncParsableCommand {
     func run() async throws {
         let station = try global.station()
         let calendar = station.config.calendar
-        let day: LocalDate
-        if let date {
-            guard let parsed = LocalDate(parsing: date) else { throw OperatorError("ngày không hợp lệ “\(date)” (cần YYYY-MM-DD)") }
-            day = parsed
-        } else {
-            day = calendar.localDate(of: SystemClock().now())
-        }
+        let day = try date.map { try parseDate($0) } ?? calendar.localDate(of: SystemClock().now())
         let plan = station.planner.plan(date: day, slots: station.schedules.slots, library: try station.library.all(),
                                         history: try station.log.history())
         if json {

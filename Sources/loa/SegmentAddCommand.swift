@@ -17,12 +17,9 @@ struct SegmentAddCommand: AsyncParsableCommand {
 
     func run() async throws {
         let station = try global.station()
-        let pillar: Pillar?
-        if let name = self.pillar {
-            guard let parsed = Pillar(rawValue: name) else { throw OperatorError("trụ cột không hợp lệ “\(name)” (chọn: \(Pillar.slugList))") }
-            pillar = parsed
-        } else {
-            pillar = nil
+        let pillar = try self.pillar.map { name in
+            guard let parsed = Pillar(rawValue: name) else { throw OperatorError(Pillar.unknownMessage(name)) }
+            return parsed
         }
         let source = URL(fileURLWithPath: file).standardizedFileURL
         guard FileManager.default.fileExists(atPath: source.path) else { throw OperatorError("\(file): không có tệp này") }
