@@ -11,14 +11,7 @@ public enum ScheduleParser {
     /// and every problem found (a slot with a problem is left out).
     public static func parse(_ text: String, file: String) -> (slots: [Slot], problems: [Diagnostic]) {
         let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            return ([], [Diagnostic(SourceLocation(file: file, line: error.source.begin.line),
-                                    "lỗi cú pháp TOML (cột \(error.source.begin.column)): \(error.description)")])
-        } catch {
-            return ([], [Diagnostic(SourceLocation(file: file, line: 1), "lỗi cú pháp TOML: \(error)")])
-        }
+        do { table = try parseTOML(text, file: file) } catch { return ([], [error]) }
         let index = TOMLLineIndex(text: text)
         var problems: [Diagnostic] = []
         let root = index.table("")

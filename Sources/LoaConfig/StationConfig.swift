@@ -60,12 +60,7 @@ public struct StationConfig: Sendable {
     public static func parse(_ text: String, file: URL) throws(ConfigError) -> StationConfig {
         let name = file.path
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw .invalid(Diagnostic(SourceLocation(file: name, line: error.source.begin.line),
-                                      "lỗi cú pháp TOML (cột \(error.source.begin.column)): \(error.description)"))
-        } catch {
-            throw .invalid(Diagnostic(SourceLocation(file: name, line: 1), "lỗi cú pháp TOML: \(error)"))
-        }
+        do { table = try parseTOML(text, file: name) } catch { throw .invalid(error) }
         let index = TOMLLineIndex(text: text)
         let root = index.table("")
         func at(_ key: String, in section: TOMLLineIndex.Section? = nil) -> SourceLocation {
@@ -159,7 +154,14 @@ public struct ScheduleSet: Sendable {
 
     /// `url` relative to `base` when it is inside it, for short, clickable diagnostics.
     public static func displayPath(_ url: URL, base: URL) -> String {
-        let path = url.standardizedFileURL.path, prefix = base.standardizedFileURL.path + "/"
-        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        url.path(relativeTo: base) ?? url.standardizedFileURL.path
+    }
+}
+
+extension URL {
+    /// This file's path below `folder`, or nil when it is not inside it.
+    public func path(relativeTo folder: URL) -> String? {
+        let path = standardizedFileURL.path, prefix = folder.standardizedFileURL.path + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : nil
     }
 }

@@ -1,3 +1,16 @@
+import LoaCore
+import TOMLKit
+
+/// Parses TOML text, turning a syntax error into a diagnostic at the line TOMLKit found.
+func parseTOML(_ text: String, file: String) throws(Diagnostic) -> TOMLTable {
+    do { return try TOMLTable(string: text) } catch let error as TOMLParseError {
+        throw Diagnostic(SourceLocation(file: file, line: error.source.begin.line),
+                         "lỗi cú pháp TOML (cột \(error.source.begin.column)): \(error.description)")
+    } catch {
+        throw Diagnostic(SourceLocation(file: file, line: 1), "lỗi cú pháp TOML: \(error)")
+    }
+}
+
 /// Where each key of a TOML document was written. TOMLKit parses values but forgets their lines,
 /// so this reads the raw text once to point errors at `file:line`.
 public struct TOMLLineIndex: Sendable {

@@ -26,9 +26,8 @@ public struct Station: Sendable {
     public func validate() throws -> [Diagnostic] {
         let segments = try library.all()
         let audio = config.audio
-        let ids = Set(segments.map(\.id)), paths = Set(segments.map(\.path))
         let validator = ScheduleValidator { entry in
-            ids.contains(entry) || paths.contains(entry)
+            Planner.resolve(entry, in: segments) != nil
                 || FileManager.default.fileExists(atPath: audio.appendingPathComponent(entry).path)
         }
         return (schedules.problems + validator.validate(schedules.slots))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import LoaAudio
+import LoaConfig
 import LoaCore
 import LoaStore
 
@@ -64,8 +65,7 @@ struct SegmentAddCommand: AsyncParsableCommand {
     /// A file already under the audio folder stays where it is; one from elsewhere is copied in under a
     /// free name, through a temporary file so a half-copied file never appears under its real name.
     static func placeInAudioFolder(_ source: URL, audio: URL) throws -> String {
-        let audioPath = audio.standardizedFileURL.path + "/"
-        if source.path.hasPrefix(audioPath) { return String(source.path.dropFirst(audioPath.count)) }
+        if let inside = source.path(relativeTo: audio) { return inside }
         let fm = FileManager.default
         try fm.createDirectory(at: audio, withIntermediateDirectories: true)
         let stem = source.deletingPathExtension().lastPathComponent, ext = source.pathExtension
