@@ -33,15 +33,7 @@ public final class SndFileDecoder {
     public init(path: String, output: AudioFormat = .broadcast) throws(AudioError) {
         self.path = path
         self.output = output
-        var sfInfo = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else { throw SndFileDecoder.openError(path) }
-        file = handle
-        info = MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
-                         format: SndFileDecoder.formatName(sfInfo.format))
-        guard info.channels > 0, info.sampleRate > 0 else {
-            sf_close(handle)
-            throw .decode(path: path, message: "tệp không có kênh âm thanh")
-        }
+        (file, info) = try SndFileDecoder.open(path)
         ratio = Double(output.sampleRate) / Double(info.sampleRate)
         readBuffer = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * info.channels)
         mapped = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * output.channels)
@@ -49,7 +41,7 @@ public final class SndFileDecoder {
             var error: Int32 = 0
             resampler = src_new(Int32(SRC_SINC_FASTEST), Int32(output.channels), &error)
             if resampler == nil {
-                sf_close(handle)
+                sf_close(file)
                 throw .resample(path: path, message: String(cString: src_strerror(error)))
             }
         }
@@ -89,11 +81,7 @@ public final class SndFileDecoder {
     }
 
     private func refill() throws(AudioError) {
-        let n = readBuffer.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(SndFileDecoder.chunkFrames)) }
-        if n < 0 || sf_error(file) != 0 {
-            throw .decode(path: path, message: String(cString: sf_strerror(file)))
-        }
-        let frames = Int(n)
+        let frames = try SndFileDecoder.readFrames(file, into: &readBuffer, path: path)
         if frames == 0 { endOfInput = true }
         let inCh = info.channels, outCh = output.channels
         readBuffer.withUnsafeBufferPointer { src in
@@ -131,21 +119,33 @@ public final class SndFileDecoder {
     /// Decodes the whole file to prove it is playable and to count its real frames
     /// (MP3 headers can lie). Throws what libsndfile said if any part fails.
     public static func probe(path: String) throws(AudioError) -> MediaInfo {
+        var (handle, info) = try open(path)
+        defer { sf_close(handle) }
+        var buffer = [Float](repeating: 0, count: chunkFrames * info.channels)
+        var total = 0
+        while case let n = try readFrames(handle, into: &buffer, path: path), n > 0 { total += n }
+        guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
+        info.frames = total
+        return info
+    }
+
+    /// Opens `path` with libsndfile and reads its header; the caller closes the handle.
+    static func open(_ path: String) throws(AudioError) -> (OpaquePointer, MediaInfo) {
         var sfInfo = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else { throw openError(path) }
-        defer { sf_close(handle) }
-        guard sfInfo.channels > 0, sfInfo.samplerate > 0 else { throw .decode(path: path, message: "tệp không có kênh âm thanh") }
-        var buffer = [Float](repeating: 0, count: chunkFrames * Int(sfInfo.channels))
-        var total = 0
-        while true {
-            let n = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(chunkFrames)) }
-            if n < 0 || sf_error(handle) != 0 { throw .decode(path: path, message: String(cString: sf_strerror(handle))) }
-            if n == 0 { break }
-            total += Int(n)
+        guard sfInfo.channels > 0, sfInfo.samplerate > 0 else {
+            sf_close(handle)
+            throw .decode(path: path, message: "tệp không có kênh âm thanh")
         }
-        guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
-        return MediaInfo(frames: total, sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
-                         format: formatName(sfInfo.format))
+        return (handle, MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate),
+                                  channels: Int(sfInfo.channels), format: formatName(sfInfo.format)))
+    }
+
+    /// Reads up to a chunk of interleaved frames into `buffer` (sized for a chunk); 0 at the end of the file.
+    static func readFrames(_ handle: OpaquePointer, into buffer: inout [Float], path: String) throws(AudioError) -> Int {
+        let n = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(chunkFrames)) }
+        if n < 0 || sf_error(handle) != 0 { throw .decode(path: path, message: String(cString: sf_strerror(handle))) }
+        return Int(n)
     }
 
     /// libsndfile's own message for a failed open is often about the wrong thing (it blames pipes for

@@ -24,13 +24,14 @@ struct SegmentAddCommand: AsyncParsableCommand {
         }
         let source = URL(fileURLWithPath: file).standardizedFileURL
         guard FileManager.default.fileExists(atPath: source.path) else { throw OperatorError("\(file): không có tệp này") }
-        // libmpg123 prints its own notes about broken frames; the reason Loa gives is enough.
-        let info = try withStandardErrorSilenced { try SndFileDecoder.probe(path: source.path) }
+        // Hash first: a file already in the library is recognised without decoding it again.
         let digest = try SegmentAddCommand.sha256(of: source)
         if let existing = try station.library.segment(sha256: digest) {
             print("Đã có trong thư viện: \(existing.id) (\(existing.path))")
             return
         }
+        // libmpg123 prints its own notes about broken frames; the reason Loa gives is enough.
+        let info = try withStandardErrorSilenced { try SndFileDecoder.probe(path: source.path) }
         let stored = try SegmentAddCommand.placeInAudioFolder(source, audio: station.config.audio)
         let segment = try station.library.add(Segment(
             id: Segment.slug(title), title: title, pillar: pillar, campaign: campaign, path: stored,
