@@ -14,6 +14,9 @@ public enum AiringOutcome: String, Sendable, Codable, CaseIterable {
     /// Deliberately not aired, e.g. the slot had already begun when the daemon started.
     case skipped
 
+    /// The outcomes that mean listeners heard the item: they count as airings in reports and in rotation.
+    public static let heard: Set<AiringOutcome> = [.completed, .truncated]
+
     public var label: String {
         switch self {
         case .started: "đang phát"
@@ -82,18 +85,5 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     /// Heard start minus planned start, in milliseconds.
     public var onsetErrorMilliseconds: Double? {
         startedAt.map { ($0.timeIntervalSince(scheduledAt) * 1000).rounded() }
-    }
-
-    /// Whether this airing counts towards the segment's rotation and the report.
-    public var counts: Bool { outcome == .completed || outcome == .truncated }
-}
-
-extension AiringHistory {
-    /// Rotation history from log rows: only airings that were heard count.
-    public init(records: [AiringRecord]) {
-        self.init()
-        for record in records where record.counts {
-            self.record(record.segmentID, at: record.startedAt ?? record.scheduledAt)
-        }
     }
 }

@@ -60,6 +60,7 @@ public enum ReportBuilder {
             for pillar in Pillar.allCases { rows[pillar.rawValue] = ReportRow(key: pillar.rawValue, label: pillar.label) }
         }
         var total = ReportRow(key: "total", label: "Tổng cộng")
+        // Rows still on air or deliberately skipped are neither airings nor failures.
         for record in records where record.outcome != .started && record.outcome != .skipped {
             let key: String, label: String
             switch grouping {

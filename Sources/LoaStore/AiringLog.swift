@@ -56,10 +56,11 @@ public struct AiringLog: Sendable {
     public func history() throws(StoreError) -> AiringHistory {
         try database.read { db in
             var history = AiringHistory()
+            let heard = AiringOutcome.heard.map(\.rawValue).sorted()
             let rows = try Row.fetchAll(db, sql: """
                 SELECT segment_id, COUNT(*) AS n, MAX(COALESCE(started_at, scheduled_at)) AS last
-                FROM airing WHERE outcome IN ('completed', 'truncated') GROUP BY segment_id
-                """)
+                FROM airing WHERE outcome IN (\(databaseQuestionMarks(count: heard.count))) GROUP BY segment_id
+                """, arguments: StatementArguments(heard))
             for row in rows {
                 history.entries[row["segment_id"]] = AiringHistory.Entry(
                     count: row["n"], lastAiredAt: (row["last"] as Double?).map(Date.init(timeIntervalSince1970:)))

@@ -31,11 +31,4 @@ struct ReportTests {
         #expect(report.rows.map(\.key) == ["a"])
         #expect(report.rows[0].completed == 2)
     }
-
-    @Test("Rotation history counts only airings that were heard")
-    func historyFromRecords() {
-        let history = AiringHistory(records: [record("a", nil, .completed, 1), record("a", nil, .failed, 0), record("b", nil, .skipped, 0)])
-        #expect(history["a"].count == 1)
-        #expect(history["b"].count == 0)
-    }
 }

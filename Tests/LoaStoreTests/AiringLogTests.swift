@@ -61,6 +61,17 @@ struct AiringLogTests {
         #expect(try log.history()["b"].count == 0)
     }
 
+    @Test("Rotation history counts only airings that were heard")
+    func historyCountsHeardAirings() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        try log.insert(record("a", at: 1000, outcome: .completed))
+        try log.insert(record("a", at: 2000, outcome: .failed))
+        try log.insert(record("b", at: 3000, outcome: .skipped))
+        let history = try log.history()
+        #expect(history["a"].count == 1)
+        #expect(history["b"].count == 0)
+    }
+
     @Test("Records are limited to the period asked for")
     func periods() throws {
         let log = AiringLog(try StationDatabase(path: path))
