@@ -74,12 +74,14 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         self.device = device
     }
 
-    /// A pending row for a planned item, to be written before its first sample.
-    public init(planned item: PlannedItem, in slot: PlannedSlot, startedAt: Date?, device: String?) {
+    /// A row for a planned item: `started` before its first sample, or a final outcome for one that never started.
+    public init(planned item: PlannedItem, in slot: PlannedSlot, startedAt: Date? = nil, airedSeconds: Double = 0,
+                outcome: AiringOutcome = .started, reason: String? = nil, device: String?) {
         self.init(
             slot: slot.slot.id, slotStartsAt: slot.startsAt, segmentID: item.segment.id, title: item.segment.title,
             pillar: item.segment.pillar, campaign: item.segment.campaign, path: item.segment.path,
-            scheduledAt: item.startsAt, startedAt: startedAt, outcome: .started, device: device)
+            scheduledAt: item.startsAt, startedAt: startedAt, airedSeconds: airedSeconds, outcome: outcome, reason: reason,
+            device: device)
     }
 
     /// Heard start minus planned start, in milliseconds.

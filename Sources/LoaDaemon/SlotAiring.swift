@@ -48,10 +48,7 @@ public struct SlotAiring: Sendable {
     /// Logs every planned item as not aired, with `reason`.
     public func logAllSkipped(reason: String) {
         for item in plan.items {
-            var record = AiringRecord(planned: item, in: plan, startedAt: nil, device: device)
-            record.outcome = .skipped
-            record.reason = reason
-            write(record)
+            write(AiringRecord(planned: item, in: plan, outcome: .skipped, reason: reason, device: device))
         }
         logDropped()
     }
@@ -84,11 +81,8 @@ public struct SlotAiring: Sendable {
                     if let id = rows.get(index) {
                         try log.finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: aired, reason: reason, xruns: xruns)
                     } else {
-                        var record = AiringRecord(planned: item, in: plan, startedAt: nil, device: device)
-                        record.outcome = outcome
-                        record.reason = reason
-                        record.airedSeconds = aired
-                        try log.insert(record, xruns: xruns)
+                        try log.insert(AiringRecord(planned: item, in: plan, airedSeconds: aired, outcome: outcome, reason: reason,
+                                                    device: device), xruns: xruns)
                     }
                 } catch {
                     logger.error("\(error)")
