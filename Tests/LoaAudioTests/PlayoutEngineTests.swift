@@ -24,14 +24,27 @@ final class EventLog: @unchecked Sendable {
 
 @Suite("Playout engine against a discarding output")
 struct PlayoutEngineTests {
+    /// An engine whose discarding output moves `clock` by the audio written, as a device would.
+    func discardingEngine(from start: Date) -> (AudioDrivenClock, PlayoutEngine) {
+        let clock = AudioDrivenClock(start)
+        return (clock, PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } })
+    }
+
+    /// How each item ended, in order.
+    func results(_ events: [PlayoutEvent]) -> [ItemResult] {
+        events.compactMap { event -> ItemResult? in
+            if case let .ended(_, result, _, _, _) = event { return result }
+            return nil
+        }
+    }
+
     @Test("Items start at their time and follow each other sample-accurately; each is reported started then ended")
     func backToBack() async throws {
         let fixtures = try Fixtures()
         let a = try fixtures.tone("a.wav", frequency: 440, seconds: 1.0)
         let b = try fixtures.tone("b.flac", frequency: 660, seconds: 0.5, rate: 22050)
         let start = Date(timeIntervalSince1970: 1_794_478_500)
-        let clock = AudioDrivenClock(start.addingTimeInterval(-1.5))
-        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let (clock, engine) = discardingEngine(from: start.addingTimeInterval(-1.5))
         let log = EventLog()
         await engine.play(PlayoutRequest(items: [PlayoutItem(path: a.path, scheduledAt: start),
                                                  PlayoutItem(path: b.path, scheduledAt: start.addingTimeInterval(1))])) { log.add($0) }
@@ -52,18 +65,13 @@ struct PlayoutEngineTests {
         let b = try fixtures.tone("b.wav", frequency: 440, seconds: 2)
         let c = try fixtures.tone("c.wav", frequency: 440, seconds: 0.8)
         let start = Date(timeIntervalSince1970: 1_794_478_500)
-        let clock = AudioDrivenClock(start)
-        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let (clock, engine) = discardingEngine(from: start)
         let log = EventLog()
         await engine.play(PlayoutRequest(items: [PlayoutItem(path: a.path, scheduledAt: start),
                                                  PlayoutItem(path: b.path, scheduledAt: start.addingTimeInterval(3)),
                                                  PlayoutItem(path: c.path, scheduledAt: start.addingTimeInterval(3))],
                                          hardEnd: start.addingTimeInterval(4))) { log.add($0) }
-        let results = log.all.compactMap { event -> ItemResult? in
-            if case let .ended(_, result, _, _, _) = event { return result }
-            return nil
-        }
-        #expect(results == [.completed, .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"), .completed])
+        #expect(results(log.all) == [.completed, .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"), .completed])
     }
 
     @Test("An item still playing at the hard end is faded and reported truncated with what aired")
@@ -72,8 +80,7 @@ struct PlayoutEngineTests {
         // Within the planner's tolerance of the end, so it is started, and overruns by 15 ms.
         let long = try fixtures.tone("long.wav", frequency: 440, seconds: 2.015)
         let start = Date(timeIntervalSince1970: 1_794_478_500)
-        let clock = AudioDrivenClock(start)
-        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let (clock, engine) = discardingEngine(from: start)
         let log = EventLog()
         await engine.play(PlayoutRequest(items: [PlayoutItem(path: long.path, scheduledAt: start)],
                                          hardEnd: start.addingTimeInterval(2), endFadeSeconds: 0.5)) { log.add($0) }
@@ -85,8 +92,7 @@ struct PlayoutEngineTests {
     func stopMidItem() async throws {
         let fixtures = try Fixtures()
         let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
-        let clock = AudioDrivenClock(Date(timeIntervalSince1970: 0))
-        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let (clock, engine) = discardingEngine(from: Date(timeIntervalSince1970: 0))
         let log = EventLog()
         await engine.play(PlayoutRequest(items: [PlayoutItem(path: a.path, scheduledAt: clock.now()),
                                                  PlayoutItem(path: a.path, scheduledAt: clock.now().addingTimeInterval(2))],
@@ -105,8 +111,7 @@ struct PlayoutEngineTests {
     func failedItem() async throws {
         let fixtures = try Fixtures()
         let ok = try fixtures.tone("ok.wav", frequency: 440, seconds: 0.2)
-        let clock = AudioDrivenClock(Date(timeIntervalSince1970: 0))
-        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let (clock, engine) = discardingEngine(from: Date(timeIntervalSince1970: 0))
         let log = EventLog()
         await engine.play(PlayoutRequest(items: [PlayoutItem(path: "/khong/co.mp3", scheduledAt: clock.now()),
                                                  PlayoutItem(path: ok.path, scheduledAt: clock.now())])) { log.add($0) }
@@ -127,8 +132,8 @@ struct PlayoutEngineTests {
         let log = EventLog()
         await engine.play(PlayoutRequest(items: [PlayoutItem(path: ok.path, scheduledAt: clock.now()),
                                                  PlayoutItem(path: ok.path, scheduledAt: clock.now())])) { log.add($0) }
-        let reasons = log.all.compactMap { event -> String? in
-            if case let .ended(_, .failed(reason), _, _, _) = event { return reason }
+        let reasons = results(log.all).compactMap { result -> String? in
+            if case let .failed(reason) = result { return reason }
             return nil
         }
         #expect(reasons.count == 2, "each item tries the device again")

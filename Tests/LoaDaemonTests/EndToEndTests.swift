@@ -107,10 +107,7 @@ struct EndToEndTests {
     @Test("SIGTERM mid-item: the item fades, is logged interrupted with what aired, the rest skipped; exit 0")
     func sigtermMidItem() async throws {
         let station = try ProcessStation(device: "pulse")
-        try station.addTone("dai.wav", frequency: 440, seconds: 6, rate: 48000, title: "Bản tin dài")
-        try station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
-        let slotStart = station.wholeSecond(after: 4)
-        try station.writeSlot("ngat", start: slotStart, files: ["dai.wav", "sau.wav"])
+        let slotStart = try station.interruptibleSlot("ngat", longSeconds: 6)
         let server = try SoundServer()
         defer { server.stop() }
         let daemon = try station.startDaemon(environment: server.environment)
@@ -136,13 +133,7 @@ struct EndToEndTests {
         try station.writeSlot("mat-thiet-bi", start: slotStart, files: ["a.wav", "b.wav"])
         // No sound server at this address: the pulse PCM cannot be opened.
         let daemon = try station.startDaemon(environment: ["PULSE_SERVER": "unix:/nonexistent/loa/native"])
-        var rows: [ProcessStation.LogRow] = []
-        let deadline = Date().addingTimeInterval(slotStart.timeIntervalSinceNow + 8)
-        while Date() < deadline {
-            rows = try station.logRows()
-            if rows.count == 2 { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(8)) { $0.count == 2 }
         #expect(daemon.isRunning, "the daemon must survive a missing device")
         #expect(rows.map(\.outcome) == ["failed", "failed"], "\(rows)")
         #expect(rows.allSatisfy { $0.reason?.hasPrefix("thiết bị âm thanh “pulse”") == true }, "\(rows)")
@@ -160,13 +151,7 @@ struct EndToEndTests {
         try station.writeSlot("moi", start: soon, files: ["a.wav"], file: "moi.toml")
         daemon.send(SIGHUP)
         #expect(try await daemon.waitForOutput("Đã nạp lại", timeout: 5), "\(daemon.output)")
-        var rows: [ProcessStation.LogRow] = []
-        let deadline = Date().addingTimeInterval(soon.timeIntervalSinceNow + 6)
-        while Date() < deadline {
-            rows = try station.logRows()
-            if rows.first?.outcome == "completed" { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        let rows = try await station.waitForRows(until: soon.addingTimeInterval(6)) { $0.first?.outcome == "completed" }
         #expect(rows.map(\.slot) == ["moi"] && rows.first?.outcome == "completed", "\(rows)\n\(daemon.output)")
         #expect(daemon.stop() == 0)
     }
@@ -174,10 +159,7 @@ struct EndToEndTests {
     @Test("SIGKILL mid-item: the row is already there as started; a restart in the slot marks it interrupted and airs nothing twice")
     func killedMidItem() async throws {
         let station = try ProcessStation(device: "pulse")
-        try station.addTone("dai.wav", frequency: 440, seconds: 5, rate: 48000, title: "Bản tin dài")
-        try station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
-        let slotStart = station.wholeSecond(after: 4)
-        try station.writeSlot("mat-dien", start: slotStart, files: ["dai.wav", "sau.wav"])
+        let slotStart = try station.interruptibleSlot("mat-dien", longSeconds: 5)
         let server = try SoundServer()
         defer { server.stop() }
         let first = try station.startDaemon(environment: server.environment)

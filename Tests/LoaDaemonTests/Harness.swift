@@ -213,6 +213,26 @@ struct ProcessStation {
         """.write(to: schedules.appendingPathComponent(file), atomically: true, encoding: .utf8)
     }
 
+    /// A slot a few seconds ahead with a long tone, then a short one: something to interrupt.
+    /// Returns the slot's start.
+    func interruptibleSlot(_ id: String, longSeconds: Double) throws -> Date {
+        try addTone("dai.wav", frequency: 440, seconds: longSeconds, rate: 48000, title: "Bản tin dài")
+        try addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
+        let start = wholeSecond(after: 4)
+        try writeSlot(id, start: start, files: ["dai.wav", "sau.wav"])
+        return start
+    }
+
+    /// Polls `loa log` until `done` holds or `deadline` passes; returns the last rows read.
+    func waitForRows(until deadline: Date, _ done: ([LogRow]) -> Bool) async throws -> [LogRow] {
+        var rows = try logRows()
+        while !done(rows) && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            rows = try logRows()
+        }
+        return rows
+    }
+
     func loaCommand(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         try Harness.run(loa.path, arguments + ["--config", config], environment: environment)
     }
