@@ -5,10 +5,13 @@ import LoaCore
 public struct PlayoutItem: Sendable, Hashable {
     public var path: String
     public var scheduledAt: Date
+    /// The length the plan counted on (measured at import); nil to trust the file's header.
+    public var durationSeconds: Double?
 
-    public init(path: String, scheduledAt: Date) {
+    public init(path: String, scheduledAt: Date, durationSeconds: Double? = nil) {
         self.path = path
         self.scheduledAt = scheduledAt
+        self.durationSeconds = durationSeconds
     }
 }
 
@@ -20,6 +23,10 @@ public struct PlayoutRequest: Sendable {
     public var endFadeSeconds: Double
     /// Fade length when the daemon is told to stop mid-item.
     public var stopFadeSeconds: Double
+    /// How far past the hard end an item may be expected to run and still be started and played whole:
+    /// the placement of a first sample jitters by a few milliseconds, and that must not cut an item
+    /// that exactly fills its slot.
+    public static let endToleranceSeconds = 0.02
 
     public init(items: [PlayoutItem], hardEnd: Date? = nil, endFadeSeconds: Double = 2, stopFadeSeconds: Double = 0.3) {
         self.items = items
@@ -157,10 +164,12 @@ public final class PlayoutEngine: @unchecked Sendable {
                 return
             }
             guard let output else { return }
+            let tolerance = PlayoutRequest.endToleranceSeconds
+            let expected = item.durationSeconds ?? decoder.info.durationSeconds
             if let hardEnd = request.hardEnd {
                 // Not started unless it can finish: a late start must not leave a half-aired item.
                 let earliest = max(item.scheduledAt, heard(position) ?? engine.clock.now())
-                if earliest.addingTimeInterval(decoder.info.durationSeconds - 0.02) > hardEnd {
+                if earliest.addingTimeInterval(expected - tolerance) > hardEnd {
                     events(.ended(index: index, result: .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"),
                                   airedSeconds: 0, endedAt: nil, xruns: 0))
                     return
@@ -185,10 +194,14 @@ public final class PlayoutEngine: @unchecked Sendable {
             let audibleAt = heard(position) ?? engine.clock.now()
             events(.starting(index: index, audibleAt: audibleAt))
 
-            let expectedFrames = Int((decoder.info.durationSeconds * rate).rounded())
+            // Cut at the hard end, with a fade, only an item that will run past it by more than the
+            // tolerance: a file longer than planned, or a start later than the check above allowed for.
             var limit = Int.max
-            if let hardEnd = request.hardEnd { limit = max(0, Int(hardEnd.timeIntervalSince(audibleAt) * rate)) }
-            let endFade = expectedFrames > limit ? Int(request.endFadeSeconds * rate) : 0
+            if let hardEnd = request.hardEnd,
+               audibleAt.addingTimeInterval(max(expected, decoder.info.durationSeconds) - tolerance) > hardEnd {
+                limit = max(0, Int(hardEnd.timeIntervalSince(audibleAt) * rate))
+            }
+            let endFade = limit < Int.max ? Int(request.endFadeSeconds * rate) : 0
             let stopFadeFrames = max(1, Int(request.stopFadeSeconds * rate))
             var stopFadeLeft: Int? = nil
             var itemFrames = 0

@@ -55,7 +55,8 @@ public struct SlotAiring: Sendable {
 
     public func request() -> PlayoutRequest {
         PlayoutRequest(items: plan.items.map {
-            PlayoutItem(path: audioFolder.appendingPathComponent($0.segment.path).path, scheduledAt: $0.startsAt)
+            PlayoutItem(path: audioFolder.appendingPathComponent($0.segment.path).path, scheduledAt: $0.startsAt,
+                        durationSeconds: $0.segment.durationSeconds)
         }, hardEnd: plan.endsAt)
     }
 

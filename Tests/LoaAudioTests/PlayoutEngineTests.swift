@@ -77,14 +77,27 @@ struct PlayoutEngineTests {
     @Test("An item still playing at the hard end is faded and reported truncated with what aired")
     func hardEnd() async throws {
         let fixtures = try Fixtures()
-        // Within the planner's tolerance of the end, so it is started, and overruns by 15 ms.
-        let long = try fixtures.tone("long.wav", frequency: 440, seconds: 2.015)
+        // Planned at 2 s, fitting the slot exactly, but the file on disk now runs 3 s.
+        let long = try fixtures.tone("long.wav", frequency: 440, seconds: 3)
         let start = Date(timeIntervalSince1970: 1_794_478_500)
         let (clock, engine) = discardingEngine(from: start)
         let log = EventLog()
-        await engine.play(PlayoutRequest(items: [PlayoutItem(path: long.path, scheduledAt: start)],
+        await engine.play(PlayoutRequest(items: [PlayoutItem(path: long.path, scheduledAt: start, durationSeconds: 2)],
                                          hardEnd: start.addingTimeInterval(2), endFadeSeconds: 0.5)) { log.add($0) }
         guard case let .ended(0, .truncated, aired, _, _) = log.all.last else { Issue.record("\(log.all)"); return }
+        #expect(abs(aired - 2) < 0.001)
+    }
+
+    @Test("An item that fills its slot exactly plays whole, though its start lands a fraction of a millisecond late")
+    func exactFitIsNotCut() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
+        let start = Date(timeIntervalSince1970: 1_794_478_500)
+        let (_, engine) = discardingEngine(from: start.addingTimeInterval(-1))
+        let log = EventLog()
+        await engine.play(PlayoutRequest(items: [PlayoutItem(path: a.path, scheduledAt: start, durationSeconds: 2)],
+                                         hardEnd: start.addingTimeInterval(2))) { log.add($0) }
+        guard case let .ended(0, .completed, aired, _, _) = log.all.last else { Issue.record("\(log.all)"); return }
         #expect(abs(aired - 2) < 0.001)
     }
 
