@@ -157,22 +157,6 @@ public struct Planner: Sendable {
         return nil
     }
 
-    /// Every occurrence starting in `[from, to)`, in start order.
-    public func occurrences(from: Date, to: Date, slots: [Slot]) -> [(slot: Slot, startsAt: Date)] {
-        guard from < to else { return [] }
-        var found: [(slot: Slot, startsAt: Date)] = []
-        var date = calendar.localDate(of: from).adding(days: -1)
-        let last = calendar.localDate(of: to)
-        while date <= last {
-            for slot in self.slots(on: date, from: slots) {
-                let start = calendar.instant(date, slot.start)
-                if start >= from && start < to { found.append((slot, start)) }
-            }
-            date = date.adding(days: 1)
-        }
-        return found
-    }
-
     /// The occurrence on air at `instant` (started, not yet at its end), if any.
     public func occurrenceInProgress(at instant: Date, slots: [Slot]) -> (slot: Slot, startsAt: Date)? {
         let today = calendar.localDate(of: instant)

@@ -36,12 +36,14 @@ public final class PlayoutService: Service, Sendable {
         let abandoned = try station.log.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
         if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
         try skipSlotInProgress(station)
+        // Every occurrence from here on is visited in order, even one whose time has passed (the PC slept,
+        // the previous slot ran long): it airs if its window is still open, else the log says why not.
         var searchFrom = clock.now()
+        var onAir: (slot: String, until: Date)?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let now = clock.now()
-            guard let next = station.planner.nextOccurrence(atOrAfter: max(now, searchFrom), slots: station.schedules.slots) else {
+            guard let next = station.planner.nextOccurrence(atOrAfter: searchFrom, slots: station.schedules.slots) else {
                 logger.notice("Không có khung giờ nào trong 14 ngày tới; chờ lệnh nạp lại (SIGHUP)")
-                if try await sleep(until: now.addingTimeInterval(3600)) == .reload { station = reload(station) }
+                if try await sleep(until: clock.now().addingTimeInterval(3600)) == .reload { station = reload(station) }
                 continue
             }
             logger.info("Khung giờ tiếp theo: \(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt))")
@@ -53,27 +55,28 @@ public final class PlayoutService: Service, Sendable {
             case .deadline: break
             }
             searchFrom = next.startsAt.addingTimeInterval(1)
-            try await air(next.slot, startsAt: next.startsAt, station)
-            // Slots that began while this one was still on air (one without an end ran long).
-            let afterAiring = clock.now()
-            for missed in station.planner.occurrences(from: searchFrom, to: afterAiring, slots: station.schedules.slots) {
-                try skip(missed.slot, startsAt: missed.startsAt, station,
-                         reason: "khung giờ trước (\(next.slot.id)) chưa phát xong lúc \(station.config.calendar.clockTime(missed.startsAt))")
+            if let previous = onAir, next.startsAt < previous.until {
+                // It began while the previous slot (one without an end) was still airing what it planned.
+                try skip(next.slot, startsAt: next.startsAt, station,
+                         reason: "khung giờ trước (\(previous.slot)) chưa phát xong lúc \(station.config.calendar.clockTime(next.startsAt))")
+                continue
             }
-            searchFrom = max(searchFrom, afterAiring)
+            onAir = try await air(next.slot, startsAt: next.startsAt, station).map { (next.slot.id, $0) }
         }
     }
 
-    private func air(_ slot: Slot, startsAt: Date, _ station: Station) async throws {
+    /// Airs an occurrence (late, if its window is still open) and returns when its planned content ends;
+    /// nil when nothing was aired.
+    private func air(_ slot: Slot, startsAt: Date, _ station: Station) async throws -> Date? {
         guard let airing = try newOccurrence(slot, startsAt: startsAt, station) else {
             logger.notice("\(slot.id) lúc \(station.config.calendar.rfc3339(startsAt)) đã có trong nhật ký; không phát lại")
-            return
+            return nil
         }
         // Woken after the slot was over (the PC slept through it, or the clock jumped): say so, once.
         let now = clock.now()
         if now >= (airing.plan.endsAt ?? airing.plan.contentEndsAt) {
             skip(airing, reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
-            return
+            return nil
         }
         let device = station.config.device, makeOutput = self.makeOutput
         let engine = PlayoutEngine(clock: clock) { makeOutput(device) }
@@ -82,6 +85,7 @@ public final class PlayoutService: Service, Sendable {
         } onGracefulShutdown: {
             engine.stop()
         }
+        return airing.plan.contentEndsAt
     }
 
     /// A slot already on air when the daemon starts is not joined: its items are logged skipped, once.

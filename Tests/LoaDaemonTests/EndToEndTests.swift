@@ -202,4 +202,27 @@ struct EndToEndTests {
             #expect(abs(heard.seconds - item.seconds) < 0.03, "\(item.name): heard \(heard.seconds) s")
         }
     }
+
+    @Test("Two slots that touch both air: the first whole, the second at once after it")
+    func touchingSlots() async throws {
+        let station = try ProcessStation(device: "pulse")
+        try station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "A")
+        try station.addTone("b.wav", frequency: 2200, seconds: 1, rate: 48000, title: "B")
+        let start = station.wholeSecond(after: 5)
+        try station.writeSlot("truoc", start: start, files: ["a.wav"], end: start.addingTimeInterval(2), file: "a.toml")
+        try station.writeSlot("sau", start: start.addingTimeInterval(2), files: ["b.wav"], file: "b.toml")
+        let server = try SoundServer()
+        defer { server.stop() }
+        let recorder = try MonitorRecorder(server: server)
+        let daemon = try station.startDaemon(environment: server.environment)
+        try await Task.sleep(for: .seconds(start.timeIntervalSinceNow + 4.5))
+        #expect(daemon.stop() == 0)
+        let recording = recorder.stop()
+        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 2200]))
+        #expect(analysis.tones.map(\.frequency) == [440, 2200], "\(analysis.tones)")
+        let rows = try station.logRows()
+        print("E2E touching slots: \(rows.map { "\($0.slot) \($0.outcome) onset \(Int($0.onset_error_ms ?? -1)) ms" })")
+        #expect(rows.map(\.outcome) == ["completed", "completed"], "\(rows)")
+        #expect(rows.last.flatMap(\.onset_error_ms).map { abs($0) < 250 } == true, "\(rows)")
+    }
 }

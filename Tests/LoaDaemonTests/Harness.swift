@@ -200,10 +200,10 @@ struct ProcessStation {
         Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + seconds).rounded(.up))
     }
 
-    /// Writes a schedule file with one slot from `start` for a minute (open-ended when that minute
-    /// would cross local midnight), playing `files` in order.
-    func writeSlot(_ id: String, start: Date, files: [String], file: String = "thu.toml") throws {
-        let end = clock(start.addingTimeInterval(60))
+    /// Writes a schedule file with one slot from `start` to `end` (default a minute later; open-ended
+    /// when that would cross local midnight), playing `files` in order.
+    func writeSlot(_ id: String, start: Date, files: [String], end endTime: Date? = nil, file: String = "thu.toml") throws {
+        let end = clock(endTime ?? start.addingTimeInterval(60))
         try """
         [[slot]]
         id = "\(id)"
