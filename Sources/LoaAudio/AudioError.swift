@@ -6,12 +6,15 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
     case device(name: String, code: Int32, message: String)
     /// libsndfile could not open or decode the file.
     case decode(path: String, message: String)
+    /// The device stopped taking audio without an error (a stalled sound server, a hung driver).
+    case stalled(name: String, seconds: Double)
     /// The sample-rate converter failed.
     case resample(path: String, message: String)
 
     public var description: String {
         switch self {
         case let .device(name, code, message): "thiết bị âm thanh “\(name)”: \(message) (mã ALSA \(code))"
+        case let .stalled(name, seconds): "thiết bị âm thanh “\(name)” không nhận âm thanh trong \(String(format: "%.1f", seconds)) giây (treo)"
         case let .decode(path, message): "\(path): không giải mã được: \(message)"
         case let .resample(path, message): "\(path): lỗi chuyển tần số mẫu: \(message)"
         }

@@ -1,74 +1,152 @@
 import Foundation
 import LoaCore
 
-/// One file to air, with the instant the plan wants its first sample heard.
-public struct PlayoutItem: Sendable, Hashable {
+/// One item of a program: what the plan says of it and how to play it.
+public struct PlayoutCue: Sendable, Hashable {
+    /// Its place and length in the plan.
+    public var item: PlannedItem
+    /// The file, as an absolute path.
     public var path: String
-    public var scheduledAt: Date
-    /// The length the plan counted on (measured at import); nil to trust the file's header.
-    public var durationSeconds: Double?
+    /// Gain to apply, in dB (loudness normalisation).
+    public var gainDB: Double
 
-    public init(path: String, scheduledAt: Date, durationSeconds: Double? = nil) {
+    public init(item: PlannedItem, path: String, gainDB: Double = 0) {
+        self.item = item
         self.path = path
-        self.scheduledAt = scheduledAt
-        self.durationSeconds = durationSeconds
+        self.gainDB = gainDB
     }
 }
 
-/// A slot's worth of audio: items back to back from `startAt`, never past `hardEnd`.
-public struct PlayoutRequest: Sendable {
-    public var items: [PlayoutItem]
+/// What the engine airs in one go: an occurrence of a slot, or an announcement. The engine enters it
+/// through `OccurrenceEntry`, at start and again whenever the device comes back or a preemption ends.
+public struct PlayoutProgram: Sendable {
+    public var cues: [PlayoutCue]
+    /// What the log knows of each cue when the program is handed over.
+    public var progress: [ItemProgress]
     public var hardEnd: Date?
+    public var policy: LatenessPolicy
     /// Fade length when an item is cut at the hard end.
     public var endFadeSeconds: Double
-    /// Fade length when the daemon is told to stop mid-item.
+    /// Fade length when an item is stopped or preempted.
     public var stopFadeSeconds: Double
     /// How far past the hard end an item may be expected to run and still be started and played whole:
     /// the placement of a first sample jitters by a few milliseconds, and that must not cut an item
     /// that exactly fills its slot.
     public static let endToleranceSeconds = 0.02
 
-    public init(items: [PlayoutItem], hardEnd: Date? = nil, endFadeSeconds: Double = 2, stopFadeSeconds: Double = 0.3) {
-        self.items = items
+    public init(cues: [PlayoutCue], progress: [ItemProgress]? = nil, hardEnd: Date? = nil, policy: LatenessPolicy = .join,
+                endFadeSeconds: Double = 2, stopFadeSeconds: Double = 0.3) {
+        self.cues = cues
+        self.progress = progress ?? cues.map { _ in .pending }
         self.hardEnd = hardEnd
+        self.policy = policy
         self.endFadeSeconds = endFadeSeconds
         self.stopFadeSeconds = stopFadeSeconds
+    }
+
+    /// Files played now, back to back (`loa play`, announcements).
+    public static func now(_ paths: [(path: String, durationSeconds: Double, gainDB: Double)], at start: Date,
+                           kind: ItemKind = .segment) -> PlayoutProgram {
+        var cursor = 0.0
+        let cues = paths.map { entry in
+            defer { cursor += entry.durationSeconds }
+            let segment = Segment(id: entry.path, title: entry.path, path: entry.path, durationSeconds: entry.durationSeconds)
+            return PlayoutCue(item: PlannedItem(segment: segment, offsetSeconds: cursor, startsAt: start.addingTimeInterval(cursor),
+                                                kind: kind),
+                              path: entry.path, gainDB: entry.gainDB)
+        }
+        return PlayoutProgram(cues: cues, policy: .whole)
     }
 }
 
 /// How an item ended, as the engine saw it.
 public enum ItemResult: Sendable, Hashable {
     case completed
-    case truncated
-    case interrupted
+    /// Heard, but not whole: cut at the hard end, or entered late (`lostSeconds` says how much was lost).
+    case truncated(String)
+    /// Stopped before its end: the daemon stopped, an announcement preempted it, a policy dropped it.
+    case interrupted(String)
     case failed(String)
     case skipped(String)
 }
 
-/// What the output thread reports, in order, for every item of a request.
+/// What the output thread reports, in order, for a program.
 public enum PlayoutEvent: Sendable, Hashable {
-    /// About to write the item's first sample; the handler runs before it is written.
-    case starting(index: Int, audibleAt: Date)
-    /// The item's last sample has been heard (or it never started); `endedAt` is when it stopped being heard.
-    case ended(index: Int, result: ItemResult, airedSeconds: Double, endedAt: Date?, xruns: Int)
+    /// The cue's first sample is being written; `audibleAt` comes from the device's delay at that write.
+    case starting(cue: Int, audibleAt: Date, fromSeconds: Double, policy: LatenessPolicy?)
+    /// The cue's last sample has been heard (or it never started); `endedAt` is when it stopped being heard.
+    case ended(cue: Int, result: ItemResult, airedSeconds: Double, endedAt: Date?, xruns: Int, lostSeconds: Double)
+    /// The device failed, vanished or stalled; the engine retries it.
+    case deviceLost(String)
+    /// The device is back, at this time.
+    case deviceBack(Date)
 }
 
-/// Runs a slot on a dedicated output thread: decodes, places the first sample at its time using the
-/// device's delay, writes items back to back, and reports each item's start and end.
+/// The station's one output engine: a long-lived output thread that takes commands (MPD's output thread
+/// is the model). It airs programs, preempts them for announcements with a short fade, re-enters them on
+/// the wall clock after a device outage, and stops. It never touches the database: it reports events,
+/// and whoever listens writes the log.
 public final class PlayoutEngine: @unchecked Sendable {
     public let format: AudioFormat
-    private let clock: any WallClock
+    /// How often a lost device is tried again.
+    public let retryInterval: Double
+    /// How long the device may refuse audio before it is treated as failed.
+    public let stallTimeout: Double
+    let clock: any WallClock
     private let makeOutput: @Sendable () -> any AudioOutput
     private let condition = NSCondition()
+    private var queue: [Request] = []
+    private var preemptions: [Request] = []
     private var stopRequested = false
+    private var shutdownRequested = false
+    private var thread: Thread?
 
-    public init(format: AudioFormat = .broadcast, clock: any WallClock, makeOutput: @escaping @Sendable () -> any AudioOutput) {
+    final class Request: @unchecked Sendable {
+        let program: PlayoutProgram
+        let events: @Sendable (PlayoutEvent) -> Void
+        let done: @Sendable () -> Void
+        init(program: PlayoutProgram, events: @escaping @Sendable (PlayoutEvent) -> Void, done: @escaping @Sendable () -> Void) {
+            self.program = program
+            self.events = events
+            self.done = done
+        }
+    }
+
+    public init(format: AudioFormat = .broadcast, clock: any WallClock, retryInterval: Double = 0.5, stallTimeout: Double = 1.0,
+                makeOutput: @escaping @Sendable () -> any AudioOutput) {
         self.format = format
         self.clock = clock
+        self.retryInterval = retryInterval
+        self.stallTimeout = stallTimeout
         self.makeOutput = makeOutput
     }
 
-    /// Ends the current item with a short fade; items not yet begun are reported skipped.
+    deinit { shutdown() }
+
+    /// Airs `program` after whatever is queued before it; returns when its last sample has been heard.
+    /// `events` is called on the output thread: it must not block.
+    public func play(_ program: PlayoutProgram, events: @escaping @Sendable (PlayoutEvent) -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            enqueue(Request(program: program, events: events, done: { done.resume() }), preempting: false)
+        }
+    }
+
+    /// Airs `program` now, above anything on air: the item on air fades out and is reported interrupted,
+    /// and the program it belonged to goes on afterwards per its lateness policy.
+    public func preempt(_ program: PlayoutProgram, events: @escaping @Sendable (PlayoutEvent) -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            preempt(program, events: events) { done.resume() }
+        }
+    }
+
+    /// `preempt` for callers on a thread: `completion` runs on the output thread once the program is heard.
+    public func preempt(_ program: PlayoutProgram, events: @escaping @Sendable (PlayoutEvent) -> Void,
+                        completion: @escaping @Sendable () -> Void) {
+        enqueue(Request(program: program, events: events, done: completion), preempting: true)
+    }
+
+    /// Ends what is on air with a short fade; every queued program is reported skipped. The engine stays
+    /// usable: a later `play` airs as usual.
     public func stop() {
         condition.lock()
         stopRequested = true
@@ -76,283 +154,572 @@ public final class PlayoutEngine: @unchecked Sendable {
         condition.unlock()
     }
 
-    private var isStopping: Bool {
+    /// Stops, and ends the output thread once it is idle.
+    public func shutdown() {
         condition.lock()
-        defer { condition.unlock() }
-        return stopRequested
-    }
-
-    /// Airs `request`, calling `events` on the output thread; returns when the last sample was heard.
-    public func play(_ request: PlayoutRequest, events: @escaping @Sendable (PlayoutEvent) -> Void) async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = Thread { [self] in
-                var run = SlotRun(engine: self, request: request, events: events)
-                run.execute()
-                done.resume()
-            }
-            thread.name = "loa-output"
-            thread.qualityOfService = .userInteractive
-            thread.start()
-        }
-    }
-
-    /// Waits up to `duration`; `stop()` wakes a wait in progress. A wait begun after the stop still
-    /// waits, so the stop fade is paced by the device rather than spun.
-    fileprivate func wait(_ duration: Duration) {
-        guard duration > .zero else { return }
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        condition.lock()
-        _ = condition.wait(until: clock.now().addingTimeInterval(seconds))
+        stopRequested = true
+        shutdownRequested = true
+        condition.broadcast()
         condition.unlock()
     }
 
-    /// The state of one request on the output thread.
-    private struct SlotRun {
-        static let stoppedBeforeStart = "Loa dừng trước khi phát mục này"
-        let engine: PlayoutEngine
-        let request: PlayoutRequest
-        let events: @Sendable (PlayoutEvent) -> Void
-        var output: (any AudioOutput)?
-        /// Frames written since the output was opened.
-        var position = 0
-        /// A frame and the instant it is heard: the sample timeline of this open.
-        var anchor: (frame: Int, time: Date)?
-        /// Items fully written, waiting for their last sample to be heard.
-        var pending: [(index: Int, endFrame: Int, result: ItemResult, aired: Double, xruns: Int)] = []
-        var buffer: [Float]
-        let chunk = 1024
-        var rate: Double { Double(engine.format.sampleRate) }
-        var channels: Int { engine.format.channels }
-
-        init(engine: PlayoutEngine, request: PlayoutRequest, events: @escaping @Sendable (PlayoutEvent) -> Void) {
-            self.engine = engine
-            self.request = request
-            self.events = events
-            buffer = [Float](repeating: 0, count: chunk * engine.format.channels)
+    private func enqueue(_ request: Request, preempting: Bool) {
+        condition.lock()
+        stopRequested = false
+        if preempting { preemptions.append(request) } else { queue.append(request) }
+        if thread == nil {
+            let thread = Thread { [self] in outputLoop() }
+            thread.name = "loa-output"
+            thread.qualityOfService = .userInteractive
+            self.thread = thread
+            thread.start()
         }
+        condition.broadcast()
+        condition.unlock()
+    }
 
-        func heard(_ frame: Int) -> Date? {
-            anchor.map { $0.time.addingTimeInterval(Double(frame - $0.frame) / rate) }
-        }
-
-        mutating func execute() {
-            for (index, item) in request.items.enumerated() {
-                if engine.isStopping {
-                    events(.ended(index: index, result: .skipped(SlotRun.stoppedBeforeStart), airedSeconds: 0, endedAt: nil, xruns: 0))
-                    continue
-                }
-                playItem(index, item)
-            }
-            if let output {
-                do { try output.drain() } catch { /* the last items were written; what was heard is reported below */ }
-                flush(all: true)
+    /// The output thread: takes requests until shutdown; the device stays open while programs follow
+    /// each other and closes when there is nothing left to air.
+    private func outputLoop() {
+        var output = OutputState(engine: self)
+        while true {
+            condition.lock()
+            while queue.isEmpty && preemptions.isEmpty && !shutdownRequested { condition.wait() }
+            let next = !preemptions.isEmpty ? preemptions.removeFirst() : (queue.isEmpty ? nil : queue.removeFirst())
+            if next == nil {
+                thread = nil
+                condition.unlock()
                 output.close()
-            }
-            flush(all: true)
-        }
-
-        mutating func playItem(_ index: Int, _ item: PlayoutItem) {
-            if output == nil {
-                do { try openOutput(until: item.scheduledAt) } catch {
-                    events(.ended(index: index, result: .failed(error.description), airedSeconds: 0, endedAt: nil, xruns: 0))
-                    return
-                }
-            }
-            let decoder: SndFileDecoder
-            do { decoder = try SndFileDecoder(path: item.path, output: engine.format) } catch {
-                events(.ended(index: index, result: .failed(error.description), airedSeconds: 0, endedAt: nil, xruns: 0))
                 return
             }
-            guard let output else { return }
-            let tolerance = PlayoutRequest.endToleranceSeconds
-            let expected = item.durationSeconds ?? decoder.info.durationSeconds
-            if let hardEnd = request.hardEnd {
-                // Not started unless it can finish: a late start must not leave a half-aired item.
-                let earliest = max(item.scheduledAt, heard(position) ?? engine.clock.now())
-                if earliest.addingTimeInterval(expected - tolerance) > hardEnd {
-                    events(.ended(index: index, result: .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"),
-                                  airedSeconds: 0, endedAt: nil, xruns: 0))
-                    return
-                }
+            condition.unlock()
+            guard let request = next else { continue }
+            var run = ProgramRun(request: request, output: output)
+            run.execute()
+            output = run.output
+            request.done()
+            if !hasWork { output.finish() }
+        }
+    }
+
+    var hasWork: Bool { condition.withLock { !queue.isEmpty || !preemptions.isEmpty } }
+
+    /// What the output thread checks between chunks.
+    enum Interruption { case none, stop, preempt }
+
+    var interruption: Interruption {
+        condition.withLock { stopRequested ? .stop : (preemptions.isEmpty ? .none : .preempt) }
+    }
+
+    func takePreemption() -> Request? {
+        condition.withLock { preemptions.isEmpty ? nil : preemptions.removeFirst() }
+    }
+
+    /// Skips every queued program after a stop: each of its cues is reported skipped.
+    func drainQueueAfterStop() -> [Request] {
+        condition.withLock {
+            guard stopRequested else { return [] }
+            defer { queue.removeAll() }
+            return queue
+        }
+    }
+
+    /// Waits up to `seconds`; a command wakes a wait in progress. A wait begun after a stop still waits,
+    /// so the stop fade is paced by the device rather than spun.
+    func wait(_ seconds: Double) {
+        guard seconds > 0 else { return }
+        condition.lock()
+        clock.wait(seconds, on: condition)
+        condition.unlock()
+    }
+
+    func newOutput() -> any AudioOutput { makeOutput() }
+}
+
+/// The device as the output thread holds it, across programs: the sample timeline of this open.
+struct OutputState {
+    let engine: PlayoutEngine
+    var output: (any AudioOutput)?
+    /// Frames written since the output was opened.
+    var position = 0
+    /// A frame and the instant it is heard.
+    var anchor: (frame: Int, time: Date)?
+    var xrunsSeen = 0
+    var rate: Double { Double(engine.format.sampleRate) }
+
+    init(engine: PlayoutEngine) { self.engine = engine }
+
+    func heard(_ frame: Int) -> Date? {
+        anchor.map { $0.time.addingTimeInterval(Double(frame - $0.frame) / rate) }
+    }
+
+    /// Opens a new device handle; throws what ALSA said.
+    mutating func open() throws(AudioError) {
+        let candidate = engine.newOutput()
+        try candidate.open()
+        output = candidate
+        position = 0
+        anchor = nil
+        xrunsSeen = 0
+    }
+
+    /// Lets what was written be heard, without blocking on a device that may be stalled, then closes.
+    mutating func finish() {
+        guard let output else { return }
+        var last = Int.max, since = engine.clock.now()
+        while let queued = try? output.queuedFrames(), queued > 0 {
+            if queued < last {
+                last = queued
+                since = engine.clock.now()
+            } else if engine.clock.now().timeIntervalSince(since) > engine.stallTimeout {
+                break
             }
-            let xrunsBefore = output.xruns
+            engine.wait(min(0.02, Double(queued) / rate))
+            if engine.hasWork { return }
+        }
+        close()
+    }
+
+    mutating func close() {
+        output?.close()
+        output = nil
+        anchor = nil
+    }
+
+    /// Re-reads the device's delay: the timeline is tied to what the device says now.
+    mutating func reanchor() throws(AudioError) {
+        guard let output else { return }
+        anchor = (position, engine.clock.now().addingTimeInterval(Double(try output.queuedFrames()) / rate))
+        xrunsSeen = output.xruns
+    }
+}
+
+/// The state of one program on the output thread.
+struct ProgramRun {
+    let request: PlayoutEngine.Request
+    var program: PlayoutProgram { request.program }
+    var engine: PlayoutEngine { output.engine }
+    var output: OutputState
+    var progress: [ItemProgress]
+    /// Per cue: seconds heard, seconds lost, seconds of the file passed (heard or lost), xruns, and whether
+    /// its start was reported.
+    var heard: [Double]
+    var lost: [Double]
+    var consumed: [Double]
+    var xruns: [Int]
+    var started: [Bool]
+    /// Cues fully written, waiting for their last sample to be heard.
+    var pending: [(cue: Int, endFrame: Int, result: ItemResult)] = []
+    /// The policy that placed each cue, when the program was entered late.
+    var enteredBy: [LatenessPolicy?]
+    var buffer: [Float]
+    let chunk = 1024
+    var rate: Double { output.rate }
+    var channels: Int { engine.format.channels }
+
+    init(request: PlayoutEngine.Request, output: OutputState) {
+        self.request = request
+        self.output = output
+        let n = request.program.cues.count
+        progress = request.program.progress
+        heard = Array(repeating: 0, count: n)
+        lost = Array(repeating: 0, count: n)
+        consumed = Array(repeating: 0, count: n)
+        xruns = Array(repeating: 0, count: n)
+        started = Array(repeating: false, count: n)
+        enteredBy = Array(repeating: nil, count: n)
+        buffer = [Float](repeating: 0, count: chunk * output.engine.format.channels)
+    }
+
+    func emit(_ event: PlayoutEvent) { request.events(event) }
+
+    /// What happened to the item being played.
+    enum ItemEnd: Equatable { case done, deviceLost(AudioError), preempted, stopped }
+
+    mutating func execute() {
+        var plan = enter()
+        while let (cue, at, from) = plan.first {
+            plan.removeFirst()
+            switch engine.interruption {
+            case .stop:
+                skipRest(plan: [(cue, at, from)] + plan, reason: PlayoutEngine.stoppedBeforeStart)
+                return
+            case .preempt:
+                runPreemptions()
+                plan = enter()
+                continue
+            case .none: break
+            }
+            switch playItem(cue, at: at, from: from) {
+            case .done:
+                break
+            case let .deviceLost(error):
+                if progress[cue] != .closed { progress[cue] = started[cue] ? .onAir(heardSeconds: heard[cue]) : .pending }
+                if !recover(error) { return }
+                plan = enter()
+            case .preempted:
+                runPreemptions()
+                plan = enter()
+            case .stopped:
+                skipRest(plan: [(cue, at, from)] + plan, reason: PlayoutEngine.stoppedBeforeStart)
+                return
+            }
+        }
+        flush(all: false)
+        if engine.hasWork { flushWhenHeard() } else { output.finish(); flush(all: true) }
+    }
+
+    /// Where the program is entered now: cues to air in order, the others reported.
+    mutating func enter() -> [(Int, Date, Double)] {
+        flush(all: false)
+        let now = nextHeard()
+        let items = program.cues.map(\.item)
+        let actions = OccurrenceEntry.decide(items: items, progress: progress, hardEnd: program.hardEnd, now: now,
+                                             policy: program.policy)
+        var plan: [(Int, Date, Double)] = []
+        for (cue, action) in actions.enumerated() {
+            switch action {
+            case .keep: break
+            case let .air(at, from):
+                if at.timeIntervalSince(items[cue].startsAt) > OccurrenceEntry.onTimeTolerance || from > 0 { enteredBy[cue] = program.policy }
+                plan.append((cue, at, from))
+            case let .drop(reason):
+                let wasOnAir = progress[cue] != .pending
+                lost[cue] = max(0, items[cue].segment.durationSeconds - heard[cue])
+                endCue(cue, result: wasOnAir ? .interrupted(reason.description) : .skipped(reason.description),
+                       endedAt: wasOnAir ? now : nil)
+            }
+        }
+        return plan
+    }
+
+    /// When the next frame written would be heard; now when the device is closed.
+    func nextHeard() -> Date { output.heard(output.position) ?? engine.clock.now() }
+
+    mutating func endCue(_ cue: Int, result: ItemResult, endedAt: Date?) {
+        progress[cue] = .closed
+        emit(.ended(cue: cue, result: result, airedSeconds: heard[cue], endedAt: endedAt, xruns: xruns[cue], lostSeconds: lost[cue]))
+    }
+
+    mutating func skipRest(plan: [(Int, Date, Double)], reason: String) {
+        flushWhenHeard()
+        for (cue, _, _) in plan where progress[cue] != .closed {
+            endCue(cue, result: started[cue] ? .interrupted(PlayoutEngine.stopped) : .skipped(reason),
+                   endedAt: started[cue] ? engine.clock.now() : nil)
+        }
+        for request in engine.drainQueueAfterStop() {
+            for cue in request.program.cues.indices where request.program.progress[cue] != .closed {
+                request.events(.ended(cue: cue, result: .skipped(reason), airedSeconds: 0, endedAt: nil, xruns: 0, lostSeconds: 0))
+            }
+            request.done()
+        }
+    }
+
+    /// Runs every waiting preemption on the same device, then hands back.
+    mutating func runPreemptions() {
+        while let preempting = engine.takePreemption() {
+            var run = ProgramRun(request: preempting, output: output)
+            run.execute()
+            output = run.output
+            preempting.done()
+        }
+    }
+
+    /// Retries the device every `retryInterval` for as long as the program lasts. Returns false when the
+    /// program is over (every open cue is then reported failed) or a stop came.
+    mutating func recover(_ error: AudioError) -> Bool {
+        flush(all: true)
+        output.close()
+        emit(.deviceLost(error.description))
+        let items = program.cues.map(\.item)
+        let open = items.indices.filter { progress[$0] != .closed }
+        let deadline = program.hardEnd ?? open.map { items[$0].endsAt }.max() ?? engine.clock.now()
+        var last = error
+        while engine.clock.now() < deadline {
+            if engine.interruption == .stop { break }
             do {
-                // Silence until the item's time when nothing is playing or the plan leaves a gap;
-                // items planned back to back follow each other with no silence at all.
-                if heard(position).map({ $0 < item.scheduledAt.addingTimeInterval(-0.02) }) ?? true {
-                    try leadIn(until: item.scheduledAt, output)
-                }
+                try output.open()
+                emit(.deviceBack(engine.clock.now()))
+                return true
             } catch {
-                fail(index, error.description, aired: 0, xrunsBefore: xrunsBefore)
-                return
+                last = error
             }
-            if engine.isStopping {
-                events(.ended(index: index, result: .skipped(SlotRun.stoppedBeforeStart), airedSeconds: 0, endedAt: nil, xruns: 0))
-                return
-            }
-            let startFrame = position
-            let audibleAt = heard(position) ?? engine.clock.now()
-            events(.starting(index: index, audibleAt: audibleAt))
-
-            // Cut at the hard end, with a fade, only an item that will run past it by more than the
-            // tolerance: a file longer than planned, or a start later than the check above allowed for.
-            var limit = Int.max
-            if let hardEnd = request.hardEnd,
-               audibleAt.addingTimeInterval(max(expected, decoder.info.durationSeconds) - tolerance) > hardEnd {
-                limit = max(0, Int(hardEnd.timeIntervalSince(audibleAt) * rate))
-            }
-            let endFade = limit < Int.max ? Int(request.endFadeSeconds * rate) : 0
-            let stopFadeFrames = max(1, Int(request.stopFadeSeconds * rate))
-            var stopFadeLeft: Int? = nil
-            var itemFrames = 0
-            var result = ItemResult.completed
-            while true {
-                if stopFadeLeft == nil, engine.isStopping { stopFadeLeft = stopFadeFrames }
-                var want = min(chunk, limit - itemFrames)
-                if let left = stopFadeLeft { want = min(want, left) }
-                if want <= 0 {
-                    result = stopFadeLeft != nil ? .interrupted : .truncated
-                    break
-                }
-                let n: Int
-                do { n = try decode(decoder, frames: want) } catch {
-                    // What was decoded so far was heard; the rest of the file is lost.
-                    result = .failed(error.description)
-                    break
-                }
-                if n == 0 { break }
-                applyGain(frames: n, itemFrame: itemFrames, limit: limit, endFade: endFade,
-                          stopFadeLeft: stopFadeLeft, stopFadeFrames: stopFadeFrames)
-                do { try writeAll(frames: n, output) } catch {
-                    fail(index, error.description, aired: Double(itemFrames) / rate, xrunsBefore: xrunsBefore)
-                    return
-                }
-                itemFrames += n
-                if let left = stopFadeLeft {
-                    stopFadeLeft = left - n
-                    if left - n <= 0 { result = .interrupted; break }
-                }
-            }
-            pending.append((index, startFrame + itemFrames, result, Double(itemFrames) / rate, output.xruns - xrunsBefore))
-            flush(all: false)
+            let before = engine.clock.now()
+            engine.wait(min(engine.retryInterval, max(0, deadline.timeIntervalSince(before))))
+            // A clock that does not move while we wait (a virtual one) must not keep us here for ever.
+            if engine.clock.now() <= before { break }
         }
+        for cue in open {
+            lost[cue] = max(0, items[cue].segment.durationSeconds - heard[cue])
+            endCue(cue, result: .failed(last.description), endedAt: started[cue] ? engine.clock.now() : nil)
+        }
+        return false
+    }
 
-        mutating func decode(_ decoder: SndFileDecoder, frames: Int) throws(AudioError) -> Int {
-            try buffer.withUnsafeMutableBufferPointer { (samples) throws(AudioError) -> Int in
+    /// Plays one cue from `from` seconds into it, its first sample heard at `at` (or as soon as possible).
+    mutating func playItem(_ cue: Int, at: Date, from: Double) -> ItemEnd {
+        let item = program.cues[cue]
+        if output.output == nil {
+            do { try output.open() } catch { return .deviceLost(error) }
+        }
+        let decoder: SndFileDecoder
+        do { decoder = try SndFileDecoder(path: item.path, output: engine.format) } catch {
+            endCue(cue, result: .failed(error.description), endedAt: nil)
+            return .done
+        }
+        let tolerance = PlayoutProgram.endToleranceSeconds
+        let expected = item.item.segment.durationSeconds > 0 ? item.item.segment.durationSeconds : decoder.info.durationSeconds
+        let earliest = max(at, nextHeard())
+        if let hardEnd = program.hardEnd, from == 0, earliest.addingTimeInterval(expected - tolerance) > hardEnd {
+            // Not started unless it can finish: a late start must not leave a half-aired item.
+            endCue(cue, result: .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"), endedAt: nil)
+            return .done
+        }
+        do {
+            // Silence until the item's time when nothing is playing or the plan leaves a gap;
+            // items planned back to back follow each other with no silence at all.
+            if output.heard(output.position).map({ $0 < at.addingTimeInterval(-0.02) }) ?? true {
+                if let end = try leadIn(until: at) { return end }
+            }
+        } catch {
+            return .deviceLost(error)
+        }
+        // Entered mid-item: skip to where the wall clock is in it now, counting what was lost.
+        var itemFrames = 0
+        let skipTo = from > 0 ? max(from, nextHeard().timeIntervalSince(item.item.startsAt)) : 0
+        if skipTo > 0 {
+            do { itemFrames = try skip(decoder, frames: Int(skipTo * rate)) } catch {
+                endCue(cue, result: .failed(error.description), endedAt: nil)
+                return .done
+            }
+        }
+        lost[cue] += max(0, Double(itemFrames) / rate - consumed[cue])
+        consumed[cue] = Double(itemFrames) / rate
+        let firstFrame = itemFrames
+        let startFrame = output.position - itemFrames
+        let audibleAt: Date
+        do {
+            audibleAt = engine.clock.now().addingTimeInterval(Double(try output.output?.queuedFrames() ?? 0) / rate)
+        } catch {
+            return .deviceLost(error)
+        }
+        if !started[cue] {
+            started[cue] = true
+            emit(.starting(cue: cue, audibleAt: audibleAt, fromSeconds: Double(itemFrames) / rate, policy: enteredBy[cue]))
+        }
+        // Cut at the hard end, with a fade, only an item that will run past it by more than the
+        // tolerance: a file longer than planned, or a start later than the check above allowed for.
+        var limit = Int.max
+        let remaining = max(expected, decoder.info.durationSeconds) - Double(itemFrames) / rate
+        if let hardEnd = program.hardEnd, audibleAt.addingTimeInterval(remaining - tolerance) > hardEnd {
+            limit = itemFrames + max(0, Int(hardEnd.timeIntervalSince(audibleAt) * rate))
+        }
+        let endFade = limit < Int.max ? Int(program.endFadeSeconds * rate) : 0
+        let stopFadeFrames = max(1, Int(program.stopFadeSeconds * rate))
+        var stopFadeLeft: Int? = nil
+        var stopKind = ItemEnd.stopped
+        var result = ItemResult.completed
+        let gain = Float(pow(10, item.gainDB / 20))
+        while true {
+            if stopFadeLeft == nil {
+                switch engine.interruption {
+                case .none: break
+                case .stop: stopFadeLeft = stopFadeFrames; stopKind = .stopped
+                case .preempt: stopFadeLeft = stopFadeFrames; stopKind = .preempted
+                }
+            }
+            var want = min(chunk, limit - itemFrames)
+            if let left = stopFadeLeft { want = min(want, left) }
+            if want <= 0 {
+                result = stopFadeLeft != nil ? .interrupted(stopKind == .preempted ? PlayoutEngine.preempted : PlayoutEngine.stopped)
+                    : .truncated(PlayoutEngine.cutAtHardEnd)
+                break
+            }
+            let n: Int
+            do { n = try decode(decoder, frames: want) } catch {
+                // What was decoded so far was heard; the rest of the file is lost.
+                result = .failed(error.description)
+                break
+            }
+            if n == 0 { break }
+            applyGain(gain, frames: n, itemFrame: itemFrames, limit: limit, endFade: endFade, stopFadeLeft: stopFadeLeft,
+                      stopFadeFrames: stopFadeFrames)
+            do { try writeAll(frames: n, cue: cue) } catch {
+                heard[cue] += Double(itemFrames - firstFrame) / rate
+                consumed[cue] = Double(itemFrames) / rate
+                return .deviceLost(error)
+            }
+            itemFrames += n
+            if let left = stopFadeLeft {
+                stopFadeLeft = left - n
+                if left - n <= 0 { result = .interrupted(stopKind == .preempted ? PlayoutEngine.preempted : PlayoutEngine.stopped); break }
+            }
+        }
+        heard[cue] += Double(itemFrames - firstFrame) / rate
+        consumed[cue] = Double(itemFrames) / rate
+        if case .completed = result, lost[cue] > 0.05 {
+            result = .truncated("mất \(formatSeconds(lost[cue])) không phát được (thiết bị âm thanh hoặc Loa vào muộn)")
+        }
+        progress[cue] = .closed
+        pending.append((cue, startFrame + itemFrames, result))
+        flush(all: false)
+        if stopFadeLeft != nil, case .interrupted = result {
+            flushWhenHeard()
+            return stopKind
+        }
+        return .done
+    }
+
+    mutating func decode(_ decoder: SndFileDecoder, frames: Int) throws(AudioError) -> Int {
+        try buffer.withUnsafeMutableBufferPointer { (samples) throws(AudioError) -> Int in
+            guard let base = samples.baseAddress else { return 0 }
+            return try decoder.read(into: base, frames: frames)
+        }
+    }
+
+    /// Decodes and drops `frames` frames; returns how many there were.
+    mutating func skip(_ decoder: SndFileDecoder, frames: Int) throws(AudioError) -> Int {
+        var done = 0
+        while done < frames {
+            let n = try buffer.withUnsafeMutableBufferPointer { (samples) throws(AudioError) -> Int in
                 guard let base = samples.baseAddress else { return 0 }
-                return try decoder.read(into: base, frames: frames)
+                return try decoder.read(into: base, frames: min(chunk, frames - done))
             }
+            if n == 0 { break }
+            done += n
         }
+        return done
+    }
 
-        /// Opens the device, retrying every half second until `deadline` (the item's time): a device that
-        /// comes back before then still airs the item. Counts attempts rather than reading the clock in the
-        /// loop, so a virtual clock that only moves with audio cannot keep it spinning.
-        mutating func openOutput(until deadline: Date) throws(AudioError) {
-            let retry = 0.5
-            let attempts = max(1, Int((deadline.timeIntervalSince(engine.clock.now()) / retry).rounded(.up)) + 1)
-            var lastError = AudioError.device(name: "?", code: 0, message: "")
-            for attempt in 0..<attempts {
-                let candidate = engine.makeOutput()
-                do {
-                    try candidate.open()
-                    output = candidate
-                    position = 0
-                    anchor = nil
-                    return
-                } catch {
-                    lastError = error
+    /// Fades towards the hard end and over the stop fade, after the item's gain.
+    mutating func applyGain(_ gain: Float, frames n: Int, itemFrame: Int, limit: Int, endFade: Int, stopFadeLeft: Int?,
+                            stopFadeFrames: Int) {
+        guard gain != 1 || endFade > 0 || stopFadeLeft != nil else { return }
+        let channels = self.channels
+        buffer.withUnsafeMutableBufferPointer { samples in
+            for f in 0..<n {
+                var g = gain
+                if endFade > 0 {
+                    let toEnd = limit - (itemFrame + f)
+                    if toEnd < endFade { g *= Float(max(0, toEnd)) / Float(endFade) }
                 }
-                if engine.isStopping || attempt == attempts - 1 { break }
-                let wait = min(retry, max(0, deadline.timeIntervalSince(engine.clock.now())))
-                engine.wait(.milliseconds(Int(wait * 1000)))
-            }
-            throw lastError
-        }
-
-        /// Fades towards the hard end, and over the stop fade when stopping.
-        mutating func applyGain(frames n: Int, itemFrame: Int, limit: Int, endFade: Int, stopFadeLeft: Int?, stopFadeFrames: Int) {
-            guard endFade > 0 || stopFadeLeft != nil else { return }
-            let channels = self.channels
-            buffer.withUnsafeMutableBufferPointer { samples in
-                for f in 0..<n {
-                    var gain: Float = 1
-                    if endFade > 0 {
-                        let toEnd = limit - (itemFrame + f)
-                        if toEnd < endFade { gain = Float(max(0, toEnd)) / Float(endFade) }
-                    }
-                    if let left = stopFadeLeft {
-                        gain *= Float(max(0, left - f)) / Float(stopFadeFrames)
-                    }
-                    for c in 0..<channels { samples[f * channels + c] *= gain }
+                if let left = stopFadeLeft {
+                    g *= Float(max(0, left - f)) / Float(stopFadeFrames)
                 }
-            }
-        }
-
-        /// The device failed mid-item: close it so the next item reopens it.
-        mutating func fail(_ index: Int, _ reason: String, aired: Double, xrunsBefore: Int) {
-            let xruns = (output?.xruns ?? xrunsBefore) - xrunsBefore
-            flush(all: true)
-            output?.close()
-            output = nil
-            anchor = nil
-            events(.ended(index: index, result: .failed(reason), airedSeconds: aired, endedAt: engine.clock.now(), xruns: xruns))
-        }
-
-        mutating func writeAll(frames n: Int, _ output: any AudioOutput) throws(AudioError) {
-            var offset = 0
-            while offset < n {
-                let took: Int = try buffer.withUnsafeBufferPointer { (all) throws(AudioError) -> Int in
-                    try output.write(UnsafeBufferPointer(rebasing: all[(offset * channels)..<(n * channels)]))
-                }
-                offset += took
-                position += took
-                flush(all: false)
-                if offset < n { engine.wait(try pause(after: took, output)) }
-            }
-        }
-
-        /// How long to wait before writing again: what the device says, but never zero after a write
-        /// it refused, so a device that keeps saying "now" cannot make the thread spin.
-        func pause(after took: Int, _ output: any AudioOutput) throws(AudioError) -> Duration {
-            let wait = try output.timeUntilWritable()
-            return took == 0 ? max(wait, .milliseconds(1)) : wait
-        }
-
-        /// Writes silence until the next frame would be heard at `target`, then anchors the timeline there.
-        mutating func leadIn(until target: Date, _ output: any AudioOutput) throws(AudioError) {
-            for i in 0..<buffer.count { buffer[i] = 0 }
-            while true {
-                let nextHeard = engine.clock.now().addingTimeInterval(Double(try output.queuedFrames()) / rate)
-                anchor = (position, nextHeard)
-                let remaining = target.timeIntervalSince(nextHeard)
-                if remaining < 0.5 / 1000 || engine.isStopping { return }
-                let frames = max(1, min(chunk, Int(remaining * rate)))
-                let took: Int = try buffer.withUnsafeBufferPointer { (all) throws(AudioError) -> Int in
-                    try output.write(UnsafeBufferPointer(rebasing: all[0..<(frames * channels)]))
-                }
-                position += took
-                if took < frames {
-                    engine.wait(try pause(after: took, output))
-                } else if try output.queuedFrames() == 0 {
-                    // A device that swallows audio instantly (ALSA null) does not pace us: wait in real time.
-                    engine.wait(.milliseconds(max(1, min(20, Int(remaining * 1000)))))
-                }
-            }
-        }
-
-        /// Reports items whose last sample has been heard.
-        mutating func flush(all: Bool) {
-            guard !pending.isEmpty else { return }
-            var played = Int.max
-            if !all, let output {
-                guard let queued = try? output.queuedFrames() else { return }
-                played = position - queued
-            }
-            while let first = pending.first, first.endFrame <= played {
-                pending.removeFirst()
-                events(.ended(index: first.index, result: first.result, airedSeconds: first.aired,
-                              endedAt: heard(first.endFrame), xruns: first.xruns))
+                for c in 0..<channels { samples[f * channels + c] *= g }
             }
         }
     }
+
+    /// Writes the buffer's first `n` frames, waiting as the device asks. A device that takes nothing for
+    /// `stallTimeout` is stalled: that is a device fault. After an underrun the timeline is re-anchored.
+    mutating func writeAll(frames n: Int, cue: Int?) throws(AudioError) {
+        guard let device = output.output else { throw AudioError.device(name: "?", code: -77, message: "thiết bị chưa mở") }
+        var offset = 0
+        var lastProgress = engine.clock.now()
+        while offset < n {
+            let took: Int = try buffer.withUnsafeBufferPointer { (all) throws(AudioError) -> Int in
+                try device.write(UnsafeBufferPointer(rebasing: all[(offset * channels)..<(n * channels)]))
+            }
+            if device.xruns != output.xrunsSeen {
+                if let cue { xruns[cue] += device.xruns - output.xrunsSeen }
+                try output.reanchor()
+            }
+            offset += took
+            output.position += took
+            flush(all: false)
+            if took > 0 { lastProgress = engine.clock.now() }
+            if offset < n {
+                if engine.clock.now().timeIntervalSince(lastProgress) > engine.stallTimeout {
+                    throw AudioError.stalled(name: device.name, seconds: engine.stallTimeout)
+                }
+                let wait = try device.timeUntilWritable()
+                engine.wait(took == 0 ? max(wait.seconds, 0.001) : wait.seconds)
+            }
+        }
+    }
+
+    /// Writes silence until the next frame would be heard at `target`, then anchors the timeline there.
+    /// Returns how the wait ended when a command cut it short.
+    mutating func leadIn(until target: Date) throws(AudioError) -> ItemEnd? {
+        guard let device = output.output else { return nil }
+        for i in 0..<buffer.count { buffer[i] = 0 }
+        var lastProgress = engine.clock.now()
+        while true {
+            let nextHeard = engine.clock.now().addingTimeInterval(Double(try device.queuedFrames()) / rate)
+            output.anchor = (output.position, nextHeard)
+            output.xrunsSeen = device.xruns
+            let remaining = target.timeIntervalSince(nextHeard)
+            if remaining < 0.5 / 1000 { return nil }
+            switch engine.interruption {
+            case .none: break
+            case .stop: return .stopped
+            case .preempt: return .preempted
+            }
+            let frames = max(1, min(chunk, Int(remaining * rate)))
+            let took: Int = try buffer.withUnsafeBufferPointer { (all) throws(AudioError) -> Int in
+                try device.write(UnsafeBufferPointer(rebasing: all[0..<(frames * channels)]))
+            }
+            output.position += took
+            flush(all: false)
+            if took > 0 { lastProgress = engine.clock.now() }
+            if took < frames {
+                if engine.clock.now().timeIntervalSince(lastProgress) > engine.stallTimeout {
+                    throw AudioError.stalled(name: device.name, seconds: engine.stallTimeout)
+                }
+                let wait = try device.timeUntilWritable()
+                engine.wait(took == 0 ? max(wait.seconds, 0.001) : wait.seconds)
+            } else if try device.queuedFrames() == 0 {
+                // A device that swallows audio instantly (ALSA null) does not pace us: wait on the clock.
+                let left = target.timeIntervalSince(engine.clock.now())
+                if left > 0.0005 { engine.wait(min(0.02, left)) }
+            }
+        }
+    }
+
+    /// Reports cues whose last sample has been heard.
+    mutating func flush(all: Bool) {
+        guard !pending.isEmpty else { return }
+        var played = Int.max
+        if !all, let device = output.output {
+            guard let queued = try? device.queuedFrames() else { return }
+            played = output.position - queued
+        }
+        while let first = pending.first, first.endFrame <= played {
+            pending.removeFirst()
+            emit(.ended(cue: first.cue, result: first.result, airedSeconds: heard[first.cue],
+                        endedAt: output.heard(first.endFrame), xruns: xruns[first.cue], lostSeconds: lost[first.cue]))
+        }
+    }
+
+    /// Waits, paced by the device, until every written cue has been heard, then reports them.
+    mutating func flushWhenHeard() {
+        guard !pending.isEmpty else { return }
+        guard let device = output.output else { flush(all: true); return }
+        var last = Int.max, since = engine.clock.now()
+        while !pending.isEmpty, let queued = try? device.queuedFrames() {
+            flush(all: false)
+            if pending.isEmpty { break }
+            if queued < last {
+                last = queued
+                since = engine.clock.now()
+            } else if engine.clock.now().timeIntervalSince(since) > engine.stallTimeout {
+                break
+            }
+            engine.wait(min(0.02, max(0.001, Double(queued) / rate)))
+        }
+        flush(all: true)
+    }
+}
+
+extension PlayoutEngine {
+    static let stoppedBeforeStart = "Loa dừng trước khi phát mục này"
+    static let stopped = "Loa được yêu cầu dừng"
+    static let preempted = "nhường sóng cho thông báo khẩn"
+    static let cutAtHardEnd = "cắt ở giờ kết thúc của khung giờ"
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -4,7 +4,7 @@ import TOMLKit
 
 /// Reads one schedule file's text into slots, reporting every problem with its line.
 public enum ScheduleParser {
-    static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play"]
+    static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play", "intro", "outro", "late"]
     static let fileKeys = ["title", "slot"]
 
     /// Parses `text`; `file` is the name used in diagnostics. Returns the slots that parsed cleanly
@@ -87,9 +87,25 @@ struct SlotReader {
             problem("until", "ngày kết thúc \(until) trước ngày bắt đầu \(from)")
         }
         let content = readContent()
-        guard problems.count == before, let start, let days, let content else { return nil }
+        let intro = readJingle("intro"), outro = readJingle("outro")
+        let late = readLate()
+        guard problems.count == before, let start, let days, let content, let late else { return nil }
         return Slot(id: id, start: start, end: end, days: days, from: from, until: until, content: content,
-                    source: header, keyLines: keyLines)
+                    intro: intro, outro: outro, late: late, source: header, keyLines: keyLines)
+    }
+
+    mutating func readJingle(_ key: String) -> String? {
+        guard let value = table[key] else { return nil }
+        if let text = value.string, !text.isEmpty { return text }
+        problem(key, "“\(key)” phải là đường dẫn tệp trong thư mục audio hoặc mã bản tin, ví dụ \"nhac-hieu\"")
+        return nil
+    }
+
+    mutating func readLate() -> LatenessPolicy? {
+        guard let value = table["late"] else { return .join }
+        if let text = value.string, let policy = LatenessPolicy(rawValue: text) { return policy }
+        problem("late", "“late” không hợp lệ \(value.debugDescription) (chọn: \(LatenessPolicy.nameList))")
+        return nil
     }
 
     mutating func readTime(_ key: String) -> TimeOfDay? {

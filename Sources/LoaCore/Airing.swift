@@ -2,6 +2,8 @@ import Foundation
 
 /// What became of an airing (lượt phát).
 public enum AiringOutcome: String, Sendable, Codable, CaseIterable {
+    /// Written for every item of an occurrence before the occurrence airs: the stored plan.
+    case planned
     /// Written before the first sample; replaced when the airing ends.
     case started
     case completed
@@ -17,14 +19,35 @@ public enum AiringOutcome: String, Sendable, Codable, CaseIterable {
     /// The outcomes that mean listeners heard the item: they count as airings in reports and in rotation.
     public static let heard: Set<AiringOutcome> = [.completed, .truncated]
 
+    /// Whether the row is closed: nothing more will be aired for it.
+    public var isFinal: Bool { self != .planned && self != .started }
+
     public var label: String {
         switch self {
+        case .planned: "chờ phát"
         case .started: "đang phát"
         case .completed: "phát xong"
         case .truncated: "bị cắt"
         case .interrupted: "bị ngắt"
         case .failed: "lỗi"
         case .skipped: "bỏ qua"
+        }
+    }
+}
+
+/// What a row of the log is: a segment of the library, a jingle around a slot, or an announcement.
+public enum ItemKind: String, Sendable, Codable, CaseIterable, Hashable {
+    case segment
+    /// An intro or outro (nhạc hiệu): never counted as an airing of a segment, never picked by rotation.
+    case jingle
+    /// Aired at once above any slot (`loa announce`).
+    case announcement
+
+    public var label: String {
+        switch self {
+        case .segment: "bản tin"
+        case .jingle: "nhạc hiệu"
+        case .announcement: "thông báo"
         }
     }
 }
@@ -42,7 +65,9 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     public var path: String
     /// When the plan wanted the first sample heard.
     public var scheduledAt: Date
-    /// When the first sample was (predicted to be) heard.
+    /// The length the plan counted on: with `scheduledAt`, the item's place in the stored plan.
+    public var plannedSeconds: Double
+    /// When the first sample was heard, from the device's delay when it was written.
     public var startedAt: Date?
     public var endedAt: Date?
     public var airedSeconds: Double
@@ -50,12 +75,20 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     /// Why, for anything but `completed`: an ALSA error, a decoding error, a policy.
     public var reason: String?
     public var device: String?
+    public var kind: ItemKind
+    /// The lateness policy that decided how this item aired, when the occurrence was entered late.
+    public var policy: LatenessPolicy?
+    /// Seconds of the item that were due on air but not heard (device outage, late entry).
+    public var lostSeconds: Double
+    /// Underruns recovered from while the item aired.
+    public var xruns: Int
 
     public init(
         id: Int64? = nil, slot: String, slotStartsAt: Date, segmentID: String, title: String,
-        pillar: Pillar? = nil, campaign: String? = nil, path: String, scheduledAt: Date,
+        pillar: Pillar? = nil, campaign: String? = nil, path: String, scheduledAt: Date, plannedSeconds: Double = 0,
         startedAt: Date? = nil, endedAt: Date? = nil, airedSeconds: Double = 0,
-        outcome: AiringOutcome, reason: String? = nil, device: String? = nil
+        outcome: AiringOutcome, reason: String? = nil, device: String? = nil, kind: ItemKind = .segment,
+        policy: LatenessPolicy? = nil, lostSeconds: Double = 0, xruns: Int = 0
     ) {
         self.id = id
         self.slot = slot
@@ -66,22 +99,34 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         self.campaign = campaign
         self.path = path
         self.scheduledAt = scheduledAt
+        self.plannedSeconds = plannedSeconds
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.airedSeconds = airedSeconds
         self.outcome = outcome
         self.reason = reason
         self.device = device
+        self.kind = kind
+        self.policy = policy
+        self.lostSeconds = lostSeconds
+        self.xruns = xruns
     }
 
     /// A row for a planned item: `started` before its first sample, or a final outcome for one that never started.
     public init(planned item: PlannedItem, in slot: PlannedSlot, startedAt: Date? = nil, airedSeconds: Double = 0,
-                outcome: AiringOutcome = .started, reason: String? = nil, device: String?) {
+                outcome: AiringOutcome = .planned, reason: String? = nil, device: String?) {
         self.init(
             slot: slot.slot.id, slotStartsAt: slot.startsAt, segmentID: item.segment.id, title: item.segment.title,
             pillar: item.segment.pillar, campaign: item.segment.campaign, path: item.segment.path,
-            scheduledAt: item.startsAt, startedAt: startedAt, airedSeconds: airedSeconds, outcome: outcome, reason: reason,
-            device: device)
+            scheduledAt: item.startsAt, plannedSeconds: item.segment.durationSeconds, startedAt: startedAt, airedSeconds: airedSeconds, outcome: outcome, reason: reason,
+            device: device, kind: item.kind)
+    }
+
+    /// The planned item this row stands for, as the stored plan of its occurrence.
+    public var plannedItem: PlannedItem {
+        PlannedItem(segment: Segment(id: segmentID, title: title, pillar: pillar, campaign: campaign, path: path,
+                                     durationSeconds: plannedSeconds),
+                    offsetSeconds: scheduledAt.timeIntervalSince(slotStartsAt), startsAt: scheduledAt, kind: kind)
     }
 
     /// Heard start minus planned start, in milliseconds.

@@ -6,6 +6,14 @@ public struct PlannedItem: Sendable, Hashable, Codable {
     /// Seconds from the slot's start to this item's first sample.
     public var offsetSeconds: Double
     public var startsAt: Date
+    public var kind: ItemKind
+
+    public init(segment: Segment, offsetSeconds: Double, startsAt: Date, kind: ItemKind = .segment) {
+        self.segment = segment
+        self.offsetSeconds = offsetSeconds
+        self.startsAt = startsAt
+        self.kind = kind
+    }
 
     public var endsAt: Date { startsAt.addingTimeInterval(segment.durationSeconds) }
 }
@@ -68,7 +76,7 @@ public struct Planner: Sendable {
         var planned: [PlannedSlot] = []
         for slot in self.slots(on: date, from: slots) {
             let p = plan(slot: slot, startsAt: calendar.instant(date, slot.start), library: library, history: running)
-            for item in p.items { running.record(item.segment.id, at: item.startsAt) }
+            for item in p.items where item.kind == .segment { running.record(item.segment.id, at: item.startsAt) }
             planned.append(p)
         }
         return DayPlan(date: date, slots: planned)
@@ -81,11 +89,33 @@ public struct Planner: Sendable {
         var cursor = 0.0
         var items: [PlannedItem] = []
         var dropped: [DropReason] = []
+        // The jingles frame the items: the intro opens the slot, and room for the outro is kept at its end.
+        func jingle(_ reference: String?) -> Segment? {
+            guard let reference else { return nil }
+            guard let segment = Planner.resolve(reference, in: library) else {
+                dropped.append(.notInLibrary(reference: reference))
+                return nil
+            }
+            return segment
+        }
+        let intro = jingle(slot.intro), outro = jingle(slot.outro)
+        let jingles = Set([intro?.id, outro?.id].compactMap { $0 })
+        var reserved = outro?.durationSeconds ?? 0
+        if let outro, outro.durationSeconds + (intro?.durationSeconds ?? 0) > available + 1e-6 {
+            dropped.append(.doesNotFit(segmentID: outro.id, durationSeconds: outro.durationSeconds, remainingSeconds: available))
+            reserved = 0
+        }
 
-        func fits(_ segment: Segment) -> Bool { cursor + segment.durationSeconds <= available + 1e-6 }
-        func take(_ segment: Segment) {
-            items.append(PlannedItem(segment: segment, offsetSeconds: cursor, startsAt: startsAt.addingTimeInterval(cursor)))
+        func fits(_ segment: Segment) -> Bool { cursor + segment.durationSeconds + reserved <= available + 1e-6 }
+        func take(_ segment: Segment, as kind: ItemKind = .segment) {
+            items.append(PlannedItem(segment: segment, offsetSeconds: cursor, startsAt: startsAt.addingTimeInterval(cursor), kind: kind))
             cursor += segment.durationSeconds
+        }
+        if let intro {
+            if fits(intro) { take(intro, as: .jingle) } else {
+                dropped.append(.doesNotFit(segmentID: intro.id, durationSeconds: intro.durationSeconds,
+                                           remainingSeconds: max(0, available - reserved)))
+            }
         }
 
         switch slot.content {
@@ -99,11 +129,12 @@ public struct Planner: Sendable {
                     take(segment)
                 } else {
                     dropped.append(.doesNotFit(segmentID: segment.id, durationSeconds: segment.durationSeconds,
-                                               remainingSeconds: max(0, available - cursor)))
+                                               remainingSeconds: max(0, available - cursor - reserved)))
                 }
             }
         case let .pick(pillars, count):
-            let eligible = library.filter { $0.pillar.map(pillars.contains) ?? false }
+            // A jingle is never picked by rotation, even one filed under a pillar.
+            let eligible = library.filter { ($0.pillar.map(pillars.contains) ?? false) && !jingles.contains($0.id) }
             // Least aired first; then the one aired longest ago; then by id, so the plan is stable.
             func ranked(_ segments: [Segment]) -> [Segment] {
                 segments.sorted { a, b in
@@ -134,12 +165,16 @@ public struct Planner: Sendable {
                     taken[turn] += 1
                 } else {
                     dropped.append(.doesNotFit(segmentID: segment.id, durationSeconds: segment.durationSeconds,
-                                               remainingSeconds: max(0, available - cursor)))
+                                               remainingSeconds: max(0, available - cursor - reserved)))
                 }
             }
             if items.count < count, eligible.count < count {
                 dropped.append(.notEnoughSegments(wanted: count, found: eligible.count))
             }
+        }
+        if let outro, reserved > 0 {
+            reserved = 0
+            take(outro, as: .jingle)
         }
         return PlannedSlot(slot: slot, startsAt: startsAt, endsAt: endsAt, items: items, dropped: dropped)
     }

@@ -35,7 +35,7 @@ public struct ReportRow: Sendable, Hashable, Codable {
         case .truncated: truncated += 1
         case .interrupted: interrupted += 1
         case .failed: failed += 1
-        case .started, .skipped: break
+        case .planned, .started, .skipped: break
         }
         airedSeconds += record.airedSeconds
     }
@@ -60,8 +60,9 @@ public enum ReportBuilder {
             for pillar in Pillar.allCases { rows[pillar.rawValue] = ReportRow(key: pillar.rawValue, label: pillar.label) }
         }
         var total = ReportRow(key: "total", label: "Tổng cộng")
-        // Rows still on air or deliberately skipped are neither airings nor failures.
-        for record in records where record.outcome != .started && record.outcome != .skipped {
+        // Rows not yet final or deliberately skipped are neither airings nor failures; jingles are not
+        // segments and announcements are not programme airings.
+        for record in records where record.outcome.isFinal && record.outcome != .skipped && record.kind == .segment {
             let key: String, label: String
             switch grouping {
             case .pillar:

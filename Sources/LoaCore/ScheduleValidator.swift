@@ -14,11 +14,12 @@ public struct ScheduleValidator: Sendable {
             } else {
                 seen[slot.id] = slot
             }
-            if case let .play(entries) = slot.content {
-                for entry in entries where !entryExists(entry) {
-                    problems.append(Diagnostic(slot.location(of: "play"),
-                                               "không tìm thấy tệp “\(entry)” trong thư mục audio, cũng không có bản tin mã này trong thư viện"))
-                }
+            var references: [(key: String, entry: String)] = []
+            if case let .play(entries) = slot.content { references += entries.map { ("play", $0) } }
+            references += [("intro", slot.intro), ("outro", slot.outro)].compactMap { key, entry in entry.map { (key, $0) } }
+            for (key, entry) in references where !entryExists(entry) {
+                problems.append(Diagnostic(slot.location(of: key),
+                                           "không tìm thấy tệp “\(entry)” trong thư mục audio, cũng không có bản tin mã này trong thư viện"))
             }
         }
         for (i, later) in slots.enumerated() {

@@ -31,6 +31,12 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
     public var from: LocalDate?
     public var until: LocalDate?
     public var content: SlotContent
+    /// A jingle aired before the items (path under audio/ or segment id).
+    public var intro: String?
+    /// A jingle aired after the items.
+    public var outro: String?
+    /// What happens when the slot is already running when Loa can air it.
+    public var late: LatenessPolicy
     /// Where the slot's `[[slot]]` header is.
     public var source: SourceLocation
     /// The line of each key inside the slot's table, for pointing at a bad value.
@@ -39,6 +45,7 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
     public init(
         id: String, start: TimeOfDay, end: TimeOfDay? = nil, days: DaySet = .daily,
         from: LocalDate? = nil, until: LocalDate? = nil, content: SlotContent,
+        intro: String? = nil, outro: String? = nil, late: LatenessPolicy = .join,
         source: SourceLocation = SourceLocation(file: "<memory>", line: 1), keyLines: [String: Int] = [:]
     ) {
         self.keyLines = keyLines
@@ -49,6 +56,9 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
         self.from = from
         self.until = until
         self.content = content
+        self.intro = intro
+        self.outro = outro
+        self.late = late
         self.source = source
     }
 
@@ -67,5 +77,30 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
     /// The slot's length in seconds, when it has an end.
     public var lengthSeconds: Int? {
         end.map { $0.secondsSinceMidnight - start.secondsSinceMidnight }
+    }
+}
+
+/// What the daemon does with an occurrence that is already running when it can air it: it (re)started
+/// inside the slot, or the sound device came back mid-slot.
+public enum LatenessPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Enter at the wall-clock point, mid-item, as if the outage had not stopped the clock.
+    case join
+    /// Drop the item on the clock; go on from the next item boundary, on its planned second.
+    case next
+    /// Air nothing more of this occurrence; log the rest skipped.
+    case skip
+    /// Air every item not yet aired, back to back from now, if they all still fit before the hard end.
+    case whole
+
+    /// The names, for help texts and errors.
+    public static var nameList: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    public var label: String {
+        switch self {
+        case .join: "vào giữa theo giờ"
+        case .next: "vào từ mục kế tiếp"
+        case .skip: "bỏ phần còn lại"
+        case .whole: "phát trọn muộn"
+        }
     }
 }

@@ -6,25 +6,31 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// The daemon's heart: sleeps until the next slot, airs it, logs it, and reloads its files on request.
+/// The daemon's heart: plans each occurrence ahead, stores its plan, hands it to the one long-lived
+/// engine at its lead-in, logs what the engine reports, and reloads its files on request.
 public final class PlayoutService: Service, Sendable {
     /// What was loaded at start; reloads read `station.config.file` again.
     let initial: Station
     let clock: any WallClock
-    let makeOutput: @Sendable (String) -> any AudioOutput
     let logger: Logger
-    /// How long before a slot the device is opened, so its first sample can be placed exactly.
+    /// How long before a slot its plan is handed to the engine, so the device is open and the first
+    /// sample can be placed exactly.
     let leadSeconds: Double
+    /// The station's one output engine.
+    public let engine: PlayoutEngine
     private let reloads = ReloadSignal()
+    /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
+    static let clockStepSeconds = 30.0
 
     /// `station` is loaded by the caller, which can then fail fast on a broken `loa.toml` or database.
     public init(station: Station, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger,
                 makeOutput: @escaping @Sendable (String) -> any AudioOutput) {
         self.initial = station
         self.clock = clock
-        self.makeOutput = makeOutput
         self.logger = logger
         self.leadSeconds = leadSeconds
+        let device = station.config.device
+        engine = PlayoutEngine(clock: clock) { makeOutput(device) }
     }
 
     /// Re-reads `loa.toml` and the schedules before the next slot (SIGHUP).
@@ -33,17 +39,38 @@ public final class PlayoutService: Service, Sendable {
     public func run() async throws {
         var station = initial
         report(station)
-        let abandoned = try station.log.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
-        if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
-        try skipSlotInProgress(station)
-        // Every occurrence from here on is visited in order, even one whose time has passed (the PC slept,
-        // the previous slot ran long): it airs if its window is still open, else the log says why not.
-        var searchFrom = clock.now()
-        var onAir: (slot: String, until: Date)?
+        try closeAbandoned(station)
+        // A slot already on air is entered per its lateness policy: it is visited first.
+        let now = clock.now()
+        let searchFrom = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots)?.startsAt ?? now
+        await withTaskGroup(of: Void.self) { airings in
+            await withGracefulShutdownHandler {
+                do {
+                    try await schedule(from: searchFrom, station: &station, airings: &airings)
+                } catch {
+                    logger.error("\(error)")
+                }
+            } onGracefulShutdown: { [engine] in
+                engine.stop()
+            }
+            engine.stop()
+            await airings.waitForAll()
+            engine.shutdown()
+        }
+    }
+
+    /// Visits every occurrence in order, handing each to the engine at its lead-in; returns on shutdown.
+    private func schedule(from start: Date, station: inout Station, airings: inout TaskGroup<Void>) async throws {
+        var searchFrom = start
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             guard let next = station.planner.nextOccurrence(atOrAfter: searchFrom, slots: station.schedules.slots) else {
                 logger.notice("Không có khung giờ nào trong 14 ngày tới; chờ lệnh nạp lại (SIGHUP)")
-                if try await sleep(until: clock.now().addingTimeInterval(3600)) == .reload { station = reload(station) }
+                switch try await sleep(until: clock.now().addingTimeInterval(3600)) {
+                case .reload: station = reload(station)
+                case .shutdown: return
+                case .deadline: break
+                case let .clockStepped(to): searchFrom = to
+                }
                 continue
             }
             logger.info("Khung giờ tiếp theo: \(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt))")
@@ -52,72 +79,60 @@ public final class PlayoutService: Service, Sendable {
             case .reload:
                 station = reload(station)
                 continue
+            case let .clockStepped(to):
+                // The occurrences the clock jumped over were never due: they get no rows. One on air at
+                // the new time is entered per its policy.
+                searchFrom = station.planner.occurrenceInProgress(at: to, slots: station.schedules.slots)?.startsAt ?? to
+                continue
             case .deadline: break
             }
             searchFrom = next.startsAt.addingTimeInterval(1)
-            if let previous = onAir, next.startsAt < previous.until {
-                // It began while the previous slot (one without an end) was still airing what it planned.
-                try skip(next.slot, startsAt: next.startsAt, station,
-                         reason: "khung giờ trước (\(previous.slot)) chưa phát xong lúc \(station.config.calendar.clockTime(next.startsAt))")
+            let airing: OccurrenceAiring
+            do {
+                airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, logger: logger)
+            } catch {
+                logger.error("\(next.slot.id): không lưu được kế hoạch phát: \(error)")
                 continue
             }
-            onAir = try await air(next.slot, startsAt: next.startsAt, station).map { (next.slot.id, $0) }
+            if airing.isClosed {
+                logger.notice("\(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt)) đã có trong nhật ký; không phát lại")
+                continue
+            }
+            // Woken after the slot was over (the PC slept through it): say so, once.
+            let now = clock.now()
+            if now >= (airing.hardEnd ?? airing.contentEndsAt) {
+                airing.skipAll(reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
+                continue
+            }
+            let engine = self.engine, gains = [String: Double]()
+            airings.addTask { await airing.air(on: engine, gains: gains) }
         }
     }
 
-    /// Airs an occurrence (late, if its window is still open) and returns when its planned content ends;
-    /// nil when nothing was aired.
-    private func air(_ slot: Slot, startsAt: Date, _ station: Station) async throws -> Date? {
-        guard let airing = try newOccurrence(slot, startsAt: startsAt, station) else {
-            logger.notice("\(slot.id) lúc \(station.config.calendar.rfc3339(startsAt)) đã có trong nhật ký; không phát lại")
-            return nil
-        }
-        // Woken after the slot was over (the PC slept through it, or the clock jumped): say so, once.
+    /// Rows a run that died left open: `started` ones are closed interrupted, and planned occurrences
+    /// whose time has wholly passed are closed skipped. An occurrence still on air is left to its policy.
+    private func closeAbandoned(_ station: Station) throws {
+        let abandoned = try station.log.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
+        if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
         let now = clock.now()
-        if now >= (airing.plan.endsAt ?? airing.plan.contentEndsAt) {
-            skip(airing, reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
-            return nil
+        for stale in try station.log.stalePlans(before: now) {
+            let skipped = try station.log.closePlanned(
+                slot: stale.slot, startsAt: stale.startsAt,
+                reason: "Loa không chạy khi đến giờ phát (khởi động lại lúc \(station.config.calendar.clockTime(now)))")
+            logger.warning("\(stale.slot) lúc \(station.config.calendar.rfc3339(stale.startsAt)): \(skipped) bản tin đã lên kế hoạch nhưng Loa không chạy; ghi là bỏ qua")
         }
-        let device = station.config.device, makeOutput = self.makeOutput
-        let engine = PlayoutEngine(clock: clock) { makeOutput(device) }
-        await withGracefulShutdownHandler {
-            await airing.air(on: engine)
-        } onGracefulShutdown: {
-            engine.stop()
-        }
-        return airing.plan.contentEndsAt
     }
 
-    /// A slot already on air when the daemon starts is not joined: its items are logged skipped, once.
-    private func skipSlotInProgress(_ station: Station) throws {
-        let now = clock.now()
-        guard let current = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots) else { return }
-        try skip(current.slot, startsAt: current.startsAt, station,
-                 reason: "Loa khởi động lúc \(station.config.calendar.clockTime(now)), sau khi khung giờ đã bắt đầu")
-    }
-
-    /// The planned airing of an occurrence, or nil when the log already has rows for it: nothing airs twice.
-    private func newOccurrence(_ slot: Slot, startsAt: Date, _ station: Station) throws -> SlotAiring? {
-        guard try !station.log.hasRows(slot: slot.id, startsAt: startsAt) else { return nil }
-        let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
-                                        history: try station.log.history())
-        return SlotAiring(plan: plan, audioFolder: station.config.audio, device: station.config.device,
-                          log: station.log, logger: logger)
-    }
-
-    /// Logs an occurrence's items as skipped with `reason`, unless it already has rows.
-    private func skip(_ slot: Slot, startsAt: Date, _ station: Station, reason: String) throws {
-        if let airing = try newOccurrence(slot, startsAt: startsAt, station) { skip(airing, reason: reason) }
-    }
-
-    private func skip(_ airing: SlotAiring, reason: String) {
-        logger.warning("\(airing.plan.slot.id): \(reason); bỏ qua khung giờ này")
-        airing.logAllSkipped(reason: reason)
-    }
-
+    /// Reads the files again; a reload with any error keeps the schedule that was last valid on air.
     private func reload(_ old: Station) -> Station {
         do {
             let station = try Station.load(configFile: old.config.file)
+            let problems = try station.validate()
+            if !problems.isEmpty {
+                for problem in problems { logger.error("\(problem)") }
+                logger.error("Lịch phát mới có \(problems.count) lỗi: giữ lịch đang phát (\(old.schedules.slots.count) khung giờ) cho đến khi sửa xong")
+                return old
+            }
             logger.notice("Đã nạp lại cấu hình và lịch phát: \(station.schedules.slots.count) khung giờ")
             report(station)
             return station
@@ -134,13 +149,16 @@ public final class PlayoutService: Service, Sendable {
         logger.info("\(station.config.station): \(station.schedules.slots.count) khung giờ, thiết bị \(station.config.device)")
     }
 
-    enum Wake { case deadline, reload, shutdown }
+    enum Wake: Equatable { case deadline, reload, shutdown, clockStepped(to: Date) }
 
-    /// Sleeps until `deadline`, a reload request, or graceful shutdown, whichever comes first.
+    /// Sleeps until `deadline`, a reload request, or graceful shutdown, whichever comes first. A wall clock
+    /// that jumped against the monotonic clock while asleep is reported, once, as a clock step.
     private func sleep(until deadline: Date) async throws -> Wake {
         let clock = self.clock, reloads = self.reloads
+        let wallBefore = clock.now(), monotonicBefore = clock.monotonicSeconds()
+        let wake: Wake
         do {
-            return try await cancelWhenGracefulShutdown {
+            wake = try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Wake.self) { group in
                     group.addTask {
                         try await clock.sleep(until: deadline)
@@ -158,6 +176,13 @@ public final class PlayoutService: Service, Sendable {
         } catch is CancellationError {
             return .shutdown
         }
+        let wallNow = clock.now()
+        let step = wallNow.timeIntervalSince(wallBefore) - (clock.monotonicSeconds() - monotonicBefore)
+        if abs(step) > PlayoutService.clockStepSeconds {
+            logger.warning("Đồng hồ hệ thống nhảy \(step > 0 ? "tới" : "lùi") \(formatSeconds(abs(step))) (đồng bộ giờ hoặc đặt giờ tay); bỏ qua các khung giờ nằm trong bước nhảy, không ghi nhật ký cho chúng")
+            return .clockStepped(to: wallNow)
+        }
+        return wake
     }
 }
 

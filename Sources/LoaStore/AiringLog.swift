@@ -2,35 +2,60 @@ import Foundation
 import GRDB
 import LoaCore
 
-/// Every airing, one row each: written `started` before the first sample, finished after the last.
+/// Every airing, one row each. The plan of an occurrence is stored before it airs (`planned` rows), a row
+/// turns `started` at its first sample and final after its last, so after a crash every planned item
+/// still ends with a row.
 public struct AiringLog: Sendable {
     public let database: StationDatabase
 
     public init(_ database: StationDatabase) { self.database = database }
 
-    /// Writes a row and returns its id. Use `.started` before the first sample, or a final outcome
-    /// for an item that never started (failed to open, skipped).
+    static let columns = ["slot", "slot_starts_at", "segment_id", "title", "pillar", "campaign", "path", "scheduled_at",
+                          "planned_seconds", "started_at", "ended_at", "aired_seconds", "outcome", "reason", "device", "xruns",
+                          "kind", "policy", "lost_seconds"]
+
+    static func arguments(_ r: AiringRecord) -> StatementArguments {
+        [r.slot, r.slotStartsAt.timeIntervalSince1970, r.segmentID, r.title, r.pillar?.rawValue, r.campaign, r.path,
+         r.scheduledAt.timeIntervalSince1970, r.plannedSeconds, r.startedAt?.timeIntervalSince1970,
+         r.endedAt?.timeIntervalSince1970, r.airedSeconds, r.outcome.rawValue, r.reason, r.device, r.xruns, r.kind.rawValue,
+         r.policy?.rawValue, r.lostSeconds]
+    }
+
+    static let insertSQL = "INSERT INTO airing (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))"
+
+    /// Writes a row and returns its id.
     @discardableResult
-    public func insert(_ record: AiringRecord, xruns: Int = 0) throws(StoreError) -> Int64 {
+    public func insert(_ record: AiringRecord) throws(StoreError) -> Int64 {
+        try insert([record])[0]
+    }
+
+    /// Writes rows in one transaction (the stored plan of an occurrence) and returns their ids, in order.
+    public func insert(_ records: [AiringRecord]) throws(StoreError) -> [Int64] {
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO airing (slot, slot_starts_at, segment_id, title, pillar, campaign, path, scheduled_at,
-                                    started_at, ended_at, aired_seconds, outcome, reason, device, xruns)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.slot, record.slotStartsAt.timeIntervalSince1970, record.segmentID, record.title,
-                                 record.pillar?.rawValue, record.campaign, record.path, record.scheduledAt.timeIntervalSince1970,
-                                 record.startedAt?.timeIntervalSince1970, record.endedAt?.timeIntervalSince1970,
-                                 record.airedSeconds, record.outcome.rawValue, record.reason, record.device, xruns])
-            return db.lastInsertedRowID
+            try records.map { record in
+                try db.execute(sql: AiringLog.insertSQL, arguments: AiringLog.arguments(record))
+                return db.lastInsertedRowID
+            }
         }
     }
 
-    /// Completes a `started` row.
-    public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int) throws(StoreError) {
+    /// A planned row's first sample is being written: the start comes from the device.
+    public func markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?) throws(StoreError) {
+        try database.write { db in
+            try db.execute(sql: "UPDATE airing SET outcome = 'started', started_at = ?, policy = COALESCE(?, policy) WHERE id = ?",
+                           arguments: [startedAt.timeIntervalSince1970, policy?.rawValue, id])
+        }
+    }
+
+    /// Makes a row final.
+    public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
+                       lostSeconds: Double = 0, policy: LatenessPolicy? = nil) throws(StoreError) {
         try database.write { db in
             try db.execute(sql: """
-                UPDATE airing SET outcome = ?, ended_at = ?, aired_seconds = ?, reason = ?, xruns = ? WHERE id = ?
-                """, arguments: [outcome.rawValue, endedAt?.timeIntervalSince1970, airedSeconds, reason, xruns, id])
+                UPDATE airing SET outcome = ?, ended_at = ?, aired_seconds = ?, reason = ?, xruns = ?, lost_seconds = ?,
+                                  policy = COALESCE(?, policy) WHERE id = ?
+                """, arguments: [outcome.rawValue, endedAt?.timeIntervalSince1970, airedSeconds, reason, xruns, lostSeconds,
+                                 policy?.rawValue, id])
         }
     }
 
@@ -44,7 +69,15 @@ public struct AiringLog: Sendable {
         }
     }
 
-    /// Whether anything was logged for this occurrence of the slot: a restart must not air it again.
+    /// The rows of one occurrence of a slot, in plan order: its stored plan and what became of it.
+    public func occurrence(slot: String, startsAt: Date) throws(StoreError) -> [AiringRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM airing WHERE slot = ? AND slot_starts_at = ? ORDER BY scheduled_at, id",
+                             arguments: [slot, startsAt.timeIntervalSince1970]).map(AiringLog.record)
+        }
+    }
+
+    /// Whether anything was logged for this occurrence of the slot: a restart must not plan it again.
     public func hasRows(slot: String, startsAt: Date) throws(StoreError) -> Bool {
         try database.read { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM airing WHERE slot = ? AND slot_starts_at = ? LIMIT 1",
@@ -52,14 +85,15 @@ public struct AiringLog: Sendable {
         }
     }
 
-    /// Rotation history from every airing heard so far.
+    /// Rotation history from every segment airing heard so far (jingles and announcements do not rotate).
     public func history() throws(StoreError) -> AiringHistory {
         try database.read { db in
             var history = AiringHistory()
             let heard = AiringOutcome.heard.map(\.rawValue).sorted()
             let rows = try Row.fetchAll(db, sql: """
                 SELECT segment_id, COUNT(*) AS n, MAX(COALESCE(started_at, scheduled_at)) AS last
-                FROM airing WHERE outcome IN (\(databaseQuestionMarks(count: heard.count))) GROUP BY segment_id
+                FROM airing WHERE kind = 'segment' AND outcome IN (\(databaseQuestionMarks(count: heard.count)))
+                GROUP BY segment_id
                 """, arguments: StatementArguments(heard))
             for row in rows {
                 history.entries[row["segment_id"]] = AiringHistory.Entry(
@@ -70,9 +104,34 @@ public struct AiringLog: Sendable {
     }
 
     /// Rows a previous run left `started` (it died mid-item) become `interrupted`. Returns how many.
+    /// Rows left `planned` stay: the lateness policy decides what becomes of them.
     public func closeAbandoned(reason: String) throws(StoreError) -> Int {
         try database.write { db in
             try db.execute(sql: "UPDATE airing SET outcome = 'interrupted', reason = ? WHERE outcome = 'started'", arguments: [reason])
+            return db.changesCount
+        }
+    }
+
+    /// Occurrences with rows still `planned` whose items all ended before `instant`: a run that died
+    /// left them. Returned as (slot, start) pairs, oldest first.
+    public func stalePlans(before instant: Date) throws(StoreError) -> [(slot: String, startsAt: Date)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT slot, slot_starts_at FROM airing WHERE outcome = 'planned'
+                GROUP BY slot, slot_starts_at HAVING MAX(scheduled_at + planned_seconds) <= ? ORDER BY slot_starts_at
+                """, arguments: [instant.timeIntervalSince1970]).map { row in
+                (row["slot"], Date(timeIntervalSince1970: row["slot_starts_at"]))
+            }
+        }
+    }
+
+    /// Closes the rows of an occurrence still `planned` as skipped, everything planned lost. Returns how many.
+    public func closePlanned(slot: String, startsAt: Date, reason: String) throws(StoreError) -> Int {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE airing SET outcome = 'skipped', reason = ?, lost_seconds = planned_seconds
+                WHERE slot = ? AND slot_starts_at = ? AND outcome = 'planned'
+                """, arguments: [reason, slot, startsAt.timeIntervalSince1970])
             return db.changesCount
         }
     }
@@ -83,8 +142,11 @@ public struct AiringLog: Sendable {
             id: row["id"], slot: row["slot"], slotStartsAt: date("slot_starts_at") ?? Date(timeIntervalSince1970: 0),
             segmentID: row["segment_id"], title: row["title"],
             pillar: (row["pillar"] as String?).flatMap(Pillar.init(rawValue:)), campaign: row["campaign"], path: row["path"],
-            scheduledAt: date("scheduled_at") ?? Date(timeIntervalSince1970: 0), startedAt: date("started_at"),
-            endedAt: date("ended_at"), airedSeconds: row["aired_seconds"],
-            outcome: AiringOutcome(rawValue: row["outcome"]) ?? .failed, reason: row["reason"], device: row["device"])
+            scheduledAt: date("scheduled_at") ?? Date(timeIntervalSince1970: 0), plannedSeconds: row["planned_seconds"],
+            startedAt: date("started_at"), endedAt: date("ended_at"), airedSeconds: row["aired_seconds"],
+            outcome: AiringOutcome(rawValue: row["outcome"]) ?? .failed, reason: row["reason"], device: row["device"],
+            kind: (row["kind"] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
+            policy: (row["policy"] as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: row["lost_seconds"],
+            xruns: row["xruns"])
     }
 }

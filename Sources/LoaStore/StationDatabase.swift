@@ -75,6 +75,14 @@ public final class StationDatabase: Sendable {
             try db.create(index: "airing_by_time", on: "airing", columns: ["scheduled_at"])
             try db.create(index: "airing_by_occurrence", on: "airing", columns: ["slot", "slot_starts_at"])
         }
+        migrator.registerMigration("v3-airing-kind-policy-plan") { db in
+            try db.alter(table: "airing") { t in
+                t.add(column: "kind", .text).notNull().defaults(to: "segment")
+                t.add(column: "policy", .text)
+                t.add(column: "lost_seconds", .double).notNull().defaults(to: 0)
+                t.add(column: "planned_seconds", .double).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 

@@ -12,17 +12,21 @@ struct PlayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let clock = SystemClock()
-        let start = clock.now().addingTimeInterval(0.3)
-        // Every item gets the first one's time: the engine then plays them back to back with no silence.
-        let request = PlayoutRequest(items: files.map { PlayoutItem(path: $0, scheduledAt: start) })
+        // Lengths from the headers: the files are played back to back, starting a moment from now.
+        var entries: [(path: String, durationSeconds: Double, gainDB: Double)] = []
+        for file in files {
+            let info = try SndFileDecoder(path: file).info
+            entries.append((file, info.durationSeconds, 0))
+        }
+        let program = PlayoutProgram.now(entries, at: clock.now().addingTimeInterval(0.3))
         let device = self.device, files = self.files
         let engine = PlayoutEngine(clock: clock) { ALSAOutput(device: device) }
         let failures = FailureCount()
-        await engine.play(request) { event in
+        await engine.play(program) { event in
             switch event {
-            case let .starting(index, _):
+            case let .starting(index, _, _, _):
                 print("▶ \(files[index])")
-            case let .ended(index, result, aired, _, _):
+            case let .ended(index, result, aired, _, _, _):
                 switch result {
                 case .completed: print("✓ \(files[index]) (\(seconds(aired)) s)")
                 case let .failed(reason), let .skipped(reason):
@@ -30,8 +34,13 @@ struct PlayCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("loa: \(reason)\n".utf8))
                 case .truncated, .interrupted: print("■ \(files[index]) (\(seconds(aired)) s)")
                 }
+            case let .deviceLost(message):
+                FileHandle.standardError.write(Data("loa: \(message)\n".utf8))
+            case .deviceBack:
+                break
             }
         }
+        engine.shutdown()
         if failures.count > 0 { throw ExitCode(1) }
     }
 }

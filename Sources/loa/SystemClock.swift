@@ -9,6 +9,17 @@ struct SystemClock: WallClock {
 
     func now() -> Date { Date() }
 
+    func wait(_ seconds: Double, on condition: NSCondition) {
+        _ = condition.wait(until: Date().addingTimeInterval(seconds))
+    }
+
+    /// CLOCK_BOOTTIME: it counts a suspend, as the wall clock does, but never steps.
+    func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
     func sleep(until deadline: Date) async throws {
         while true {
             let remaining = deadline.timeIntervalSinceNow

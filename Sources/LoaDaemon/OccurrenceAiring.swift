@@ -1,0 +1,143 @@
+import Foundation
+import LoaAudio
+import LoaCore
+import LoaStore
+import Logging
+
+/// One occurrence of a slot, from its stored plan to its rows: the plan is written to the log (`planned`
+/// rows) before the occurrence airs, and each row is finished from what the engine reports. The engine
+/// never writes the log: its events are written here, off the output thread.
+public struct OccurrenceAiring: Sendable {
+    public let slot: Slot
+    public let startsAt: Date
+    public let hardEnd: Date?
+    /// The stored plan: one row per planned item, in order (rows for what the planner left out are not in it).
+    public let rows: [AiringRecord]
+    public let audioFolder: URL
+    public let device: String
+    public let log: AiringLog
+    public let logger: Logger
+
+    /// Reads the occurrence's stored plan, or plans it now and stores the plan. What the planner had to
+    /// leave out of an explicit list gets a final row of its own, so the log says what happened to it.
+    public static func prepare(_ slot: Slot, startsAt: Date, station: Station, logger: Logger) throws -> OccurrenceAiring {
+        let log = station.log
+        var rows = try log.occurrence(slot: slot.id, startsAt: startsAt)
+        let end = slot.lengthSeconds.map { startsAt.addingTimeInterval(Double($0)) }
+        if rows.isEmpty {
+            let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
+                                            history: try log.history())
+            let planned = plan.items.map { AiringRecord(planned: $0, in: plan, device: station.config.device) }
+            let ids = try log.insert(planned)
+            rows = zip(planned, ids).map { record, id in
+                var record = record
+                record.id = id
+                return record
+            }
+            logDropped(plan, device: station.config.device, log: log, logger: logger)
+        }
+        return OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },
+                                audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger)
+    }
+
+    /// Whether every row is already final: nothing of it will air again.
+    public var isClosed: Bool { rows.allSatisfy(\.outcome.isFinal) }
+
+    /// When the planned content ends.
+    public var contentEndsAt: Date { rows.map { $0.scheduledAt.addingTimeInterval($0.plannedSeconds) }.max() ?? startsAt }
+
+    static func logDropped(_ plan: PlannedSlot, device: String, log: AiringLog, logger: Logger) {
+        let explicit: Bool
+        if case .play = plan.slot.content { explicit = true } else { explicit = false }
+        for reason in plan.dropped {
+            let record: (String, AiringOutcome)?
+            switch reason {
+            case let .doesNotFit(id, _, _) where explicit: record = (id, .skipped)
+            case let .notInLibrary(reference): record = (reference, .failed)
+            case .doesNotFit, .notEnoughSegments: record = nil
+            }
+            guard let (reference, outcome) = record else {
+                logger.warning("\(plan.slot.id): \(reason)")
+                continue
+            }
+            do {
+                try log.insert(AiringRecord(slot: plan.slot.id, slotStartsAt: plan.startsAt, segmentID: reference, title: reference,
+                                            path: reference, scheduledAt: plan.startsAt, outcome: outcome,
+                                            reason: reason.description, device: device))
+            } catch {
+                logger.error("\(error)")
+            }
+        }
+    }
+
+    /// Closes every row not yet final as skipped, with `reason`.
+    public func skipAll(reason: String) {
+        logger.warning("\(slot.id): \(reason); bỏ qua khung giờ này")
+        do { _ = try log.closePlanned(slot: slot.id, startsAt: startsAt, reason: reason) } catch { logger.error("\(error)") }
+    }
+
+    /// The program the engine airs: every row, with what the log says of it.
+    public func program(gains: [String: Double]) -> PlayoutProgram {
+        PlayoutProgram(
+            cues: rows.map { row in
+                PlayoutCue(item: row.plannedItem, path: audioFolder.appendingPathComponent(row.path).path,
+                           gainDB: gains[row.segmentID] ?? 0)
+            },
+            progress: rows.map { $0.outcome.isFinal ? .closed : .pending },
+            hardEnd: hardEnd, policy: slot.late)
+    }
+
+    /// Airs the occurrence on `engine` (queued behind what it airs already) and returns when its last
+    /// sample has been heard and every row is written. The output thread only hands events to a serial
+    /// writer queue, so a slow disk never blocks audio, and no event is lost if the task is cancelled.
+    public func air(on engine: PlayoutEngine, gains: [String: Double] = [:]) async {
+        let writer = DispatchQueue(label: "loa-airing-log")
+        await engine.play(program(gains: gains)) { event in writer.async { record(event) } }
+        await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in writer.async { written.resume() } }
+    }
+
+    /// Writes what the engine reported.
+    func record(_ event: PlayoutEvent) {
+        switch event {
+        case let .starting(cue, audibleAt, from, policy):
+            let row = rows[cue]
+            if let id = row.id {
+                do { try log.markStarted(id: id, startedAt: audibleAt, policy: policy) } catch { logger.error("\(error)") }
+            }
+            let onset = Int((audibleAt.timeIntervalSince(row.scheduledAt.addingTimeInterval(from)) * 1000).rounded())
+            let entry = policy.map { ", vào muộn \(formatSeconds(from)) (late = \($0.rawValue))" } ?? ""
+            logger.info("Phát “\(row.title)” (\(slot.id)), lệch \(onset) ms\(entry)")
+        case let .ended(cue, result, aired, endedAt, xruns, lost):
+            let row = rows[cue]
+            let (outcome, reason) = OccurrenceAiring.outcome(result)
+            let policy: LatenessPolicy? = lost > 0.05 ? slot.late : nil
+            if let id = row.id {
+                do {
+                    try log.finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: aired, reason: reason, xruns: xruns,
+                                   lostSeconds: lost, policy: policy)
+                } catch {
+                    logger.error("\(error)")
+                }
+            }
+            if outcome == .completed {
+                logger.info("Xong “\(row.title)”: \(String(format: "%.3f", aired)) s")
+            } else {
+                logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \($0)" } ?? "")")
+            }
+        case let .deviceLost(message):
+            logger.error("Mất thiết bị âm thanh: \(message); thử lại mỗi 0,5 giây")
+        case .deviceBack:
+            logger.notice("Thiết bị âm thanh “\(device)” đã trở lại; phát tiếp theo giờ (late = \(slot.late.rawValue))")
+        }
+    }
+
+    static func outcome(_ result: ItemResult) -> (AiringOutcome, String?) {
+        switch result {
+        case .completed: (.completed, nil)
+        case let .truncated(reason): (.truncated, reason)
+        case let .interrupted(reason): (.interrupted, reason)
+        case let .failed(reason): (.failed, reason)
+        case let .skipped(reason): (.skipped, reason)
+        }
+    }
+}
