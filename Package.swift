@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "LoaDaemon", "LoaCore", "LoaStore", "LoaAudio",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ],

@@ -197,7 +197,6 @@ public final class PlayoutEngine: @unchecked Sendable {
             var run = ProgramRun(request: request, output: output)
             run.execute()
             output = run.output
-            request.done()
             if !hasWork { output.finish() }
         }
     }
@@ -245,9 +244,46 @@ struct OutputState {
     /// A frame and the instant it is heard.
     var anchor: (frame: Int, time: Date)?
     var xrunsSeen = 0
+    /// Items fully written, of any program, waiting for their last sample to be heard: the report runs
+    /// with the instant it stopped being heard. Programs that follow each other share the device, so an
+    /// item's end may be reported while the next program already airs.
+    var pending: [(endFrame: Int, report: (Date?) -> Void)] = []
     var rate: Double { Double(engine.format.sampleRate) }
 
     init(engine: PlayoutEngine) { self.engine = engine }
+
+    /// Reports items whose last sample has been heard; every one when `all`.
+    mutating func flush(all: Bool) {
+        guard !pending.isEmpty else { return }
+        var played = Int.max
+        if !all, let output {
+            guard let queued = try? output.queuedFrames() else { return }
+            played = position - queued
+        }
+        while let first = pending.first, first.endFrame <= played {
+            pending.removeFirst()
+            first.report(heard(first.endFrame))
+        }
+    }
+
+    /// Waits, paced by the device, until every written item has been heard, then reports them.
+    mutating func flushWhenHeard() {
+        guard !pending.isEmpty else { return }
+        guard let device = output else { flush(all: true); return }
+        var last = Int.max, since = engine.clock.now()
+        while !pending.isEmpty, let queued = try? device.queuedFrames() {
+            flush(all: false)
+            if pending.isEmpty { break }
+            if queued < last {
+                last = queued
+                since = engine.clock.now()
+            } else if engine.clock.now().timeIntervalSince(since) > engine.stallTimeout {
+                break
+            }
+            engine.wait(min(0.02, max(0.001, Double(queued) / rate)))
+        }
+        flush(all: true)
+    }
 
     func heard(_ frame: Int) -> Date? {
         anchor.map { $0.time.addingTimeInterval(Double(frame - $0.frame) / rate) }
@@ -265,22 +301,27 @@ struct OutputState {
 
     /// Lets what was written be heard, without blocking on a device that may be stalled, then closes.
     mutating func finish() {
-        guard let output else { return }
-        var last = Int.max, since = engine.clock.now()
+        guard let output else { flush(all: true); return }
+        var last = Int.max, since = engine.clock.now(), stalled = false
         while let queued = try? output.queuedFrames(), queued > 0 {
+            flush(all: false)
             if queued < last {
                 last = queued
                 since = engine.clock.now()
             } else if engine.clock.now().timeIntervalSince(since) > engine.stallTimeout {
+                stalled = true
                 break
             }
             engine.wait(min(0.02, Double(queued) / rate))
             if engine.hasWork { return }
         }
+        // The sound server may still hold the last few milliseconds after the device's own queue is empty.
+        if !stalled { try? output.drain() }
         close()
     }
 
     mutating func close() {
+        flush(all: true)
         output?.close()
         output = nil
         anchor = nil
@@ -308,8 +349,6 @@ struct ProgramRun {
     var consumed: [Double]
     var xruns: [Int]
     var started: [Bool]
-    /// Cues fully written, waiting for their last sample to be heard.
-    var pending: [(cue: Int, endFrame: Int, result: ItemResult)] = []
     /// The policy that placed each cue, when the program was entered late.
     var enteredBy: [LatenessPolicy?]
     var buffer: [Float]
@@ -365,13 +404,27 @@ struct ProgramRun {
                 return
             }
         }
-        flush(all: false)
-        if engine.hasWork { flushWhenHeard() } else { output.finish(); flush(all: true) }
+        finishProgram()
+    }
+
+    /// The program is written: it is done once its last item has been heard. When another program
+    /// follows, that happens while the next one airs, with no gap between them.
+    mutating func finishProgram() {
+        output.flush(all: false)
+        if let last = output.pending.indices.last {
+            let report = output.pending[last].report, done = request.done
+            output.pending[last].report = { endedAt in
+                report(endedAt)
+                done()
+            }
+        } else {
+            request.done()
+        }
     }
 
     /// Where the program is entered now: cues to air in order, the others reported.
     mutating func enter() -> [(Int, Date, Double)] {
-        flush(all: false)
+        output.flush(all: false)
         let now = nextHeard()
         let items = program.cues.map(\.item)
         let actions = OccurrenceEntry.decide(items: items, progress: progress, hardEnd: program.hardEnd, now: now,
@@ -402,7 +455,7 @@ struct ProgramRun {
     }
 
     mutating func skipRest(plan: [(Int, Date, Double)], reason: String) {
-        flushWhenHeard()
+        output.flushWhenHeard()
         for (cue, _, _) in plan where progress[cue] != .closed {
             endCue(cue, result: started[cue] ? .interrupted(PlayoutEngine.stopped) : .skipped(reason),
                    endedAt: started[cue] ? engine.clock.now() : nil)
@@ -413,6 +466,7 @@ struct ProgramRun {
             }
             request.done()
         }
+        finishProgram()
     }
 
     /// Runs every waiting preemption on the same device, then hands back.
@@ -421,14 +475,13 @@ struct ProgramRun {
             var run = ProgramRun(request: preempting, output: output)
             run.execute()
             output = run.output
-            preempting.done()
+            output.flushWhenHeard()
         }
     }
 
     /// Retries the device every `retryInterval` for as long as the program lasts. Returns false when the
     /// program is over (every open cue is then reported failed) or a stop came.
     mutating func recover(_ error: AudioError) -> Bool {
-        flush(all: true)
         output.close()
         emit(.deviceLost(error.description))
         let items = program.cues.map(\.item)
@@ -453,6 +506,7 @@ struct ProgramRun {
             lost[cue] = max(0, items[cue].segment.durationSeconds - heard[cue])
             endCue(cue, result: .failed(last.description), endedAt: started[cue] ? engine.clock.now() : nil)
         }
+        finishProgram()
         return false
     }
 
@@ -561,10 +615,15 @@ struct ProgramRun {
             result = .truncated("mất \(formatSeconds(lost[cue])) không phát được (thiết bị âm thanh hoặc Loa vào muộn)")
         }
         progress[cue] = .closed
-        pending.append((cue, startFrame + itemFrames, result))
-        flush(all: false)
+        let event = { [heard, lost, xruns] (endedAt: Date?) in
+            PlayoutEvent.ended(cue: cue, result: result, airedSeconds: heard[cue], endedAt: endedAt, xruns: xruns[cue],
+                               lostSeconds: lost[cue])
+        }
+        let events = request.events
+        output.pending.append((startFrame + itemFrames, { events(event($0)) }))
+        output.flush(all: false)
         if stopFadeLeft != nil, case .interrupted = result {
-            flushWhenHeard()
+            output.flushWhenHeard()
             return stopKind
         }
         return .done
@@ -627,7 +686,7 @@ struct ProgramRun {
             }
             offset += took
             output.position += took
-            flush(all: false)
+            output.flush(all: false)
             if took > 0 { lastProgress = engine.clock.now() }
             if offset < n {
                 if engine.clock.now().timeIntervalSince(lastProgress) > engine.stallTimeout {
@@ -661,7 +720,7 @@ struct ProgramRun {
                 try device.write(UnsafeBufferPointer(rebasing: all[0..<(frames * channels)]))
             }
             output.position += took
-            flush(all: false)
+            output.flush(all: false)
             if took > 0 { lastProgress = engine.clock.now() }
             if took < frames {
                 if engine.clock.now().timeIntervalSince(lastProgress) > engine.stallTimeout {
@@ -677,39 +736,6 @@ struct ProgramRun {
         }
     }
 
-    /// Reports cues whose last sample has been heard.
-    mutating func flush(all: Bool) {
-        guard !pending.isEmpty else { return }
-        var played = Int.max
-        if !all, let device = output.output {
-            guard let queued = try? device.queuedFrames() else { return }
-            played = output.position - queued
-        }
-        while let first = pending.first, first.endFrame <= played {
-            pending.removeFirst()
-            emit(.ended(cue: first.cue, result: first.result, airedSeconds: heard[first.cue],
-                        endedAt: output.heard(first.endFrame), xruns: xruns[first.cue], lostSeconds: lost[first.cue]))
-        }
-    }
-
-    /// Waits, paced by the device, until every written cue has been heard, then reports them.
-    mutating func flushWhenHeard() {
-        guard !pending.isEmpty else { return }
-        guard let device = output.output else { flush(all: true); return }
-        var last = Int.max, since = engine.clock.now()
-        while !pending.isEmpty, let queued = try? device.queuedFrames() {
-            flush(all: false)
-            if pending.isEmpty { break }
-            if queued < last {
-                last = queued
-                since = engine.clock.now()
-            } else if engine.clock.now().timeIntervalSince(since) > engine.stallTimeout {
-                break
-            }
-            engine.wait(min(0.02, max(0.001, Double(queued) / rate)))
-        }
-        flush(all: true)
-    }
 }
 
 extension PlayoutEngine {

@@ -33,11 +33,15 @@ public struct StationConfig: Sendable {
     public var schedules: URL
     public var audio: URL
     public var database: URL
+    /// The Unix socket `loa announce` and `loa status` use to reach the running daemon
+    /// (`control_socket`, default `<database>.sock` beside the database).
+    public var controlSocket: URL
     public var device: String
     public var feeds: [FeedConfig]
     public var targetLUFS: Double
 
-    static let rootKeys = ["station", "timezone", "schedules", "audio", "database", "device", "feed", "loudness"]
+    static let rootKeys = ["station", "timezone", "schedules", "audio", "database", "control_socket", "device", "feed",
+                           "loudness"]
 
     /// The default search order: `./loa.toml`, then `/etc/loa/loa.toml`.
     public static func locate(_ explicit: String?, workingDirectory: URL) throws(ConfigError) -> URL {
@@ -105,19 +109,25 @@ public struct StationConfig: Sendable {
             }
             target = number
         }
+        let database = try path("database", default: "loa.sqlite")
         return StationConfig(
             file: file,
             station: try string("station", default: "Đài truyền thanh xã"),
             timeZone: zone,
             schedules: try path("schedules", default: "schedules"),
             audio: try path("audio", default: "audio"),
-            database: try path("database", default: "loa.sqlite"),
+            database: database,
+            controlSocket: table["control_socket"] == nil
+                ? URL(fileURLWithPath: database.path + ".sock") : try path("control_socket", default: ""),
             device: try string("device", default: "default"),
             feeds: feeds,
             targetLUFS: target)
     }
 
     public var calendar: StationCalendar { StationCalendar(timeZone: timeZone) }
+
+    /// The file whose lock marks the one daemon writing this database: `<database>.lock`, beside it.
+    public var lockFile: URL { URL(fileURLWithPath: database.path + ".lock") }
 }
 
 /// All schedule files of a station, read together.

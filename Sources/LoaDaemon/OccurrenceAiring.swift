@@ -80,7 +80,8 @@ public struct OccurrenceAiring: Sendable {
     public func program(gains: [String: Double]) -> PlayoutProgram {
         PlayoutProgram(
             cues: rows.map { row in
-                PlayoutCue(item: row.plannedItem, path: audioFolder.appendingPathComponent(row.path).path,
+                PlayoutCue(item: row.plannedItem,
+                           path: row.path.hasPrefix("/") ? row.path : audioFolder.appendingPathComponent(row.path).path,
                            gainDB: gains[row.segmentID] ?? 0)
             },
             progress: rows.map { $0.outcome.isFinal ? .closed : .pending },
@@ -90,9 +91,14 @@ public struct OccurrenceAiring: Sendable {
     /// Airs the occurrence on `engine` (queued behind what it airs already) and returns when its last
     /// sample has been heard and every row is written. The output thread only hands events to a serial
     /// writer queue, so a slow disk never blocks audio, and no event is lost if the task is cancelled.
-    public func air(on engine: PlayoutEngine, gains: [String: Double] = [:]) async {
+    public func air(on engine: PlayoutEngine, gains: [String: Double] = [:], preempting: Bool = false) async {
         let writer = DispatchQueue(label: "loa-airing-log")
-        await engine.play(program(gains: gains)) { event in writer.async { record(event) } }
+        let program = self.program(gains: gains)
+        if preempting {
+            await engine.preempt(program) { event in writer.async { record(event) } }
+        } else {
+            await engine.play(program) { event in writer.async { record(event) } }
+        }
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in writer.async { written.resume() } }
     }
 

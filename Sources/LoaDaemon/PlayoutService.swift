@@ -19,6 +19,10 @@ public final class PlayoutService: Service, Sendable {
     /// The station's one output engine.
     public let engine: PlayoutEngine
     private let reloads = ReloadSignal()
+    /// Announcements accepted on the control channel, aired in order above any slot.
+    let announcements = AsyncStream.makeStream(of: OccurrenceAiring.self, bufferingPolicy: .unbounded)
+    /// The station as last loaded, for the control channel.
+    let current: StationBox
     /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
     static let clockStepSeconds = 30.0
 
@@ -31,6 +35,7 @@ public final class PlayoutService: Service, Sendable {
         self.leadSeconds = leadSeconds
         let device = station.config.device
         engine = PlayoutEngine(clock: clock) { makeOutput(device) }
+        current = StationBox(station)
     }
 
     /// Re-reads `loa.toml` and the schedules before the next slot (SIGHUP).
@@ -44,6 +49,9 @@ public final class PlayoutService: Service, Sendable {
         let now = clock.now()
         let searchFrom = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots)?.startsAt ?? now
         await withTaskGroup(of: Void.self) { airings in
+            airings.addTask { [engine, announcements] in
+                for await announcement in announcements.stream { await announcement.air(on: engine, preempting: true) }
+            }
             await withGracefulShutdownHandler {
                 do {
                     try await schedule(from: searchFrom, station: &station, airings: &airings)
@@ -54,6 +62,7 @@ public final class PlayoutService: Service, Sendable {
                 engine.stop()
             }
             engine.stop()
+            announcements.continuation.finish()
             await airings.waitForAll()
             engine.shutdown()
         }
@@ -66,7 +75,9 @@ public final class PlayoutService: Service, Sendable {
             guard let next = station.planner.nextOccurrence(atOrAfter: searchFrom, slots: station.schedules.slots) else {
                 logger.notice("Không có khung giờ nào trong 14 ngày tới; chờ lệnh nạp lại (SIGHUP)")
                 switch try await sleep(until: clock.now().addingTimeInterval(3600)) {
-                case .reload: station = reload(station)
+                case .reload:
+                    station = reload(station)
+                    current.set(station)
                 case .shutdown: return
                 case .deadline: break
                 case let .clockStepped(to): searchFrom = to
@@ -78,6 +89,7 @@ public final class PlayoutService: Service, Sendable {
             case .shutdown: return
             case .reload:
                 station = reload(station)
+                current.set(station)
                 continue
             case let .clockStepped(to):
                 // The occurrences the clock jumped over were never due: they get no rows. One on air at

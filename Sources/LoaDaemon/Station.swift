@@ -15,8 +15,12 @@ public struct Station: Sendable {
 
     /// Reads `loa.toml`, the schedule folder, and opens the database.
     public static func load(configFile: URL) throws -> Station {
-        let config = try StationConfig.load(configFile)
-        let base = configFile.deletingLastPathComponent()
+        try load(config: StationConfig.load(configFile))
+    }
+
+    /// Reads the schedule folder of an already parsed `loa.toml`, and opens the database.
+    public static func load(config: StationConfig) throws -> Station {
+        let base = config.file.deletingLastPathComponent()
         let schedules = ScheduleSet.load(folder: config.schedules, relativeTo: base)
         let database = try StationDatabase(path: config.database)
         return Station(config: config, schedules: schedules, database: database)

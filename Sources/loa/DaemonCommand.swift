@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoaAudio
+import LoaConfig
 import LoaDaemon
 import Logging
 import ServiceLifecycle
@@ -12,21 +13,31 @@ struct DaemonCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        // Fail fast on a broken loa.toml or database; schedule problems are logged and the rest airs.
-        let station = try global.station()
+        let clock = SystemClock()
+        let config = try StationConfig.load(global.configFile())
+        // One daemon per database, decided before the database is opened: the second one names the first and exits 1.
+        let lock = try DaemonLock.acquire(path: config.lockFile.path, startedAt: clock.now(), calendar: config.calendar)
+        // Fail fast on a broken database; schedule problems are logged and the rest airs.
+        let station = try Station.load(config: config)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler
         }
         let logger = Logger(label: "loa")
-        let playout = PlayoutService(station: station, clock: SystemClock(), logger: logger) { device in
+        logger.info("Giữ khóa \(lock.path) (pid \(getpid()))")
+        let playout = PlayoutService(station: station, clock: clock, logger: logger) { device in
             ALSAOutput(device: device)
         }
+        let control = try ControlServer(socketPath: config.controlSocket.path, clock: clock, logger: logger) { request in
+            await playout.handleControl(request)
+        }
+        // Services stop in reverse order: the control socket closes before playout does.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [playout, ReloadOnHangup(target: playout)],
+            services: [playout, ReloadOnHangup(target: playout), control],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+        lock.release()
     }
 }

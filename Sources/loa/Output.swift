@@ -34,3 +34,19 @@ func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
 
 /// Seconds kept to the millisecond for JSON, so floating-point noise never reaches a report.
 func roundedToMilliseconds(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+/// Runs `body` with file descriptor 2 pointed at /dev/null: libmpg123 prints its own notes about broken
+/// frames, and the reason Loa gives is enough. Only for short commands that run nothing else meanwhile.
+func withStandardErrorSilenced<T>(_ body: () throws -> T) throws -> T {
+    let saved = dup(STDERR_FILENO)
+    let null = open("/dev/null", O_WRONLY)
+    if saved >= 0, null >= 0 { dup2(null, STDERR_FILENO) }
+    defer {
+        if saved >= 0 {
+            dup2(saved, STDERR_FILENO)
+            close(saved)
+        }
+        if null >= 0 { close(null) }
+    }
+    return try body()
+}

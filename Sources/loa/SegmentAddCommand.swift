@@ -40,21 +40,6 @@ struct SegmentAddCommand: AsyncParsableCommand {
         print("Đã thêm \(segment.id): “\(segment.title)”, \(formatSeconds(segment.durationSeconds)), \(segment.format), \(segment.path)")
     }
 
-    /// Runs `body` with file descriptor 2 pointed at /dev/null. Only for this short, single-threaded command.
-    func withStandardErrorSilenced<T>(_ body: () throws -> T) throws -> T {
-        let saved = dup(STDERR_FILENO)
-        let null = open("/dev/null", O_WRONLY)
-        if saved >= 0, null >= 0 { dup2(null, STDERR_FILENO) }
-        defer {
-            if saved >= 0 {
-                dup2(saved, STDERR_FILENO)
-                close(saved)
-            }
-            if null >= 0 { close(null) }
-        }
-        return try body()
-    }
-
     static func sha256(of url: URL) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: url.path) else { throw OperatorError("\(url.path): không đọc được") }
         defer { try? handle.close() }

@@ -245,6 +245,15 @@ struct StationConfigTests {
         #expect(config.targetLUFS == -18)
     }
 
+    @Test("The control socket defaults to <database>.sock beside the database; control_socket resolves like a path")
+    func controlSocket() throws {
+        let defaulted = try StationConfig.parse("database = \"data/loa.sqlite\"\n", file: URL(fileURLWithPath: "/etc/loa/loa.toml"))
+        #expect(defaulted.controlSocket.path == "/etc/loa/data/loa.sqlite.sock")
+        #expect(defaulted.lockFile.path == "/etc/loa/data/loa.sqlite.lock")
+        let explicit = try StationConfig.parse("control_socket = \"run/loa.sock\"\n", file: URL(fileURLWithPath: "/etc/loa/loa.toml"))
+        #expect(explicit.controlSocket.path == "/etc/loa/run/loa.sock")
+    }
+
     @Test("Unknown keys and bad time zones name file and line")
     func errors() {
         #expect(throws: ConfigError.self) { try StationConfig.parse("station = \"x\"\nvolume = 3\n", file: URL(fileURLWithPath: "/x/loa.toml")) }

@@ -130,10 +130,10 @@ struct EndToEndTests {
         try station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
         try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let slotStart = station.wholeSecond(after: 3)
-        try station.writeSlot("mat-thiet-bi", start: slotStart, files: ["a.wav", "b.wav"])
-        // No sound server at this address: the pulse PCM cannot be opened.
+        try station.writeSlot("mat-thiet-bi", start: slotStart, files: ["a.wav", "b.wav"], end: slotStart.addingTimeInterval(3))
+        // No sound server at this address: the pulse PCM cannot be opened; it is retried until the slot's end.
         let daemon = try station.startDaemon(environment: ["PULSE_SERVER": "unix:/nonexistent/loa/native"])
-        let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(8)) { $0.count == 2 }
+        let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(8)) { $0.count == 2 && $0.allSatisfy { $0.outcome == "failed" } }
         #expect(daemon.isRunning, "the daemon must survive a missing device")
         #expect(rows.map(\.outcome) == ["failed", "failed"], "\(rows)")
         #expect(rows.allSatisfy { $0.reason?.hasPrefix("thiết bị âm thanh “pulse”") == true }, "\(rows)")
@@ -156,10 +156,10 @@ struct EndToEndTests {
         #expect(daemon.stop() == 0)
     }
 
-    @Test("SIGKILL mid-item: the row is already there as started; a restart in the slot marks it interrupted and airs nothing twice")
+    @Test("SIGKILL mid-item and restart in the slot: the killed item is interrupted, the next airs on its second, one row per planned item")
     func killedMidItem() async throws {
         let station = try ProcessStation(device: "pulse")
-        let slotStart = try station.interruptibleSlot("mat-dien", longSeconds: 5)
+        let slotStart = try station.interruptibleSlot("mat-dien", longSeconds: 4)
         let server = try SoundServer()
         defer { server.stop() }
         let first = try station.startDaemon(environment: server.environment)
@@ -167,15 +167,21 @@ struct EndToEndTests {
         first.send(SIGKILL) // a power cut, as far as the log can tell
         first.process.waitUntilExit()
         let during = try station.logRows()
-        #expect(during.map(\.outcome) == ["started"], "the started row is written before the first sample: \(during)")
+        #expect(during.map(\.outcome) == ["started", "planned"], "the plan is stored and the started row written before the first sample: \(during)")
 
+        let recorder = try MonitorRecorder(server: server)
         let second = try station.startDaemon(environment: server.environment)
-        #expect(try await second.waitForOutput("Khung giờ tiếp theo", timeout: 10), "\(second.output)")
-        try await Task.sleep(for: .seconds(1))
+        let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(9)) { $0.last?.outcome == "completed" }
         #expect(second.stop() == 0)
-        let after = try station.logRows()
-        #expect(after.count == 1, "nothing aired twice: \(after)")
-        #expect(after.first?.outcome == "interrupted")
+        let recording = recorder.stop()
+        #expect(rows.map(\.outcome) == ["interrupted", "completed"], "nothing aired twice, every planned item has a row: \(rows)\n\(second.output)")
+        // The second item (660 Hz) is heard on its planned second, measured from the monitor.
+        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 660]), "\(second.output)")
+        #expect(analysis.tones.map(\.frequency) == [660], "only the item not yet aired is heard: \(analysis.tones)")
+        let heardAt = recording.startedAt.addingTimeInterval(Double(analysis.firstSound) / 48000)
+        let onset = heardAt.timeIntervalSince(slotStart.addingTimeInterval(4))
+        print("E2E restart: next item heard \(Int((onset * 1000).rounded())) ms from its planned second")
+        #expect(abs(onset) < 0.05, "next item heard \(onset) s from its second")
     }
 
     @Test("loa play: files of different formats and rates play back to back with no gap, in order")

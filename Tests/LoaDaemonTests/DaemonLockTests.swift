@@ -1,0 +1,79 @@
+import Foundation
+import LoaCore
+import LoaDaemon
+import Testing
+
+@Suite("Daemon lock: one daemon per database")
+struct DaemonLockTests {
+    let calendar = StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
+    let started = Date(timeIntervalSince1970: 1_794_477_600)  // 2026-11-12 17:00 +07:00
+
+    @Test("A second acquisition from another descriptor fails naming the holder; the lock is free once the holder releases it")
+    func exclusive() throws {
+        let folder = try Harness.temporaryFolder("loa-lock")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("loa.sqlite.lock").path
+        let holder = try DaemonLock.acquire(path: path, startedAt: started, calendar: calendar)
+        do {
+            _ = try DaemonLock.acquire(path: path, startedAt: started, calendar: calendar)
+            Issue.record("a second lock was granted while the first was held")
+        } catch {
+            guard case let .alreadyRunning(lockFile, named) = error else { Issue.record("\(error)"); return }
+            #expect(lockFile == path)
+            #expect(named?.pid == getpid())
+            #expect(named?.since == "2026-11-12T17:00:00.000+07:00")
+            #expect(error.description.contains("pid \(getpid())") && error.description.contains(path), "\(error)")
+            #expect(!error.description.contains("\n"))
+        }
+        #expect(DaemonLock.lastHolder(path: path)?.pid == getpid())
+        holder.release()
+        let next = try DaemonLock.acquire(path: path, startedAt: started, calendar: calendar)
+        next.release()
+    }
+
+    @Test("A second loa daemon on the same station exits 1 with one line naming the first's pid; the first keeps running")
+    func secondDaemonRefused() async throws {
+        let station = try ProcessStation(device: "null")
+        let first = try station.startDaemon(environment: [:])
+        defer { _ = first.stop() }
+        #expect(try await first.waitForOutput("Kênh điều khiển", timeout: 15), "\(first.output)")
+        let second = try DaemonProcess(loa: station.loa, config: station.config,
+                                       log: station.folder.appendingPathComponent("second.log"), environment: [:])
+        let deadline = Date().addingTimeInterval(10)
+        while second.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!second.isRunning, "the second daemon is still running")
+        guard !second.isRunning else { _ = second.stop(); return }
+        #expect(second.process.terminationStatus == 1)
+        let lines = second.output.split(separator: "\n")
+        #expect(lines.count == 1, "\(second.output)")
+        #expect(second.output.hasPrefix("loa: một Loa daemon khác đang chạy"), "\(second.output)")
+        #expect(second.output.contains("pid \(first.process.processIdentifier)"), "\(second.output)")
+        #expect(second.output.contains("loa.sqlite.lock"), "\(second.output)")
+        #expect(first.isRunning)
+        #expect(first.stop() == 0)
+    }
+
+    @Test("A SIGKILLed daemon leaves no lock and no socket in the way: the next one starts and answers")
+    func killedDaemonDoesNotBlock() async throws {
+        let station = try ProcessStation(device: "null")
+        let first = try station.startDaemon(environment: [:])
+        #expect(try await first.waitForOutput("Kênh điều khiển", timeout: 15), "\(first.output)")
+        first.send(SIGKILL)
+        first.process.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: station.folder.appendingPathComponent("loa.sqlite.sock").path),
+                "the killed daemon's socket file should still be there, for the next one to replace")
+        let next = try DaemonProcess(loa: station.loa, config: station.config,
+                                     log: station.folder.appendingPathComponent("next.log"), environment: [:])
+        defer { _ = next.stop() }
+        #expect(try await next.waitForOutput("Kênh điều khiển", timeout: 15), "\(next.output)")
+        let asked = try station.loaCommand(["announce", try toneFile(in: station).path])
+        #expect(asked.status != 3, "the new daemon did not answer: \(asked.err)")
+        #expect(next.stop() == 0)
+    }
+
+    func toneFile(in station: ProcessStation) throws -> URL {
+        let url = station.folder.appendingPathComponent("thong-bao.wav")
+        try Harness.tone(url, frequency: 880, seconds: 0.3, rate: 48000)
+        return url
+    }
+}
