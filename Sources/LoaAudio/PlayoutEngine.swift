@@ -266,21 +266,17 @@ struct OutputState {
         }
     }
 
-    /// Waits, paced by the device, until every written item has been heard, then reports them.
+    /// Waits until every written item has been heard, then reports them. The wait is what the device
+    /// held when it began: after an underrun some devices (pulse) keep reporting a stale delay.
     mutating func flushWhenHeard() {
         guard !pending.isEmpty else { return }
-        guard let device = output else { flush(all: true); return }
-        var last = Int.max, since = engine.clock.now()
-        while !pending.isEmpty, let queued = try? device.queuedFrames() {
+        guard let device = output, let queued = try? device.queuedFrames() else { flush(all: true); return }
+        let until = engine.clock.now().addingTimeInterval(Double(queued) / rate + 0.005)
+        while !pending.isEmpty {
             flush(all: false)
-            if pending.isEmpty { break }
-            if queued < last {
-                last = queued
-                since = engine.clock.now()
-            } else if engine.clock.now().timeIntervalSince(since) > engine.stallTimeout {
-                break
-            }
-            engine.wait(min(0.02, max(0.001, Double(queued) / rate)))
+            let left = until.timeIntervalSince(engine.clock.now())
+            if pending.isEmpty || left <= 0 { break }
+            engine.wait(min(0.02, left))
         }
         flush(all: true)
     }
@@ -475,7 +471,6 @@ struct ProgramRun {
             var run = ProgramRun(request: preempting, output: output)
             run.execute()
             output = run.output
-            output.flushWhenHeard()
         }
     }
 
@@ -623,7 +618,8 @@ struct ProgramRun {
         output.pending.append((startFrame + itemFrames, { events(event($0)) }))
         output.flush(all: false)
         if stopFadeLeft != nil, case .interrupted = result {
-            output.flushWhenHeard()
+            // A preempting program follows the fade with no gap; a stop waits for the fade to be heard.
+            if stopKind == .stopped { output.flushWhenHeard() }
             return stopKind
         }
         return .done

@@ -18,7 +18,7 @@ struct PlayCommand: AsyncParsableCommand {
             let info = try SndFileDecoder(path: file).info
             entries.append((file, info.durationSeconds, 0))
         }
-        let program = PlayoutProgram.now(entries, at: clock.now().addingTimeInterval(0.3))
+        let program = PlayoutProgram.now(entries, at: clock.now().addingTimeInterval(0.5))
         let device = self.device, files = self.files
         let engine = PlayoutEngine(clock: clock) { ALSAOutput(device: device) }
         let failures = FailureCount()

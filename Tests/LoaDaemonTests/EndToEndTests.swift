@@ -28,6 +28,13 @@ struct ToneAnalysis {
         var labels: [Int] = []
         i = first
         while i + window <= last + 1 {
+            // A silent window is no tone: it must not be taken for the lowest one.
+            let energy = samples[i..<(i + window)].reduce(0) { $0 + $1 * $1 } / Float(window)
+            if energy.squareRoot() < 0.01 {
+                labels.append(0)
+                i += window
+                continue
+            }
             var crossings = 0
             for j in (i + 1)..<(i + window) where (samples[j - 1] < 0) != (samples[j] < 0) { crossings += 1 }
             let estimate = Double(crossings) * Double(rate) / Double(window) / 2
@@ -44,7 +51,7 @@ struct ToneAnalysis {
         }
         // A boundary window mixes two tones; drop runs shorter than two windows.
         tones = []
-        for run in runs where run.seconds > 0.025 {
+        for run in runs where run.seconds > 0.025 && run.frequency != 0 {
             if let lastTone = tones.last, lastTone.frequency == run.frequency {
                 tones[tones.count - 1].seconds += run.seconds
             } else {
@@ -230,5 +237,35 @@ struct EndToEndTests {
         print("E2E touching slots: \(rows.map { "\($0.slot) \($0.outcome) onset \(Int($0.onset_error_ms ?? -1)) ms" })")
         #expect(rows.map(\.outcome) == ["completed", "completed"], "\(rows)")
         #expect(rows.last.flatMap(\.onset_error_ms).map { abs($0) < 250 } == true, "\(rows)")
+    }
+}
+
+@Suite("End to end: announcements through the control channel", .serialized)
+struct AnnouncementTests {
+    @Test("loa announce preempts a slot: the item on air fades and is interrupted, the announcement airs, the next item keeps its second")
+    func announcementPreempts() async throws {
+        let station = try ProcessStation(device: "pulse")
+        let slotStart = try station.interruptibleSlot("co-thong-bao", longSeconds: 4)
+        let note = station.folder.appendingPathComponent("bao-bao.wav")
+        try Harness.tone(note, frequency: 880, seconds: 1, rate: 48000)
+        let server = try SoundServer()
+        defer { server.stop() }
+        let recorder = try MonitorRecorder(server: server)
+        let daemon = try station.startDaemon(environment: server.environment)
+        try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
+        let announced = try station.loaCommand(["announce", note.path])
+        #expect(announced.status == 0, "\(announced.err)")
+        let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(8)) { rows in
+            rows.count == 3 && rows.allSatisfy { $0.outcome != "planned" && $0.outcome != "started" }
+        }
+        #expect(daemon.stop() == 0)
+        let recording = recorder.stop()
+        let bySlot = Dictionary(grouping: rows, by: \.slot)
+        #expect(bySlot["co-thong-bao"]?.map(\.outcome) == ["interrupted", "completed"], "\(rows)\n\(daemon.output)")
+        #expect(bySlot["thong-bao"]?.map(\.outcome) == ["completed"], "\(rows)")
+        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 660, 880]))
+        #expect(analysis.tones.map(\.frequency) == [440, 880, 660], "\(analysis.tones)")
+        let second = try #require(bySlot["co-thong-bao"]?.last?.onset_error_ms)
+        #expect(abs(second) < 50, "the next item kept its second: \(second) ms")
     }
 }
