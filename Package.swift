@@ -32,6 +32,11 @@ let package = Package(
             pkgConfig: "samplerate",
             providers: [.apt(["libsamplerate0-dev"])]
         ),
+        .systemLibrary(
+            name: "CEBUR128",
+            pkgConfig: "libebur128",
+            providers: [.apt(["libebur128-dev"])]
+        ),
 
         // Pure core: schedule model, planner, report builders. No I/O.
         .target(name: "LoaCore"),
@@ -45,10 +50,11 @@ let package = Package(
             ]
         ),
 
-        // Audio adapters: decoding (libsndfile + libsamplerate) and outputs (ALSA, null).
+        // Audio adapters: decoding (libsndfile + libsamplerate), loudness (libebur128), the true-peak
+        // limiter and outputs (ALSA, null).
         .target(
             name: "LoaAudio",
-            dependencies: ["LoaCore", "CALSA", "CSndFile", "CSampleRate"]
+            dependencies: ["LoaCore", "CALSA", "CSndFile", "CSampleRate", "CEBUR128"]
         ),
 
         // SQLite: the segment library and the airing log.
@@ -83,10 +89,10 @@ let package = Package(
             ]
         ),
 
-        // `make bench` only: timings of the store and the planner, beside their peers.
+        // `make bench` only: timings of the store, the planner and the limiter, beside their peers.
         .executableTarget(
             name: "loa-bench",
-            dependencies: ["LoaCore", "LoaStore"]
+            dependencies: ["LoaCore", "LoaStore", "LoaAudio"]
         ),
 
         .testTarget(name: "LoaCoreTests", dependencies: ["LoaCore"]),

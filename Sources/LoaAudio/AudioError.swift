@@ -10,6 +10,8 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
     case stalled(name: String, seconds: Double)
     /// The sample-rate converter failed.
     case resample(path: String, message: String)
+    /// libebur128 could not measure loudness.
+    case loudness(source: String, message: String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
         case let .stalled(name, seconds): "thiết bị âm thanh “\(name)” không nhận âm thanh trong \(String(format: "%.1f", seconds)) giây (treo)"
         case let .decode(path, message): "\(path): không giải mã được: \(message)"
         case let .resample(path, message): "\(path): lỗi chuyển tần số mẫu: \(message)"
+        case let .loudness(source, message): "\(source): không đo được độ to: \(message)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import CSampleRate
 import CSndFile
 import Foundation
+import LoaCore
 
 /// What libsndfile reads from a file's header and body.
 public struct MediaInfo: Sendable, Hashable {
@@ -9,6 +10,8 @@ public struct MediaInfo: Sendable, Hashable {
     public var channels: Int
     /// e.g. `WAV/PCM_16`, `MPEG/MPEG_LAYER_III`, `FLAC/PCM_16`, `OGG/VORBIS`.
     public var format: String
+    /// EBU R128 loudness of the whole file as played; only ``SndFileDecoder/probe(path:)`` measures it.
+    public var loudness: Loudness? = nil
 
     public var durationSeconds: Double { Double(frames) / Double(sampleRate) }
 }
@@ -116,16 +119,21 @@ public final class SndFileDecoder {
         return Int(data.output_frames_gen)
     }
 
-    /// Decodes the whole file to prove it is playable and to count its real frames
-    /// (MP3 headers can lie). Throws what libsndfile said if any part fails.
+    /// Decodes the whole file to prove it is playable, to count its real frames (MP3 headers can lie)
+    /// and, in the same pass, to measure its loudness. Throws what libsndfile said if any part fails.
     public static func probe(path: String) throws(AudioError) -> MediaInfo {
         var (handle, info) = try open(path)
         defer { sf_close(handle) }
+        let meter = try LoudnessMeter(sampleRate: info.sampleRate, channels: info.channels, source: path)
         var buffer = [Float](repeating: 0, count: chunkFrames * info.channels)
         var total = 0
-        while case let n = try readFrames(handle, into: &buffer, path: path), n > 0 { total += n }
+        while case let n = try readFrames(handle, into: &buffer, path: path), n > 0 {
+            total += n
+            try meter.add(buffer, frames: n)
+        }
         guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
         info.frames = total
+        info.loudness = meter.loudness
         return info
     }
 

@@ -14,10 +14,13 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
     public var sampleRate: Int
     public var channels: Int
     public var sha256: String
+    /// Measured when the file entered the library; nil for segments imported before Loa measured loudness.
+    public var loudness: Loudness?
 
     public init(
         id: String, title: String, pillar: Pillar? = nil, campaign: String? = nil, path: String,
-        durationSeconds: Double, format: String = "", sampleRate: Int = 48000, channels: Int = 1, sha256: String = ""
+        durationSeconds: Double, format: String = "", sampleRate: Int = 48000, channels: Int = 1, sha256: String = "",
+        loudness: Loudness? = nil
     ) {
         self.id = id
         self.title = title
@@ -29,6 +32,7 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
         self.sampleRate = sampleRate
         self.channels = channels
         self.sha256 = sha256
+        self.loudness = loudness
     }
 
     /// An ASCII slug for ids, made from a title or file name: `Bản tin RCEP` → `ban-tin-rcep`.

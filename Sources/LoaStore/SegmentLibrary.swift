@@ -29,18 +29,35 @@ public struct SegmentLibrary: Sendable {
                 stored.id = "\(segment.id)-\(n)"
             }
             try db.execute(sql: """
-                INSERT INTO segment (id, title, pillar, campaign, path, duration_seconds, format, sample_rate, channels, sha256, imported_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO segment (id, title, pillar, campaign, path, duration_seconds, format, sample_rate, channels, sha256,
+                                     imported_at, loudness_lufs, true_peak_dbtp)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [stored.id, stored.title, stored.pillar?.rawValue, stored.campaign, stored.path,
                                  stored.durationSeconds, stored.format, stored.sampleRate, stored.channels, stored.sha256,
-                                 importedAt.timeIntervalSince1970])
+                                 importedAt.timeIntervalSince1970, stored.loudness?.integratedLUFS, stored.loudness?.truePeakDBTP])
             return stored
+        }
+    }
+
+    /// Records the loudness of a segment imported before Loa measured it. Returns false if no segment has `id`.
+    @discardableResult
+    public func setLoudness(_ loudness: Loudness, segmentID id: String) throws(StoreError) -> Bool {
+        try database.write { db in
+            try db.execute(sql: "UPDATE segment SET loudness_lufs = ?, true_peak_dbtp = ? WHERE id = ?",
+                           arguments: [loudness.integratedLUFS, loudness.truePeakDBTP, id])
+            return db.changesCount > 0
         }
     }
 
     static func segment(_ row: Row) -> Segment {
         Segment(id: row["id"], title: row["title"], pillar: (row["pillar"] as String?).flatMap(Pillar.init(rawValue:)),
                 campaign: row["campaign"], path: row["path"], durationSeconds: row["duration_seconds"],
-                format: row["format"], sampleRate: row["sample_rate"], channels: row["channels"], sha256: row["sha256"])
+                format: row["format"], sampleRate: row["sample_rate"], channels: row["channels"], sha256: row["sha256"],
+                loudness: loudness(row))
+    }
+
+    static func loudness(_ row: Row) -> Loudness? {
+        guard let integrated: Double = row["loudness_lufs"], let peak: Double = row["true_peak_dbtp"] else { return nil }
+        return Loudness(integratedLUFS: integrated, truePeakDBTP: peak)
     }
 }

@@ -75,6 +75,13 @@ public final class StationDatabase: Sendable {
             try db.create(index: "airing_by_time", on: "airing", columns: ["scheduled_at"])
             try db.create(index: "airing_by_occurrence", on: "airing", columns: ["slot", "slot_starts_at"])
         }
+        // Null for segments imported before loudness was measured; both are set together.
+        migrator.registerMigration("v2-segment-loudness") { db in
+            try db.alter(table: "segment") { t in
+                t.add(column: "loudness_lufs", .double)
+                t.add(column: "true_peak_dbtp", .double)
+            }
+        }
         migrator.registerMigration("v3-airing-kind-policy-plan") { db in
             try db.alter(table: "airing") { t in
                 t.add(column: "kind", .text).notNull().defaults(to: "segment")

@@ -8,7 +8,7 @@ import LoaStore
 
 struct SegmentAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Nhập một bản ghi vào thư viện (đọc thời lượng, định dạng, SHA-256).")
+        commandName: "add", abstract: "Nhập một bản ghi vào thư viện (đọc thời lượng, định dạng, độ to EBU R128, SHA-256).")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Tệp WAV, MP3, FLAC hoặc Ogg.") var file: String
@@ -36,8 +36,13 @@ struct SegmentAddCommand: AsyncParsableCommand {
         let segment = try station.library.add(Segment(
             id: Segment.slug(title), title: title, pillar: pillar, campaign: campaign, path: stored,
             durationSeconds: info.durationSeconds, format: info.format, sampleRate: info.sampleRate,
-            channels: info.channels, sha256: digest), importedAt: SystemClock().now())
+            channels: info.channels, sha256: digest, loudness: info.loudness), importedAt: SystemClock().now())
         print("Đã thêm \(segment.id): “\(segment.title)”, \(formatSeconds(segment.durationSeconds)), \(segment.format), \(segment.path)")
+        if let loudness = segment.loudness {
+            let target = station.config.targetLUFS
+            print("Độ to: \(loudnessText(loudness)); khi phát bù \(decimal(loudness.playoutGainDB(targetLUFS: target), signed: true)) dB"
+                  + " để đạt \(decimal(target)) LUFS")
+        }
     }
 
     static func sha256(of url: URL) throws -> String {

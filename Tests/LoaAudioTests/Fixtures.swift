@@ -16,6 +16,22 @@ struct Fixtures {
         return url
     }
 
+    /// A file made by `sox -n … synth SECONDS` followed by `synth` (what to synthesise, then any effects).
+    func synth(_ name: String, seconds: Double, rate: Int = 48000, channels: Int = 2, _ synth: [String]) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        try run("/usr/bin/sox", ["-n", "-r", "\(rate)", "-c", "\(channels)", "-b", "24", url.path, "synth", "\(seconds)"] + synth)
+        return url
+    }
+
+    /// Samples written by the test, converted by sox to `name` (24-bit; its extension picks the format).
+    func write(_ name: String, samples: [Float], rate: Int, channels: Int) throws -> URL {
+        let raw = folder.appendingPathComponent(name + ".f32")
+        try samples.withUnsafeBufferPointer { try Data(buffer: $0).write(to: raw) }
+        let url = folder.appendingPathComponent(name)
+        try run("/usr/bin/sox", ["-t", "f32", "-r", "\(rate)", "-c", "\(channels)", raw.path, "-b", "24", url.path])
+        return url
+    }
+
     func run(_ tool: String, _ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)

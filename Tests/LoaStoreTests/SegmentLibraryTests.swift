@@ -1,0 +1,76 @@
+import Foundation
+import LoaCore
+import LoaStore
+import Testing
+
+@Suite("Segment loudness in the library")
+struct SegmentLibraryTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("loa-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    var path: URL { folder.appendingPathComponent("loa.sqlite") }
+
+    func segment(_ id: String, loudness: Loudness?) -> Segment {
+        Segment(id: id, title: "Bản tin \(id)", path: "\(id).mp3", durationSeconds: 60, format: "MPEG/MPEG_LAYER_III",
+                sampleRate: 44100, channels: 1, sha256: id, loudness: loudness)
+    }
+
+    @Test("Loudness is written with the segment and read back after reopening; an unmeasured one stays nil")
+    func roundTrip() throws {
+        let measured = Loudness(integratedLUFS: -23.137, truePeakDBTP: -3.25)
+        do {
+            let library = SegmentLibrary(try StationDatabase(path: path))
+            try library.add(segment("a", loudness: measured), importedAt: Date(timeIntervalSince1970: 0))
+            try library.add(segment("b", loudness: nil), importedAt: Date(timeIntervalSince1970: 0))
+        }
+        let library = SegmentLibrary(try StationDatabase(path: path))
+        #expect(try library.all().map(\.loudness) == [measured, nil])
+        #expect(try library.segment(sha256: "a")?.loudness == measured)
+    }
+
+    @Test("A segment imported before loudness was measured can be given it later")
+    func backFill() throws {
+        let library = SegmentLibrary(try StationDatabase(path: path))
+        try library.add(segment("a", loudness: nil), importedAt: Date(timeIntervalSince1970: 0))
+        let measured = Loudness(integratedLUFS: -18.5, truePeakDBTP: -0.4)
+        #expect(try library.setLoudness(measured, segmentID: "a"))
+        #expect(try !library.setLoudness(measured, segmentID: "khong-co"))
+        #expect(try library.all().first?.loudness == measured)
+    }
+
+    @Test("A library from before loudness keeps its segments, unmeasured, when opened by this version")
+    func migratesOldLibrary() throws {
+        // The v1 schema and GRDB's record of it, as on a station that ran the first release.
+        let script = """
+            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+            INSERT INTO grdb_migrations VALUES ('v1-library-and-airing-log');
+            CREATE TABLE segment (id TEXT PRIMARY KEY, title TEXT NOT NULL, pillar TEXT, campaign TEXT,
+              path TEXT NOT NULL UNIQUE, duration_seconds DOUBLE NOT NULL, format TEXT NOT NULL,
+              sample_rate INTEGER NOT NULL, channels INTEGER NOT NULL, sha256 TEXT NOT NULL UNIQUE, imported_at DOUBLE NOT NULL);
+            CREATE TABLE airing (id INTEGER PRIMARY KEY AUTOINCREMENT, slot TEXT NOT NULL, slot_starts_at DOUBLE NOT NULL,
+              segment_id TEXT NOT NULL, title TEXT NOT NULL, pillar TEXT, campaign TEXT, path TEXT NOT NULL,
+              scheduled_at DOUBLE NOT NULL, started_at DOUBLE, ended_at DOUBLE, aired_seconds DOUBLE NOT NULL DEFAULT 0,
+              outcome TEXT NOT NULL, reason TEXT, device TEXT, xruns INTEGER NOT NULL DEFAULT 0);
+            CREATE INDEX airing_by_time ON airing(scheduled_at);
+            CREATE INDEX airing_by_occurrence ON airing(slot, slot_starts_at);
+            INSERT INTO segment VALUES ('cu', 'Bản tin cũ', NULL, NULL, 'cu.mp3', 30, 'WAV/PCM_16', 48000, 2, 'cc', 0);
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path.path, script]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+
+        let library = SegmentLibrary(try StationDatabase(path: path))
+        let old = try #require(try library.all().first)
+        #expect(old.id == "cu" && old.title == "Bản tin cũ" && old.loudness == nil)
+        let measured = Loudness(integratedLUFS: -20, truePeakDBTP: -2)
+        try library.setLoudness(measured, segmentID: "cu")
+        #expect(try library.all().first?.loudness == measured)
+    }
+}
