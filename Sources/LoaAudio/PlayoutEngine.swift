@@ -248,9 +248,30 @@ struct OutputState {
     /// with the instant it stopped being heard. Programs that follow each other share the device, so an
     /// item's end may be reported while the next program already airs.
     var pending: [(endFrame: Int, report: (Date?) -> Void)] = []
+    /// The gain stage every frame goes through: item gain, then true-peak limiting at −1 dBTP. Its
+    /// look-ahead delays the stream by `latency` frames, which the timeline accounts for.
+    var limiter: TruePeakLimiter
+    /// Whether the limiter has seen no audio yet: the first item's gain is then set, not ramped to.
+    var limiterFresh = true
+    var latency: Int { limiter.latencyFrames }
     var rate: Double { Double(engine.format.sampleRate) }
 
-    init(engine: PlayoutEngine) { self.engine = engine }
+    init(engine: PlayoutEngine) {
+        self.engine = engine
+        limiter = TruePeakLimiter(sampleRate: engine.format.sampleRate, channels: engine.format.channels)
+    }
+
+    /// Runs `frames` frames of `buffer` through the gain stage, in place.
+    mutating func process(_ buffer: UnsafeMutablePointer<Float>, frames: Int, gainDB: Double) {
+        if limiterFresh {
+            limiter = TruePeakLimiter(sampleRate: engine.format.sampleRate, channels: engine.format.channels, gainDB: gainDB)
+            limiterFresh = false
+        }
+        limiter.process(buffer, frames: frames, gainDB: gainDB)
+    }
+
+    /// When a frame about to be written will be heard: the device's queue plus the limiter's look-ahead.
+    func audible(_ frame: Int) -> Date? { heard(frame + latency) }
 
     /// Reports items whose last sample has been heard; every one when `all`.
     mutating func flush(all: Bool) {
@@ -293,6 +314,7 @@ struct OutputState {
         position = 0
         anchor = nil
         xrunsSeen = 0
+        limiterFresh = true
     }
 
     /// Lets what was written be heard, without blocking on a device that may be stalled, then closes.
@@ -406,6 +428,7 @@ struct ProgramRun {
     /// The program is written: it is done once its last item has been heard. When another program
     /// follows, that happens while the next one airs, with no gap between them.
     mutating func finishProgram() {
+        if !engine.hasWork { writeTail() }
         output.flush(all: false)
         if let last = output.pending.indices.last {
             let report = output.pending[last].report, done = request.done
@@ -443,7 +466,7 @@ struct ProgramRun {
     }
 
     /// When the next frame written would be heard; now when the device is closed.
-    func nextHeard() -> Date { output.heard(output.position) ?? engine.clock.now() }
+    func nextHeard() -> Date { output.audible(output.position) ?? engine.clock.now() }
 
     mutating func endCue(_ cue: Int, result: ItemResult, endedAt: Date?) {
         progress[cue] = .closed
@@ -451,6 +474,7 @@ struct ProgramRun {
     }
 
     mutating func skipRest(plan: [(Int, Date, Double)], reason: String) {
+        writeTail()
         output.flushWhenHeard()
         for (cue, _, _) in plan where progress[cue] != .closed {
             endCue(cue, result: started[cue] ? .interrupted(PlayoutEngine.stopped) : .skipped(reason),
@@ -527,8 +551,10 @@ struct ProgramRun {
         do {
             // Silence until the item's time when nothing is playing or the plan leaves a gap;
             // items planned back to back follow each other with no silence at all.
-            if output.heard(output.position).map({ $0 < at.addingTimeInterval(-0.02) }) ?? true {
-                if let end = try leadIn(until: at) { return end }
+            if output.audible(output.position).map({ $0 < at.addingTimeInterval(-0.02) }) ?? true {
+                if let end = try leadIn(until: at.addingTimeInterval(-Double(output.latency) / rate), gainDB: item.gainDB) {
+                    return end
+                }
             }
         } catch {
             return .deviceLost(error)
@@ -548,7 +574,8 @@ struct ProgramRun {
         let startFrame = output.position - itemFrames
         let audibleAt: Date
         do {
-            audibleAt = engine.clock.now().addingTimeInterval(Double(try output.output?.queuedFrames() ?? 0) / rate)
+            let queued = try output.output?.queuedFrames() ?? 0
+            audibleAt = engine.clock.now().addingTimeInterval(Double(queued + output.latency) / rate)
         } catch {
             return .deviceLost(error)
         }
@@ -568,7 +595,6 @@ struct ProgramRun {
         var stopFadeLeft: Int? = nil
         var stopKind = ItemEnd.stopped
         var result = ItemResult.completed
-        let gain = Float(pow(10, item.gainDB / 20))
         while true {
             if stopFadeLeft == nil {
                 switch engine.interruption {
@@ -591,9 +617,9 @@ struct ProgramRun {
                 break
             }
             if n == 0 { break }
-            applyGain(gain, frames: n, itemFrame: itemFrames, limit: limit, endFade: endFade, stopFadeLeft: stopFadeLeft,
-                      stopFadeFrames: stopFadeFrames)
-            do { try writeAll(frames: n, cue: cue) } catch {
+            applyFades(frames: n, itemFrame: itemFrames, limit: limit, endFade: endFade, stopFadeLeft: stopFadeLeft,
+                       stopFadeFrames: stopFadeFrames)
+            do { try writeAll(frames: n, cue: cue, gainDB: item.gainDB) } catch {
                 heard[cue] += Double(itemFrames - firstFrame) / rate
                 consumed[cue] = Double(itemFrames) / rate
                 return .deviceLost(error)
@@ -615,11 +641,14 @@ struct ProgramRun {
                                lostSeconds: lost[cue])
         }
         let events = request.events
-        output.pending.append((startFrame + itemFrames, { events(event($0)) }))
+        output.pending.append((startFrame + itemFrames + output.latency, { events(event($0)) }))
         output.flush(all: false)
         if stopFadeLeft != nil, case .interrupted = result {
             // A preempting program follows the fade with no gap; a stop waits for the fade to be heard.
-            if stopKind == .stopped { output.flushWhenHeard() }
+            if stopKind == .stopped {
+                writeTail()
+                output.flushWhenHeard()
+            }
             return stopKind
         }
         return .done
@@ -646,14 +675,14 @@ struct ProgramRun {
         return done
     }
 
-    /// Fades towards the hard end and over the stop fade, after the item's gain.
-    mutating func applyGain(_ gain: Float, frames n: Int, itemFrame: Int, limit: Int, endFade: Int, stopFadeLeft: Int?,
-                            stopFadeFrames: Int) {
-        guard gain != 1 || endFade > 0 || stopFadeLeft != nil else { return }
+    /// Fades towards the hard end and over the stop fade; the item's gain comes after, in the limiter.
+    mutating func applyFades(frames n: Int, itemFrame: Int, limit: Int, endFade: Int, stopFadeLeft: Int?,
+                             stopFadeFrames: Int) {
+        guard endFade > 0 || stopFadeLeft != nil else { return }
         let channels = self.channels
         buffer.withUnsafeMutableBufferPointer { samples in
             for f in 0..<n {
-                var g = gain
+                var g: Float = 1
                 if endFade > 0 {
                     let toEnd = limit - (itemFrame + f)
                     if toEnd < endFade { g *= Float(max(0, toEnd)) / Float(endFade) }
@@ -668,8 +697,13 @@ struct ProgramRun {
 
     /// Writes the buffer's first `n` frames, waiting as the device asks. A device that takes nothing for
     /// `stallTimeout` is stalled: that is a device fault. After an underrun the timeline is re-anchored.
-    mutating func writeAll(frames n: Int, cue: Int?) throws(AudioError) {
+    mutating func writeAll(frames n: Int, cue: Int?, gainDB: Double?) throws(AudioError) {
         guard let device = output.output else { throw AudioError.device(name: "?", code: -77, message: "thiết bị chưa mở") }
+        if let gainDB {
+            buffer.withUnsafeMutableBufferPointer { samples in
+                if let base = samples.baseAddress { output.process(base, frames: n, gainDB: gainDB) }
+            }
+        }
         var offset = 0
         var lastProgress = engine.clock.now()
         while offset < n {
@@ -695,11 +729,10 @@ struct ProgramRun {
     }
 
     /// Writes silence until the next frame would be heard at `target`, then anchors the timeline there.
-    /// Returns how the wait ended when a command cut it short.
-    mutating func leadIn(until target: Date) throws(AudioError) -> ItemEnd? {
+    /// The silence goes through the gain stage with the coming item's gain, so its ramp is over before
+    /// the item. Returns how the wait ended when a command cut it short.
+    mutating func leadIn(until target: Date, gainDB: Double) throws(AudioError) -> ItemEnd? {
         guard let device = output.output else { return nil }
-        for i in 0..<buffer.count { buffer[i] = 0 }
-        var lastProgress = engine.clock.now()
         while true {
             let nextHeard = engine.clock.now().addingTimeInterval(Double(try device.queuedFrames()) / rate)
             output.anchor = (output.position, nextHeard)
@@ -712,24 +745,25 @@ struct ProgramRun {
             case .preempt: return .preempted
             }
             let frames = max(1, min(chunk, Int(remaining * rate)))
-            let took: Int = try buffer.withUnsafeBufferPointer { (all) throws(AudioError) -> Int in
-                try device.write(UnsafeBufferPointer(rebasing: all[0..<(frames * channels)]))
-            }
-            output.position += took
-            output.flush(all: false)
-            if took > 0 { lastProgress = engine.clock.now() }
-            if took < frames {
-                if engine.clock.now().timeIntervalSince(lastProgress) > engine.stallTimeout {
-                    throw AudioError.stalled(name: device.name, seconds: engine.stallTimeout)
-                }
-                let wait = try device.timeUntilWritable()
-                engine.wait(took == 0 ? max(wait.seconds, 0.001) : wait.seconds)
-            } else if try device.queuedFrames() == 0 {
+            for i in 0..<(frames * channels) { buffer[i] = 0 }
+            try writeAll(frames: frames, cue: nil, gainDB: gainDB)
+            if try device.queuedFrames() == 0 {
                 // A device that swallows audio instantly (ALSA null) does not pace us: wait on the clock.
                 let left = target.timeIntervalSince(engine.clock.now())
                 if left > 0.0005 { engine.wait(min(0.02, left)) }
             }
         }
+    }
+
+    /// Pushes what the limiter's look-ahead still holds out to the device, when nothing follows.
+    mutating func writeTail() {
+        guard output.output != nil, !output.limiterFresh else { return }
+        let frames = output.latency
+        let limiter = output.limiter
+        buffer.withUnsafeMutableBufferPointer { samples in
+            if let base = samples.baseAddress { limiter.drain(into: base, frames: frames) }
+        }
+        try? writeAll(frames: frames, cue: nil, gainDB: nil)
     }
 
 }

@@ -13,8 +13,8 @@ extension PlayoutService {
         switch request {
         case let .announce(path, times):
             do {
-                let airing = try prepareAnnouncement(path: path, times: times)
-                announcements.continuation.yield(airing)
+                let (airing, gain) = try prepareAnnouncement(path: path, times: times)
+                announcements.continuation.yield(Announcement(airing: airing, gainDB: gain))
                 let title = URL(fileURLWithPath: path).lastPathComponent
                 return .success("Phát ngay “\(title)” \(times) lần (\(formatSeconds(airing.contentEndsAt.timeIntervalSince(airing.startsAt)))), trên mọi khung giờ")
             } catch {
@@ -28,7 +28,7 @@ extension PlayoutService {
     }
 
     /// The announcement's rows, written `planned` before it airs, as an occurrence of its own.
-    func prepareAnnouncement(path: String, times: Int) throws -> OccurrenceAiring {
+    func prepareAnnouncement(path: String, times: Int) throws -> (OccurrenceAiring, Double) {
         let station = current.get()
         let seconds = try SndFileDecoder(path: path).info.durationSeconds
         let title = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
@@ -38,6 +38,8 @@ extension PlayoutService {
                          scheduledAt: now.addingTimeInterval(Double(n) * seconds), plannedSeconds: seconds, outcome: .planned,
                          device: station.config.device, kind: .announcement)
         }
+        // An announcement is levelled like any segment: measured now, as it is not in the library.
+        let gain = try LoudnessMeter.measure(path: path).playoutGainDB(targetLUFS: station.config.targetLUFS)
         let ids = try station.log.insert(rows)
         let stored = zip(rows, ids).map { row, id in
             var row = row
@@ -45,8 +47,8 @@ extension PlayoutService {
             return row
         }
         let slot = Slot(id: PlayoutService.announcementSlot, start: .midnight, content: .play([path]), late: .whole)
-        return OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
-                                device: station.config.device, log: station.log, logger: logger)
+        return (OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
+                                 device: station.config.device, log: station.log, logger: logger), gain)
     }
 }
 
@@ -57,4 +59,15 @@ final class StationBox: @unchecked Sendable {
     init(_ station: Station) { self.station = station }
     func get() -> Station { lock.withLock { station } }
     func set(_ new: Station) { lock.withLock { station = new } }
+}
+
+/// An announcement queued on the control channel, with the gain that levels it.
+struct Announcement: Sendable {
+    let airing: OccurrenceAiring
+    let gainDB: Double
+
+    func air(on engine: PlayoutEngine) async {
+        let gains = Dictionary(uniqueKeysWithValues: Set(airing.rows.map(\.segmentID)).map { ($0, gainDB) })
+        await airing.air(on: engine, gains: gains, preempting: true)
+    }
 }

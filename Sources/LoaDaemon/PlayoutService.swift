@@ -20,7 +20,7 @@ public final class PlayoutService: Service, Sendable {
     public let engine: PlayoutEngine
     private let reloads = ReloadSignal()
     /// Announcements accepted on the control channel, aired in order above any slot.
-    let announcements = AsyncStream.makeStream(of: OccurrenceAiring.self, bufferingPolicy: .unbounded)
+    let announcements = AsyncStream.makeStream(of: Announcement.self, bufferingPolicy: .unbounded)
     /// The station as last loaded, for the control channel.
     let current: StationBox
     /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
@@ -45,12 +45,13 @@ public final class PlayoutService: Service, Sendable {
         var station = initial
         report(station)
         try closeAbandoned(station)
+        measureUnmeasured(station)
         // A slot already on air is entered per its lateness policy: it is visited first.
         let now = clock.now()
         let searchFrom = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots)?.startsAt ?? now
         await withTaskGroup(of: Void.self) { airings in
             airings.addTask { [engine, announcements] in
-                for await announcement in announcements.stream { await announcement.air(on: engine, preempting: true) }
+                for await announcement in announcements.stream { await announcement.air(on: engine) }
             }
             await withGracefulShutdownHandler {
                 do {
@@ -116,7 +117,12 @@ public final class PlayoutService: Service, Sendable {
                 airing.skipAll(reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
                 continue
             }
-            let engine = self.engine, gains = [String: Double]()
+            let engine = self.engine
+            let gains: [String: Double]
+            do { gains = try station.playoutGains() } catch {
+                logger.error("\(error)")
+                gains = [:]
+            }
             airings.addTask { await airing.air(on: engine, gains: gains) }
         }
     }
@@ -133,6 +139,21 @@ public final class PlayoutService: Service, Sendable {
                 reason: "Loa không chạy khi đến giờ phát (khởi động lại lúc \(station.config.calendar.clockTime(now)))")
             logger.warning("\(stale.slot) lúc \(station.config.calendar.rfc3339(stale.startsAt)): \(skipped) bản tin đã lên kế hoạch nhưng Loa không chạy; ghi là bỏ qua")
         }
+    }
+
+    /// Segments imported before loudness was measured at import are measured once, at start.
+    private func measureUnmeasured(_ station: Station) {
+        guard let segments = try? station.library.all().filter({ $0.loudness == nil }), !segments.isEmpty else { return }
+        var measured = 0
+        for segment in segments {
+            do {
+                let loudness = try LoudnessMeter.measure(path: station.config.audio.appendingPathComponent(segment.path).path)
+                if try station.library.setLoudness(loudness, segmentID: segment.id) { measured += 1 }
+            } catch {
+                logger.warning("\(segment.id): không đo được độ to, phát với mức gốc: \(error)")
+            }
+        }
+        logger.notice("Đã đo độ to (EBU R128) cho \(measured) bản tin nhập trước khi có phép đo")
     }
 
     /// Reads the files again; a reload with any error keeps the schedule that was last valid on air.
