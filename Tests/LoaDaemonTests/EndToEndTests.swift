@@ -66,6 +66,9 @@ struct EndToEndTests {
     @Test("A slot a few seconds ahead airs on time, gaplessly, in order, and is logged completed")
     func slotAirsOnTime() async throws {
         let station = try ProcessStation(device: "pulse")
+        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
+        let server = try SoundServer()
+        defer { server.stop() }
         let items: [(name: String, frequency: Int, seconds: Double, rate: Int)] = [
             ("mot.wav", 440, 1.0, 44100), ("hai.mp3", 1000, 1.2, 44100), ("ba.flac", 2200, 0.8, 22050),
         ]
@@ -78,9 +81,8 @@ struct EndToEndTests {
         let validate = try station.loaCommand(["schedule", "validate"])
         try #require(validate.status == 0, "\(validate.err)")
 
-        let server = try SoundServer()
-        defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         let total = items.reduce(0) { $0 + $1.seconds }
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + total + 1.5))
@@ -114,9 +116,10 @@ struct EndToEndTests {
     @Test("SIGTERM mid-item: the item fades, is logged interrupted with what aired, the rest skipped; exit 0")
     func sigtermMidItem() async throws {
         let station = try ProcessStation(device: "pulse")
-        let slotStart = try station.interruptibleSlot("ngat", longSeconds: 6)
+        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
+        let slotStart = try station.interruptibleSlot("ngat", longSeconds: 6)
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1.5))
         let stoppedAt = Date()
@@ -166,9 +169,10 @@ struct EndToEndTests {
     @Test("SIGKILL mid-item and restart in the slot: the killed item is interrupted, the next airs on its second, one row per planned item")
     func killedMidItem() async throws {
         let station = try ProcessStation(device: "pulse")
-        let slotStart = try station.interruptibleSlot("mat-dien", longSeconds: 4)
+        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
+        let slotStart = try station.interruptibleSlot("mat-dien", longSeconds: 4)
         let first = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
         first.send(SIGKILL) // a power cut, as far as the log can tell
@@ -177,6 +181,7 @@ struct EndToEndTests {
         #expect(during.map(\.outcome) == ["started", "planned"], "the plan is stored and the started row written before the first sample: \(during)")
 
         let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
         let second = try station.startDaemon(environment: server.environment)
         let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(9)) { $0.last?.outcome == "completed" }
         #expect(second.stop() == 0)
@@ -194,15 +199,17 @@ struct EndToEndTests {
     @Test("loa play: files of different formats and rates play back to back with no gap, in order")
     func playIsGapless() async throws {
         let station = try ProcessStation(device: "pulse")
+        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
+        let server = try SoundServer()
+        defer { server.stop() }
         let items: [(name: String, frequency: Int, seconds: Double, rate: Int)] = [
             ("a.ogg", 440, 0.7, 48000), ("b.mp3", 1000, 0.9, 44100), ("c.wav", 2200, 0.6, 22050),
         ]
         for item in items {
             try Harness.tone(station.audio.appendingPathComponent(item.name), frequency: item.frequency, seconds: item.seconds, rate: item.rate)
         }
-        let server = try SoundServer()
-        defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
         let played = try Harness.run(station.loa.path, ["play", "--device", "pulse"] + items.map { station.audio.appendingPathComponent($0.name).path },
                                      environment: server.environment)
         try await Task.sleep(for: .milliseconds(300))
@@ -219,14 +226,16 @@ struct EndToEndTests {
     @Test("Two slots that touch both air: the first whole, the second at once after it")
     func touchingSlots() async throws {
         let station = try ProcessStation(device: "pulse")
+        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
+        let server = try SoundServer()
+        defer { server.stop() }
         try station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "A")
         try station.addTone("b.wav", frequency: 2200, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 5)
         try station.writeSlot("truoc", start: start, files: ["a.wav"], end: start.addingTimeInterval(2), file: "a.toml")
         try station.writeSlot("sau", start: start.addingTimeInterval(2), files: ["b.wav"], file: "b.toml")
-        let server = try SoundServer()
-        defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(start.timeIntervalSinceNow + 4.5))
         #expect(daemon.stop() == 0)
@@ -245,12 +254,14 @@ struct AnnouncementTests {
     @Test("loa announce preempts a slot: the item on air fades and is interrupted, the announcement airs, the next item keeps its second")
     func announcementPreempts() async throws {
         let station = try ProcessStation(device: "pulse")
+        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
+        let server = try SoundServer()
+        defer { server.stop() }
         let slotStart = try station.interruptibleSlot("co-thong-bao", longSeconds: 4)
         let note = station.folder.appendingPathComponent("bao-bao.wav")
         try Harness.tone(note, frequency: 880, seconds: 1, rate: 48000)
-        let server = try SoundServer()
-        defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
         let announced = try station.loaCommand(["announce", note.path])

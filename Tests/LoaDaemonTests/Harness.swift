@@ -142,6 +142,15 @@ final class MonitorRecorder: @unchecked Sendable {
         reader = thread
     }
 
+    /// Waits until the monitor delivers audio (silence counts): what is played before that is not recorded.
+    func waitUntilRecording(timeout: Double = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while lock.withLock({ data.count }) < rate / 10 {
+            guard Date() < deadline else { throw HarnessError("parecord delivered nothing within \(timeout) s") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
     /// Stops recording; returns the samples and the wall time of the first one.
     func stop() -> (samples: [Float], startedAt: Date) {
         // The test process blocks SIGTERM and its children inherit the mask: only SIGKILL is sure to land.
