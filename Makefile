@@ -1,7 +1,7 @@
 # Loa — build, run, test and benchmark on Debian.
 # Every Debian package the build, the daemon, the tests and the benchmarks need is installed here.
 
-APT_PACKAGES := pkg-config tzdata libasound2-dev libsndfile1-dev libsamplerate0-dev libebur128-dev libsqlite3-dev \
+APT_PACKAGES := pkg-config tzdata libasound2-dev libsndfile1-dev libsoxr-dev libebur128-dev libsqlite3-dev \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils nginx-light espeak-ng lame sox \
 	libsox-fmt-mp3 mpg123 time bc sqlite3
 

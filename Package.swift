@@ -28,9 +28,9 @@ let package = Package(
             providers: [.apt(["libsndfile1-dev"])]
         ),
         .systemLibrary(
-            name: "CSampleRate",
-            pkgConfig: "samplerate",
-            providers: [.apt(["libsamplerate0-dev"])]
+            name: "CSoxr",
+            pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"])]
         ),
         .systemLibrary(
             name: "CEBUR128",
@@ -50,11 +50,11 @@ let package = Package(
             ]
         ),
 
-        // Audio adapters: decoding (libsndfile + libsamplerate), loudness (libebur128), the true-peak
+        // Audio adapters: decoding (libsndfile + libsoxr), loudness (libebur128), the true-peak
         // limiter and outputs (ALSA, null).
         .target(
             name: "LoaAudio",
-            dependencies: ["LoaCore", "CALSA", "CSndFile", "CSampleRate", "CEBUR128"]
+            dependencies: ["LoaCore", "CALSA", "CSndFile", "CSoxr", "CEBUR128"]
         ),
 
         // SQLite: the segment library and the airing log.

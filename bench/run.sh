@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Loa benchmarks: CPU and peak memory to play ten minutes of 128 kb/s MP3 to the ALSA `null` device
-# (no pacing, so this is pure decode/convert/output cost), against mpg123 doing the same in the same run.
-# Medians of RUNS runs. Writes a Markdown table to stdout and to bench/latest.md.
+# (no pacing, so this is pure decode/convert/output cost), against mpg123 doing the same in the same run;
+# then a mixed library (MP3, WAV, FLAC at three rates) per hour of audio. Medians of RUNS runs.
+# Writes Markdown tables to stdout and to bench/latest.md. AUDIO_ONLY=1 skips the store and planner timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
@@ -14,6 +15,9 @@ sox -n -r 44100 -c 2 "$work/t44.wav" synth 600 sine 440 vol 0.5
 sox -n -r 48000 -c 2 "$work/t48.wav" synth 600 sine 440 vol 0.5
 lame --quiet -b 128 "$work/t44.wav" "$work/t44.mp3"
 lame --quiet -b 128 "$work/t48.wav" "$work/t48.mp3"
+# The mixed library: the two MP3s above, and ten minutes each of 22.05 kHz WAV and 44.1 kHz FLAC (stereo, 16-bit).
+sox -n -r 22050 -c 2 -b 16 "$work/m22.wav" synth 600 sine 440 vol 0.5
+sox -n -r 44100 -c 2 -b 16 "$work/m44.flac" synth 600 sine 440 vol 0.5
 
 # measure NAME CMD...: prints "median_cpu_seconds median_peak_rss_kb"
 measure() {
@@ -46,6 +50,21 @@ measure() {
   echo
   echo "Commands: \`$LOA play FILE --device null\`; \`mpg123 -q [-r 48000] -o alsa -a null FILE\`."
   echo
+  # The mixed library, 40 minutes: Loa plays all four files to 48 kHz; the peer is mpg123 playing the two MP3s
+  # (20 minutes) at their own rates, the cheapest way to air them. CPU is compared per hour of audio played.
+  read -r lc lr < <(measure "$LOA" play "$work/t44.mp3" "$work/t48.mp3" "$work/m22.wav" "$work/m44.flac" --device null)
+  read -r mc mr < <(measure mpg123 -q -o alsa -a null "$work/t44.mp3" "$work/t48.mp3")
+  lh=$(echo "$lc * 60 / 40" | bc -l); mh=$(echo "$mc * 60 / 20" | bc -l)
+  echo "Mixed library to ALSA \`null\`: Loa plays 44.1 and 48 kHz MP3, 22.05 kHz WAV and 44.1 kHz FLAC (10 min each, all to 48 kHz);"
+  echo "mpg123 plays the two MP3s at their own rates. CPU per hour of audio played; medians of $RUNS runs."
+  echo
+  echo "| case | loa CPU s/h | mpg123 CPU s/h | ratio loa/mpg123 | loa peak RSS KB | mpg123 peak RSS KB |"
+  echo "|---|---|---|---|---|---|"
+  printf '| mixed library | %.2f | %.2f | %.2f | %s | %s |\n' "$lh" "$mh" "$(echo "$lh / $mh" | bc -l)" "$lr" "$mr"
+  echo
+  echo "Commands: \`$LOA play t44.mp3 t48.mp3 m22.wav m44.flac --device null\`; \`mpg123 -q -o alsa -a null t44.mp3 t48.mp3\`."
+  echo
+  if [ -n "${AUDIO_ONLY:-}" ]; then exit 0; fi
   # The airing log: one airing = INSERT a started row, then UPDATE it to completed, each its own
   # transaction, WAL + synchronous=FULL, on this machine's disk. Peer: the sqlite3 shell running the
   # same statements against the same schema with the same pragmas.

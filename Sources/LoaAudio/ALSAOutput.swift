@@ -51,9 +51,8 @@ public final class ALSAOutput: AudioOutput {
         guard let pcm else { throw fail(-EBADFD) }
         let frames = samples.count / format.channels
         if scratch.count < samples.count { scratch = [Int16](repeating: 0, count: samples.count) }
-        for i in 0..<samples.count {
-            let s = max(-1, min(1, samples[i]))
-            scratch[i] = Int16((s * 32767).rounded())
+        if let base = samples.baseAddress {
+            scratch.withUnsafeMutableBufferPointer { loa_float_to_s16(base, $0.baseAddress, samples.count) }
         }
         while true {
             let written = scratch.withUnsafeBufferPointer { snd_pcm_writei(pcm, $0.baseAddress, snd_pcm_uframes_t(frames)) }

@@ -1,5 +1,5 @@
-import CSampleRate
 import CSndFile
+import CSoxr
 import Foundation
 import LoaCore
 
@@ -17,17 +17,25 @@ public struct MediaInfo: Sendable, Hashable {
 }
 
 /// Decodes WAV, MP3, FLAC and Ogg with libsndfile and converts to the output format
-/// (channel mapping, then libsamplerate when the rates differ).
+/// (channel mapping, and libsoxr when the rates differ).
+///
+/// The first sample of the file is the first sample out, whatever the format: libsndfile trims MP3
+/// encoder delay and padding (LAME tag), and libsoxr's linear-phase filter is compensated for its delay.
+/// Resampling uses libsoxr's medium-quality recipe: passband flat to 91 % of the lower Nyquist
+/// (20 kHz from 44.1 kHz), 96 dB stopband, broadcast-grade for speech and music, at about a tenth of
+/// libsamplerate's `SRC_SINC_FASTEST` cost, whose 80 % passband was also narrower.
 public final class SndFileDecoder {
     public let path: String
     public let info: MediaInfo
     public let output: AudioFormat
     private var file: OpaquePointer
-    private var resampler: OpaquePointer?
-    private let ratio: Double
-    private var readBuffer: [Float]      // file channels, interleaved
-    private var mapped: [Float]          // output channels, at the file's rate
-    private var mappedStart = 0, mappedCount = 0
+    private var resampler: soxr_t?
+    /// Channels carried through the resampler: the fewer of the file's and the output's, so a mono
+    /// file is resampled once and copied to both channels after, and extra channels are dropped before.
+    private let carried: Int
+    private var readBuffer: [Float]      // file channels, interleaved; `carried` channels once compacted
+    private var pendingStart = 0, pendingCount = 0
+    private var resampled: [Float]       // `carried` channels at the output rate, before widening
     private var endOfInput = false
     private var finished = false
 
@@ -37,22 +45,27 @@ public final class SndFileDecoder {
         self.path = path
         self.output = output
         (file, info) = try SndFileDecoder.open(path)
-        ratio = Double(output.sampleRate) / Double(info.sampleRate)
+        carried = min(info.channels, output.channels)
         readBuffer = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * info.channels)
-        mapped = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * output.channels)
+        resampled = info.channels < output.channels ? [Float](repeating: 0, count: SndFileDecoder.chunkFrames * carried) : []
         if info.sampleRate != output.sampleRate {
-            var error: Int32 = 0
-            resampler = src_new(Int32(SRC_SINC_FASTEST), Int32(output.channels), &error)
-            if resampler == nil {
+            var error: soxr_error_t?
+            var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
+            var quality = soxr_quality_spec(UInt(SOXR_MQ), 0)
+            // One thread: soxr's OpenMP workers spin, which costs many times the work on a busy machine.
+            var runtime = soxr_runtime_spec(1)
+            resampler = soxr_create(Double(info.sampleRate), Double(output.sampleRate), UInt32(carried),
+                                    &error, &io, &quality, &runtime)
+            if let error {
                 sf_close(file)
-                throw .resample(path: path, message: String(cString: src_strerror(error)))
+                throw .resample(path: path, message: String(cString: error))
             }
         }
     }
 
     deinit {
         sf_close(file)
-        if let resampler { src_delete(resampler) }
+        if let resampler { soxr_delete(resampler) }
     }
 
     /// Fills up to `frames` frames of `buffer` (output format, interleaved); returns how many.
@@ -60,63 +73,97 @@ public final class SndFileDecoder {
     public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) throws(AudioError) -> Int {
         var produced = 0
         while produced < frames, !finished {
-            if mappedCount == 0, !endOfInput { try refill() }
             let want = frames - produced
             let out = buffer + produced * output.channels
-            if let resampler {
-                let generated: Int
-                do { generated = try resample(resampler, into: out, frames: want) } catch { throw error }
-                produced += generated
-                if generated == 0 && endOfInput && mappedCount == 0 { finished = true }
+            let generated = if let resampler {
+                try resample(resampler, into: out, frames: want)
             } else {
-                let n = min(want, mappedCount)
-                mapped.withUnsafeBufferPointer { src in
-                    guard let base = src.baseAddress else { return }
-                    out.update(from: base + mappedStart * output.channels, count: n * output.channels)
-                }
-                mappedStart += n
-                mappedCount -= n
-                produced += n
-                if mappedCount == 0 && endOfInput { finished = true }
+                try copy(into: out, frames: want)
             }
+            produced += generated
+            if generated == 0 && endOfInput { finished = true }
         }
         return produced
     }
 
+    /// Without resampling: straight from libsndfile into the caller's buffer when the channels agree.
+    private func copy(into out: UnsafeMutablePointer<Float>, frames: Int) throws(AudioError) -> Int {
+        if info.channels == output.channels {
+            let n = sf_readf_float(file, out, sf_count_t(frames))
+            try check(n)
+            if n == 0 { endOfInput = true }
+            return Int(n)
+        }
+        let n = try SndFileDecoder.readFrames(file, into: &readBuffer, frames: min(frames, SndFileDecoder.chunkFrames), path: path)
+        if n == 0 { endOfInput = true }
+        readBuffer.withUnsafeBufferPointer { src in
+            guard let base = src.baseAddress else { return }
+            SndFileDecoder.map(base, channels: info.channels, into: out, channels: output.channels, frames: n)
+        }
+        return n
+    }
+
+    private func resample(_ state: soxr_t, into out: UnsafeMutablePointer<Float>, frames: Int) throws(AudioError) -> Int {
+        if pendingCount == 0, !endOfInput { try refill() }
+        let widen = carried < output.channels
+        let capacity = widen ? min(frames, SndFileDecoder.chunkFrames) : frames
+        var used = 0, generated = 0
+        let error: soxr_error_t? = readBuffer.withUnsafeBufferPointer { src in
+            resampled.withUnsafeMutableBufferPointer { wide in
+                guard let base = src.baseAddress else { return nil }
+                // A null input tells soxr the input has ended, so it flushes the filter's tail.
+                let input = endOfInput ? nil : UnsafeRawPointer(base + pendingStart * carried)
+                let target = widen ? UnsafeMutableRawPointer(wide.baseAddress) : UnsafeMutableRawPointer(out)
+                return soxr_process(state, input, pendingCount, &used, target, capacity, &generated)
+            }
+        }
+        if let error { throw .resample(path: path, message: String(cString: error)) }
+        pendingStart += used
+        pendingCount -= used
+        if widen {
+            resampled.withUnsafeBufferPointer { src in
+                guard let base = src.baseAddress else { return }
+                SndFileDecoder.map(base, channels: carried, into: out, channels: output.channels, frames: generated)
+            }
+        }
+        return generated
+    }
+
+    /// Reads a chunk and keeps only the channels the resampler carries.
     private func refill() throws(AudioError) {
         let frames = try SndFileDecoder.readFrames(file, into: &readBuffer, path: path)
         if frames == 0 { endOfInput = true }
-        let inCh = info.channels, outCh = output.channels
-        readBuffer.withUnsafeBufferPointer { src in
-            mapped.withUnsafeMutableBufferPointer { dst in
+        let inCh = info.channels, keep = carried
+        if keep < inCh {
+            readBuffer.withUnsafeMutableBufferPointer { buffer in
+                // In place, front to back: frame f's kept channels land at or before where they were read.
                 for f in 0..<frames {
-                    for c in 0..<outCh {
-                        // Mono is copied to every output channel; extra input channels beyond the output's are dropped.
-                        dst[f * outCh + c] = src[f * inCh + min(c, inCh - 1)]
-                    }
+                    for c in 0..<keep { buffer[f * keep + c] = buffer[f * inCh + c] }
                 }
             }
         }
-        mappedStart = 0
-        mappedCount = frames
+        pendingStart = 0
+        pendingCount = frames
     }
 
-    private func resample(_ state: OpaquePointer, into out: UnsafeMutablePointer<Float>, frames: Int) throws(AudioError) -> Int {
-        var data = SRC_DATA()
-        let status: Int32 = mapped.withUnsafeBufferPointer { src in
-            guard let base = src.baseAddress else { return 0 }
-            data.data_in = base + mappedStart * output.channels
-            data.input_frames = mappedCount
-            data.data_out = out
-            data.output_frames = frames
-            data.end_of_input = endOfInput ? 1 : 0
-            data.src_ratio = ratio
-            return src_process(state, &data)
+    /// Mono is copied to every output channel; extra input channels beyond the output's are dropped.
+    private static func map(_ src: UnsafePointer<Float>, channels inCh: Int,
+                            into dst: UnsafeMutablePointer<Float>, channels outCh: Int, frames: Int) {
+        if inCh == 1 && outCh == 2 {
+            for f in 0..<frames {
+                let s = src[f]
+                dst[2 * f] = s
+                dst[2 * f + 1] = s
+            }
+            return
         }
-        if status != 0 { throw .resample(path: path, message: String(cString: src_strerror(status))) }
-        mappedStart += Int(data.input_frames_used)
-        mappedCount -= Int(data.input_frames_used)
-        return Int(data.output_frames_gen)
+        for f in 0..<frames {
+            for c in 0..<outCh { dst[f * outCh + c] = src[f * inCh + min(c, inCh - 1)] }
+        }
+    }
+
+    private func check(_ n: sf_count_t) throws(AudioError) {
+        if n < 0 || sf_error(file) != 0 { throw .decode(path: path, message: String(cString: sf_strerror(file))) }
     }
 
     /// Decodes the whole file to prove it is playable, to count its real frames (MP3 headers can lie)
@@ -149,9 +196,10 @@ public final class SndFileDecoder {
                                   channels: Int(sfInfo.channels), format: formatName(sfInfo.format)))
     }
 
-    /// Reads up to a chunk of interleaved frames into `buffer` (sized for a chunk); 0 at the end of the file.
-    static func readFrames(_ handle: OpaquePointer, into buffer: inout [Float], path: String) throws(AudioError) -> Int {
-        let n = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(chunkFrames)) }
+    /// Reads up to `frames` (at most a chunk) interleaved frames into `buffer` (sized for a chunk); 0 at the end of the file.
+    static func readFrames(_ handle: OpaquePointer, into buffer: inout [Float], frames: Int = chunkFrames,
+                           path: String) throws(AudioError) -> Int {
+        let n = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(frames)) }
         if n < 0 || sf_error(handle) != 0 { throw .decode(path: path, message: String(cString: sf_strerror(handle))) }
         return Int(n)
     }

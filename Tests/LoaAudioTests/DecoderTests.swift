@@ -2,7 +2,7 @@ import Foundation
 import LoaAudio
 import Testing
 
-@Suite("Decoding with libsndfile and libsamplerate")
+@Suite("Decoding with libsndfile and libsoxr")
 struct DecoderTests {
     func decodeAll(_ url: URL) throws -> [Float] {
         let decoder = try SndFileDecoder(path: url.path)
@@ -37,6 +37,34 @@ struct DecoderTests {
         #expect(peak > 0.45 && peak < 0.56, "\(peak)")
         let middle = samples.count / 2 & ~1
         #expect(abs(samples[middle] - samples[middle + 1]) < 1e-6)
+    }
+
+    /// A tone that starts at the file's first sample, in every format and rate a station receives.
+    static let onsetCases: [(format: String, rate: Int)] = ["wav", "flac", "mp3"].flatMap { format in
+        [22050, 44100, 48000].map { (format, $0) }
+    }
+
+    @Test("The file's first sound is the first output frame (±0.5 ms) and its length is kept (±1 ms), whatever the format and rate",
+          arguments: onsetCases)
+    func firstSoundAtFrameZero(format: String, rate: Int) throws {
+        let fixtures = try Fixtures()
+        let seconds = 2.0
+        // Stereo at 44.1 kHz, mono otherwise: both the channel-widening and the straight paths.
+        let channels = rate == 44100 ? 2 : 1
+        var url = try fixtures.tone(format == "mp3" ? "src.wav" : "t.\(format)", frequency: 440, seconds: seconds,
+                                    rate: rate, channels: channels)
+        if format == "mp3" {
+            let wav = url
+            url = fixtures.folder.appendingPathComponent("t.mp3")
+            try fixtures.run("/usr/bin/lame", ["--quiet", "-b", "128", wav.path, url.path])
+        }
+        let samples = try decodeAll(url)
+        // -40 dBFS: the sine's second sample is already above it at every rate here, so the tone starts at frame 1.
+        let first = try #require(samples.firstIndex { abs($0) > 0.01 }) / 2
+        let firstMs = Double(first) / 48
+        #expect(firstMs <= 0.5, "\(format) \(rate) Hz: first sound at \(firstMs) ms")
+        let lengthMs = Double(samples.count / 2) / 48
+        #expect(abs(lengthMs - seconds * 1000) <= 1, "\(format) \(rate) Hz: \(lengthMs) ms decoded")
     }
 
     @Test("A file libsndfile cannot decode is refused, naming the file")
