@@ -64,24 +64,15 @@ public enum OccurrenceEntry {
             return actions
         }
         switch policy {
-        case .join:
+        case .join, .next:
             for i in open {
                 let item = items[i]
                 if now >= item.endsAt.addingTimeInterval(-onTimeTolerance) {
                     actions[i] = .drop(.passed(policy))
                 } else if now > item.startsAt.addingTimeInterval(onTimeTolerance) {
-                    actions[i] = .air(at: now, fromSeconds: now.timeIntervalSince(item.startsAt))
-                } else {
-                    actions[i] = .air(at: item.startsAt, fromSeconds: 0)
-                }
-            }
-        case .next:
-            for i in open {
-                let item = items[i]
-                if now >= item.endsAt.addingTimeInterval(-onTimeTolerance) {
-                    actions[i] = .drop(.passed(policy))
-                } else if now > item.startsAt.addingTimeInterval(onTimeTolerance) {
-                    actions[i] = .drop(.onTheClock(policy))
+                    // On the clock: join enters it where the clock is; next waits for the boundary.
+                    actions[i] = policy == .join ? .air(at: now, fromSeconds: now.timeIntervalSince(item.startsAt))
+                        : .drop(.onTheClock(policy))
                 } else {
                     actions[i] = .air(at: item.startsAt, fromSeconds: 0)
                 }
