@@ -212,7 +212,9 @@ public final class PlayoutService: Service, Sendable {
         let wallNow = clock.now()
         let step = wallNow.timeIntervalSince(wallBefore) - (clock.monotonicSeconds() - monotonicBefore)
         if abs(step) > PlayoutService.clockStepSeconds {
-            logger.warning("Đồng hồ hệ thống nhảy \(step > 0 ? "tới" : "lùi") \(formatSeconds(abs(step))) (đồng bộ giờ hoặc đặt giờ tay); bỏ qua các khung giờ nằm trong bước nhảy, không ghi nhật ký cho chúng")
+            let consequence = step > 0 ? "các khung giờ nằm trong bước nhảy không được phát và không ghi nhật ký"
+                : "khung giờ nào đã có trong nhật ký sẽ không phát lại"
+            logger.warning("Đồng hồ hệ thống nhảy \(step > 0 ? "tới" : "lùi") \(formatSeconds(abs(step))) (đồng bộ giờ hoặc đặt giờ tay); \(consequence)")
             return .clockStepped(to: wallNow)
         }
         return wake

@@ -14,13 +14,16 @@ final class VirtualClock: WallClock, @unchecked Sendable {
     private var current: Date
     private var stepped = 0.0
     private var step: Double
+    /// The step happens at the first sleep from this time on.
+    private let stepAfter: Date
     let horizon: Date
 
     /// How late every sleep wakes, as after a suspended PC.
     let oversleep: Double
 
-    init(_ start: Date, horizon: Date, oversleep: Double = 0, step: Double = 0) {
+    init(_ start: Date, horizon: Date, oversleep: Double = 0, step: Double = 0, stepAfter: Date = .distantPast) {
         current = start
+        self.stepAfter = stepAfter
         self.horizon = horizon
         self.oversleep = oversleep
         self.step = step
@@ -42,7 +45,13 @@ final class VirtualClock: WallClock, @unchecked Sendable {
     private var idleFlag = false
 
     func sleep(until deadline: Date) async throws {
+        let began = Date()
+        while now() < deadline && !(engineQuiet() && Date().timeIntervalSince(began) > 0.1) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        // A step wakes the sleeper, as the system clock's re-aimed sleeps do.
         let jump: Double = lock.withLock {
+            guard current >= stepAfter else { return 0 }
             defer { step = 0 }
             return step
         }
@@ -53,10 +62,6 @@ final class VirtualClock: WallClock, @unchecked Sendable {
             }
             await Task.yield()
             return
-        }
-        let began = Date()
-        while now() < deadline && !(engineQuiet() && Date().timeIntervalSince(began) > 0.1) {
-            try await Task.sleep(for: .milliseconds(5))
         }
         if deadline > horizon {
             lock.withLock { idleFlag = true }
@@ -100,11 +105,15 @@ struct VirtualStation {
     }
 
     /// Runs the daemon's playout service from `start` until it sleeps past `horizon` (or 10 s pass), then stops it.
-    func runService(from start: Date, horizon: Date, oversleep: Double = 0, step: Double = 0,
+    func runService(from start: Date, horizon: Date, oversleep: Double = 0, step: Double = 0, stepAfter: Date = .distantPast,
+                    onOpen: @escaping @Sendable () -> Void = {},
                     makeOutput: (@Sendable (String) -> any AudioOutput)? = nil) async throws -> [AiringRecord] {
-        let clock = VirtualClock(start, horizon: horizon, oversleep: oversleep, step: step)
-        let service = PlayoutService(station: try Station.load(configFile: config), clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                     makeOutput: makeOutput ?? { _ in DiscardOutput { clock.advance(frames: $0) } })
+        let clock = VirtualClock(start, horizon: horizon, oversleep: oversleep, step: step, stepAfter: stepAfter)
+        let service = PlayoutService(station: try Station.load(configFile: config), clock: clock, logger: Logger(label: "test") { StreamLogHandler.standardError(label: $0) },
+                                     makeOutput: makeOutput ?? { _ in
+                                        onOpen()
+                                        return DiscardOutput { clock.advance(frames: $0) }
+                                     })
         let task = Task { try await service.run() }
         let log = AiringLog(database)
         for _ in 0..<1000 where !clock.idle {
@@ -188,6 +197,16 @@ struct PlayoutServiceTests {
         #expect(abs(rows[1].startedAt!.timeIntervalSince(station.at("17:15").addingTimeInterval(2))) < 0.002)
     }
 
+    @Test("A clock stepped back over a slot that aired: the slot is not aired again")
+    func clockStepBackward() async throws {
+        let station = try VirtualStation(schedule: Self.schedule)
+        let opens = Counter()
+        let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:40"), step: -600,
+                                                stepAfter: station.at("17:15").addingTimeInterval(4), onOpen: { opens.add() })
+        #expect(rows.map(\.outcome) == [.completed, .completed], "\(rows)")
+        #expect(opens.value == 1, "the device was opened \(opens.value) times: the slot aired again")
+    }
+
     @Test("A clock stepped forward at boot: the slots it jumped over get no rows, and nothing is replayed")
     func clockStepForward() async throws {
         let station = try VirtualStation(schedule: Self.schedule)
@@ -249,4 +268,11 @@ struct PlayoutServiceTests {
         #expect(rows.map(\.slot) == ["asean-toi", "asean-toi", "sau"])
         #expect(rows.allSatisfy { $0.reason?.hasPrefix("thiết bị âm thanh “loa_khong_co”") == true })
     }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
