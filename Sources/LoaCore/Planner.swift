@@ -180,13 +180,15 @@ public struct Planner: Sendable {
     }
 
     /// The first slot occurrence starting at or after `instant`, looking up to two weeks ahead.
-    public func nextOccurrence(atOrAfter instant: Date, slots: [Slot]) -> (slot: Slot, startsAt: Date)? {
+    /// `taken` names the slots already visited at exactly `instant`: two slots that start at the same
+    /// second are both visited, in id order.
+    public func nextOccurrence(atOrAfter instant: Date, slots: [Slot], taken: Set<String> = []) -> (slot: Slot, startsAt: Date)? {
         let today = calendar.localDate(of: instant)
         for offset in -1...14 {
             let date = today.adding(days: offset)
             for slot in self.slots(on: date, from: slots) {
                 let start = calendar.instant(date, slot.start)
-                if start >= instant { return (slot, start) }
+                if start > instant || (start == instant && !taken.contains(slot.id)) { return (slot, start) }
             }
         }
         return nil

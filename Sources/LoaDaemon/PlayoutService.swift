@@ -72,8 +72,10 @@ public final class PlayoutService: Service, Sendable {
     /// Visits every occurrence in order, handing each to the engine at its lead-in; returns on shutdown.
     private func schedule(from start: Date, station: inout Station, airings: inout TaskGroup<Void>) async throws {
         var searchFrom = start
+        // Slots already handed over that start exactly at `searchFrom`.
+        var taken: Set<String> = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            guard let next = station.planner.nextOccurrence(atOrAfter: searchFrom, slots: station.schedules.slots) else {
+            guard let next = station.planner.nextOccurrence(atOrAfter: searchFrom, slots: station.schedules.slots, taken: taken) else {
                 logger.notice("Không có khung giờ nào trong 14 ngày tới; chờ lệnh nạp lại (SIGHUP)")
                 switch try await sleep(until: clock.now().addingTimeInterval(3600)) {
                 case .reload:
@@ -81,7 +83,9 @@ public final class PlayoutService: Service, Sendable {
                     current.set(station)
                 case .shutdown: return
                 case .deadline: break
-                case let .clockStepped(to): searchFrom = to
+                case let .clockStepped(to):
+                    searchFrom = to
+                    taken = []
                 }
                 continue
             }
@@ -96,10 +100,13 @@ public final class PlayoutService: Service, Sendable {
                 // The occurrences the clock jumped over were never due: they get no rows. One on air at
                 // the new time is entered per its policy.
                 searchFrom = station.planner.occurrenceInProgress(at: to, slots: station.schedules.slots)?.startsAt ?? to
+                taken = []
                 continue
             case .deadline: break
             }
-            searchFrom = next.startsAt.addingTimeInterval(1)
+            if next.startsAt != searchFrom { taken = [] }
+            searchFrom = next.startsAt
+            taken.insert(next.slot.id)
             let airing: OccurrenceAiring
             do {
                 airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, logger: logger)

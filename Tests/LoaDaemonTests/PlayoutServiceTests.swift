@@ -197,6 +197,28 @@ struct PlayoutServiceTests {
         #expect(abs(rows[1].startedAt!.timeIntervalSince(station.at("17:15").addingTimeInterval(2))) < 0.002)
     }
 
+    @Test("Two slots that start at the same second both get rows: the second is entered per its policy when the first ends")
+    func sameSecond() async throws {
+        let station = try VirtualStation(schedule: """
+        [[slot]]
+        id = "x"
+        start = "17:15"
+        end = "17:30"
+        play = ["a.wav"]
+
+        [[slot]]
+        id = "y"
+        start = "17:15"
+        end = "17:30"
+        play = ["b.wav"]
+        """)
+        let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:20"))
+        #expect(rows.map(\.slot).sorted() == ["x", "y"], "\(rows)")
+        #expect(rows.first { $0.slot == "x" }?.outcome == .completed)
+        let y = try #require(rows.first { $0.slot == "y" })
+        #expect(y.outcome == .truncated && abs(y.lostSeconds - 2) < 0.01 && y.policy == .join, "\(y)")
+    }
+
     @Test("A clock stepped back over a slot that aired: the slot is not aired again")
     func clockStepBackward() async throws {
         let station = try VirtualStation(schedule: Self.schedule)
