@@ -25,19 +25,18 @@ public final class ALSAOutput: AudioOutput {
         .device(name: name, code: code, message: String(cString: snd_strerror(code)))
     }
 
+    /// How long opening may take. The pulse plugin waits for its sound server without a timeout: a frozen
+    /// server (SIGSTOP, a hung daemon) would hold the output thread, every later slot and SIGTERM with it.
+    public static let openTimeout = 2.0
+
     public func open() throws(AudioError) {
         guard pcm == nil else { return }
         loa_alsa_silence_library_errors()
-        var handle: OpaquePointer?
-        var rc = snd_pcm_open(&handle, name, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
-        guard rc >= 0, let handle else { throw fail(rc) }
-        let micros = UInt32(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
-        rc = snd_pcm_set_params(handle, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
-                                UInt32(format.channels), UInt32(format.sampleRate), 1, micros)
-        guard rc >= 0 else {
-            snd_pcm_close(handle)
-            throw fail(rc)
+        let attempt = try OpenAttempt.start(device: name, format: format, latency: latency)
+        guard attempt.wait(seconds: ALSAOutput.openTimeout) else {
+            throw .stalled(name: name, seconds: ALSAOutput.openTimeout)
         }
+        guard let handle = attempt.handle else { throw fail(attempt.code) }
         var bufferSize: snd_pcm_uframes_t = 0, periodSize: snd_pcm_uframes_t = 0
         if snd_pcm_get_params(handle, &bufferSize, &periodSize) >= 0, periodSize > 0 {
             periodFrames = Int(periodSize)
@@ -118,6 +117,67 @@ public final class ALSAOutput: AudioOutput {
         if let pcm {
             snd_pcm_close(pcm)
             self.pcm = nil
+        }
+    }
+}
+
+/// One `snd_pcm_open` + `snd_pcm_set_params`, on a thread of its own so that the caller can give up on it.
+/// An attempt given up on closes what it opens if it ever returns; while one is still stuck, a new one for
+/// the same device is refused rather than piling up threads behind a frozen server.
+final class OpenAttempt: @unchecked Sendable {
+    private static let registry = NSLock()
+    nonisolated(unsafe) private static var stuck: Set<String> = []
+
+    private let lock = NSLock()
+    private let finished = DispatchSemaphore(value: 0)
+    private var abandoned = false
+    private(set) var handle: OpaquePointer?
+    private(set) var code: Int32 = 0
+
+    static func start(device: String, format: AudioFormat, latency: Duration) throws(AudioError) -> OpenAttempt {
+        let busy = registry.withLock { stuck.contains(device) }
+        if busy { throw .stalled(name: device, seconds: ALSAOutput.openTimeout) }
+        let attempt = OpenAttempt(device: device)
+        let micros = UInt32(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
+        let thread = Thread {
+            var handle: OpaquePointer?
+            var rc = snd_pcm_open(&handle, device, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
+            if rc >= 0, let opened = handle {
+                rc = snd_pcm_set_params(opened, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
+                                        UInt32(format.channels), UInt32(format.sampleRate), 1, micros)
+                if rc < 0 {
+                    snd_pcm_close(opened)
+                    handle = nil
+                }
+            }
+            let keep: Bool = attempt.lock.withLock {
+                attempt.code = rc < 0 ? rc : 0
+                guard !attempt.abandoned else { return false }
+                attempt.handle = rc >= 0 ? handle : nil
+                return true
+            }
+            if !keep {
+                if rc >= 0, let handle { snd_pcm_close(handle) }
+                registry.withLock { _ = stuck.remove(device) }
+            }
+            attempt.finished.signal()
+        }
+        thread.name = "loa-alsa-open"
+        thread.start()
+        return attempt
+    }
+
+    private let device: String
+    private init(device: String) { self.device = device }
+
+    /// Whether the attempt finished within `seconds`; if not, it is given up on.
+    func wait(seconds: Double) -> Bool {
+        if finished.wait(timeout: .now() + seconds) == .success { return true }
+        return lock.withLock {
+            if handle != nil || code != 0 { return true }
+            abandoned = true
+            OpenAttempt.registry.withLock { _ = OpenAttempt.stuck.insert(device) }
+            return false
         }
     }
 }
