@@ -561,7 +561,12 @@ struct ProgramRun {
         }
         // Entered mid-item: skip to where the wall clock is in it now, counting what was lost.
         var itemFrames = 0
-        let skipTo = from > 0 ? max(from, nextHeard().timeIntervalSince(item.item.startsAt)) : 0
+        // Under join, an item reached late because the device lost time (an underrun it recovered from)
+        // is also entered where the clock is, so the items after it keep their planned seconds.
+        let behind = nextHeard().timeIntervalSince(item.item.startsAt)
+        let catchUp = program.policy == .join && behind > PlayoutEngine.driftTolerance
+        if catchUp && from == 0 { enteredBy[cue] = .join }
+        let skipTo = from > 0 || catchUp ? max(from, behind) : 0
         if skipTo > 0 {
             do { itemFrames = try skip(decoder, frames: Int(skipTo * rate)) } catch {
                 endCue(cue, result: .failed(error.description), endedAt: nil)
@@ -710,12 +715,12 @@ struct ProgramRun {
             let took: Int = try buffer.withUnsafeBufferPointer { (all) throws(AudioError) -> Int in
                 try device.write(UnsafeBufferPointer(rebasing: all[(offset * channels)..<(n * channels)]))
             }
+            offset += took
+            output.position += took
             if device.xruns != output.xrunsSeen {
                 if let cue { xruns[cue] += device.xruns - output.xrunsSeen }
                 try output.reanchor()
             }
-            offset += took
-            output.position += took
             output.flush(all: false)
             if took > 0 { lastProgress = engine.clock.now() }
             if offset < n {
@@ -773,6 +778,8 @@ extension PlayoutEngine {
     static let stopped = "Loa được yêu cầu dừng"
     static let preempted = "nhường sóng cho thông báo khẩn"
     static let cutAtHardEnd = "cắt ở giờ kết thúc của khung giờ"
+    /// How late an item may start under join before it is entered where the clock is.
+    static let driftTolerance = 0.05
 }
 
 extension Duration {

@@ -33,10 +33,10 @@ final class EventLog: @unchecked Sendable {
 /// An output that takes audio at the clock's pace, and can be scripted to fail: refuse to open, throw
 /// on a write, or stall (take nothing, without an error) after so many frames.
 final class ScriptedOutput: AudioOutput, @unchecked Sendable {
-    enum Fault { case none, throwAfter(Int), stallAfter(Int) }
+    enum Fault { case none, throwAfter(Int), stallAfter(Int), loseTimeAfter(Int, seconds: Double) }
     let name = "scripted"
     let format = AudioFormat.broadcast
-    var xruns: Int { 0 }
+    private(set) var xruns = 0
     let clock: AudioDrivenClock
     let fault: Fault
     let opens: Bool
@@ -58,6 +58,10 @@ final class ScriptedOutput: AudioOutput, @unchecked Sendable {
             throw .device(name: name, code: -19, message: "No such device")
         case let .stallAfter(limit) where written + frames > limit:
             return 0
+        case let .loseTimeAfter(limit, seconds) where written <= limit && written + frames > limit:
+            // An underrun the device recovered from: the time passed, the audio queued was not heard.
+            xruns += 1
+            clock.advance(seconds)
         default: break
         }
         written += frames
@@ -261,6 +265,20 @@ struct PlayoutEngineTests {
         let end = try #require(ended(events, 0))
         #expect(end.lost > 0.9 && end.lost < 1.2, "stalled ~1 s, lost \(end.lost) s")
         #expect(abs(end.aired + end.lost - 4) < 0.01)
+    }
+
+    @Test("Under join, time lost to an underrun is caught up at the next item: the item after it starts on its second")
+    func driftCaughtUp() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
+        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
+        let script = OutputScript([ScriptedOutput(clock: clock, fault: .loseTimeAfter(48000 * 2, seconds: 0.5))])
+        let engine = PlayoutEngine(clock: clock) { script.next() }
+        let events = await play(engine, program([(a, 2), (a, 2), (a, 2)], from: start))
+        let third = try #require(starts(events)[2])
+        #expect(abs(third.at.timeIntervalSince(start.addingTimeInterval(4))) < 0.002, "third item at \(third.at.timeIntervalSince(start)) s")
+        let second = try #require(ended(events, 1))
+        #expect(abs(second.lost - 0.5) < 0.01, "the second item lost \(second.lost) s")
     }
 
     @Test("An announcement preempts: the item on air fades and is interrupted, the announcement airs, the slot goes on per join")
