@@ -99,6 +99,8 @@ public final class PlayoutEngine: @unchecked Sendable {
     private var preemptions: [Request] = []
     private var stopRequested = false
     private var shutdownRequested = false
+    /// Whether the output thread is airing a request.
+    private var busy = false
     private var thread: Thread?
 
     final class Request: @unchecked Sendable {
@@ -145,16 +147,16 @@ public final class PlayoutEngine: @unchecked Sendable {
         enqueue(Request(program: program, events: events, done: completion), preempting: true)
     }
 
-    /// Ends what is on air with a short fade; every queued program is reported skipped. The engine stays
-    /// usable: a later `play` airs as usual.
+    /// Ends what is on air with a short fade; every program queued before the engine falls idle is reported
+    /// skipped. The engine stays usable: a `play` after that airs as usual.
     public func stop() {
         condition.lock()
-        stopRequested = true
+        if busy || !queue.isEmpty || !preemptions.isEmpty { stopRequested = true }
         condition.broadcast()
         condition.unlock()
     }
 
-    /// Stops, and ends the output thread once it is idle.
+    /// Stops, and ends the output thread once it is idle; anything handed over later is reported skipped.
     public func shutdown() {
         condition.lock()
         stopRequested = true
@@ -165,7 +167,6 @@ public final class PlayoutEngine: @unchecked Sendable {
 
     private func enqueue(_ request: Request, preempting: Bool) {
         condition.lock()
-        stopRequested = false
         if preempting { preemptions.append(request) } else { queue.append(request) }
         if thread == nil {
             let thread = Thread { [self] in outputLoop() }
@@ -184,6 +185,10 @@ public final class PlayoutEngine: @unchecked Sendable {
         var output = OutputState(engine: self)
         while true {
             condition.lock()
+            // A stop skips everything queued up to the moment the engine falls idle, so a program handed
+            // over just after a shutdown began cannot air whole; after that the engine is usable again.
+            busy = false
+            if queue.isEmpty && preemptions.isEmpty && !shutdownRequested { stopRequested = false }
             while queue.isEmpty && preemptions.isEmpty && !shutdownRequested { condition.wait() }
             let next = !preemptions.isEmpty ? preemptions.removeFirst() : (queue.isEmpty ? nil : queue.removeFirst())
             if next == nil {
@@ -192,6 +197,7 @@ public final class PlayoutEngine: @unchecked Sendable {
                 output.close()
                 return
             }
+            busy = true
             condition.unlock()
             guard let request = next else { continue }
             var run = ProgramRun(request: request, output: output)

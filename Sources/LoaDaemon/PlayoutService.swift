@@ -60,12 +60,12 @@ public final class PlayoutService: Service, Sendable {
                     logger.error("\(error)")
                 }
             } onGracefulShutdown: { [engine] in
-                engine.stop()
+                engine.shutdown()
             }
-            engine.stop()
+            // Whatever is on air or handed over from here on fades or is logged skipped.
+            engine.shutdown()
             announcements.continuation.finish()
             await airings.waitForAll()
-            engine.shutdown()
         }
     }
 
