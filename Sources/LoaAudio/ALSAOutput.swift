@@ -113,11 +113,15 @@ public final class ALSAOutput: AudioOutput {
         if rc < 0, rc != -EPIPE { throw fail(rc) }
     }
 
+    /// Closes on a thread of its own: closing drops what is queued, and the pulse plugin waits for its
+    /// sound server to acknowledge that without a timeout, so a frozen server would hold the caller.
     public func close() {
-        if let pcm {
-            snd_pcm_close(pcm)
-            self.pcm = nil
-        }
+        guard let pcm else { return }
+        self.pcm = nil
+        let handle = ClosingHandle(pcm)
+        let thread = Thread { snd_pcm_close(handle.pcm) }
+        thread.name = "loa-alsa-close"
+        thread.start()
     }
 }
 
@@ -180,4 +184,10 @@ final class OpenAttempt: @unchecked Sendable {
             return false
         }
     }
+}
+
+/// A PCM handle handed to the thread that closes it.
+private struct ClosingHandle: @unchecked Sendable {
+    let pcm: OpaquePointer
+    init(_ pcm: OpaquePointer) { self.pcm = pcm }
 }

@@ -351,6 +351,15 @@ struct OutputState {
         anchor = nil
     }
 
+    /// Re-anchors when the device's own delay disagrees with the timeline by more than scheduling jitter:
+    /// a sound server that stopped consuming for a while without an underrun (resumed from a freeze)
+    /// plays everything later than the frames written predict.
+    mutating func followDevice() throws(AudioError) {
+        guard let output, let predicted = heard(position) else { return }
+        let said = engine.clock.now().addingTimeInterval(Double(try output.queuedFrames()) / rate)
+        if abs(said.timeIntervalSince(predicted)) > 0.02 { anchor = (position, said) }
+    }
+
     /// Re-reads the device's delay: the timeline is tied to what the device says now.
     mutating func reanchor() throws(AudioError) {
         guard let output else { return }
@@ -643,7 +652,12 @@ struct ProgramRun {
         }
         heard[cue] += Double(itemFrames - firstFrame) / rate
         consumed[cue] = Double(itemFrames) / rate
-        if case .completed = result, lost[cue] > 0.05 {
+        // A file that ends well before the length measured at import was cut or damaged since.
+        let planned = item.item.segment.durationSeconds
+        if case .completed = result, planned > 0, planned - consumed[cue] > PlayoutEngine.driftTolerance {
+            lost[cue] += planned - consumed[cue]
+            result = .failed("\(item.path): tệp chỉ còn \(formatSeconds(consumed[cue])) trong \(formatSeconds(planned)) đã đo khi nhập (tệp bị cắt hoặc hỏng)")
+        } else if case .completed = result, lost[cue] > 0.05 {
             result = .truncated("mất \(formatSeconds(lost[cue])) không phát được (thiết bị âm thanh hoặc Loa vào muộn)")
         }
         progress[cue] = .closed
@@ -726,6 +740,8 @@ struct ProgramRun {
             if device.xruns != output.xrunsSeen {
                 if let cue { xruns[cue] += device.xruns - output.xrunsSeen }
                 try output.reanchor()
+            } else if took > 0 {
+                try output.followDevice()
             }
             output.flush(all: false)
             if took > 0 { lastProgress = engine.clock.now() }

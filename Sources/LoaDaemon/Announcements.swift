@@ -30,7 +30,9 @@ extension PlayoutService {
     /// The announcement's rows, written `planned` before it airs, as an occurrence of its own.
     func prepareAnnouncement(path: String, times: Int) throws -> (OccurrenceAiring, Double) {
         let station = current.get()
-        let seconds = try SndFileDecoder(path: path).info.durationSeconds
+        // One decode gives the exact length and the loudness: an announcement is levelled like any segment.
+        let info = try SndFileDecoder.probe(path: path)
+        let seconds = info.durationSeconds
         let title = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let now = clock.now()
         let rows = (0..<times).map { n in
@@ -38,8 +40,7 @@ extension PlayoutService {
                          scheduledAt: now.addingTimeInterval(Double(n) * seconds), plannedSeconds: seconds, outcome: .planned,
                          device: station.config.device, kind: .announcement)
         }
-        // An announcement is levelled like any segment: measured now, as it is not in the library.
-        let gain = try LoudnessMeter.measure(path: path).playoutGainDB(targetLUFS: station.config.targetLUFS)
+        let gain = info.loudness?.playoutGainDB(targetLUFS: station.config.targetLUFS) ?? 0
         let ids = try station.log.insert(rows)
         let stored = zip(rows, ids).map { row, id in
             var row = row

@@ -61,9 +61,10 @@ public struct OccurrenceAiring: Sendable {
                 continue
             }
             do {
+                let isJingle = reference == plan.slot.intro || reference == plan.slot.outro
                 try log.insert(AiringRecord(slot: plan.slot.id, slotStartsAt: plan.startsAt, segmentID: reference, title: reference,
                                             path: reference, scheduledAt: plan.startsAt, outcome: outcome,
-                                            reason: reason.description, device: device))
+                                            reason: reason.description, device: device, kind: isJingle ? .jingle : .segment))
             } catch {
                 logger.error("\(error)")
             }

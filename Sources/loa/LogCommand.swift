@@ -13,6 +13,8 @@ struct LogCommand: AsyncParsableCommand {
         let id: Int64, slot: String, segment: String, title: String, pillar: String?, campaign: String?
         let scheduled_at: String, started_at: String?, ended_at: String?, aired_seconds: Double
         let outcome: String, onset_error_ms: Double?, reason: String?, device: String?
+        /// `segment`, `jingle` or `announcement`; the lateness policy that placed the row, if any; seconds of it not heard.
+        let kind: String, policy: String?, planned_seconds: Double, lost_seconds: Double, xruns: Int
     }
 
     func run() async throws {
@@ -26,18 +28,22 @@ struct LogCommand: AsyncParsableCommand {
                       campaign: r.campaign, scheduled_at: calendar.rfc3339(r.scheduledAt),
                       started_at: r.startedAt.map(calendar.rfc3339), ended_at: r.endedAt.map(calendar.rfc3339),
                       aired_seconds: roundedToMilliseconds(r.airedSeconds), outcome: r.outcome.rawValue,
-                      onset_error_ms: r.onsetErrorMilliseconds, reason: r.reason, device: r.device)
+                      onset_error_ms: r.onsetErrorMilliseconds, reason: r.reason, device: r.device, kind: r.kind.rawValue,
+                      policy: r.policy?.rawValue, planned_seconds: roundedToMilliseconds(r.plannedSeconds),
+                      lost_seconds: roundedToMilliseconds(r.lostSeconds), xruns: r.xruns)
         }
         switch format {
         case .json:
             try printJSON(entries)
         case .csv:
             print(csvLine(["id", "slot", "segment", "title", "pillar", "campaign", "scheduled_at", "started_at", "ended_at",
-                           "aired_seconds", "outcome", "onset_error_ms", "reason"]))
+                           "aired_seconds", "outcome", "onset_error_ms", "reason", "kind", "policy", "planned_seconds",
+                           "lost_seconds", "xruns"]))
             for e in entries {
                 print(csvLine([String(e.id), e.slot, e.segment, e.title, e.pillar ?? "", e.campaign ?? "", e.scheduled_at,
                                e.started_at ?? "", e.ended_at ?? "", seconds(e.aired_seconds), e.outcome,
-                               e.onset_error_ms.map { String(Int($0)) } ?? "", e.reason ?? ""]))
+                               e.onset_error_ms.map { String(Int($0)) } ?? "", e.reason ?? "", e.kind, e.policy ?? "",
+                               seconds(e.planned_seconds), seconds(e.lost_seconds), String(e.xruns)]))
             }
         case .table:
             if records.isEmpty { print("Chưa có lượt phát nào trong khoảng này."); return }

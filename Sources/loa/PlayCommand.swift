@@ -12,12 +12,10 @@ struct PlayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let clock = SystemClock()
-        // Lengths from the headers: the files are played back to back, starting a moment from now.
-        var entries: [(path: String, durationSeconds: Double, gainDB: Double)] = []
-        for file in files {
-            let info = try SndFileDecoder(path: file).info
-            entries.append((file, info.durationSeconds, 0))
-        }
+        // Each file must open; its length is its own (0: not measured at import), so the files follow
+        // each other back to back from a moment from now.
+        for file in files { _ = try SndFileDecoder(path: file) }
+        let entries = files.map { (path: $0, durationSeconds: 0.0, gainDB: 0.0) }
         let program = PlayoutProgram.now(entries, at: clock.now().addingTimeInterval(0.5))
         let device = self.device, files = self.files
         let engine = PlayoutEngine(clock: clock) { ALSAOutput(device: device) }

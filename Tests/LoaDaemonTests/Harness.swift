@@ -70,6 +70,7 @@ final class SoundServer {
     let folder: URL
     let sink = "loa_e2e"
     private var running = false
+    private var paused = false
 
     var socket: String { "unix:" + folder.appendingPathComponent("native").path }
     var environment: [String: String] { ["PULSE_SERVER": socket, "PULSE_SINK": sink] }
@@ -81,23 +82,83 @@ final class SoundServer {
     /// Process bookkeeping when it is a direct child that keeps running.
     init() throws {
         folder = try Harness.temporaryFolder("loa-pulse")
-        let started = try Harness.run("/usr/bin/pulseaudio", [
+        do { try launch(daemonSocket: true) } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
+    }
+
+    /// A second client socket, for the recorder only: with it the server can come back with the daemon's
+    /// socket still closed, so the recorder listens before the daemon can reach the device again.
+    var recorderSocket: String { "unix:" + folder.appendingPathComponent("recorder").path }
+
+    /// The server's pid, from its pid file (`--use-pid-file=yes` under `PULSE_RUNTIME_PATH`).
+    var pid: pid_t? {
+        let file = folder.appendingPathComponent("run").appendingPathComponent("pid")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Starts the server in this folder; without `daemonSocket` only the recorder's socket listens.
+    private func launch(daemonSocket: Bool) throws {
+        var arguments = [
             "-n", "--daemonize=yes", "--exit-idle-time=-1", "--use-pid-file=yes", "--log-target=stderr", "--log-level=error",
-            "-L", "module-native-protocol-unix socket=\(folder.appendingPathComponent("native").path) auth-anonymous=1",
+            "-L", "module-native-protocol-unix socket=\(folder.appendingPathComponent("recorder").path) auth-anonymous=1",
             "-L", "module-null-sink sink_name=\(sink) rate=48000 channels=2",
-        ], environment: serverEnvironment)
+        ]
+        if daemonSocket {
+            arguments += ["-L", "module-native-protocol-unix socket=\(folder.appendingPathComponent("native").path) auth-anonymous=1"]
+        }
+        let started = try Harness.run("/usr/bin/pulseaudio", arguments, environment: serverEnvironment)
         guard started.status == 0 else { throw HarnessError("PulseAudio did not start: \(started.err)") }
         running = true
         for _ in 0..<100 {
-            if try Harness.run("/usr/bin/pactl", ["-s", socket, "info"]).status == 0 { return }
+            if try Harness.run("/usr/bin/pactl", ["-s", recorderSocket, "info"]).status == 0 { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
         stop()
         throw HarnessError("PulseAudio did not answer within 10 s")
     }
 
+    /// Ends the server as a crash or an unplugged card would (SIGKILL), keeping its folder so that it can
+    /// come back on the same socket paths. Returns once the process is gone.
+    func kill() throws {
+        guard let pid else { throw HarnessError("no PulseAudio pid file in \(folder.path)") }
+        _ = Foundation.kill(pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        while Foundation.kill(pid, 0) == 0 {
+            guard Date() < deadline else { throw HarnessError("PulseAudio \(pid) did not die") }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        running = false
+    }
+
+    /// Brings a killed server back with only the recorder's socket: call `openDaemonSocket()` when the
+    /// recorder listens.
+    func restartForRecorder() throws { try launch(daemonSocket: false) }
+
+    /// Opens the daemon's socket (`socket`, the path in `environment`): from now on the device is back.
+    func openDaemonSocket() throws {
+        let r = try Harness.run("/usr/bin/pactl", ["-s", recorderSocket, "load-module", "module-native-protocol-unix",
+                                                   "socket=\(folder.appendingPathComponent("native").path)", "auth-anonymous=1"])
+        guard r.status == 0 else { throw HarnessError("pactl load-module: \(r.err)") }
+    }
+
+    /// Freezes the server (SIGSTOP): the device stops taking audio, but nothing is closed: a stall.
+    func pause() throws {
+        guard let pid, Foundation.kill(pid, SIGSTOP) == 0 else { throw HarnessError("could not SIGSTOP PulseAudio") }
+        paused = true
+    }
+
+    /// Lets a frozen server run again (SIGCONT).
+    func resume() throws {
+        guard let pid, Foundation.kill(pid, SIGCONT) == 0 else { throw HarnessError("could not SIGCONT PulseAudio") }
+        paused = false
+    }
+
     func stop() {
-        guard running else { return }
+        if paused { try? resume() }
+        guard running else { try? FileManager.default.removeItem(at: folder); return }
         running = false
         _ = try? Harness.run("/usr/bin/pulseaudio", ["-k"], environment: serverEnvironment)
         try? FileManager.default.removeItem(at: folder)
@@ -116,11 +177,14 @@ final class MonitorRecorder: @unchecked Sendable {
     private var anchor = Date.distantFuture
     private var reader: Thread?
 
-    init(server: SoundServer) throws {
+    /// Records through `socket` (default: the one the daemon uses).
+    init(server: SoundServer, socket: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/parecord")
         process.arguments = ["--raw", "-d", "\(server.sink).monitor", "--format=s16le", "--rate=48000", "--channels=1",
                              "--latency-msec=5"]
-        process.environment = ProcessInfo.processInfo.environment.merging(server.environment) { $1 }
+        var environment = server.environment
+        if let socket { environment["PULSE_SERVER"] = socket }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -249,6 +313,8 @@ struct ProcessStation {
     struct LogRow: Decodable {
         let slot: String, segment: String, outcome: String, aired_seconds: Double, scheduled_at: String
         let started_at: String?, onset_error_ms: Double?, reason: String?
+        /// `segment`, `jingle` or `announcement`; the lateness policy that acted; seconds planned and not heard.
+        let kind: String?, policy: String?, planned_seconds: Double?, lost_seconds: Double?
     }
 
     func logRows() throws -> [LogRow] {
