@@ -61,6 +61,7 @@ struct ToneAnalysis {
     }
 }
 
+extension RealTimeTests {
 @Suite("End to end: the loa daemon as a process, through real ALSA", .serialized)
 struct EndToEndTests {
     @Test("A slot a few seconds ahead airs on time, gaplessly, in order, and is logged completed")
@@ -248,7 +249,9 @@ struct EndToEndTests {
         #expect(rows.last.flatMap(\.onset_error_ms).map { abs($0) < 250 } == true, "\(rows)")
     }
 }
+}
 
+extension RealTimeTests {
 @Suite("End to end: announcements through the control channel", .serialized)
 struct AnnouncementTests {
     @Test("loa announce preempts a slot: the item on air fades and is interrupted, the announcement airs, the next item keeps its second")
@@ -279,4 +282,5 @@ struct AnnouncementTests {
         let second = try #require(bySlot["co-thong-bao"]?.last?.onset_error_ms)
         #expect(abs(second) < 50, "the next item kept its second: \(second) ms")
     }
+}
 }

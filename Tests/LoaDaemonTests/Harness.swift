@@ -1,4 +1,10 @@
 import Foundation
+import Testing
+
+/// Every suite that measures real time through the sound server runs inside this one, one test at a
+/// time: two daemons and two sound servers at once on a two-core machine would measure each other.
+@Suite("Real time through ALSA and PulseAudio", .serialized)
+struct RealTimeTests {}
 
 /// Helpers that start real programs for the daemon tests: the `loa` binary, PulseAudio, parec, sox.
 enum Harness {
