@@ -47,10 +47,13 @@ struct LogCommand: AsyncParsableCommand {
             }
         case .table:
             if records.isEmpty { print("Chưa có lượt phát nào trong khoảng này."); return }
-            printTable(["#", "Ngày", "Giờ", "Khung giờ", "Bản tin", "Trụ cột", "Đã phát", "Kết quả", "Lệch (ms)"], records.map { r in
+            printTable(["#", "Ngày", "Giờ", "Khung giờ", "Loại", "Bản tin", "Trụ cột", "Đã phát", "Mất", "Kết quả", "Lệch (ms)"],
+                       records.map { r in
                 [String(r.id ?? 0), calendar.localDate(of: r.scheduledAt).description, calendar.clockTime(r.startedAt ?? r.scheduledAt),
-                 r.slot, r.title, r.pillar?.label ?? "—", formatSeconds(r.airedSeconds),
-                 r.outcome.label + (r.reason.map { " (\($0))" } ?? ""), r.onsetErrorMilliseconds.map { String(Int($0)) } ?? "—"]
+                 r.slot, r.kind.label, r.title, r.pillar?.label ?? "—", formatSeconds(r.airedSeconds),
+                 r.lostSeconds > 0 ? formatSeconds(r.lostSeconds) : "—",
+                 r.outcome.label + (r.policy.map { " [late = \($0.rawValue)]" } ?? "") + (r.reason.map { " (\($0))" } ?? ""),
+                 r.onsetErrorMilliseconds.map { String(Int($0)) } ?? "—"]
             })
         }
     }
