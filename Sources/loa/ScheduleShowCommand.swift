@@ -10,7 +10,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
     @Flag(help: "In JSON.") var json = false
 
     struct ItemJSON: Encodable {
-        let segment: String, title: String, pillar: String?, path: String, starts_at: String, ends_at: String, duration_seconds: Double
+        let segment: String, title: String, kind: String, pillar: String?, path: String, starts_at: String, ends_at: String
+        let duration_seconds: Double
     }
     struct SlotJSON: Encodable {
         let slot: String, starts_at: String, ends_at: String?, items: [ItemJSON], dropped: [String]
@@ -27,7 +28,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
             try printJSON(PlanJSON(date: day.description, station: station.config.station, slots: plan.slots.map { slot in
                 SlotJSON(slot: slot.slot.id, starts_at: calendar.rfc3339(slot.startsAt), ends_at: slot.endsAt.map(calendar.rfc3339),
                          items: slot.items.map { item in
-                             ItemJSON(segment: item.segment.id, title: item.segment.title, pillar: item.segment.pillar?.rawValue,
+                             ItemJSON(segment: item.segment.id, title: item.segment.title, kind: item.kind.rawValue,
+                                      pillar: item.segment.pillar?.rawValue,
                                       path: item.segment.path, starts_at: calendar.rfc3339(item.startsAt),
                                       ends_at: calendar.rfc3339(item.endsAt), duration_seconds: item.segment.durationSeconds)
                          }, dropped: slot.dropped.map(\.description))
@@ -40,7 +42,7 @@ struct ScheduleShowCommand: AsyncParsableCommand {
             let end = slot.endsAt.map { "–" + calendar.clockTime($0) } ?? ""
             print("\n\(calendar.clockTime(slot.startsAt))\(end)  \(slot.slot.id)")
             for item in slot.items {
-                print("  \(calendar.clockTime(item.startsAt))  \(item.segment.title)  [\(item.segment.pillar?.label ?? "—")]  \(formatSeconds(item.segment.durationSeconds))")
+                print("  \(calendar.clockTime(item.startsAt))  \(item.segment.title)  [\(item.kind == .segment ? item.segment.pillar?.label ?? "—" : item.kind.label)]  \(formatSeconds(item.segment.durationSeconds))")
             }
             if slot.items.isEmpty { print("  (không có bản tin nào)") }
             for reason in slot.dropped { print("  ⚠ \(reason)") }
