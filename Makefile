@@ -3,7 +3,7 @@
 
 APT_PACKAGES := pkg-config tzdata libasound2-dev libsndfile1-dev libsoxr-dev libebur128-dev libsqlite3-dev \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils nginx-light espeak-ng lame sox \
-	libsox-fmt-mp3 mpg123 time bc sqlite3
+	libsox-fmt-mp3 mpg123 time bc sqlite3 python3
 
 SWIFT ?= swift
 LOA := .build/debug/loa

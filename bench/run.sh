@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Loa benchmarks: CPU and peak memory to play ten minutes of 128 kb/s MP3 to the ALSA `null` device
 # (no pacing, so this is pure decode/convert/output cost), against mpg123 doing the same in the same run;
-# then a mixed library (MP3, WAV, FLAC at three rates) per hour of audio. Medians of RUNS runs.
+# then a mixed library (MP3, WAV, FLAC at three rates) per hour of audio, live and through the playout copies
+# `loa segment add` writes, with the import's cost; the idle daemon's context switches over 60 s; and the onset
+# of slot starts through ALSA `pulse` beside aplay (bench/onset.py; NO_ONSET=1 skips it). Medians of RUNS runs.
 # Writes Markdown tables to stdout and to bench/latest.md. AUDIO_ONLY=1 skips the store and planner timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +66,59 @@ measure() {
   echo
   echo "Commands: \`$LOA play t44.mp3 t48.mp3 m22.wav m44.flac --device null\`; \`mpg123 -q -o alsa -a null t44.mp3 t48.mp3\`."
   echo
+  # Through the playout copies: the four files imported with `loa segment add` (one decode each: probe,
+  # loudness, and the 48 kHz 16-bit WAV copy under audio/.playout/), then the copies played as the daemon
+  # airs them. Import CPU is the four `segment add` runs together, each on a fresh station.
+  imp=()
+  for _ in $(seq "$RUNS"); do
+    st="$work/station"; rm -rf "$st"; mkdir -p "$st/audio" "$st/schedules"
+    printf 'station = "bench"\ndevice = "null"\n' > "$st/loa.toml"
+    total=0
+    for f in t44.mp3 t48.mp3 m22.wav m44.flac; do
+      /usr/bin/time -f "%U %S %M" -o "$work/time" "$LOA" segment add "$work/$f" --title "$f" --config "$st/loa.toml" >/dev/null 2>&1
+      read -r u s m < "$work/time"
+      total=$(echo "$total + $u + $s" | bc -l)
+    done
+    imp+=("$(printf '%.2f' "$total")")
+  done
+  ic=$(printf '%s\n' "${imp[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  copies=$(ls "$st"/audio/.playout/*.wav)
+  copymb=$(du -cm $copies | tail -1 | cut -f1)
+  # shellcheck disable=SC2086
+  read -r cc cr < <(measure "$LOA" play $copies --device null)
+  ch=$(echo "$cc * 60 / 40" | bc -l)
+  echo "The same library through the playout copies: each file imported once with \`loa segment add\` (probe, loudness and"
+  echo "the 48 kHz 16-bit WAV copy in one decode), then the four copies played as the daemon airs them. Medians of $RUNS runs."
+  echo
+  echo "| case | loa CPU s/h | mpg123 CPU s/h | ratio loa/mpg123 | loa peak RSS KB | mpg123 peak RSS KB |"
+  echo "|---|---|---|---|---|---|"
+  printf '| mixed library, playout copies | %.2f | %.2f | %.2f | %s | %s |\n' "$ch" "$mh" "$(echo "$ch / $mh" | bc -l)" "$cr" "$mr"
+  printf '| mixed library, live (decode + resample at play) | %.2f | %.2f | %.2f | %s | %s |\n' "$lh" "$mh" "$(echo "$lh / $mh" | bc -l)" "$lr" "$mr"
+  echo
+  printf 'Import of the 40 minutes (four `loa segment add`): %.2f CPU s, i.e. %.2f CPU s per hour of audio imported; the copies take %s MB (%.1f MB per minute, stereo).\n' \
+    "$ic" "$(echo "$ic * 60 / 40" | bc -l)" "$copymb" "$(echo "$copymb / 40" | bc -l)"
+  echo
+  echo "Commands: \`$LOA segment add FILE --title F --config station/loa.toml\` (×4, /usr/bin/time); \`$LOA play audio/.playout/*.wav --device null\`."
+  echo
+  # Idle wake-ups: the daemon between slots (next slot an hour away), context switches of all its threads over 60 s.
+  printf '[[slot]]\nid = "xa"\nstart = "%s"\nplay = ["t48.mp3"]\n' "$(TZ=Asia/Ho_Chi_Minh date -d '+1 hour' +%H:%M)" > "$st/schedules/a.toml"
+  printf 'station = "bench"\ntimezone = "Asia/Ho_Chi_Minh"\ndevice = "null"\n' > "$st/loa.toml"
+  "$LOA" daemon --config "$st/loa.toml" > "$work/idle.log" 2>&1 &
+  dpid=$!
+  sleep 5
+  switches() { cat /proc/"$dpid"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+  threads=$(ls /proc/"$dpid"/task | wc -l)
+  w0=$(switches); sleep 60; w1=$(switches)
+  kill -TERM "$dpid"; wait "$dpid" || true
+  echo "Idle \`loa daemon\` (next slot an hour away, device \`null\`): $((w1 - w0)) context switches in 60 s over its $threads threads"
+  echo "(voluntary + involuntary, summed from /proc/PID/task/*/status)."
+  echo
+  if [ -z "${NO_ONSET:-}" ]; then
+    echo "Onset: first sound minus slot second, from the recorded monitor of a private PulseAudio null sink (\`bench/onset.py\`)."
+    echo
+    python3 bench/onset.py "$LOA" "$work/onset"
+    echo
+  fi
   if [ -n "${AUDIO_ONLY:-}" ]; then exit 0; fi
   # The airing log: one airing = INSERT a started row, then UPDATE it to completed, each its own
   # transaction, WAL + synchronous=FULL, on this machine's disk. Peer: the sqlite3 shell running the

@@ -12,6 +12,8 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
     case resample(path: String, message: String)
     /// libebur128 could not measure loudness.
     case loudness(source: String, message: String)
+    /// The playout copy (the file converted to the output format at import) could not be written.
+    case playoutCopy(path: String, message: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
         case let .decode(path, message): "\(path): không giải mã được: \(message)"
         case let .resample(path, message): "\(path): lỗi chuyển tần số mẫu: \(message)"
         case let .loudness(source, message): "\(source): không đo được độ to: \(message)"
+        case let .playoutCopy(path, message): "\(path): không ghi được bản phát (bản chuyển sẵn sang 48 kHz): \(message)"
         }
     }
 }

@@ -9,12 +9,23 @@ public struct PlayoutCue: Sendable, Hashable {
     public var path: String
     /// Gain to apply, in dB (loudness normalisation).
     public var gainDB: Double
+    /// The file's true peak after `gainDB`, when it was measured: an item well under the ceiling needs no
+    /// limiting, and the limiter's detection is skipped for it.
+    public var truePeakDBTP: Double?
 
-    public init(item: PlannedItem, path: String, gainDB: Double = 0) {
+    public init(item: PlannedItem, path: String, gainDB: Double = 0, truePeakDBTP: Double? = nil) {
         self.item = item
         self.path = path
         self.gainDB = gainDB
+        self.truePeakDBTP = truePeakDBTP
     }
+
+    /// Margin under the ceiling for trusting the measurement: a resampled copy's inter-sample peaks may
+    /// differ a little from the original's, and 4× oversampling can read low.
+    static let trustedHeadroomDB = 0.5
+
+    /// Whether every sample of the item, after its gain, is known to stay under `ceiling`.
+    func isUnder(_ ceiling: Double) -> Bool { truePeakDBTP.map { $0 <= ceiling - PlayoutCue.trustedHeadroomDB } ?? false }
 }
 
 /// What the engine airs in one go: an occurrence of a slot, or an announcement. The engine enters it
@@ -268,12 +279,12 @@ struct OutputState {
     }
 
     /// Runs `frames` frames of `buffer` through the gain stage, in place.
-    mutating func process(_ buffer: UnsafeMutablePointer<Float>, frames: Int, gainDB: Double) {
+    mutating func process(_ buffer: UnsafeMutablePointer<Float>, frames: Int, gainDB: Double, detecting: Bool) {
         if limiterFresh {
             limiter = TruePeakLimiter(sampleRate: engine.format.sampleRate, channels: engine.format.channels, gainDB: gainDB)
             limiterFresh = false
         }
-        limiter.process(buffer, frames: frames, gainDB: gainDB)
+        limiter.process(buffer, frames: frames, gainDB: gainDB, detecting: detecting)
     }
 
     /// When a frame about to be written will be heard: the device's queue plus the limiter's look-ahead.
@@ -639,7 +650,9 @@ struct ProgramRun {
             if n == 0 { break }
             applyFades(frames: n, itemFrame: itemFrames, limit: limit, endFade: endFade, stopFadeLeft: stopFadeLeft,
                        stopFadeFrames: stopFadeFrames)
-            do { try writeAll(frames: n, cue: cue, gainDB: item.gainDB) } catch {
+            // The first chunk of a play is always checked: it meets the previous item and the gain's ramp.
+            let detecting = itemFrames == firstFrame || !item.isUnder(output.limiter.ceilingDBTP)
+            do { try writeAll(frames: n, cue: cue, gainDB: item.gainDB, detecting: detecting) } catch {
                 heard[cue] += Double(itemFrames - firstFrame) / rate
                 consumed[cue] = Double(itemFrames) / rate
                 return .deviceLost(error)
@@ -722,11 +735,11 @@ struct ProgramRun {
 
     /// Writes the buffer's first `n` frames, waiting as the device asks. A device that takes nothing for
     /// `stallTimeout` is stalled: that is a device fault. After an underrun the timeline is re-anchored.
-    mutating func writeAll(frames n: Int, cue: Int?, gainDB: Double?) throws(AudioError) {
+    mutating func writeAll(frames n: Int, cue: Int?, gainDB: Double?, detecting: Bool = true) throws(AudioError) {
         guard let device = output.output else { throw AudioError.device(name: "?", code: -77, message: "thiết bị chưa mở") }
         if let gainDB {
             buffer.withUnsafeMutableBufferPointer { samples in
-                if let base = samples.baseAddress { output.process(base, frames: n, gainDB: gainDB) }
+                if let base = samples.baseAddress { output.process(base, frames: n, gainDB: gainDB, detecting: detecting) }
             }
         }
         var offset = 0

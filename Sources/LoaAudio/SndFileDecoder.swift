@@ -49,18 +49,26 @@ public final class SndFileDecoder {
         readBuffer = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * info.channels)
         resampled = info.channels < output.channels ? [Float](repeating: 0, count: SndFileDecoder.chunkFrames * carried) : []
         if info.sampleRate != output.sampleRate {
-            var error: soxr_error_t?
-            var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
-            var quality = soxr_quality_spec(UInt(SOXR_MQ), 0)
-            // One thread: soxr's OpenMP workers spin, which costs many times the work on a busy machine.
-            var runtime = soxr_runtime_spec(1)
-            resampler = soxr_create(Double(info.sampleRate), Double(output.sampleRate), UInt32(carried),
-                                    &error, &io, &quality, &runtime)
-            if let error {
+            do { resampler = try SndFileDecoder.makeResampler(from: info.sampleRate, to: output.sampleRate, channels: carried, path: path) } catch {
                 sf_close(file)
-                throw .resample(path: path, message: String(cString: error))
+                throw error
             }
         }
+    }
+
+    /// libsoxr, medium quality, for interleaved float; the same recipe for playout and for the playout copy.
+    static func makeResampler(from inRate: Int, to outRate: Int, channels: Int, path: String) throws(AudioError) -> soxr_t? {
+        var error: soxr_error_t?
+        var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
+        var quality = soxr_quality_spec(UInt(SOXR_MQ), 0)
+        // One thread: soxr's OpenMP workers spin, which costs many times the work on a busy machine.
+        var runtime = soxr_runtime_spec(1)
+        let state = soxr_create(Double(inRate), Double(outRate), UInt32(channels), &error, &io, &quality, &runtime)
+        if let error {
+            if let state { soxr_delete(state) }
+            throw .resample(path: path, message: String(cString: error))
+        }
+        return state
     }
 
     deinit {
@@ -167,18 +175,36 @@ public final class SndFileDecoder {
     }
 
     /// Decodes the whole file to prove it is playable, to count its real frames (MP3 headers can lie)
-    /// and, in the same pass, to measure its loudness. Throws what libsndfile said if any part fails.
-    public static func probe(path: String) throws(AudioError) -> MediaInfo {
+    /// and, in the same pass, to measure its loudness and, given `playoutCopy` (a path), to write the
+    /// file's playout copy there (see ``PlayoutCopyWriter``). Throws what libsndfile said if any part fails;
+    /// a copy that was not finished is removed.
+    public static func probe(path: String, playoutCopy: String? = nil, output: AudioFormat = .broadcast) throws(AudioError) -> MediaInfo {
         var (handle, info) = try open(path)
         defer { sf_close(handle) }
         let meter = try LoudnessMeter(sampleRate: info.sampleRate, channels: info.channels, source: path)
+        let copy = try playoutCopy.map { (destination) throws(AudioError) in
+            try PlayoutCopyWriter(destination: destination, sourceRate: info.sampleRate, channels: info.channels,
+                                  output: output, source: path)
+        }
         var buffer = [Float](repeating: 0, count: chunkFrames * info.channels)
         var total = 0
         while case let n = try readFrames(handle, into: &buffer, path: path), n > 0 {
             total += n
             try meter.add(buffer, frames: n)
+            if let copy {
+                let inCh = info.channels, keep = copy.channels
+                try buffer.withUnsafeMutableBufferPointer { (samples) throws(AudioError) in
+                    guard let base = samples.baseAddress else { return }
+                    // Channels past the copy's are dropped in place, front to back, once the meter has seen them.
+                    if keep < inCh {
+                        for f in 0..<n { for c in 0..<keep { base[f * keep + c] = base[f * inCh + c] } }
+                    }
+                    try copy.add(base, frames: n)
+                }
+            }
         }
         guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
+        try copy?.finish()
         info.frames = total
         info.loudness = meter.loudness
         return info

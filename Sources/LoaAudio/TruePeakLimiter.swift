@@ -26,6 +26,8 @@ public final class TruePeakLimiter {
     /// How far the output lags the input, in frames.
     public let latencyFrames: Int
 
+    /// Whether the current call looks for overs (see `process`); silence drained always does.
+    private var detecting = true
     /// The gain now applied to arriving input, in dB (mid-ramp after a change).
     public var currentGainDB: Double { 20 * log10(Double(gain)) }
 
@@ -167,7 +169,12 @@ public final class TruePeakLimiter {
 
     /// Applies `gainDB` (ramped from the previous call's gain) and the limiter to `frames` interleaved
     /// frames of `buffer`, in place. What comes out is the audio that went in ``latencyFrames`` earlier.
-    public func process(_ buffer: UnsafeMutablePointer<Float>, frames: Int, gainDB: Double) {
+    ///
+    /// `detecting: false` is for audio known to stay under the ceiling after its gain (its true peak was
+    /// measured): the costly inter-sample detection is skipped, and a reduction still in progress is
+    /// released as usual. Pass it only once the gain's ramp is over and the previous item is a block behind.
+    public func process(_ buffer: UnsafeMutablePointer<Float>, frames: Int, gainDB: Double, detecting: Bool = true) {
+        self.detecting = detecting
         let target = gainDB.isFinite ? Float(pow(10, gainDB / 20)) : 1
         if target != gainTarget {
             gainTarget = target
@@ -185,6 +192,7 @@ public final class TruePeakLimiter {
     /// Pushes the look-ahead's content out: feeds `frames` frames of silence and writes what comes
     /// out into `buffer`. After the last item, drain ``latencyFrames`` frames.
     public func drain(into buffer: UnsafeMutablePointer<Float>, frames: Int) {
+        detecting = true
         buffer.update(repeating: 0, count: frames * channels)
         var done = 0
         while done < frames {
@@ -197,7 +205,13 @@ public final class TruePeakLimiter {
     private func processChunk(_ io: UnsafeMutablePointer<Float>, frames n: Int) {
         let ch = channels, past = latencyFrames
         applyGain(from: io, to: line + past * ch, count: n * ch)
-        let lowest = detect(frames: n)
+        let lowest: Float
+        if detecting {
+            lowest = detect(frames: n)
+        } else {
+            required.update(repeating: 1, count: n)
+            lowest = 1
+        }
         if lowest >= 1, unityRun >= attack, dequeCount == 0 {
             // Nothing held, nothing releasing, nothing coming: the delayed input passes untouched.
             io.update(from: line, count: n * ch)

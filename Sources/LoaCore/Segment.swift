@@ -16,11 +16,14 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
     public var sha256: String
     /// Measured when the file entered the library; nil for segments imported before Loa measured loudness.
     public var loudness: Loudness?
+    /// The playout copy (the audio at the output rate as 16-bit WAV, made at import), relative to the audio
+    /// folder; nil for segments imported before Loa made copies. Playout reads it; ``path`` stays the reference.
+    public var playoutPath: String?
 
     public init(
         id: String, title: String, pillar: Pillar? = nil, campaign: String? = nil, path: String,
         durationSeconds: Double, format: String = "", sampleRate: Int = 48000, channels: Int = 1, sha256: String = "",
-        loudness: Loudness? = nil
+        loudness: Loudness? = nil, playoutPath: String? = nil
     ) {
         self.id = id
         self.title = title
@@ -33,6 +36,7 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
         self.channels = channels
         self.sha256 = sha256
         self.loudness = loudness
+        self.playoutPath = playoutPath
     }
 
     /// An ASCII slug for ids, made from a title or file name: `Bản tin RCEP` → `ban-tin-rcep`.

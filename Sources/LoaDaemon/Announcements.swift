@@ -13,8 +13,8 @@ extension PlayoutService {
         switch request {
         case let .announce(path, times):
             do {
-                let (airing, gain) = try prepareAnnouncement(path: path, times: times)
-                announcements.continuation.yield(Announcement(airing: airing, gainDB: gain))
+                let (airing, source) = try prepareAnnouncement(path: path, times: times)
+                announcements.continuation.yield(Announcement(airing: airing, source: source))
                 let title = URL(fileURLWithPath: path).lastPathComponent
                 return .success("Phát ngay “\(title)” \(times) lần (\(formatSeconds(airing.contentEndsAt.timeIntervalSince(airing.startsAt)))), trên mọi khung giờ")
             } catch {
@@ -28,7 +28,7 @@ extension PlayoutService {
     }
 
     /// The announcement's rows, written `planned` before it airs, as an occurrence of its own.
-    func prepareAnnouncement(path: String, times: Int) throws -> (OccurrenceAiring, Double) {
+    func prepareAnnouncement(path: String, times: Int) throws -> (OccurrenceAiring, PlayoutSource) {
         let station = current.get()
         // One decode gives the exact length and the loudness: an announcement is levelled like any segment.
         let info = try SndFileDecoder.probe(path: path)
@@ -41,6 +41,7 @@ extension PlayoutService {
                          device: station.config.device, kind: .announcement)
         }
         let gain = info.loudness?.playoutGainDB(targetLUFS: station.config.targetLUFS) ?? 0
+        let source = PlayoutSource(gainDB: gain, truePeakDBTP: info.loudness.map { $0.truePeakDBTP + gain })
         let ids = try station.log.insert(rows)
         let stored = zip(rows, ids).map { row, id in
             var row = row
@@ -49,7 +50,7 @@ extension PlayoutService {
         }
         let slot = Slot(id: PlayoutService.announcementSlot, start: .midnight, content: .play([path]), late: .whole)
         return (OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
-                                 device: station.config.device, log: station.log, logger: logger), gain)
+                                 device: station.config.device, log: station.log, logger: logger), source)
     }
 }
 
@@ -65,10 +66,10 @@ final class StationBox: @unchecked Sendable {
 /// An announcement queued on the control channel, with the gain that levels it.
 struct Announcement: Sendable {
     let airing: OccurrenceAiring
-    let gainDB: Double
+    let source: PlayoutSource
 
     func air(on engine: PlayoutEngine) async {
-        let gains = Dictionary(uniqueKeysWithValues: Set(airing.rows.map(\.segmentID)).map { ($0, gainDB) })
-        await airing.air(on: engine, gains: gains, preempting: true)
+        let sources = Dictionary(uniqueKeysWithValues: Set(airing.rows.map(\.segmentID)).map { ($0, source) })
+        await airing.air(on: engine, sources: sources, preempting: true)
     }
 }

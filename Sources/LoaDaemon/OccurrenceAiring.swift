@@ -77,13 +77,16 @@ public struct OccurrenceAiring: Sendable {
         do { _ = try log.closePlanned(slot: slot.id, startsAt: startsAt, reason: reason) } catch { logger.error("\(error)") }
     }
 
-    /// The program the engine airs: every row, with what the log says of it.
-    public func program(gains: [String: Double]) -> PlayoutProgram {
+    /// The program the engine airs: every row, with what the log says of it, each from its source in
+    /// `sources` (by segment id: the playout copy and the gain); the rows keep the original's path.
+    public func program(sources: [String: PlayoutSource]) -> PlayoutProgram {
         PlayoutProgram(
             cues: rows.map { row in
-                PlayoutCue(item: row.plannedItem,
-                           path: row.path.hasPrefix("/") ? row.path : audioFolder.appendingPathComponent(row.path).path,
-                           gainDB: gains[row.segmentID] ?? 0)
+                let source = sources[row.segmentID] ?? PlayoutSource()
+                return PlayoutCue(item: row.plannedItem,
+                                  path: source.path
+                                      ?? (row.path.hasPrefix("/") ? row.path : audioFolder.appendingPathComponent(row.path).path),
+                                  gainDB: source.gainDB, truePeakDBTP: source.truePeakDBTP)
             },
             progress: rows.map { $0.outcome.isFinal ? .closed : .pending },
             hardEnd: hardEnd, policy: slot.late)
@@ -92,9 +95,9 @@ public struct OccurrenceAiring: Sendable {
     /// Airs the occurrence on `engine` (queued behind what it airs already) and returns when its last
     /// sample has been heard and every row is written. The output thread only hands events to a serial
     /// writer queue, so a slow disk never blocks audio, and no event is lost if the task is cancelled.
-    public func air(on engine: PlayoutEngine, gains: [String: Double] = [:], preempting: Bool = false) async {
+    public func air(on engine: PlayoutEngine, sources: [String: PlayoutSource] = [:], preempting: Bool = false) async {
         let writer = DispatchQueue(label: "loa-airing-log")
-        let program = self.program(gains: gains)
+        let program = self.program(sources: sources)
         if preempting {
             await engine.preempt(program) { event in writer.async { record(event) } }
         } else {

@@ -45,7 +45,7 @@ public final class PlayoutService: Service, Sendable {
         var station = initial
         report(station)
         try closeAbandoned(station)
-        measureUnmeasured(station)
+        prepareLibrary(station)
         // A slot already on air is entered per its lateness policy: it is visited first.
         let now = clock.now()
         let searchFrom = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots)?.startsAt ?? now
@@ -125,12 +125,12 @@ public final class PlayoutService: Service, Sendable {
                 continue
             }
             let engine = self.engine
-            let gains: [String: Double]
-            do { gains = try station.playoutGains() } catch {
+            let sources: [String: PlayoutSource]
+            do { sources = try station.playoutSources() } catch {
                 logger.error("\(error)")
-                gains = [:]
+                sources = [:]
             }
-            airings.addTask { await airing.air(on: engine, gains: gains) }
+            airings.addTask { await airing.air(on: engine, sources: sources) }
         }
     }
 
@@ -146,21 +146,6 @@ public final class PlayoutService: Service, Sendable {
                 reason: "Loa không chạy khi đến giờ phát (khởi động lại lúc \(station.config.calendar.clockTime(now)))")
             logger.warning("\(stale.slot) lúc \(station.config.calendar.rfc3339(stale.startsAt)): \(skipped) bản tin đã lên kế hoạch nhưng Loa không chạy; ghi là bỏ qua")
         }
-    }
-
-    /// Segments imported before loudness was measured at import are measured once, at start.
-    private func measureUnmeasured(_ station: Station) {
-        guard let segments = try? station.library.all().filter({ $0.loudness == nil }), !segments.isEmpty else { return }
-        var measured = 0
-        for segment in segments {
-            do {
-                let loudness = try LoudnessMeter.measure(path: station.config.audio.appendingPathComponent(segment.path).path)
-                if try station.library.setLoudness(loudness, segmentID: segment.id) { measured += 1 }
-            } catch {
-                logger.warning("\(segment.id): không đo được độ to, phát với mức gốc: \(error)")
-            }
-        }
-        logger.notice("Đã đo độ to (EBU R128) cho \(measured) bản tin nhập trước khi có phép đo")
     }
 
     /// Reads the files again; a reload with any error keeps the schedule that was last valid on air.

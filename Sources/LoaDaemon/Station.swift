@@ -26,16 +26,6 @@ public struct Station: Sendable {
         return Station(config: config, schedules: schedules, database: database)
     }
 
-    /// The gain each segment airs with to reach `[loudness] target_lufs`; a segment not yet measured airs at 0 dB,
-    /// under the output's limiter all the same.
-    public func playoutGains() throws -> [String: Double] {
-        var gains: [String: Double] = [:]
-        for segment in try library.all() {
-            gains[segment.id] = segment.loudness?.playoutGainDB(targetLUFS: config.targetLUFS) ?? 0
-        }
-        return gains
-    }
-
     /// Every problem in the schedules, including content that cannot be found.
     public func validate() throws -> [Diagnostic] {
         let segments = try library.all()

@@ -30,11 +30,12 @@ public struct SegmentLibrary: Sendable {
             }
             try db.execute(sql: """
                 INSERT INTO segment (id, title, pillar, campaign, path, duration_seconds, format, sample_rate, channels, sha256,
-                                     imported_at, loudness_lufs, true_peak_dbtp)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     imported_at, loudness_lufs, true_peak_dbtp, playout_path)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [stored.id, stored.title, stored.pillar?.rawValue, stored.campaign, stored.path,
                                  stored.durationSeconds, stored.format, stored.sampleRate, stored.channels, stored.sha256,
-                                 importedAt.timeIntervalSince1970, stored.loudness?.integratedLUFS, stored.loudness?.truePeakDBTP])
+                                 importedAt.timeIntervalSince1970, stored.loudness?.integratedLUFS, stored.loudness?.truePeakDBTP,
+                                 stored.playoutPath])
             return stored
         }
     }
@@ -49,11 +50,20 @@ public struct SegmentLibrary: Sendable {
         }
     }
 
+    /// Records the playout copy of segment `id` (relative to the audio folder). Returns false if no segment has `id`.
+    @discardableResult
+    public func setPlayoutPath(_ playoutPath: String, segmentID id: String) throws(StoreError) -> Bool {
+        try database.write { db in
+            try db.execute(sql: "UPDATE segment SET playout_path = ? WHERE id = ?", arguments: [playoutPath, id])
+            return db.changesCount > 0
+        }
+    }
+
     static func segment(_ row: Row) -> Segment {
         Segment(id: row["id"], title: row["title"], pillar: (row["pillar"] as String?).flatMap(Pillar.init(rawValue:)),
                 campaign: row["campaign"], path: row["path"], durationSeconds: row["duration_seconds"],
                 format: row["format"], sampleRate: row["sample_rate"], channels: row["channels"], sha256: row["sha256"],
-                loudness: loudness(row))
+                loudness: loudness(row), playoutPath: row["playout_path"])
     }
 
     static func loudness(_ row: Row) -> Loudness? {

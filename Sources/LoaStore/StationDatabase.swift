@@ -90,6 +90,10 @@ public final class StationDatabase: Sendable {
                 t.add(column: "planned_seconds", .double).notNull().defaults(to: 0)
             }
         }
+        // Null for segments imported before playout copies were made; the daemon makes them at start.
+        migrator.registerMigration("v4-segment-playout-copy") { db in
+            try db.alter(table: "segment") { t in t.add(column: "playout_path", .text) }
+        }
         return migrator
     }
 

@@ -28,15 +28,28 @@ struct SegmentAddCommand: AsyncParsableCommand {
         let digest = try SegmentAddCommand.sha256(of: source)
         if let existing = try station.library.segment(sha256: digest) {
             print("Đã có trong thư viện: \(existing.id) (\(existing.path))")
+            // One imported before playout copies, or whose copy was lost, gets it now.
+            if station.playoutCopy(of: existing) == nil {
+                let relative = station.playoutCopyPath(of: existing)
+                _ = try withStandardErrorSilenced {
+                    try SndFileDecoder.probe(path: source.path, playoutCopy: station.config.audio.appendingPathComponent(relative).path)
+                }
+                try station.library.setPlayoutPath(relative, segmentID: existing.id)
+                print("Đã tạo bản phát 48 kHz: \(relative)")
+            }
             return
         }
+        // One decode: proves the file plays, measures its loudness and writes its playout copy (48 kHz 16-bit WAV).
         // libmpg123 prints its own notes about broken frames; the reason Loa gives is enough.
-        let info = try withStandardErrorSilenced { try SndFileDecoder.probe(path: source.path) }
+        let copy = PlayoutCopyWriter.relativePath(sha256: digest)
+        let info = try withStandardErrorSilenced {
+            try SndFileDecoder.probe(path: source.path, playoutCopy: station.config.audio.appendingPathComponent(copy).path)
+        }
         let stored = try SegmentAddCommand.placeInAudioFolder(source, audio: station.config.audio)
         let segment = try station.library.add(Segment(
             id: Segment.slug(title), title: title, pillar: pillar, campaign: campaign, path: stored,
             durationSeconds: info.durationSeconds, format: info.format, sampleRate: info.sampleRate,
-            channels: info.channels, sha256: digest, loudness: info.loudness), importedAt: SystemClock().now())
+            channels: info.channels, sha256: digest, loudness: info.loudness, playoutPath: copy), importedAt: SystemClock().now())
         print("Đã thêm \(segment.id): “\(segment.title)”, \(formatSeconds(segment.durationSeconds)), \(segment.format), \(segment.path)")
         if let loudness = segment.loudness {
             let target = station.config.targetLUFS

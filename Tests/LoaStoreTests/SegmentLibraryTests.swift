@@ -74,3 +74,23 @@ struct SegmentLibraryTests {
         #expect(try library.all().first?.loudness == measured)
     }
 }
+
+@Suite("Segment playout copies in the library")
+struct SegmentPlayoutPathTests {
+    @Test("The playout copy's path is stored with the segment, can be set later, and is nil for one without")
+    func playoutPath() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loa-store-\(UUID().uuidString)")
+        let path = folder.appendingPathComponent("loa.sqlite")
+        do {
+            let library = SegmentLibrary(try StationDatabase(path: path))
+            try library.add(Segment(id: "a", title: "A", path: "a.mp3", durationSeconds: 1, sha256: "a", playoutPath: ".playout/a.wav"),
+                            importedAt: Date(timeIntervalSince1970: 0))
+            try library.add(Segment(id: "b", title: "B", path: "b.mp3", durationSeconds: 1, sha256: "b"), importedAt: Date(timeIntervalSince1970: 0))
+        }
+        let library = SegmentLibrary(try StationDatabase(path: path))
+        #expect(try library.all().map(\.playoutPath) == [".playout/a.wav", nil])
+        #expect(try library.setPlayoutPath(".playout/b.wav", segmentID: "b"))
+        #expect(try !library.setPlayoutPath(".playout/c.wav", segmentID: "c"))
+        #expect(try library.segment(sha256: "b")?.playoutPath == ".playout/b.wav")
+    }
+}
