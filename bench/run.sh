@@ -100,6 +100,13 @@ measure() {
   echo
   echo "Commands: \`$LOA segment add FILE --title F --config station/loa.toml\` (×4, /usr/bin/time); \`$LOA play audio/.playout/*.wav --device null\`."
   echo
+  # The daemon's own playout path, in real time through ALSA pulse: CPU between the first item's start and the
+  # last one's end, beside mpg123 on the same device (the daemon skips the limiter's detection for items whose
+  # measured true peak after gain is well under the ceiling, which `loa play` cannot know).
+  echo "The daemon airing the mixed library (30 s per file) from its playout copies, real time, ALSA \`pulse\` (\`bench/daemon_cpu.py\`):"
+  echo
+  python3 bench/daemon_cpu.py "$LOA" "$work/daemon-cpu" "${DAEMON_SECONDS:-30}" "${DAEMON_RUNS:-3}"
+  echo
   # Idle wake-ups: the daemon between slots (next slot an hour away), context switches of all its threads over 60 s.
   printf '[[slot]]\nid = "xa"\nstart = "%s"\nplay = ["t48.mp3"]\n' "$(TZ=Asia/Ho_Chi_Minh date -d '+1 hour' +%H:%M)" > "$st/schedules/a.toml"
   printf 'station = "bench"\ntimezone = "Asia/Ho_Chi_Minh"\ndevice = "null"\n' > "$st/loa.toml"

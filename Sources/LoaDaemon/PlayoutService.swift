@@ -49,7 +49,8 @@ public final class PlayoutService: Service, Sendable {
         // A slot already on air is entered per its lateness policy: it is visited first.
         let now = clock.now()
         let searchFrom = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots)?.startsAt ?? now
-        await withTaskGroup(of: Void.self) { airings in
+        // A discarding group: a daemon that runs for months must not keep every finished airing.
+        await withDiscardingTaskGroup { airings in
             airings.addTask { [engine, announcements] in
                 for await announcement in announcements.stream { await announcement.air(on: engine) }
             }
@@ -65,12 +66,11 @@ public final class PlayoutService: Service, Sendable {
             // Whatever is on air or handed over from here on fades or is logged skipped.
             engine.shutdown()
             announcements.continuation.finish()
-            await airings.waitForAll()
         }
     }
 
     /// Visits every occurrence in order, handing each to the engine at its lead-in; returns on shutdown.
-    private func schedule(from start: Date, station: inout Station, airings: inout TaskGroup<Void>) async throws {
+    private func schedule(from start: Date, station: inout Station, airings: inout DiscardingTaskGroup) async throws {
         var searchFrom = start
         // Slots already handed over that start exactly at `searchFrom`.
         var taken: Set<String> = []
