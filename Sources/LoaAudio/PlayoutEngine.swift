@@ -291,11 +291,11 @@ struct OutputState {
     func audible(_ frame: Int) -> Date? { heard(frame + latency) }
 
     /// Reports items whose last sample has been heard; every one when `all`.
-    mutating func flush(all: Bool) {
+    mutating func flush(all: Bool, queued known: Int? = nil) {
         guard !pending.isEmpty else { return }
         var played = Int.max
         if !all, let output {
-            guard let queued = try? output.queuedFrames() else { return }
+            guard let queued = known ?? (try? output.queuedFrames()) else { return }
             played = position - queued
         }
         while let first = pending.first, first.endFrame <= played {
@@ -365,9 +365,9 @@ struct OutputState {
     /// Re-anchors when the device's own delay disagrees with the timeline by more than scheduling jitter:
     /// a sound server that stopped consuming for a while without an underrun (resumed from a freeze)
     /// plays everything later than the frames written predict.
-    mutating func followDevice() throws(AudioError) {
-        guard let output, let predicted = heard(position) else { return }
-        let said = engine.clock.now().addingTimeInterval(Double(try output.queuedFrames()) / rate)
+    mutating func followDevice(queued: Int) {
+        guard let predicted = heard(position) else { return }
+        let said = engine.clock.now().addingTimeInterval(Double(queued) / rate)
         if abs(said.timeIntervalSince(predicted)) > 0.02 { anchor = (position, said) }
     }
 
@@ -396,7 +396,9 @@ struct ProgramRun {
     /// The policy that placed each cue, when the program was entered late.
     var enteredBy: [LatenessPolicy?]
     var buffer: [Float]
-    let chunk = 1024
+    /// Frames decoded and written at a time: 85 ms at 48 kHz. Fewer, larger writes cost less with a sound
+    /// server; stops and preemptions are noticed between chunks, well inside the stop fade.
+    let chunk = 4096
     var rate: Double { output.rate }
     var channels: Int { engine.format.channels }
 
@@ -750,13 +752,16 @@ struct ProgramRun {
             }
             offset += took
             output.position += took
+            // One delay query per write serves both the timeline and the items' ends: with the pulse
+            // plugin each query costs a round through its main loop.
+            let queued = try device.queuedFrames()
             if device.xruns != output.xrunsSeen {
                 if let cue { xruns[cue] += device.xruns - output.xrunsSeen }
                 try output.reanchor()
             } else if took > 0 {
-                try output.followDevice()
+                output.followDevice(queued: queued)
             }
-            output.flush(all: false)
+            output.flush(all: false, queued: queued)
             if took > 0 { lastProgress = engine.clock.now() }
             if offset < n {
                 if engine.clock.now().timeIntervalSince(lastProgress) > engine.stallTimeout {

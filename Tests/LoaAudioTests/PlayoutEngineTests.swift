@@ -180,9 +180,10 @@ struct PlayoutEngineTests {
     func exactFitIsNotCut() async throws {
         let fixtures = try Fixtures()
         let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
-        // Every wait wakes 0.3 ms late, as a thread does: the lead-in overshoots its target.
+        // Every wait wakes 0.3 ms late, as a thread does, and every write takes 0.3 ms more than the audio
+        // it carries: the lead-in overshoots its target.
         let clock = AudioDrivenClock(start.addingTimeInterval(-1), overshoot: 0.0003)
-        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000) } }
+        let engine = PlayoutEngine(clock: clock) { DiscardOutput { frames in clock.advance(Double(frames) / 48000 + 0.0003) } }
         let events = await play(engine, program([(a, 2)], from: start, hardEnd: start.addingTimeInterval(2)))
         let late = try #require(starts(events)[0]).at.timeIntervalSince(start)
         #expect(late > 0.0001, "the jitter this test is about must happen: first sample \(late) s late")

@@ -297,7 +297,7 @@ struct PlayoutFaultTests {
         }
     }
 
-    @Test("An MP3 cut in half after import: what decodes airs, the row says so with a reason, the next item keeps its second")
+    @Test("An MP3 cut in half after import (and its playout copy): what decodes airs, the row says so with a reason, the next item keeps its second")
     func truncatedMP3() async throws {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
@@ -307,9 +307,15 @@ struct PlayoutFaultTests {
         try station.addTone("a.mp3", frequency: 440, seconds: 4, rate: 44100, title: "A, bị cắt")
         try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let mp3 = station.audio.appendingPathComponent("a.mp3")
-        let size = try #require(try FileManager.default.attributesOfItem(atPath: mp3.path)[.size] as? Int)
-        let cut = try Harness.run("/bin/sh", ["-c", "head -c \(size / 2) '\(mp3.path)' > '\(mp3.path).half' && mv '\(mp3.path).half' '\(mp3.path)'"])
-        try #require(cut.status == 0, "\(cut.err)")
+        // Its playout copy (named by the original's SHA-256) is cut too: the daemon then airs the original.
+        let sum = try Harness.run("/usr/bin/sha256sum", [mp3.path])
+        let copy = station.audio.appendingPathComponent(".playout/\(sum.out.prefix(64)).wav")
+        #expect(FileManager.default.fileExists(atPath: copy.path), "no playout copy at \(copy.path)")
+        for file in [mp3, copy] {
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
+            let cut = try Harness.run("/bin/sh", ["-c", "head -c \(size / 2) '\(file.path)' > '\(file.path).half' && mv '\(file.path).half' '\(file.path)'"])
+            try #require(cut.status == 0, "\(cut.err)")
+        }
         let start = station.wholeSecond(after: 4)
         try station.writeSchedule("mp3-hong", start: start, end: start.addingTimeInterval(60), play: ["a.mp3", "b.wav"])
         let daemon = try station.startDaemon(environment: server.environment)
