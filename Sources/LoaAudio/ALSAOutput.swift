@@ -85,8 +85,12 @@ public final class ALSAOutput: AudioOutput {
             }
             throw fail(code)
         }
-        if Int(avail) >= periodFrames { return .zero }
-        let missing = periodFrames - Int(avail)
+        // Wake when half the buffer is free, not every period: a sound server's periods are short, and each
+        // wake-up costs more than the write it allows. Half the buffer (100 ms) still stands between us and
+        // an underrun.
+        let wanted = max(periodFrames, bufferFrames / 2)
+        if Int(avail) >= wanted { return .zero }
+        let missing = wanted - Int(avail)
         return .microseconds(max(1000, missing * 1_000_000 / format.sampleRate))
     }
 
