@@ -1,4 +1,5 @@
 import Foundation
+import LoaAudio
 
 /// Test audio made with sox (installed by the Makefile), in a private folder per test.
 struct Fixtures {
@@ -44,4 +45,20 @@ struct Fixtures {
                           userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")) failed"])
         }
     }
+}
+
+/// Everything `path` decodes to at 48 kHz stereo (a mono file copied to both channels).
+func decodeAll(_ path: String) throws -> [Float] {
+    let decoder = try SndFileDecoder(path: path)
+    var all: [Float] = []
+    var buffer = [Float](repeating: 0, count: 4096 * 2)
+    while true {
+        let n = try buffer.withUnsafeMutableBufferPointer { samples -> Int in
+            guard let base = samples.baseAddress else { return 0 }
+            return try decoder.read(into: base, frames: 4096)
+        }
+        if n == 0 { break }
+        all += buffer[0..<(n * 2)]
+    }
+    return all
 }

@@ -4,19 +4,6 @@ import Testing
 
 @Suite("The playout copy written in the import's decode pass")
 struct PlayoutCopyTests {
-    /// Everything `path` decodes to at 48 kHz stereo (a mono file copied to both channels).
-    func decodeAll(_ path: String) throws -> [Float] {
-        let decoder = try SndFileDecoder(path: path)
-        var all: [Float] = []
-        var buffer = [Float](repeating: 0, count: 4096 * 2)
-        while true {
-            let n = try buffer.withUnsafeMutableBufferPointer { try decoder.read(into: $0.baseAddress!, frames: 4096) }
-            if n == 0 { break }
-            all += buffer[0..<(n * 2)]
-        }
-        return all
-    }
-
     func source(_ fixtures: Fixtures, format: String, rate: Int, channels: Int) throws -> URL {
         let url = try fixtures.tone(format == "mp3" ? "src.wav" : "t.\(format)", frequency: 440, seconds: 2, rate: rate, channels: channels)
         guard format == "mp3" else { return url }
