@@ -112,14 +112,13 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         self.xruns = xruns
     }
 
-    /// A row for a planned item: `started` before its first sample, or a final outcome for one that never started.
-    public init(planned item: PlannedItem, in slot: PlannedSlot, startedAt: Date? = nil, airedSeconds: Double = 0,
-                outcome: AiringOutcome = .planned, reason: String? = nil, device: String?) {
+    /// The `planned` row of an item, written before its occurrence airs: the stored plan.
+    public init(planned item: PlannedItem, in slot: PlannedSlot, device: String?) {
         self.init(
             slot: slot.slot.id, slotStartsAt: slot.startsAt, segmentID: item.segment.id, title: item.segment.title,
             pillar: item.segment.pillar, campaign: item.segment.campaign, path: item.segment.path,
-            scheduledAt: item.startsAt, plannedSeconds: item.segment.durationSeconds, startedAt: startedAt, airedSeconds: airedSeconds, outcome: outcome, reason: reason,
-            device: device, kind: item.kind)
+            scheduledAt: item.startsAt, plannedSeconds: item.segment.durationSeconds, outcome: .planned, device: device,
+            kind: item.kind)
     }
 
     /// The planned item this row stands for, as the stored plan of its occurrence.

@@ -77,14 +77,6 @@ public struct AiringLog: Sendable {
         }
     }
 
-    /// Whether anything was logged for this occurrence of the slot: a restart must not plan it again.
-    public func hasRows(slot: String, startsAt: Date) throws(StoreError) -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM airing WHERE slot = ? AND slot_starts_at = ? LIMIT 1",
-                              arguments: [slot, startsAt.timeIntervalSince1970]) ?? false
-        }
-    }
-
     /// Rotation history from every segment airing heard so far (jingles and announcements do not rotate).
     public func history() throws(StoreError) -> AiringHistory {
         try database.read { db in

@@ -52,8 +52,8 @@ struct AiringLogTests {
         #expect(rows[0].title == "Bản tin a" && rows[0].campaign == "HNCC ASEAN 37")
         #expect(rows[0].onsetErrorMilliseconds == 12)
         #expect(rows[1].outcome == .started)
-        #expect(try log.hasRows(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 2000)))
-        #expect(try !log.hasRows(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 3000)))
+        #expect(try !log.occurrence(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 2000)).isEmpty)
+        #expect(try log.occurrence(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 3000)).isEmpty)
         // A run that died mid-item left "b" started: the next run closes it as interrupted.
         #expect(try log.closeAbandoned(reason: "mất điện") == 1)
         #expect(try log.records().last?.outcome == .interrupted)
