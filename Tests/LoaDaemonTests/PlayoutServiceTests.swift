@@ -154,9 +154,13 @@ struct PlayoutServiceTests {
     @Test("A restart inside a slot that already aired does not air it again")
     func noDoubleAiringAfterRestart() async throws {
         let station = try VirtualStation(schedule: Self.schedule)
-        _ = try await station.runService(from: station.at("17:00"), horizon: station.at("17:20"))
-        let again = try await station.runService(from: station.at("17:16"), horizon: station.at("17:20"))
-        #expect(again.count == 2)
+        let first = try await station.runService(from: station.at("17:00"), horizon: station.at("17:20"))
+        // Airing again, or deciding again, would rewrite the same rows: they must come out untouched, and the
+        // device must not even be opened.
+        let opens = Counter()
+        let again = try await station.runService(from: station.at("17:16"), horizon: station.at("17:20"), onOpen: { opens.add() })
+        #expect(again == first, "the restart changed the log:\n\(first)\n\(again)")
+        #expect(opens.value == 0, "the device was opened \(opens.value) times after the restart: the slot aired again")
     }
 
     @Test("Started mid-slot with nothing logged, join (the default): the item on the clock is entered mid-item, the next airs on its second")
@@ -166,8 +170,10 @@ struct PlayoutServiceTests {
         #expect(rows.map(\.outcome) == [.truncated, .completed], "\(rows)")
         #expect(rows[0].policy == .join && abs(rows[0].lostSeconds - 0.5) < 0.01 && abs(rows[0].airedSeconds - 1.5) < 0.01, "\(rows[0])")
         #expect(abs(rows[1].startedAt!.timeIntervalSince(station.at("17:15").addingTimeInterval(2))) < 0.002)
-        let again = try await station.runService(from: station.at("17:17"), horizon: station.at("17:20"))
-        #expect(again.count == 2, "nothing aired twice: \(again)")
+        let opens = Counter()
+        let again = try await station.runService(from: station.at("17:17"), horizon: station.at("17:20"), onOpen: { opens.add() })
+        #expect(again == rows, "nothing aired or decided twice:\n\(rows)\n\(again)")
+        #expect(opens.value == 0, "the device was opened \(opens.value) times after the restart: the slot aired again")
     }
 
     @Test("Each lateness policy acts on an occurrence entered 0.5 s into its first item",
