@@ -19,9 +19,10 @@ extension Station {
     /// How each segment of the library airs, by segment id: from its playout copy when it is there and
     /// whole (else from the original), at the gain that brings it to `[loudness] target_lufs`. A segment
     /// not yet measured airs at 0 dB, under the output's limiter all the same.
-    public func playoutSources() throws -> [String: PlayoutSource] {
+    /// Only the segments named in `ids` are looked at (each copy is checked on disk), or every one when nil.
+    public func playoutSources(for ids: Set<String>? = nil) throws -> [String: PlayoutSource] {
         var sources: [String: PlayoutSource] = [:]
-        for segment in try library.all() {
+        for segment in try library.all() where ids?.contains(segment.id) ?? true {
             let gain = segment.loudness?.playoutGainDB(targetLUFS: config.targetLUFS) ?? 0
             sources[segment.id] = PlayoutSource(path: playoutCopy(of: segment), gainDB: gain,
                                                 truePeakDBTP: segment.loudness.map { $0.truePeakDBTP + gain })

@@ -126,7 +126,7 @@ public final class PlayoutService: Service, Sendable {
             }
             let engine = self.engine
             let sources: [String: PlayoutSource]
-            do { sources = try station.playoutSources() } catch {
+            do { sources = try station.playoutSources(for: Set(airing.rows.map(\.segmentID))) } catch {
                 logger.error("\(error)")
                 sources = [:]
             }
