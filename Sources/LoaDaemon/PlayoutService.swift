@@ -47,8 +47,7 @@ public final class PlayoutService: Service, Sendable {
         try closeAbandoned(station)
         prepareLibrary(station)
         // A slot already on air is entered per its lateness policy: it is visited first.
-        let now = clock.now()
-        let searchFrom = station.planner.occurrenceInProgress(at: now, slots: station.schedules.slots)?.startsAt ?? now
+        let searchFrom = resumePoint(at: clock.now(), station)
         // A discarding group: a daemon that runs for months must not keep every finished airing.
         await withDiscardingTaskGroup { airings in
             airings.addTask { [engine, announcements] in
@@ -78,14 +77,10 @@ public final class PlayoutService: Service, Sendable {
             guard let next = station.planner.nextOccurrence(atOrAfter: searchFrom, slots: station.schedules.slots, taken: taken) else {
                 logger.notice("Không có khung giờ nào trong 14 ngày tới; chờ lệnh nạp lại (SIGHUP)")
                 switch try await sleep(until: clock.now().addingTimeInterval(3600)) {
-                case .reload:
-                    station = reload(station)
-                    current.set(station)
+                case .reload: station = reload(station)
                 case .shutdown: return
                 case .deadline: break
-                case let .clockStepped(to):
-                    searchFrom = to
-                    taken = []
+                case let .clockStepped(to): (searchFrom, taken) = (resumePoint(at: to, station), [])
                 }
                 continue
             }
@@ -94,13 +89,11 @@ public final class PlayoutService: Service, Sendable {
             case .shutdown: return
             case .reload:
                 station = reload(station)
-                current.set(station)
                 continue
             case let .clockStepped(to):
                 // The occurrences the clock jumped over were never due: they get no rows. One on air at
                 // the new time is entered per its policy.
-                searchFrom = station.planner.occurrenceInProgress(at: to, slots: station.schedules.slots)?.startsAt ?? to
-                taken = []
+                (searchFrom, taken) = (resumePoint(at: to, station), [])
                 continue
             case .deadline: break
             }
@@ -148,6 +141,12 @@ public final class PlayoutService: Service, Sendable {
         }
     }
 
+    /// Where the visit of occurrences starts at `instant`: the start of one already on air (it is entered per
+    /// its policy), else `instant`.
+    private func resumePoint(at instant: Date, _ station: Station) -> Date {
+        station.planner.occurrenceInProgress(at: instant, slots: station.schedules.slots)?.startsAt ?? instant
+    }
+
     /// Reads the files again; a reload with any error keeps the schedule that was last valid on air.
     private func reload(_ old: Station) -> Station {
         do {
@@ -158,8 +157,8 @@ public final class PlayoutService: Service, Sendable {
                 logger.error("Lịch phát mới có \(problems.count) lỗi: giữ lịch đang phát (\(old.schedules.slots.count) khung giờ) cho đến khi sửa xong")
                 return old
             }
-            logger.notice("Đã nạp lại cấu hình và lịch phát: \(station.schedules.slots.count) khung giờ")
-            report(station)
+            logger.notice("Đã nạp lại cấu hình và lịch phát: \(station.schedules.slots.count) khung giờ, thiết bị \(station.config.device)")
+            current.set(station)
             return station
         } catch {
             logger.error("Không nạp lại được, giữ cấu hình cũ: \(error)")
