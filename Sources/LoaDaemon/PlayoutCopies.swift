@@ -2,6 +2,8 @@ import Foundation
 import LoaAudio
 import LoaCore
 import LoaStore
+import Logging
+import ServiceLifecycle
 
 extension Station {
     /// Where `segment`'s playout copy belongs: `.playout/<sha256>.wav` under the audio folder, relative to it.
@@ -45,28 +47,70 @@ public struct PlayoutSource: Sendable, Hashable {
     }
 }
 
-extension PlayoutService {
-    /// Segments imported before Loa measured loudness or made playout copies (or whose copy was lost) get
-    /// both at start, in one decode of the original each.
-    func prepareLibrary(_ station: Station) {
-        guard let segments = try? station.library.all().filter({ $0.loudness == nil || station.playoutCopy(of: $0) == nil }),
-              !segments.isEmpty else { return }
+/// Gives segments imported before Loa measured loudness or made playout copies (or whose copy was lost)
+/// both, in one decode of the original each, while playout runs: a library of hundreds of such segments
+/// takes minutes, and a slot due meanwhile airs from the originals at 0 dB (under the limiter) instead of
+/// waiting. Each lead-in reads the library again, so a segment airs from its copy once it has one.
+public struct LibraryBackfill: Service {
+    let station: Station
+    let logger: Logger
+
+    public init(station: Station, logger: Logger) {
+        self.station = station
+        self.logger = logger
+    }
+
+    /// Works through the segments that lack either, one at a time; stops between two on shutdown.
+    public func run() async throws {
+        let pending: [Segment]
+        do {
+            pending = try station.library.all().filter { $0.loudness == nil || station.playoutCopy(of: $0) == nil }
+        } catch {
+            logger.error("\(error)")
+            return
+        }
+        guard !pending.isEmpty else { return }
+        logger.notice("Đo độ to và tạo bản phát 48 kHz cho \(pending.count) bản tin nhập trước đó; trong lúc chờ, chúng phát từ tệp gốc")
         var measured = 0, copied = 0
-        for segment in segments {
-            let relative = station.playoutCopyPath(of: segment)
-            let needsCopy = station.playoutCopy(of: segment) == nil
-            do {
-                let info = try SndFileDecoder.probe(path: station.config.audio.appendingPathComponent(segment.path).path,
-                                                    playoutCopy: needsCopy ? station.config.audio.appendingPathComponent(relative).path : nil)
-                if segment.loudness == nil, let loudness = info.loudness, try station.library.setLoudness(loudness, segmentID: segment.id) {
-                    measured += 1
-                }
-                if needsCopy, try station.library.setPlayoutPath(relative, segmentID: segment.id) { copied += 1 }
-            } catch {
-                logger.warning("\(segment.id): không đo được độ to hoặc không ghi được bản phát 48 kHz; phát từ tệp gốc: \(error)")
-            }
+        for segment in pending where !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let (newLoudness, newCopy) = await Self.offThePool { prepare(segment) }
+            measured += newLoudness ? 1 : 0
+            copied += newCopy ? 1 : 0
         }
         if measured > 0 { logger.notice("Đã đo độ to (EBU R128) cho \(measured) bản tin nhập trước khi có phép đo") }
         if copied > 0 { logger.notice("Đã tạo bản phát 48 kHz cho \(copied) bản tin nhập trước khi có bản phát") }
+    }
+
+    /// Measures and copies one segment; says whether its loudness and its copy were recorded.
+    private func prepare(_ segment: Segment) -> (Bool, Bool) {
+        let relative = station.playoutCopyPath(of: segment)
+        let needsCopy = station.playoutCopy(of: segment) == nil
+        do {
+            let info = try SndFileDecoder.probe(path: station.config.audio.appendingPathComponent(segment.path).path,
+                                                playoutCopy: needsCopy ? station.config.audio.appendingPathComponent(relative).path : nil)
+            var measured = false, copied = false
+            if segment.loudness == nil, let loudness = info.loudness {
+                measured = try station.library.setLoudness(loudness, segmentID: segment.id)
+            }
+            if needsCopy { copied = try station.library.setPlayoutPath(relative, segmentID: segment.id) }
+            return (measured, copied)
+        } catch {
+            logger.warning("\(segment.id): không đo được độ to hoặc không ghi được bản phát 48 kHz; phát từ tệp gốc: \(error)")
+            return (false, false)
+        }
+    }
+
+    /// Decoding a long file blocks for seconds: it runs on a thread of its own at a lower priority than
+    /// the output thread and the daemon's tasks, which it must never hold up.
+    private static func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                // On Linux the nice value is per thread, and `who` 0 is the calling one: nice 10 for it alone.
+                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+                continuation.resume(returning: work())
+            }
+            thread.name = "loa-backfill"
+            thread.start()
+        }
     }
 }

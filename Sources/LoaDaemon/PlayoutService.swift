@@ -45,7 +45,6 @@ public final class PlayoutService: Service, Sendable {
         var station = initial
         report(station)
         try closeAbandoned(station)
-        prepareLibrary(station)
         // A slot already on air is entered per its lateness policy: it is visited first.
         let searchFrom = resumePoint(at: clock.now(), station)
         // A discarding group: a daemon that runs for months must not keep every finished airing.

@@ -34,7 +34,13 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         // Services stop in reverse order: the control socket closes before playout does.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [playout, ReloadOnHangup(target: playout), control],
+            services: [
+                .init(service: playout),
+                .init(service: ReloadOnHangup(target: playout)),
+                .init(service: control),
+                // Done once at start; its end must not stop the daemon.
+                .init(service: LibraryBackfill(station: station, logger: logger), successTerminationBehavior: .ignore),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -3,6 +3,7 @@ import LoaAudio
 import LoaCore
 @testable import LoaDaemon
 import LoaStore
+import Logging
 import Testing
 
 @Suite("Playout copies: made at import and at start, aired by the daemon")
@@ -40,17 +41,46 @@ struct PlayoutCopyTests {
         #expect(PlayoutCopyWriter.isSane(path: copy.path, durationSeconds: listed.duration_seconds, channels: 1))
     }
 
-    @Test("At start the daemon makes the copies segments imported before lack, and records them")
-    func backFillAtStart() async throws {
+    @Test("The back-fill measures and copies what older segments lack and records both; playout does not wait for it")
+    func backFill() async throws {
         let station = try VirtualStation(schedule: PlayoutServiceTests.schedule)
         let library = SegmentLibrary(station.database)
         #expect(try library.all().map(\.playoutPath) == [nil, nil])
+        // The playout service alone airs the originals and leaves the library as it was.
         let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:20"))
         #expect(rows.map(\.outcome) == [.completed, .completed])
+        #expect(try library.all().map(\.playoutPath) == [nil, nil])
+
         let loaded = try Station.load(configFile: station.config)
+        try await LibraryBackfill(station: loaded, logger: Logger(label: "test")).run()
         let segments = try library.all()
         #expect(segments.map(\.playoutPath) == [".playout/a.wav.wav", ".playout/b.wav.wav"])
         #expect(segments.allSatisfy { loaded.playoutCopy(of: $0) != nil && $0.loudness != nil })
+
+        // A second start finds nothing to do: no copy is written again.
+        let copy = loaded.config.audio.appendingPathComponent(".playout/a.wav.wav").path
+        let before = try FileManager.default.attributesOfItem(atPath: copy)[.modificationDate] as? Date
+        try await LibraryBackfill(station: loaded, logger: Logger(label: "test")).run()
+        #expect(try FileManager.default.attributesOfItem(atPath: copy)[.modificationDate] as? Date == before)
+    }
+
+    @Test("loa daemon remakes a lost copy in the background, keeps running once done, and airs the slot")
+    func daemonBackFills() async throws {
+        let station = try ProcessStation(device: "null")
+        try station.addTone("tin.wav", frequency: 440, seconds: 1, rate: 44100, title: "Tin")
+        let folder = station.audio.appendingPathComponent(".playout")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            try FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+        let start = station.wholeSecond(after: 4)
+        try station.writeSlot("sau-bu", start: start, files: ["tin.wav"])
+        let daemon = try station.startDaemon(environment: [:])
+        defer { _ = daemon.stop() }
+        #expect(try await daemon.waitForOutput("Đã tạo bản phát 48 kHz cho 1 bản tin", timeout: 10), "\(daemon.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 1)
+        let rows = try await station.waitForRows(until: start.addingTimeInterval(10)) { $0.first?.outcome == "completed" }
+        #expect(rows.map(\.outcome) == ["completed"], "\(daemon.output)")
+        #expect(daemon.stop() == 0)
     }
 
     @Test("The daemon airs the copy: with the original files gone the slot still airs whole; a copy cut short is not used")
