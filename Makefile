@@ -9,7 +9,7 @@ SWIFT ?= swift
 LOA := .build/debug/loa
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run samples test bench clean
+.PHONY: deps build release run samples test bench clean
 
 # Installs only what is missing, so a second run is quick and offline.
 deps:
@@ -41,8 +41,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps
-	$(SWIFT) build -c release
+# What a station runs: optimised, the Swift runtime and Foundation linked in, so the binary needs only
+# Debian's libraries (libasound, libsndfile, libsoxr, libebur128, libsqlite3).
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+
+bench: release
 	bench/run.sh
 
 clean:
