@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C libraries, wrapped here rather than through a third-party package.
@@ -66,11 +67,23 @@ let package = Package(
             ]
         ),
 
-        // Long-running services: playout, reload.
+        // Upstream feeds: Ed25519 signing and verification (swift-crypto), publishing a signed feed, and
+        // fetching one over HTTP (AsyncHTTPClient) into the library, verified before anything is installed.
+        .target(
+            name: "LoaFeed",
+            dependencies: [
+                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Long-running services: playout, reload, feeds.
         .target(
             name: "LoaDaemon",
             dependencies: [
-                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore",
+                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore", "LoaFeed",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -81,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "loa",
             dependencies: [
-                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore", "LoaDaemon",
+                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore", "LoaDaemon", "LoaFeed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +121,9 @@ let package = Package(
         .testTarget(name: "LoaConfigTests", dependencies: ["LoaConfig", "LoaCore"]),
         .testTarget(name: "LoaStoreTests", dependencies: ["LoaStore", "LoaCore"]),
         .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore"]),
+        // Real servers for tests: nginx as the district's feed server.
+        .target(name: "LoaTestSupport", path: "Tests/LoaTestSupport"),
+        .testTarget(name: "LoaFeedTests", dependencies: ["LoaFeed", "LoaCore", "LoaConfig", "LoaStore", "LoaAudio", "LoaTestSupport"]),
         .testTarget(
             name: "LoaDaemonTests",
             dependencies: [

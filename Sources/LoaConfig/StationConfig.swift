@@ -17,12 +17,41 @@ public enum ConfigError: OperatorFacingError, Sendable {
     }
 }
 
-/// An upstream feed the commune trusts. Parsed now; fetched from a later release.
+/// An upstream feed the commune trusts: where its signed manifest is, which publisher keys may sign it,
+/// and how often the daemon asks for it.
 public struct FeedConfig: Sendable, Hashable {
+    /// A short ASCII name; the feed's files go under `audio/<name>/`.
     public var name: String
+    /// The folder URL that holds `feed.json` and `feed.json.sig`, ending in `/`.
     public var url: String
+    /// Ed25519 public keys (base64 of 32 bytes), any one of which may sign the manifest.
     public var publicKeys: [String]
-    public var interval: String
+    /// Seconds between two polls by the daemon.
+    public var intervalSeconds: Double
+    /// Seconds to connect, and the longest silence allowed while reading (not a limit on a whole transfer).
+    public var timeoutSeconds: Double
+    /// Where `name = …` stands in `loa.toml`, for messages.
+    public var location: SourceLocation
+
+    public init(name: String, url: String, publicKeys: [String], intervalSeconds: Double = 900, timeoutSeconds: Double = 30,
+                location: SourceLocation = SourceLocation(file: "loa.toml", line: 1)) {
+        self.name = name
+        self.url = url.hasSuffix("/") ? url : url + "/"
+        self.publicKeys = publicKeys
+        self.intervalSeconds = intervalSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.location = location
+    }
+
+    /// `"90"`, `"5s"`, `"15m"`, `"2h"` (or a bare number of seconds) as seconds; nil when it is none of them.
+    public static func seconds(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let last = trimmed.last else { return nil }
+        let (number, unit) = units[last].map { (trimmed.dropLast(), $0) } ?? (Substring(trimmed), 1)
+        guard let value = Double(number), value.isFinite, value > 0 else { return nil }
+        return value * unit
+    }
 }
 
 /// The station's `loa.toml`, with paths resolved against the file's folder.
@@ -88,19 +117,7 @@ public struct StationConfig: Sendable {
         guard let zone = TimeZone(identifier: zoneName) else {
             throw .invalid(Diagnostic(at("timezone"), "múi giờ không hợp lệ “\(zoneName)” (ví dụ: Asia/Ho_Chi_Minh)"))
         }
-        var feeds: [FeedConfig] = []
-        if let feedArray = table["feed"]?.array {
-            for n in 0..<feedArray.count {
-                let section = index.arrayElement("feed", n)
-                guard let feed = feedArray[n].table, let url = feed["url"]?.string else {
-                    throw .invalid(Diagnostic(SourceLocation(file: name, line: section?.line ?? 1), "[[feed]] thiếu “url”"))
-                }
-                feeds.append(FeedConfig(
-                    name: feed["name"]?.string ?? "feed\(n + 1)", url: url,
-                    publicKeys: feed["public_keys"]?.array?.compactMap { $0.string } ?? [],
-                    interval: feed["interval"]?.string ?? "15m"))
-            }
-        }
+        let feeds = try parseFeeds(table["feed"], index: index, file: name)
         var target = -16.0
         if let loudness = table["loudness"]?.table, let value = loudness["target_lufs"] {
             guard let number = value.double ?? value.int.map(Double.init), (-40.0...0.0).contains(number) else {
@@ -122,6 +139,60 @@ public struct StationConfig: Sendable {
             device: try string("device", default: "default"),
             feeds: feeds,
             targetLUFS: target)
+    }
+
+    static let feedKeys = ["name", "url", "public_keys", "interval", "timeout"]
+
+    /// Each `[[feed]]`, checked whole: a feed that could never be verified or fetched is an error at its line.
+    static func parseFeeds(_ value: TOMLValueConvertible?, index: TOMLLineIndex, file name: String) throws(ConfigError) -> [FeedConfig] {
+        guard let value else { return [] }
+        guard let array = value.array else {
+            throw .invalid(Diagnostic(SourceLocation(file: name, line: index.table("feed")?.line ?? 1), "“feed” phải là bảng [[feed]]"))
+        }
+        var feeds: [FeedConfig] = []
+        for n in 0..<array.count {
+            let section = index.arrayElement("feed", n)
+            func at(_ key: String?) -> SourceLocation {
+                SourceLocation(file: name, line: key.flatMap { section?.keys[$0] } ?? section?.line ?? 1)
+            }
+            guard let feed = array[n].table else { throw .invalid(Diagnostic(at(nil), "[[feed]] phải là một bảng")) }
+            for key in feed.keys where !feedKeys.contains(key) {
+                throw .invalid(Diagnostic(at(key), "khóa không hợp lệ “\(key)” trong [[feed]] (các khóa hợp lệ: \(feedKeys.joined(separator: ", ")))"))
+            }
+            guard let feedName = feed["name"]?.string, !feedName.isEmpty,
+                  feedName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw .invalid(Diagnostic(at("name"), "[[feed]] cần “name”: chữ không dấu, số, - hoặc _ (ví dụ \"tinh\"); tệp của feed nằm trong audio/<name>/"))
+            }
+            if feeds.contains(where: { $0.name == feedName }) {
+                throw .invalid(Diagnostic(at("name"), "feed “\(feedName)” khai báo hai lần"))
+            }
+            guard let url = feed["url"]?.string, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""),
+                  parsed.host != nil else {
+                throw .invalid(Diagnostic(at("url"), "feed “\(feedName)”: “url” phải là địa chỉ http:// hoặc https:// của thư mục chứa feed.json"))
+            }
+            let keys = feed["public_keys"]?.array.map { array in (0..<array.count).map { array[$0].string } } ?? []
+            guard !keys.isEmpty else {
+                throw .invalid(Diagnostic(at("public_keys"), "feed “\(feedName)”: cần “public_keys” (khóa công khai Ed25519 của bên phát, dạng base64)"))
+            }
+            var publicKeys: [String] = []
+            for key in keys {
+                guard let key, let bytes = Data(base64Encoded: key), bytes.count == 32 else {
+                    throw .invalid(Diagnostic(at("public_keys"), "feed “\(feedName)”: khóa “\(key ?? "?")” không phải khóa công khai Ed25519 (base64 của 32 byte)"))
+                }
+                publicKeys.append(key)
+            }
+            func duration(_ key: String, default fallback: Double) throws(ConfigError) -> Double {
+                guard let raw = feed[key] else { return fallback }
+                guard let text = raw.string ?? raw.int.map(String.init), let seconds = FeedConfig.seconds(text) else {
+                    throw .invalid(Diagnostic(at(key), "feed “\(feedName)”: “\(key)” phải là thời lượng như \"30s\", \"15m\", \"1h\""))
+                }
+                return seconds
+            }
+            feeds.append(FeedConfig(name: feedName, url: url, publicKeys: publicKeys,
+                                    intervalSeconds: try duration("interval", default: 900),
+                                    timeoutSeconds: try duration("timeout", default: 30), location: at("name")))
+        }
+        return feeds
     }
 
     public var calendar: StationCalendar { StationCalendar(timeZone: timeZone) }

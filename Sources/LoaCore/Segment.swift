@@ -19,11 +19,17 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
     /// The playout copy (the audio at the output rate as 16-bit WAV, made at import), relative to the audio
     /// folder; nil for segments imported before Loa made copies. Playout reads it; ``path`` stays the reference.
     public var playoutPath: String?
+    /// Where a segment fetched from an upstream feed came from, and what its publisher asked; nil for one
+    /// imported by hand.
+    public var origin: FeedOrigin?
+
+    /// The Circular 39 level: a segment imported by hand is `normal`.
+    public var priority: Priority { origin?.priority ?? .normal }
 
     public init(
         id: String, title: String, pillar: Pillar? = nil, campaign: String? = nil, path: String,
         durationSeconds: Double, format: String = "", sampleRate: Int = 48000, channels: Int = 1, sha256: String = "",
-        loudness: Loudness? = nil, playoutPath: String? = nil
+        loudness: Loudness? = nil, playoutPath: String? = nil, origin: FeedOrigin? = nil
     ) {
         self.id = id
         self.title = title
@@ -37,6 +43,7 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
         self.sha256 = sha256
         self.loudness = loudness
         self.playoutPath = playoutPath
+        self.origin = origin
     }
 
     /// An ASCII slug for ids, made from a title or file name: `Bản tin RCEP` → `ban-tin-rcep`.
@@ -54,6 +61,40 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
         }
         while out.hasSuffix("-") { out.removeLast() }
         return out.isEmpty ? "segment" : out
+    }
+}
+
+/// A fetched segment's provenance and its publisher's terms.
+public struct FeedOrigin: Sendable, Hashable, Codable {
+    /// The `[[feed]]` name in `loa.toml`.
+    public var feed: String
+    /// The entry's id in that feed's manifest.
+    public var entry: String
+    public var category: String?
+    public var priority: Priority
+    public var validFrom: LocalDate?
+    public var validUntil: LocalDate?
+    public var requested: RequestedAirings?
+
+    public init(feed: String, entry: String, category: String? = nil, priority: Priority = .normal,
+                validFrom: LocalDate? = nil, validUntil: LocalDate? = nil, requested: RequestedAirings? = nil) {
+        self.feed = feed
+        self.entry = entry
+        self.category = category
+        self.priority = priority
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+        self.requested = requested
+    }
+
+    public init(feed: String, _ entry: FeedEntry) {
+        self.init(feed: feed, entry: entry.id, category: entry.category, priority: entry.priority,
+                  validFrom: entry.validFrom, validUntil: entry.validUntil, requested: entry.requested)
+    }
+
+    /// Whether the segment may air on `day`.
+    public func isValid(on day: LocalDate) -> Bool {
+        (validFrom.map { $0 <= day } ?? true) && (validUntil.map { day <= $0 } ?? true)
     }
 }
 

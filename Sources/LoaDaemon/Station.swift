@@ -1,6 +1,7 @@
 import Foundation
 import LoaConfig
 import LoaCore
+import LoaFeed
 import LoaStore
 
 /// Everything the daemon reads from disk at start and on reload.
@@ -36,5 +37,12 @@ public struct Station: Sendable {
         }
         return (schedules.problems + validator.validate(schedules.slots))
             .sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
+    }
+}
+
+extension Station {
+    /// A fetcher of `feed` into this station's audio folder and library.
+    public func feedFetcher(_ feed: FeedConfig, transport: any FeedTransport, clock: any WallClock) -> FeedFetcher {
+        FeedFetcher(feed: feed, audio: config.audio, library: library, states: FeedStates(database), transport: transport, clock: clock)
     }
 }

@@ -94,6 +94,31 @@ public final class StationDatabase: Sendable {
         migrator.registerMigration("v4-segment-playout-copy") { db in
             try db.alter(table: "segment") { t in t.add(column: "playout_path", .text) }
         }
+        // Segments fetched from upstream feeds: provenance and the publisher's terms (all null for ones imported by
+        // hand, priority `normal`); per feed, what was last accepted, for rollback refusal and conditional requests.
+        migrator.registerMigration("v5-feeds") { db in
+            try db.alter(table: "segment") { t in
+                t.add(column: "feed", .text)
+                t.add(column: "feed_entry", .text)
+                t.add(column: "category", .text)
+                t.add(column: "priority", .text).notNull().defaults(to: "normal")
+                t.add(column: "valid_from", .text)
+                t.add(column: "valid_until", .text)
+                t.add(column: "requested_per_week", .integer)
+                t.add(column: "requested_total", .integer)
+            }
+            try db.create(index: "segment_by_feed_entry", on: "segment", columns: ["feed", "feed_entry"], unique: true)
+            try db.create(table: "feed") { t in
+                t.primaryKey("name", .text)
+                t.column("publisher", .text)
+                t.column("sequence", .integer)
+                t.column("expires", .double)
+                t.column("etag", .text)
+                t.column("last_modified", .text)
+                t.column("accepted_at", .double)
+                t.column("checked_at", .double)
+            }
+        }
         return migrator
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LoaCore
+import LoaFeed
 
 /// Prints rows as aligned columns; widths count characters as a reader sees them.
 func printTable(_ header: [String], _ rows: [[String]]) {
@@ -65,4 +66,29 @@ func decimal(_ value: Double, signed: Bool = false) -> String {
 func loudnessText(_ loudness: Loudness) -> String {
     let level = loudness.isSilent ? "im lặng (dưới \(decimal(Loudness.silenceLUFS)) LUFS)" : "\(decimal(loudness.integratedLUFS)) LUFS"
     return "\(level), đỉnh \(decimal(loudness.truePeakDBTP)) dBTP"
+}
+
+/// One line redrawn in place on a terminal while files download.
+final class ProgressBar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ""
+
+    func show(_ progress: DownloadProgress) {
+        let fraction = progress.total > 0 ? Double(progress.received) / Double(progress.total) : 1
+        let filled = Int(fraction * 24)
+        let line = "\(progress.feed)/\(progress.entry) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 24 - filled))] "
+            + "\(Int(fraction * 100))% \(progress.received / 1000)/\(progress.total / 1000) kB"
+        lock.withLock {
+            guard line != last else { return }
+            last = line
+            FileHandle.standardOutput.write(Data("\r\u{1B}[K\(line)".utf8))
+        }
+    }
+
+    func clear() {
+        lock.withLock {
+            if !last.isEmpty { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+            last = ""
+        }
+    }
 }

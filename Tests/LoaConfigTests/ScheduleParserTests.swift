@@ -232,7 +232,8 @@ struct StationConfigTests {
         [[feed]]
         name = "tinh"
         url = "http://127.0.0.1:8080/feed/"
-        public_keys = ["abc"]
+        public_keys = ["uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q="]
+        interval = "5s"
         [loudness]
         target_lufs = -18
         """, file: URL(fileURLWithPath: "/etc/loa/loa.toml"))
@@ -241,8 +242,26 @@ struct StationConfigTests {
         #expect(config.schedules.path == "/etc/loa/schedules")
         #expect(config.timeZone.identifier == "Asia/Ho_Chi_Minh")
         #expect(config.device == "default")
-        #expect(config.feeds.first?.publicKeys == ["abc"])
+        #expect(config.feeds.first?.publicKeys == ["uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q="])
+        #expect(config.feeds.first?.intervalSeconds == 5 && config.feeds.first?.timeoutSeconds == 30)
         #expect(config.targetLUFS == -18)
+    }
+
+    @Test("A [[feed]] that could never be fetched or verified is an error at its line", arguments: [
+        ("url = \"ftp://x/feed/\"\npublic_keys = [\"uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q=\"]", 4, "url"),
+        ("url = \"http://x/feed/\"\npublic_keys = [\"abc\"]", 5, "Ed25519"),
+        ("url = \"http://x/feed/\"", 2, "public_keys"),
+        ("url = \"http://x/feed/\"\npublic_keys = [\"uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q=\"]\ninterval = \"soon\"", 6, "interval"),
+        ("url = \"http://x/feed/\"\npublic_keys = [\"uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q=\"]\nkeys = 1", 6, "keys"),
+    ])
+    func badFeed(body: String, line: Int, word: String) {
+        let text = "station = \"x\"\n[[feed]]\nname = \"tinh\"\n" + body
+        #expect {
+            try StationConfig.parse(text, file: URL(fileURLWithPath: "/etc/loa/loa.toml"))
+        } throws: { error in
+            let message = "\(error)"
+            return message.hasPrefix("/etc/loa/loa.toml:\(line):") && message.contains(word)
+        }
     }
 
     @Test("The control socket defaults to <database>.sock beside the database; control_socket resolves like a path")

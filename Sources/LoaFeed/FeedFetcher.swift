@@ -1,0 +1,270 @@
+import Foundation
+import LoaAudio
+import LoaConfig
+import LoaCore
+import LoaStore
+
+/// What one fetch of one feed did.
+public struct FeedFetchReport: Sendable {
+    public enum Manifest: Sendable, Equatable {
+        /// Answered 304: nothing changed since the last accepted manifest.
+        case unchanged
+        /// Accepted, with this sequence.
+        case accepted(sequence: Int)
+        /// Refused as a whole; nothing installed.
+        case refused(FeedError)
+    }
+
+    public var feed: String
+    public var manifest: Manifest
+    /// Segments installed or replaced by this fetch.
+    public var installed: [Segment] = []
+    /// Entries whose terms (priority, validity, request) changed, audio unchanged.
+    public var updated: [String] = []
+    /// Entries refused, each with its reason; the others went ahead.
+    public var refused: [FeedError] = []
+    /// Audio bytes received (manifest and signature not counted).
+    public var bytesReceived = 0
+
+    /// One line for a log or a terminal.
+    public var summary: String {
+        switch manifest {
+        case .unchanged: return "feed “\(feed)”: không có gì mới (304)"
+        case let .refused(error): return "\(error)"
+        case let .accepted(sequence):
+            var parts = ["feed “\(feed)” #\(sequence): cài \(installed.count) bản tin mới"]
+            if !updated.isEmpty { parts.append("cập nhật \(updated.count)") }
+            if !refused.isEmpty { parts.append("từ chối \(refused.count)") }
+            parts.append("nhận \(byteText(bytesReceived))")
+            return parts.joined(separator: ", ")
+        }
+    }
+}
+
+/// Progress of one file's download, for a terminal's progress bar.
+public struct DownloadProgress: Sendable {
+    public var feed: String
+    public var entry: String
+    public var received: Int
+    public var total: Int
+}
+
+/// Fetches one feed into the station's library. A manifest is believed only with a valid signature by a key
+/// pinned in `loa.toml`, a sequence not below the last accepted one, and before it expires; each file only
+/// once its size and SHA-256 match the manifest and it decodes. Until then it lives under
+/// `audio/<feed>/.partial/`, where a cut transfer resumes from.
+public struct FeedFetcher: Sendable {
+    public let feed: FeedConfig
+    public let audio: URL
+    public let library: SegmentLibrary
+    public let states: FeedStates
+    public let transport: any FeedTransport
+    public let clock: any WallClock
+    /// Attempts per file before it is left for the next fetch; each resumes where the last one stopped.
+    public var attempts = 3
+    public var progress: @Sendable (DownloadProgress) -> Void = { _ in }
+
+    public init(feed: FeedConfig, audio: URL, library: SegmentLibrary, states: FeedStates, transport: any FeedTransport,
+                clock: any WallClock) {
+        self.feed = feed
+        self.audio = audio
+        self.library = library
+        self.states = states
+        self.transport = transport
+        self.clock = clock
+    }
+
+    /// The manifest is at most this large; a server sending more is refused.
+    static let manifestLimit = 8 << 20
+
+    public func fetch() async -> FeedFetchReport {
+        var report = FeedFetchReport(feed: feed.name, manifest: .unchanged)
+        do {
+            try await fetch(into: &report)
+        } catch {
+            report.manifest = .refused(error)
+        }
+        return report
+    }
+
+    private func fetch(into report: inout FeedFetchReport) async throws(FeedError) {
+        var state = try store { () throws(StoreError) in try states.state(feed.name) }
+        let now = clock.now()
+        var conditional: [(String, String)] = []
+        if let etag = state.etag { conditional.append(("If-None-Match", etag)) }
+        if let modified = state.lastModified { conditional.append(("If-Modified-Since", modified)) }
+        let manifestURL = feed.url + "feed.json"
+        let (head, body) = try await transport.get(manifestURL, headers: conditional, limit: Self.manifestLimit)
+        if head.status == 304 {
+            state.checkedAt = now
+            try store { () throws(StoreError) in try states.save(state) }
+            return
+        }
+        guard head.status == 200 else { throw .http(url: manifestURL, message: "máy chủ trả lời HTTP \(head.status)") }
+        let signatureURL = feed.url + "feed.json.sig"
+        let (signatureHead, signature) = try await transport.get(signatureURL, headers: [], limit: 4096)
+        guard signatureHead.status == 200 else {
+            throw .refused(feed: feed.name, message: "không có chữ ký (\(signatureURL): HTTP \(signatureHead.status)); không nhận danh mục chưa ký")
+        }
+        guard FeedSigning.signer(of: body, signature: String(decoding: signature, as: UTF8.self), publicKeys: feed.publicKeys) != nil else {
+            throw .refused(feed: feed.name, message: "chữ ký của feed.json sai, hoặc không phải của khóa nào trong public_keys; không nhận gì")
+        }
+        let manifest: FeedManifest
+        do { manifest = try FeedManifest.decode(body) } catch {
+            throw .refused(feed: feed.name, message: "feed.json đã ký nhưng không đọc được: \(error)")
+        }
+        let installed = try store { () throws(StoreError) in
+            try library.all().reduce(into: [String: String]()) { map, segment in
+                if let origin = segment.origin, origin.feed == feed.name { map[origin.entry] = segment.sha256 }
+            }
+        }
+        let decision: FeedDecision
+        do { decision = try FeedDecision.decide(manifest, accepted: state.sequence, installed: installed, now: now) } catch {
+            throw .refused(feed: feed.name, message: error.description)
+        }
+        report.manifest = .accepted(sequence: manifest.sequence)
+        report.refused = decision.refused.map { FeedError.refused(feed: feed.name, message: $0.description) }
+        for entry in decision.unchanged {
+            let changed = try store { () throws(StoreError) in
+                try library.segment(feed: feed.name, entry: entry.id).map { current in
+                    current.origin != FeedOrigin(feed: feed.name, entry) || current.title != entry.title
+                        || current.pillar != entry.pillar || current.campaign != entry.campaign
+                } ?? false
+            }
+            if changed {
+                try store { () throws(StoreError) in
+                    _ = try library.updateTerms(FeedOrigin(feed: feed.name, entry), title: entry.title, pillar: entry.pillar,
+                                                campaign: entry.campaign)
+                }
+                report.updated.append(entry.id)
+            }
+        }
+        for entry in decision.toFetch {
+            do {
+                report.installed.append(try await install(entry, received: &report.bytesReceived))
+            } catch {
+                report.refused.append(error)
+            }
+        }
+        state.publisher = manifest.publisher
+        state.sequence = max(state.sequence ?? manifest.sequence, manifest.sequence)
+        state.expires = manifest.expires
+        state.acceptedAt = now
+        state.checkedAt = now
+        // Validators are kept only when every entry is in: otherwise the next poll must read the manifest
+        // again to retry the rest, instead of being told 304.
+        let complete = report.refused.isEmpty
+        state.etag = complete ? head.headers["etag"] : nil
+        state.lastModified = complete ? head.headers["last-modified"] : nil
+        try store { () throws(StoreError) in try states.save(state) }
+    }
+
+    /// Downloads, verifies, decodes and installs one entry; on any refusal nothing of it is in the library.
+    private func install(_ entry: FeedEntry, received: inout Int) async throws(FeedError) -> Segment {
+        let refuse = { (message: String) in FeedError.entry(feed: feed.name, entry: entry.id, message: message) }
+        if let twin = try store({ () throws(StoreError) in try library.segment(sha256: entry.sha256) }),
+           twin.origin?.feed != feed.name || twin.origin?.entry != entry.id {
+            throw refuse("cùng nội dung (SHA-256) với bản tin “\(twin.id)” đã có trong thư viện; không cài lại")
+        }
+        let folder = audio.appendingPathComponent(feed.name)
+        let part = try PartialDownload(path: folder.appendingPathComponent(".partial/\(entry.sha256).part").path)
+        let url = feed.url + entry.path.split(separator: "/").map {
+            $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0)
+        }.joined(separator: "/")
+        if part.size > entry.bytes { try part.restart() }
+        var attempt = 0
+        while part.size < entry.bytes {
+            attempt += 1
+            let before = part.size
+            do {
+                try await download(url, entry, into: part)
+            } catch let error {
+                received += part.size - before
+                if case .file = error { part.remove(); throw refuse("\(error)") }
+                if case .entry = error { part.remove(); throw error }
+                // A cut or an HTTP error: what arrived is kept for the next attempt.
+                guard attempt < attempts else { throw refuse("\(error) (đã thử \(attempt) lần; lần sau tải tiếp từ byte \(part.size))") }
+                try? await clock.sleep(until: clock.now().addingTimeInterval(Double(1 << (attempt - 1))))
+                continue
+            }
+            received += part.size - before
+            if part.size < entry.bytes {
+                guard attempt < attempts else { throw refuse("máy chủ chỉ gửi \(part.size) trên \(entry.bytes) byte; lần sau tải tiếp") }
+            }
+        }
+        guard part.sha256 == entry.sha256 else {
+            part.remove()
+            throw refuse("SHA-256 của tệp tải về không khớp danh mục (tệp bị sửa hoặc hỏng); đã xóa")
+        }
+        try part.sync()
+        // One decode: proves it plays, measures loudness, writes the playout copy.
+        let copy = PlayoutCopyWriter.relativePath(sha256: entry.sha256)
+        let info: MediaInfo
+        do { info = try SndFileDecoder.probe(path: part.path, playoutCopy: audio.appendingPathComponent(copy).path) } catch {
+            part.remove()
+            throw refuse("tệp đúng SHA-256 nhưng không giải mã được: \(error); không cài")
+        }
+        let relative = "\(feed.name)/\(entry.path)"
+        let destination = audio.appendingPathComponent(relative)
+        let previous = try store { () throws(StoreError) in try library.segment(feed: feed.name, entry: entry.id) }
+        do {
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            part.remove()
+            throw refuse("không tạo được thư mục \(destination.deletingLastPathComponent().path): \(error.localizedDescription)")
+        }
+        guard rename(part.path, destination.path) == 0 else {
+            let reason = FeedError.errnoText()
+            part.remove()
+            throw refuse("không đặt được tệp vào \(destination.path): \(reason)")
+        }
+        let segment = try store { () throws(StoreError) in
+            try library.install(Segment(
+                id: Segment.slug(entry.id), title: entry.title, pillar: entry.pillar, campaign: entry.campaign, path: relative,
+                durationSeconds: info.durationSeconds, format: info.format, sampleRate: info.sampleRate, channels: info.channels,
+                sha256: entry.sha256, loudness: info.loudness, playoutPath: copy, origin: FeedOrigin(feed: feed.name, entry)),
+                importedAt: clock.now())
+        }
+        // A replaced version's files go once the library points at the new one.
+        if let previous, previous.path != relative { unlink(audio.appendingPathComponent(previous.path).path) }
+        if let previous, let old = previous.playoutPath, old != copy { unlink(audio.appendingPathComponent(old).path) }
+        return segment
+    }
+
+    /// One attempt: appends to `part` from its current size, refusing more bytes than declared.
+    private func download(_ url: String, _ entry: FeedEntry, into part: PartialDownload) async throws(FeedError) {
+        let offset = part.size
+        let feedName = feed.name, progress = self.progress
+        try await transport.stream(url, from: offset, head: { (head) throws(FeedError) in
+            switch head.status {
+            case 206 where offset > 0: break
+            case 200:
+                // The server ignored the range: start over.
+                if offset > 0 { try part.restart() }
+            case 416:
+                try part.restart()
+                throw .http(url: url, message: "máy chủ từ chối đoạn từ byte \(offset) (HTTP 416); tải lại từ đầu")
+            default:
+                throw .http(url: url, message: "máy chủ trả lời HTTP \(head.status)")
+            }
+        }, chunk: { (bytes) throws(FeedError) in
+            guard part.size + bytes.count <= entry.bytes else {
+                throw .entry(feed: feedName, entry: entry.id,
+                             message: "máy chủ gửi nhiều hơn \(entry.bytes) byte danh mục khai; ngừng đọc, đã xóa phần đã tải")
+            }
+            try part.append(bytes)
+            progress(DownloadProgress(feed: feedName, entry: entry.id, received: part.size, total: entry.bytes))
+        })
+    }
+
+    private func store<T>(_ body: () throws(StoreError) -> T) throws(FeedError) -> T {
+        do { return try body() } catch { throw .file(path: "cơ sở dữ liệu", message: "\(error)") }
+    }
+}
+
+/// `1,5 MB`, `320 kB`, `12 byte`.
+func byteText(_ bytes: Int) -> String {
+    if bytes >= 1_000_000 { return String(format: "%.1f MB", Double(bytes) / 1e6).replacingOccurrences(of: ".", with: ",") }
+    if bytes >= 1000 { return "\(bytes / 1000) kB" }
+    return "\(bytes) byte"
+}
