@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "LoaDaemonTests",
             dependencies: [
-                "LoaDaemon", "LoaCore", "LoaStore", "LoaAudio",
+                "LoaDaemon", "LoaCore", "LoaStore", "LoaAudio", "LoaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -42,12 +42,15 @@ public enum ItemKind: String, Sendable, Codable, CaseIterable, Hashable {
     case jingle
     /// Aired at once above any slot (`loa announce`).
     case announcement
+    /// A verified `emergency` segment from a feed, aired at once above any slot (Circular 39's highest level).
+    case emergency
 
     public var label: String {
         switch self {
         case .segment: "bản tin"
         case .jingle: "nhạc hiệu"
         case .announcement: "thông báo"
+        case .emergency: "khẩn cấp"
         }
     }
 }

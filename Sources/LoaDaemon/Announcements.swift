@@ -32,25 +32,69 @@ extension PlayoutService {
         let station = current.get()
         // One decode gives the exact length and the loudness: an announcement is levelled like any segment.
         let info = try SndFileDecoder.probe(path: path)
-        let seconds = info.durationSeconds
         let title = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let now = clock.now()
-        let rows = (0..<times).map { n in
-            AiringRecord(slot: PlayoutService.announcementSlot, slotStartsAt: now, segmentID: title, title: title, path: path,
-                         scheduledAt: now.addingTimeInterval(Double(n) * seconds), plannedSeconds: seconds, outcome: .planned,
-                         device: station.config.device, kind: .announcement)
-        }
         let gain = info.loudness?.playoutGainDB(targetLUFS: station.config.targetLUFS) ?? 0
         let source = PlayoutSource(gainDB: gain, truePeakDBTP: info.loudness.map { $0.truePeakDBTP + gain })
+        let item = Segment(id: title, title: title, path: path, durationSeconds: info.durationSeconds)
+        return (try prepareInterruption(Array(repeating: item, count: times), kind: .announcement,
+                                        slotID: PlayoutService.announcementSlot, station: station), source)
+    }
+
+    /// Rows for `items` aired back to back from now above any slot, stored `planned` before they air.
+    func prepareInterruption(_ items: [Segment], kind: ItemKind, slotID: String, station: Station) throws -> OccurrenceAiring {
+        let now = clock.now()
+        var offset = 0.0
+        let rows = items.map { item in
+            defer { offset += item.durationSeconds }
+            return AiringRecord(slot: slotID, slotStartsAt: now, segmentID: item.id, title: item.title, pillar: item.pillar,
+                                campaign: item.campaign, path: item.path, scheduledAt: now.addingTimeInterval(offset),
+                                plannedSeconds: item.durationSeconds, outcome: .planned, device: station.config.device, kind: kind)
+        }
         let ids = try station.log.insert(rows)
         let stored = zip(rows, ids).map { row, id in
             var row = row
             row.id = id
             return row
         }
-        let slot = Slot(id: PlayoutService.announcementSlot, start: .midnight, content: .play([path]), late: .whole)
-        return (OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
-                                 device: station.config.device, log: station.log, logger: logger), source)
+        let slot = Slot(id: slotID, start: .midnight, content: .play(items.map(\.path)), late: .whole)
+        return OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
+                                device: station.config.device, log: station.log, logger: logger)
+    }
+
+    /// The slot name emergency rows are logged under.
+    static let emergencySlot = "khan-cap"
+
+    /// Airs a verified emergency segment now, above any slot: the item on air fades and is logged interrupted,
+    /// the slot goes on per its policy afterwards. Returns false when it is not valid today.
+    @discardableResult
+    public func airEmergency(_ segment: Segment) -> Bool {
+        let station = current.get()
+        let today = station.config.calendar.localDate(of: clock.now())
+        guard segment.priority == .emergency, segment.origin?.isValid(on: today) ?? true else { return false }
+        do {
+            let airing = try prepareInterruption([segment], kind: .emergency, slotID: PlayoutService.emergencySlot, station: station)
+            let source = try station.playoutSources(for: [segment.id])[segment.id] ?? PlayoutSource()
+            logger.warning("KHẨN CẤP: phát ngay “\(segment.title)” (\(segment.origin?.feed ?? "thư viện")), trên mọi khung giờ")
+            announcements.continuation.yield(Announcement(airing: airing, source: source))
+            return true
+        } catch {
+            logger.error("Không phát được bản tin khẩn cấp \(segment.id): \(error)")
+            return false
+        }
+    }
+
+    /// Emergency segments valid today that were verified but never aired (the daemon was stopped between the
+    /// fetch and the airing, or the PC was off): aired at start, once.
+    public func airPendingEmergencies() {
+        let station = current.get()
+        do {
+            let aired = Set(try station.log.records().filter { $0.kind == .emergency && $0.outcome != .planned }.map(\.segmentID))
+            for segment in try station.library.all() where segment.priority == .emergency && !aired.contains(segment.id) {
+                airEmergency(segment)
+            }
+        } catch {
+            logger.error("Không đọc được bản tin khẩn cấp đang chờ: \(error)")
+        }
     }
 }
 

@@ -7,6 +7,12 @@ public enum FeedSigning {
     /// Writes `PREFIX.key` (private, mode 600, created exclusively: an existing key is never overwritten) and
     /// `PREFIX.pub`; returns the public key as base64.
     public static func generateKey(prefix: String) throws(FeedError) -> String {
+        let folder = (prefix as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw .key(path: folder, message: "không tạo được thư mục: \(error.localizedDescription)")
+            }
+        }
         let key = Curve25519.Signing.PrivateKey()
         let publicKey = key.publicKey.rawRepresentation.base64EncodedString()
         try writeExclusively(prefix + ".key", line: key.rawRepresentation.base64EncodedString(), mode: 0o600)

@@ -24,6 +24,8 @@ public protocol FeedTransport: Sendable {
     /// more than declared). Returns when the body ends.
     func stream(_ url: String, from offset: Int, head: @Sendable (ResponseHead) throws(FeedError) -> Void,
                 chunk: @Sendable (UnsafeRawBufferPointer) throws(FeedError) -> Void) async throws(FeedError)
+    /// Releases connections; called once when done.
+    func shutdown() async
 }
 
 /// `FeedTransport` over AsyncHTTPClient: connect and read timeouts (a read timeout is the longest silence

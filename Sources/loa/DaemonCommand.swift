@@ -3,6 +3,7 @@ import Foundation
 import LoaAudio
 import LoaConfig
 import LoaDaemon
+import LoaFeed
 import Logging
 import ServiceLifecycle
 
@@ -40,6 +41,10 @@ struct DaemonCommand: AsyncParsableCommand {
                 .init(service: control),
                 // Done once at start; its end must not stop the daemon.
                 .init(service: LibraryBackfill(station: station, logger: logger), successTerminationBehavior: .ignore),
+                // Returns at once when loa.toml names no feed.
+                .init(service: FeedService(playout: playout, clock: clock, logger: logger) { feed in
+                    HTTPFeedTransport(timeoutSeconds: feed.timeoutSeconds)
+                }, successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

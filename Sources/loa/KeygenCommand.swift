@@ -6,6 +6,8 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Bên phát (huyện, tỉnh): tạo cặp khóa Ed25519 để ký feed; PREFIX.key giữ kín, PREFIX.pub gửi cho các xã.")
 
+    // Every command takes --config; these district-side ones do not read it.
+    @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "Tiền tố tên tệp: ghi PREFIX.key (khóa bí mật, quyền 600) và PREFIX.pub.") var out: String
 
     func run() throws {

@@ -12,6 +12,8 @@ struct PublishCommand: ParsableCommand {
         airings_total. Không có tệp đi kèm thì tiêu đề là tên tệp. Xuất bản lại chỉ chép tệp mới hoặc đã đổi và tăng sequence.
         """)
 
+    // Every command takes --config; these district-side ones do not read it.
+    @OptionGroup var global: GlobalOptions
     @Argument(help: "Thư mục chứa các tệp âm thanh (và tệp .toml đi kèm).") var directory: String
     @Option(name: .long, help: "Khóa bí mật do “loa keygen” tạo (PREFIX.key).") var key: String
     @Option(name: .long, help: "Thư mục feed mà máy chủ web phục vụ.") var out: String

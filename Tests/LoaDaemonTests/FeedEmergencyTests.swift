@@ -1,0 +1,86 @@
+import Foundation
+import LoaTestSupport
+import Testing
+
+extension RealTimeTests {
+@Suite("End to end: an emergency from the district's feed", .serialized)
+struct FeedEmergencyTests {
+    @Test("An emergency published while a slot airs is heard within 30 s; the item on air is interrupted and the slot goes on")
+    func emergencyPreemptsSlot() async throws {
+        let station = try ProcessStation(device: "pulse")
+        let server = try SoundServer()
+        defer { server.stop() }
+        let district = try DistrictServer()
+        defer { district.stop() }
+        let key = station.folder.appendingPathComponent("huyen").path
+        #expect(try station.loaCommand(["keygen", "--out", key]).status == 0)
+        let publicKey = try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let config = URL(fileURLWithPath: station.config)
+        try (String(contentsOf: config, encoding: .utf8) + """
+
+            [[feed]]
+            name = "huyen"
+            url = "\(district.feedURL)"
+            public_keys = ["\(publicKey)"]
+            interval = "1s"
+            """).write(to: config, atomically: true, encoding: .utf8)
+        // An empty feed first, so the daemon polls a valid manifest from the start.
+        let source = station.folder.appendingPathComponent("huyen-nguon")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        try Harness.tone(source.appendingPathComponent("thuong.wav"), frequency: 330, seconds: 1, rate: 48000)
+        #expect(try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
+
+        let slotStart = try station.interruptibleSlot("co-khan-cap", longSeconds: 8)
+        let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
+        let daemon = try station.startDaemon(environment: server.environment)
+        try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1.5))
+
+        try Harness.tone(source.appendingPathComponent("bao.wav"), frequency: 880, seconds: 1.5, rate: 48000)
+        try """
+            title = "Cảnh báo bão khẩn cấp"
+            priority = "emergency"
+            """.write(to: source.appendingPathComponent("bao.toml"), atomically: true, encoding: .utf8)
+        let published = try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path])
+        #expect(published.status == 0, "\(published.err)")
+        let publishedAt = Date()
+
+        let rows = try await station.waitForRows(until: publishedAt.addingTimeInterval(40)) { rows in
+            rows.contains { $0.kind == "emergency" && $0.outcome == "completed" }
+                && rows.filter { $0.slot == "co-khan-cap" }.count == 2
+                && rows.filter { $0.slot == "co-khan-cap" }.allSatisfy { $0.outcome != "planned" && $0.outcome != "started" }
+        }
+        #expect(daemon.stop() == 0)
+        let recording = recorder.stop()
+        let bySlot = Dictionary(grouping: rows, by: \.slot)
+        #expect(bySlot["co-khan-cap"]?.map(\.outcome) == ["interrupted", "completed"], "\(rows)\n\(daemon.output)")
+        #expect(bySlot["khan-cap"]?.map(\.outcome) == ["completed"], "\(rows)")
+        #expect(bySlot["khan-cap"]?.first?.kind == "emergency")
+        // What the loudspeaker heard: the long item, the emergency, then the slot's next item.
+        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 660, 880]))
+        #expect(analysis.tones.map(\.frequency) == [440, 880, 660], "\(analysis.tones)")
+        let heard = try #require(Self.firstWindow(of: 880, in: recording.samples, rate: 48000))
+        let heardAt = recording.startedAt.addingTimeInterval(Double(heard) / 48000)
+        let delay = heardAt.timeIntervalSince(publishedAt)
+        print("E2E emergency heard \(String(format: "%.2f", delay)) s after publication")
+        #expect(delay > 0 && delay < 30, "heard \(delay) s after publication")
+    }
+
+    /// The first sample of the first 10 ms window that carries `frequency` (by zero crossings, ±10 %).
+    static func firstWindow(of frequency: Int, in samples: [Float], rate: Int) -> Int? {
+        let window = rate / 100
+        var i = 0
+        while i + window <= samples.count {
+            let energy = samples[i..<(i + window)].reduce(0) { $0 + $1 * $1 } / Float(window)
+            if energy.squareRoot() > 0.01 {
+                var crossings = 0
+                for j in (i + 1)..<(i + window) where (samples[j - 1] < 0) != (samples[j] < 0) { crossings += 1 }
+                let estimate = Double(crossings) * Double(rate) / Double(window) / 2
+                if abs(estimate - Double(frequency)) < Double(frequency) / 10 { return i }
+            }
+            i += window
+        }
+        return nil
+    }
+}
+}
