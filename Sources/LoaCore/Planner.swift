@@ -133,12 +133,32 @@ public struct Planner: Sendable {
                 }
             }
         case let .pick(pillars, count):
-            // A jingle is never picked by rotation, even one filed under a pillar.
-            let eligible = library.filter { ($0.pillar.map(pillars.contains) ?? false) && !jingles.contains($0.id) }
-            // Least aired first; then the one aired longest ago; then by id, so the plan is stable.
+            // A jingle is never picked by rotation, even one filed under a pillar; a fetched segment only
+            // within its publisher's dates.
+            let date = calendar.localDate(of: startsAt)
+            let eligible = library.filter {
+                ($0.pillar.map(pillars.contains) ?? false) && !jingles.contains($0.id) && $0.isValid(on: date)
+            }
+            // A segment whose publisher asked for more airings than it has had is preferred while behind.
+            let week = date.adding(days: -(Weekday.allCases.firstIndex(of: date.weekday) ?? 0))
+            func behind(_ segment: Segment) -> Bool {
+                switch segment.origin?.requested {
+                case nil: false
+                case let .total(n)?: history[segment.id].count < n
+                case let .perWeek(n)?:
+                    history[segment.id].recent.filter {
+                        let day = calendar.localDate(of: $0)
+                        return week <= day && day < week.adding(days: 7)
+                    }.count < n
+                }
+            }
+            // Behind its request first; then least aired; then the one aired longest ago; then by id, so the
+            // plan is stable. Among equals the rotation stays fair.
             func ranked(_ segments: [Segment]) -> [Segment] {
                 segments.sorted { a, b in
                     let ha = history[a.id], hb = history[b.id]
+                    let ba = behind(a), bb = behind(b)
+                    if ba != bb { return ba }
                     if ha.count != hb.count { return ha.count < hb.count }
                     let la = ha.lastAiredAt ?? .distantPast, lb = hb.lastAiredAt ?? .distantPast
                     if la != lb { return la < lb }
@@ -147,8 +167,20 @@ public struct Planner: Sendable {
             }
             // One queue per pillar: a slot over several pillars takes them in turn, so a pick of three
             // from three pillars airs one of each rather than three of whichever is least aired.
-            var queues = pillars.map { pillar in ranked(eligible.filter { $0.pillar == pillar }) }
+            // Circular 39's `priority` level: a segment that has not aired yet opens the first slot that admits it.
+            let first = eligible.filter { $0.priority == .priority && history[$0.id].count == 0 }.sorted { $0.id < $1.id }
             var taken = [Int](repeating: 0, count: pillars.count)
+            for segment in first where items.count < count {
+                if fits(segment) {
+                    take(segment)
+                    if let pillar = segment.pillar, let turn = pillars.firstIndex(of: pillar) { taken[turn] += 1 }
+                } else {
+                    dropped.append(.doesNotFit(segmentID: segment.id, durationSeconds: segment.durationSeconds,
+                                               remainingSeconds: max(0, available - cursor - reserved)))
+                }
+            }
+            let heads = Set(first.map(\.id))
+            var queues = pillars.map { pillar in ranked(eligible.filter { $0.pillar == pillar && !heads.contains($0.id) }) }
             while items.count < count {
                 let open = queues.indices.filter { !queues[$0].isEmpty }
                 guard !open.isEmpty else { break }

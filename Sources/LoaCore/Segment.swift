@@ -26,6 +26,9 @@ public struct Segment: Sendable, Hashable, Codable, Identifiable {
     /// The Circular 39 level: a segment imported by hand is `normal`.
     public var priority: Priority { origin?.priority ?? .normal }
 
+    /// Whether rotation may pick it on `day`: a fetched segment only within its publisher's dates.
+    public func isValid(on day: LocalDate) -> Bool { origin?.isValid(on: day) ?? true }
+
     public init(
         id: String, title: String, pillar: Pillar? = nil, campaign: String? = nil, path: String,
         durationSeconds: Double, format: String = "", sampleRate: Int = 48000, channels: Int = 1, sha256: String = "",
@@ -92,7 +95,7 @@ public struct FeedOrigin: Sendable, Hashable, Codable {
                   validFrom: entry.validFrom, validUntil: entry.validUntil, requested: entry.requested)
     }
 
-    /// Whether the segment may air on `day`.
+    /// Whether the segment may air on `day` (its publisher's valid_from … valid_until).
     public func isValid(on day: LocalDate) -> Bool {
         (validFrom.map { $0 <= day } ?? true) && (validUntil.map { day <= $0 } ?? true)
     }
@@ -103,10 +106,13 @@ public struct AiringHistory: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         public var count: Int
         public var lastAiredAt: Date?
+        /// When it aired lately (the log's last weeks), for requests counted per week.
+        public var recent: [Date]
 
-        public init(count: Int = 0, lastAiredAt: Date? = nil) {
+        public init(count: Int = 0, lastAiredAt: Date? = nil, recent: [Date] = []) {
             self.count = count
             self.lastAiredAt = lastAiredAt
+            self.recent = recent
         }
     }
 
@@ -119,6 +125,7 @@ public struct AiringHistory: Sendable, Hashable {
     public mutating func record(_ segmentID: String, at instant: Date) {
         var entry = self[segmentID]
         entry.count += 1
+        entry.recent.append(instant)
         if entry.lastAiredAt.map({ $0 < instant }) ?? true { entry.lastAiredAt = instant }
         entries[segmentID] = entry
     }

@@ -26,7 +26,7 @@ public struct OccurrenceAiring: Sendable {
         let end = slot.lengthSeconds.map { startsAt.addingTimeInterval(Double($0)) }
         if rows.isEmpty {
             let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
-                                            history: try log.history())
+                                            history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
             let planned = plan.items.map { AiringRecord(planned: $0, in: plan, device: station.config.device) }
             let ids = try log.insert(planned)
             rows = zip(planned, ids).map { record, id in

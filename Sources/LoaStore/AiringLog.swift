@@ -78,7 +78,9 @@ public struct AiringLog: Sendable {
     }
 
     /// Rotation history from every segment airing heard so far (jingles and announcements do not rotate).
-    public func history() throws(StoreError) -> AiringHistory {
+    /// How often and when last each segment was heard; with `recentSince`, also each airing from then on
+    /// (requests counted per week need the week's airings).
+    public func history(recentSince: Date? = nil) throws(StoreError) -> AiringHistory {
         try database.read { db in
             var history = AiringHistory()
             let heard = AiringOutcome.heard.map(\.rawValue).sorted()
@@ -90,6 +92,17 @@ public struct AiringLog: Sendable {
             for row in rows {
                 history.entries[row["segment_id"]] = AiringHistory.Entry(
                     count: row["n"], lastAiredAt: (row["last"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+            if let recentSince {
+                let recent = try Row.fetchAll(db, sql: """
+                    SELECT segment_id, COALESCE(started_at, scheduled_at) AS at FROM airing
+                    WHERE kind = 'segment' AND outcome IN (\(databaseQuestionMarks(count: heard.count))) AND scheduled_at >= ?
+                    ORDER BY at
+                    """, arguments: StatementArguments(heard + [recentSince.timeIntervalSince1970]))
+                for row in recent {
+                    let id: String = row["segment_id"]
+                    history.entries[id]?.recent.append(Date(timeIntervalSince1970: row["at"]))
+                }
             }
             return history
         }

@@ -23,7 +23,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
         let calendar = station.config.calendar
         let day = try date.map { try parseDate($0) } ?? calendar.localDate(of: SystemClock().now())
         let plan = station.planner.plan(date: day, slots: station.schedules.slots, library: try station.library.all(),
-                                        history: try station.log.history())
+                                        history: try station.log.history(
+                                            recentSince: calendar.instant(day.adding(days: -8), .midnight)))
         if json {
             try printJSON(PlanJSON(date: day.description, station: station.config.station, slots: plan.slots.map { slot in
                 SlotJSON(slot: slot.slot.id, starts_at: calendar.rfc3339(slot.startsAt), ends_at: slot.endsAt.map(calendar.rfc3339),
