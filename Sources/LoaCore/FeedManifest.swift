@@ -274,12 +274,14 @@ public struct FeedDecision: Sendable, Hashable {
     public var unchanged: [FeedEntry]
     /// Entries refused, each with its reason; the others go ahead.
     public var refused: [FeedRefusal]
+    /// Entries past their `valid_until` on the station's day: never fetched, as they can no longer air.
+    public var expired: [FeedEntry] = []
 
     /// Decides on a manifest whose signature has been checked. `accepted` is the highest sequence accepted
     /// before from this feed; `installed` the SHA-256 of each entry id already in the library from it.
     /// Throws the refusal when the manifest as a whole is refused (nothing of it is installed then).
     public static func decide(_ manifest: FeedManifest, accepted: Int?, installed: [String: String],
-                              now: Date) throws(FeedRefusal) -> FeedDecision {
+                              now: Date, today: LocalDate? = nil) throws(FeedRefusal) -> FeedDecision {
         guard manifest.format == 1 else { throw .unsupportedFormat(manifest.format) }
         if let accepted, manifest.sequence < accepted { throw .rollback(sequence: manifest.sequence, accepted: accepted) }
         guard now < manifest.expires else { throw .expired(expires: manifest.expires) }
@@ -290,6 +292,8 @@ public struct FeedDecision: Sendable, Hashable {
                 decision.refused.append(problem)
             } else if !seenIDs.insert(entry.id).inserted || !seenPaths.insert(entry.path).inserted {
                 decision.refused.append(.badEntry(entry: entry.id, reason: "id hoặc đường dẫn “\(entry.path)” lặp lại trong danh mục"))
+            } else if let today, let until = entry.validUntil, until < today {
+                decision.expired.append(entry)
             } else if installed[entry.id] == entry.sha256 {
                 decision.unchanged.append(entry)
             } else {
@@ -323,6 +327,23 @@ public struct FeedDecision: Sendable, Hashable {
         }
         return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { component in
             !component.isEmpty && !component.hasPrefix(".")
+        }
+    }
+}
+
+/// Which fetched segments past their `valid_until` can lose their files: none that a slot of `today` or the
+/// next day still names explicitly (in `play`, `intro` or `outro`); the picks never take them any more.
+/// The library keeps their rows, so the log's rows and reports stay whole.
+public enum FeedExpiry {
+    public static func removable(_ library: [Segment], slots: [Slot], today: LocalDate) -> [Segment] {
+        let named = Set(slots.filter { $0.airs(on: today) || $0.airs(on: today.adding(days: 1)) }.flatMap { slot -> [String] in
+            var references = [slot.intro, slot.outro].compactMap { $0 }
+            if case let .play(list) = slot.content { references += list }
+            return references.compactMap { Planner.resolve($0, in: library)?.id }
+        })
+        return library.filter { segment in
+            guard let until = segment.origin?.validUntil else { return false }
+            return until < today && !named.contains(segment.id)
         }
     }
 }

@@ -50,6 +50,13 @@ public struct FeedService: Service {
                 logger.notice("Đã cài “\(segment.title)” (\(segment.id), \(segment.priority.label)) từ feed “\(feed.name)”")
                 if segment.priority == .emergency { playout.airEmergency(segment) }
             }
+            do {
+                for segment in try playout.current.get().removeExpiredFeedSegments(now: clock.now()) {
+                    logger.notice("Đã xóa tệp của “\(segment.title)” (\(segment.id)): hết hạn phát; nhật ký vẫn giữ các lượt đã phát")
+                }
+            } catch {
+                logger.error("Không dọn được bản tin hết hạn: \(error)")
+            }
             if case let .refused(error) = report.manifest, case .http = error { failures += 1 } else { failures = 0 }
             let wait = failures == 0 ? feed.intervalSeconds : min(feed.intervalSeconds, 5 * pow(2, Double(min(failures - 1, 10))))
             do { try await clock.sleep(until: clock.now().addingTimeInterval(wait)) } catch { break }

@@ -43,6 +43,16 @@ public struct Station: Sendable {
 extension Station {
     /// A fetcher of `feed` into this station's audio folder and library.
     public func feedFetcher(_ feed: FeedConfig, transport: any FeedTransport, clock: any WallClock) -> FeedFetcher {
-        FeedFetcher(feed: feed, audio: config.audio, library: library, states: FeedStates(database), transport: transport, clock: clock)
+        FeedFetcher(feed: feed, audio: config.audio, library: library, states: FeedStates(database), transport: transport,
+                    clock: clock, calendar: config.calendar)
+    }
+}
+
+extension Station {
+    /// Removes the files of fetched segments past their `valid_until` that no slot of today or tomorrow names
+    /// (see ``FeedExpiry``); returns them.
+    public func removeExpiredFeedSegments(now: Date) throws -> [Segment] {
+        try FeedExpiry.removeFiles(library: library, audio: config.audio, slots: schedules.slots,
+                                   today: config.calendar.localDate(of: now), now: now)
     }
 }

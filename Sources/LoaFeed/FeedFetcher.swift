@@ -60,12 +60,15 @@ public struct FeedFetcher: Sendable {
     public let states: FeedStates
     public let transport: any FeedTransport
     public let clock: any WallClock
+    /// The station's days, for entries' validity.
+    public let calendar: StationCalendar
     /// Attempts per file before it is left for the next fetch; each resumes where the last one stopped.
     public var attempts = 3
     public var progress: @Sendable (DownloadProgress) -> Void = { _ in }
 
     public init(feed: FeedConfig, audio: URL, library: SegmentLibrary, states: FeedStates, transport: any FeedTransport,
-                clock: any WallClock) {
+                clock: any WallClock, calendar: StationCalendar) {
+        self.calendar = calendar
         self.feed = feed
         self.audio = audio
         self.library = library
@@ -119,7 +122,8 @@ public struct FeedFetcher: Sendable {
             }
         }
         let decision: FeedDecision
-        do { decision = try FeedDecision.decide(manifest, accepted: state.sequence, installed: installed, now: now) } catch {
+        do { decision = try FeedDecision.decide(manifest, accepted: state.sequence, installed: installed, now: now,
+                                                          today: calendar.localDate(of: now)) } catch {
             throw .refused(feed: feed.name, message: error.description)
         }
         report.manifest = .accepted(sequence: manifest.sequence)
@@ -267,4 +271,19 @@ func byteText(_ bytes: Int) -> String {
     if bytes >= 1_000_000 { return String(format: "%.1f MB", Double(bytes) / 1e6).replacingOccurrences(of: ".", with: ",") }
     if bytes >= 1000 { return "\(bytes / 1000) kB" }
     return "\(bytes) byte"
+}
+
+extension FeedExpiry {
+    /// Removes the files (original and playout copy) of the segments ``removable(_:slots:today:)`` names, then
+    /// marks each removed in the library (whose row stays for the log and reports); returns them.
+    public static func removeFiles(library: SegmentLibrary, audio: URL, slots: [Slot], today: LocalDate,
+                                   now: Date) throws -> [Segment] {
+        let segments = removable(try library.all(), slots: slots, today: today)
+        for segment in segments {
+            unlink(audio.appendingPathComponent(segment.path).path)
+            if let copy = segment.playoutPath { unlink(audio.appendingPathComponent(copy).path) }
+            try library.markRemoved(segment.id, at: now)
+        }
+        return segments
+    }
 }

@@ -8,8 +8,19 @@ public struct SegmentLibrary: Sendable {
 
     public init(_ database: StationDatabase) { self.database = database }
 
+    /// The segments that can air: every one but those whose files were removed after they expired.
     public func all() throws(StoreError) -> [Segment] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id").map(SegmentLibrary.segment) }
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE removed_at IS NULL ORDER BY id").map(SegmentLibrary.segment)
+        }
+    }
+
+    /// Marks a fetched segment whose files were removed; it leaves ``all()``, its row stays for the log.
+    public func markRemoved(_ id: String, at instant: Date) throws(StoreError) {
+        try database.write { db in
+            try db.execute(sql: "UPDATE segment SET removed_at = ?, playout_path = NULL WHERE id = ?",
+                           arguments: [instant.timeIntervalSince1970, id])
+        }
     }
 
     public func segment(sha256: String) throws(StoreError) -> Segment? {
@@ -67,7 +78,7 @@ public struct SegmentLibrary: Sendable {
             try db.execute(sql: """
                 UPDATE segment SET title = ?, pillar = ?, campaign = ?, path = ?, duration_seconds = ?, format = ?,
                                    sample_rate = ?, channels = ?, sha256 = ?, imported_at = ?, loudness_lufs = ?,
-                                   true_peak_dbtp = ?, playout_path = ?
+                                   true_peak_dbtp = ?, playout_path = ?, removed_at = NULL
                 WHERE id = ?
                 """, arguments: [stored.title, stored.pillar?.rawValue, stored.campaign, stored.path, stored.durationSeconds,
                                  stored.format, stored.sampleRate, stored.channels, stored.sha256,

@@ -119,6 +119,10 @@ public final class StationDatabase: Sendable {
                 t.column("checked_at", .double)
             }
         }
+        // A fetched segment past its valid_until whose files were removed: the row stays for the log and reports.
+        migrator.registerMigration("v6-segment-removed") { db in
+            try db.alter(table: "segment") { t in t.add(column: "removed_at", .double) }
+        }
         return migrator
     }
 

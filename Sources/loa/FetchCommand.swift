@@ -32,6 +32,9 @@ struct FetchCommand: AsyncParsableCommand {
             if case .refused = report.manifest { failed = true }
             if !report.refused.isEmpty { failed = true }
         }
+        for segment in try station.removeExpiredFeedSegments(now: SystemClock().now()) {
+            print("Đã xóa tệp của “\(segment.title)” (\(segment.id)): hết hạn phát; nhật ký vẫn giữ các lượt đã phát")
+        }
         if failed { throw ExitCode(1) }
     }
 }

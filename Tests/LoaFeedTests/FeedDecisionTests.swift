@@ -101,3 +101,39 @@ struct FeedDecisionTests {
         #expect(try FeedManifest.decode(manifest.encoded()) == manifest)
     }
 }
+
+@Suite("Expired feed segments: which files can go")
+struct FeedExpiryTests {
+    let today = LocalDate(year: 2026, month: 11, day: 26)!
+
+    func segment(_ id: String, until: LocalDate?, fetched: Bool = true) -> Segment {
+        Segment(id: id, title: id, pillar: .kinhTe, path: "huyen/\(id).mp3", durationSeconds: 60,
+                origin: fetched ? FeedOrigin(feed: "huyen", entry: id, validUntil: until) : nil)
+    }
+
+    @Test("Past valid_until and named by no slot of today or tomorrow: removable; anything else stays")
+    func removable() {
+        let yesterday = today.adding(days: -1)
+        let library = [segment("het-han", until: yesterday), segment("con-han", until: today),
+                       segment("khong-han", until: nil), segment("tu-nhap", until: nil, fetched: false),
+                       segment("con-duoc-goi", until: yesterday), segment("nhac-hieu", until: yesterday)]
+        let tomorrow = Slot(id: "mai", start: TimeOfDay(hour: 6, minute: 0)!, content: .play(["huyen/con-duoc-goi.mp3"]),
+                            intro: "nhac-hieu")
+        #expect(FeedExpiry.removable(library, slots: [tomorrow], today: today).map(\.id) == ["het-han"])
+        // A slot that no longer airs today or tomorrow does not keep anything.
+        var ended = tomorrow
+        ended.until = yesterday
+        #expect(FeedExpiry.removable(library, slots: [ended], today: today).map(\.id) == ["het-han", "con-duoc-goi", "nhac-hieu"])
+    }
+
+    @Test("A manifest entry already past valid_until is not fetched")
+    func expiredEntriesAreNotFetched() throws {
+        var old = FeedDecisionTests.entry("cu")
+        old.validUntil = today.adding(days: -1)
+        var current = FeedDecisionTests.entry("moi", path: "moi.mp3")
+        current.validUntil = today
+        let decision = try FeedDecision.decide(FeedDecisionTests.manifest([old, current]), accepted: nil, installed: [:],
+                                               now: FeedDecisionTests.now, today: today)
+        #expect(decision.toFetch.map(\.id) == ["moi"] && decision.expired.map(\.id) == ["cu"])
+    }
+}

@@ -10,6 +10,7 @@ import Testing
 /// A district (a key, a folder of segments published to a real nginx) and a commune (its audio folder and
 /// database) in one temporary folder.
 final class FeedWorld: @unchecked Sendable {
+    static let calendar = StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
     let folder: URL
     let server: DistrictServer
     let source: URL
@@ -63,7 +64,7 @@ final class FeedWorld: @unchecked Sendable {
     func fetch(_ feed: FeedConfig? = nil) async -> FeedFetchReport {
         let transport = HTTPFeedTransport(timeoutSeconds: (feed ?? self.feed).timeoutSeconds)
         let fetcher = FeedFetcher(feed: feed ?? self.feed, audio: audio, library: library, states: FeedStates(database),
-                                  transport: transport, clock: TestClock())
+                                  transport: transport, clock: TestClock(), calendar: FeedWorld.calendar)
         let report = await fetcher.fetch()
         await transport.shutdown()
         return report
@@ -165,7 +166,7 @@ struct FeedFetcherTests {
         // The fetch is cancelled once a third of the file is on disk, as a power cut or a dropped link would stop it.
         let transport = HTTPFeedTransport(timeoutSeconds: 5)
         let fetcher = FeedFetcher(feed: world.feed, audio: world.audio, library: world.library, states: FeedStates(world.database),
-                                  transport: transport, clock: TestClock())
+                                  transport: transport, clock: TestClock(), calendar: FeedWorld.calendar)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { _ = await fetcher.fetch() }
             group.addTask {
@@ -372,4 +373,49 @@ struct FeedRefusalTests {
         #expect(error.description.contains("127.0.0.1:\(silent.port)") && error.description.contains("timeout"), "\(error)")
         #expect(try world.library.all() == library)
     }
+}
+
+@Suite("Expired feed segments on disk")
+struct FeedExpiryDiskTests {
+    @Test("Past valid_until, a fetched segment's files are removed, its row kept; the feed does not bring it back")
+    func removedAndNotRefetched() async throws {
+        let world = try FeedWorld()
+        let calendar = FeedWorld.calendar
+        let today = calendar.localDate(of: Date())
+        try world.tone("ngan-han.wav", sidecar: "valid_until = \(today)\n")
+        try world.tone("dai-han.wav", frequency: 550)
+        try world.publish(validSeconds: 3 * 86400)
+        #expect(await world.fetch().installed.count == 2)
+        let segments = try world.library.all()
+        let short = try #require(segments.first { $0.origin?.entry == "ngan-han" })
+
+        let library = world.library
+        let dayAfter = calendar.instant(today.adding(days: 1), TimeOfDay(hour: 9, minute: 0)!)
+        let removed = try FeedExpiry.removeFiles(library: library, audio: world.audio, slots: [],
+                                                 today: calendar.localDate(of: dayAfter), now: dayAfter)
+        #expect(removed.map(\.id) == [short.id])
+        #expect(try library.all().map(\.id) == segments.filter { $0.id != short.id }.map(\.id))
+        #expect(!world.files().contains("huyen/ngan-han.wav"))
+        #expect(try library.segment(sha256: short.sha256) != nil, "the row stays for the log")
+
+        // Republished with the entry still listed: the manifest is read, the expired entry is not fetched.
+        try world.tone("moi.wav", frequency: 660)
+        try world.publish(validSeconds: 3 * 86400)
+        let transport = HTTPFeedTransport(timeoutSeconds: 5)
+        let later = FeedFetcher(feed: world.feed, audio: world.audio, library: library, states: FeedStates(world.database),
+                                transport: transport, clock: FixedClock(instant: dayAfter), calendar: calendar)
+        let report = await later.fetch()
+        await transport.shutdown()
+        #expect(report.installed.map { $0.origin?.entry } == ["moi"], "\(report.summary) \(report.refused)")
+        #expect(world.audioRequests().filter { $0.contains("ngan-han") }.count == 1)
+    }
+}
+
+/// A clock stopped at `instant`, for decisions that depend on the station's day.
+struct FixedClock: WallClock {
+    let instant: Date
+    func now() -> Date { instant }
+    func sleep(until deadline: Date) async throws {}
+    func wait(_ seconds: Double, on condition: NSCondition) {}
+    func monotonicSeconds() -> Double { instant.timeIntervalSince1970 }
 }
