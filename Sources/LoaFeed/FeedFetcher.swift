@@ -25,6 +25,8 @@ public struct FeedFetchReport: Sendable {
     public var refused: [FeedError] = []
     /// Audio bytes received (manifest and signature not counted).
     public var bytesReceived = 0
+    /// Seconds spent receiving them (the transfers alone, not the checks and decodes after).
+    public var transferSeconds = 0.0
 
     /// One line for a log or a terminal.
     public var summary: String {
@@ -36,6 +38,9 @@ public struct FeedFetchReport: Sendable {
             if !updated.isEmpty { parts.append("cập nhật \(updated.count)") }
             if !refused.isEmpty { parts.append("từ chối \(refused.count)") }
             parts.append("nhận \(byteText(bytesReceived))")
+            if bytesReceived >= 1_000_000, transferSeconds > 0 {
+                parts[parts.count - 1] += " trong \(decimalText(transferSeconds)) giây (\(byteText(Int(Double(bytesReceived) / transferSeconds)))/s)"
+            }
             return parts.joined(separator: ", ")
         }
     }
@@ -75,6 +80,21 @@ public struct FeedFetcher: Sendable {
         self.states = states
         self.transport = transport
         self.clock = clock
+    }
+
+    /// The last verified manifest of a feed, under `audio/<feed>/`.
+    public static let manifestCopy = ".feed.json"
+
+    /// Entries of the last verified manifest of `feed` valid on `day` that the library does not have yet.
+    public static func pending(feed: String, audio: URL, library: [Segment], on day: LocalDate) -> [FeedEntry] {
+        let file = audio.appendingPathComponent(feed).appendingPathComponent(manifestCopy)
+        guard let data = FileManager.default.contents(atPath: file.path), let manifest = try? FeedManifest.decode(data) else {
+            return []
+        }
+        let installed = Set(library.compactMap { segment in segment.origin.map { "\($0.feed)/\($0.entry)/\(segment.sha256)" } })
+        return manifest.segments.filter { entry in
+            !installed.contains("\(feed)/\(entry.id)/\(entry.sha256)") && FeedOrigin(feed: feed, entry).isValid(on: day)
+        }
     }
 
     /// The manifest is at most this large; a server sending more is refused.
@@ -127,6 +147,8 @@ public struct FeedFetcher: Sendable {
             throw .refused(feed: feed.name, message: error.description)
         }
         report.manifest = .accepted(sequence: manifest.sequence)
+        // Kept (verified) for `loa schedule show`, which marks what is listed but not yet downloaded.
+        try? body.write(to: audio.appendingPathComponent(feed.name).appendingPathComponent(FeedFetcher.manifestCopy), options: .atomic)
         report.refused = decision.refused.map { FeedError.refused(feed: feed.name, message: $0.description) }
         for entry in decision.unchanged {
             let changed = try store { () throws(StoreError) in
@@ -145,7 +167,8 @@ public struct FeedFetcher: Sendable {
         }
         for entry in decision.toFetch {
             do {
-                report.installed.append(try await install(entry, received: &report.bytesReceived))
+                report.installed.append(try await install(entry, received: &report.bytesReceived,
+                                                          seconds: &report.transferSeconds))
             } catch {
                 report.refused.append(error)
             }
@@ -164,7 +187,7 @@ public struct FeedFetcher: Sendable {
     }
 
     /// Downloads, verifies, decodes and installs one entry; on any refusal nothing of it is in the library.
-    private func install(_ entry: FeedEntry, received: inout Int) async throws(FeedError) -> Segment {
+    private func install(_ entry: FeedEntry, received: inout Int, seconds: inout Double) async throws(FeedError) -> Segment {
         let refuse = { (message: String) in FeedError.entry(feed: feed.name, entry: entry.id, message: message) }
         if let twin = try store({ () throws(StoreError) in try library.segment(sha256: entry.sha256) }),
            twin.origin?.feed != feed.name || twin.origin?.entry != entry.id {
@@ -180,7 +203,9 @@ public struct FeedFetcher: Sendable {
         while part.size < entry.bytes {
             attempt += 1
             let before = part.size
+            let started = clock.monotonicSeconds()
             do {
+                defer { seconds += clock.monotonicSeconds() - started }
                 try await download(url, entry, into: part)
             } catch let error {
                 received += part.size - before
@@ -266,9 +291,12 @@ public struct FeedFetcher: Sendable {
     }
 }
 
+/// `2,3` (one decimal, Vietnamese comma).
+func decimalText(_ value: Double) -> String { String(format: "%.1f", value).replacingOccurrences(of: ".", with: ",") }
+
 /// `1,5 MB`, `320 kB`, `12 byte`.
 func byteText(_ bytes: Int) -> String {
-    if bytes >= 1_000_000 { return String(format: "%.1f MB", Double(bytes) / 1e6).replacingOccurrences(of: ".", with: ",") }
+    if bytes >= 1_000_000 { return decimalText(Double(bytes) / 1e6) + " MB" }
     if bytes >= 1000 { return "\(bytes / 1000) kB" }
     return "\(bytes) byte"
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LoaCore
+import LoaFeed
 
 struct ScheduleShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,16 +16,32 @@ struct ScheduleShowCommand: AsyncParsableCommand {
     }
     struct SlotJSON: Encodable {
         let slot: String, starts_at: String, ends_at: String?, items: [ItemJSON], dropped: [String]
+        /// Feed entries this slot would take that are listed by their feed but not downloaded yet.
+        let pending: [PendingJSON]
     }
+    struct PendingJSON: Encodable { let feed: String, id: String, title: String, path: String }
     struct PlanJSON: Encodable { let date: String, station: String, slots: [SlotJSON] }
 
     func run() async throws {
         let station = try global.station()
         let calendar = station.config.calendar
         let day = try date.map { try parseDate($0) } ?? calendar.localDate(of: SystemClock().now())
-        let plan = station.planner.plan(date: day, slots: station.schedules.slots, library: try station.library.all(),
+        let library = try station.library.all()
+        let plan = station.planner.plan(date: day, slots: station.schedules.slots, library: library,
                                         history: try station.log.history(
                                             recentSince: calendar.instant(day.adding(days: -8), .midnight)))
+        let pending = station.config.feeds.flatMap { feed in
+            FeedFetcher.pending(feed: feed.name, audio: station.config.audio, library: library, on: day).map { (feed.name, $0) }
+        }
+        // What a slot is waiting for: entries its pillars admit, or that its play list names (as id or feed path).
+        func waiting(_ slot: PlannedSlot) -> [(feed: String, entry: FeedEntry)] {
+            pending.filter { feed, entry in
+                switch slot.slot.content {
+                case let .pick(pillars, _): entry.pillar.map(pillars.contains) ?? false
+                case let .play(references): references.contains(entry.id) || references.contains("\(feed)/\(entry.path)")
+                }
+            }
+        }
         if json {
             try printJSON(PlanJSON(date: day.description, station: station.config.station, slots: plan.slots.map { slot in
                 SlotJSON(slot: slot.slot.id, starts_at: calendar.rfc3339(slot.startsAt), ends_at: slot.endsAt.map(calendar.rfc3339),
@@ -33,7 +50,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                                       pillar: item.segment.pillar?.rawValue,
                                       path: item.segment.path, starts_at: calendar.rfc3339(item.startsAt),
                                       ends_at: calendar.rfc3339(item.endsAt), duration_seconds: item.segment.durationSeconds)
-                         }, dropped: slot.dropped.map(\.description))
+                         }, dropped: slot.dropped.map(\.description),
+                         pending: waiting(slot).map { PendingJSON(feed: $0.feed, id: $0.entry.id, title: $0.entry.title, path: $0.entry.path) })
             }))
             return
         }
@@ -46,7 +64,16 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                 print("  \(calendar.clockTime(item.startsAt))  \(item.segment.title)  [\(item.kind == .segment ? item.segment.pillar?.label ?? "—" : item.kind.label)]  \(formatSeconds(item.segment.durationSeconds))")
             }
             if slot.items.isEmpty { print("  (không có bản tin nào)") }
-            for reason in slot.dropped { print("  ⚠ \(reason)") }
+            let waits = waiting(slot)
+            for reason in slot.dropped {
+                // An explicit entry that a feed lists but has not delivered yet is waited for, not missing.
+                if case let .notInLibrary(reference) = reason,
+                   waits.contains(where: { reference == $0.entry.id || reference == "\($0.feed)/\($0.entry.path)" }) { continue }
+                print("  ⚠ \(reason)")
+            }
+            for (feed, entry) in waits {
+                print("  ⏳ chưa tải về: “\(entry.title)” (\(entry.id), feed “\(feed)”, \(formatSeconds(entry.durationSeconds)))")
+            }
         }
     }
 }

@@ -310,6 +310,9 @@ struct FeedRefusalTests {
         }
         try expectEntryRefused(report, "SHA-256", world, library: library)
         #expect(!world.files().contains { $0.contains(".partial/") })
+        // `loa schedule show` marks it: listed by the verified manifest, not in the library.
+        let today = FeedWorld.calendar.localDate(of: Date())
+        #expect(FeedFetcher.pending(feed: "huyen", audio: world.audio, library: try world.library.all(), on: today).map(\.id) == ["b"])
     }
 
     @Test("A server that sends more bytes than declared is cut off and the entry refused")
