@@ -102,10 +102,12 @@ let package = Package(
             ],
             // Release builds are what a station runs (`make release`, with the Swift runtime linked in
             // statically). lld packs the binary's relative relocations (DT_RELR, glibc ≥ 2.36): with
-            // gold's RELA the loader wrote 2.2 MB of them into the daemon's memory at every start.
+            // gold's RELA the loader wrote 2.2 MB of them into the daemon's memory at every start. Nothing
+            // loads plug-ins into loa, so its symbols are not exported: the loader searched the 3 MB table
+            // (every Swift symbol of every package) on each of its own lookups.
             linkerSettings: [
                 .unsafeFlags(
-                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
                     .when(platforms: [.linux], configuration: .release)
                 ),
             ]
