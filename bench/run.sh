@@ -3,7 +3,8 @@
 # (no pacing, so this is pure decode/convert/output cost), against mpg123 doing the same in the same run;
 # then a mixed library (MP3, WAV, FLAC at three rates) per hour of audio, live and through the playout copies
 # `loa segment add` writes, with the import's cost; the idle daemon's context switches over 60 s; and the onset
-# of slot starts through ALSA `pulse` beside aplay (bench/onset.py; NO_ONSET=1 skips it). Medians of RUNS runs.
+# of slot starts through ALSA `pulse` beside aplay (bench/onset.py; NO_ONSET=1 skips it); a 500 MB feed fetched
+# from nginx against curl (bench/fetch.py; NO_FETCH=1 skips it). Medians of RUNS runs.
 # Writes Markdown tables to stdout and to bench/latest.md. AUDIO_ONLY=1 skips the store and planner timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,6 +108,10 @@ measure() {
   echo
   python3 bench/daemon_cpu.py "$LOA" "$work/daemon-cpu" "${DAEMON_SECONDS:-30}" "${DAEMON_RUNS:-3}"
   echo
+  echo "The same, with the station's target at 0 LUFS so that every item needs the true-peak limiter in full:"
+  echo
+  TARGET_LUFS=0 python3 bench/daemon_cpu.py "$LOA" "$work/daemon-cpu-loud" "${DAEMON_SECONDS:-30}" "${DAEMON_RUNS:-3}"
+  echo
   # Idle wake-ups: the daemon between slots (next slot an hour away), context switches of all its threads over 60 s.
   printf '[[slot]]\nid = "xa"\nstart = "%s"\nplay = ["t48.mp3"]\n' "$(TZ=Asia/Ho_Chi_Minh date -d '+1 hour' +%H:%M)" > "$st/schedules/a.toml"
   printf 'station = "bench"\ntimezone = "Asia/Ho_Chi_Minh"\ndevice = "null"\n' > "$st/loa.toml"
@@ -124,6 +129,12 @@ measure() {
     echo "Onset: first sound minus slot second, from the recorded monitor of a private PulseAudio null sink (\`bench/onset.py\`)."
     echo
     python3 bench/onset.py "$LOA" "$work/onset"
+    echo
+  fi
+  if [ -z "${NO_FETCH:-}" ]; then
+    echo "Feeds (\`bench/fetch.py\`): \`loa fetch\` of a 500 MB feed from nginx on 127.0.0.1 against curl, peak RSS, polling cost."
+    echo
+    python3 bench/fetch.py "$LOA" "$work/fetch" 3
     echo
   fi
   if [ -n "${AUDIO_ONLY:-}" ]; then exit 0; fi

@@ -103,6 +103,10 @@ public struct FeedFetcher: Sendable {
     public func fetch() async -> FeedFetchReport {
         var report = FeedFetchReport(feed: feed.name, manifest: .unchanged)
         do {
+            // One fetch of a feed at a time (the daemon's poll and a `loa fetch` by hand would write the same
+            // partial files): the second one says so and leaves.
+            let lock = try FetchLock(folder: audio.appendingPathComponent(feed.name), feed: feed.name)
+            defer { lock.release() }
             try await fetch(into: &report)
         } catch {
             report.manifest = .refused(error)
@@ -314,4 +318,24 @@ extension FeedExpiry {
         }
         return segments
     }
+}
+
+/// An exclusive `flock` on `audio/<feed>/.fetch.lock` for the length of one fetch.
+final class FetchLock {
+    private let fd: Int32
+
+    init(folder: URL, feed: String) throws(FeedError) {
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw .file(path: folder.path, message: "không tạo được thư mục: \(error.localizedDescription)")
+        }
+        let path = folder.appendingPathComponent(".fetch.lock").path
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .file(path: path, message: FeedError.errnoText()) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw .refused(feed: feed, message: "đang được tải bởi một tiến trình khác (Loa daemon hoặc loa fetch); lần này bỏ qua")
+        }
+    }
+
+    func release() { close(fd) }
 }

@@ -135,6 +135,23 @@ struct FeedFetcherTests {
         #expect(world.server.accessLog().last?.hasPrefix("GET /feed/feed.json 304") == true, "\(world.server.accessLog())")
     }
 
+    @Test("Two fetches of one feed at once: the second says another process is fetching and touches nothing")
+    func oneFetchAtATime() async throws {
+        let world = try FeedWorld()
+        try world.tone("a.wav")
+        try world.publish()
+        let held = try FetchLock(folder: world.audio.appendingPathComponent("huyen"), feed: "huyen")
+        let report = await world.fetch()
+        guard case let .refused(error) = report.manifest else {
+            Issue.record("not refused: \(report.summary)")
+            return
+        }
+        #expect(error.description.contains("tiến trình khác"), "\(error)")
+        #expect(world.server.accessLog().isEmpty)
+        held.release()
+        #expect(await world.fetch().installed.count == 1)
+    }
+
     @Test("A republish that adds, changes and drops entries installs only what is new or changed")
     func republish() async throws {
         let world = try FeedWorld()

@@ -1,0 +1,64 @@
+import Foundation
+import LoaTestSupport
+import Testing
+
+@Suite("loa keygen, publish and fetch as processes")
+struct FetchCLITests {
+    /// A station with a `[[feed]]` served by a fresh nginx, and the district's key; returns what a test needs.
+    static func stationWithFeed() throws -> (ProcessStation, DistrictServer, key: String, source: URL) {
+        let station = try ProcessStation(device: "null")
+        let district = try DistrictServer()
+        let key = station.folder.appendingPathComponent("khoa/huyen").path
+        let made = try station.loaCommand(["keygen", "--out", key])
+        guard made.status == 0 else { throw HarnessError("keygen: \(made.err)") }
+        let publicKey = try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let config = URL(fileURLWithPath: station.config)
+        try (String(contentsOf: config, encoding: .utf8) + """
+
+            [[feed]]
+            name = "huyen"
+            url = "\(district.feedURL)"
+            public_keys = ["\(publicKey)"]
+            """).write(to: config, atomically: true, encoding: .utf8)
+        let source = station.folder.appendingPathComponent("nguon")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        return (station, district, key, source)
+    }
+
+    @Test("keygen refuses to overwrite a key; publish then fetch print one line each and exit 0")
+    func roundTrip() throws {
+        let (station, district, key, source) = try Self.stationWithFeed()
+        defer { district.stop() }
+        let again = try station.loaCommand(["keygen", "--out", key])
+        #expect(again.status == 1 && again.err.hasPrefix("loa: ") && again.err.contains("không ghi đè"), "\(again.err)")
+        let mode = try FileManager.default.attributesOfItem(atPath: key + ".key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        try Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
+        let published = try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path])
+        #expect(published.status == 0 && published.out.contains("#1"), "\(published.out)\(published.err)")
+        let fetched = try station.loaCommand(["fetch"])
+        #expect(fetched.status == 0 && fetched.out.contains("cài 1 bản tin mới"), "\(fetched.out)\(fetched.err)")
+        let second = try station.loaCommand(["fetch"])
+        #expect(second.status == 0 && second.out.contains("304"), "\(second.out)")
+    }
+
+    @Test("A disk that fills mid-download leaves no partial or temporary file, installs nothing, and says why")
+    func fullDisk() throws {
+        let (station, district, key, source) = try Self.stationWithFeed()
+        defer { district.stop() }
+        try Harness.tone(source.appendingPathComponent("dai.wav"), frequency: 440, seconds: 5, rate: 48000) // 480 kB
+        #expect(try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
+        // The file-size limit stands in for a full disk: a write past it fails (EFBIG), as one on a full disk does
+        // (ENOSPC). SIGXFSZ is ignored, and stays ignored across exec, so the write fails instead of killing loa.
+        let limited = try Harness.run("/bin/bash", ["-c", "trap '' XFSZ; ulimit -f 200; exec \"$0\" fetch --config \"$1\"",
+                                                    station.loa.path, station.config])
+        #expect(limited.status == 1, "\(limited.out)\(limited.err)")
+        #expect(limited.out.contains("huyen") && limited.out.contains("dai") && limited.out.contains("không ghi được"), "\(limited.out)")
+        let left = try FileManager.default.subpathsOfDirectory(atPath: station.audio.path).filter { !$0.hasSuffix(".feed.json") }
+        #expect(!left.contains { $0.hasSuffix(".part") || $0.contains(".tmp") || $0.hasSuffix(".wav") }, "\(left)")
+        #expect(try station.loaCommand(["segment", "list", "--json"]).out.filter { !$0.isWhitespace } == "[]")
+        // Room again: the same fetch installs it.
+        let fetched = try station.loaCommand(["fetch"])
+        #expect(fetched.status == 0 && fetched.out.contains("cài 1 bản tin mới"), "\(fetched.out)")
+    }
+}
