@@ -4,7 +4,10 @@
 copies with loudness gain and the true-peak limiter) through ALSA `pulse` into a private PulseAudio null
 sink; its CPU (utime + stime from /proc) is read when the first item starts and when the last ends.
 The peer, in the same run: `mpg123 -o alsa -a pulse` playing the two MP3s at their own rate, same device.
-Usage: daemon_cpu.py LOA_BINARY WORK_FOLDER [SECONDS_PER_FILE] [RUNS]. Prints one Markdown table."""
+Usage: daemon_cpu.py LOA_BINARY WORK_FOLDER [SECONDS_PER_FILE] [RUNS]. Prints one Markdown table.
+TARGET_LUFS=0 in the environment sets the station's `[loudness] target_lufs`: at 0 the gain lifts every tone's
+true peak above −1 dBTP, so the limiter's detection and gain reduction run on every frame (the worst case,
+that of speech levelled near the ceiling); by default the tones stay under it and the detection is skipped."""
 import json, os, statistics, subprocess, sys, time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -12,6 +15,7 @@ from zoneinfo import ZoneInfo
 LOA, WORK = sys.argv[1], sys.argv[2]
 SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 30
 RUNS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+TARGET = os.environ.get("TARGET_LUFS")
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 TICK = os.sysconf("SC_CLK_TCK")
 os.makedirs(WORK, exist_ok=True)
@@ -60,7 +64,8 @@ try:
         os.makedirs(os.path.join(station, "schedules"), exist_ok=True)
         config = os.path.join(station, "loa.toml")
         open(config, "w").write(f'station = "bench"\ntimezone = "Asia/Ho_Chi_Minh"\naudio = "{audio}"\n'
-                                f'database = "loa.sqlite"\ndevice = "pulse"\n')
+                                f'database = "loa.sqlite"\ndevice = "pulse"\n'
+                                + (f'[loudness]\ntarget_lufs = {TARGET}\n' if TARGET else ''))
         for name, _ in files:
             sh(LOA, "segment", "add", os.path.join(audio, name), "--title", name, "--config", config)
         start = int(time.time()) + 5
@@ -97,7 +102,8 @@ try:
     peer_hour = statistics.median(c for c, _ in peer) / (2 * SECONDS) * 3600
     print(f"| path | CPU s per hour of audio | ratio to mpg123 | peak RSS KB |")
     print("|---|---|---|---|")
-    print(f"| `loa daemon`, mixed library from playout copies, gain + limiter, ALSA `pulse` | {loa_hour:.2f} | "
+    limiter = f"target {TARGET} LUFS, limiter on every frame" if TARGET else "limiter detection skipped"
+    print(f"| `loa daemon`, mixed library from playout copies, gain ({limiter}), ALSA `pulse` | {loa_hour:.2f} | "
           f"{loa_hour / peer_hour:.2f} | {statistics.median(r for _, r, _ in loa_rows)} |")
     print(f"| `mpg123 -o alsa -a pulse`, the two MP3s at their own rate | {peer_hour:.2f} | 1.00 | "
           f"{statistics.median(m for _, m in peer)} |")
