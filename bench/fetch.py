@@ -96,6 +96,9 @@ try:
         for url, n in zip(urls, names):
             args += ["-o", os.path.join(target, n), url]
         curl_wall, curl_rss, _ = timed(args)
+        # A second peer doing what Loa does on the way in: write the file and hash it as it streams.
+        script = " && ".join(f'curl -s -f "{url}" | tee "{os.path.join(target, n)}" | sha256sum >/dev/null' for url, n in zip(urls, names))
+        hashed_wall, _, _ = timed(["bash", "-o", "pipefail", "-c", script])
         config = station("big", "big")
         loa_wall, loa_rss, out = timed([LOA, "fetch", "--config", config])
         m = re.search(r"nhận ([\d,]+) MB trong ([\d,]+) giây", out)
@@ -104,7 +107,7 @@ try:
         transfer = float(m.group(2).replace(",", "."))
         small_config = station("small", "small")
         _, small_rss, _ = timed([LOA, "fetch", "--config", small_config])
-        rows.append((curl_wall, curl_rss, transfer, loa_wall, loa_rss, small_rss))
+        rows.append((curl_wall, curl_rss, transfer, loa_wall, loa_rss, small_rss, hashed_wall))
     med = lambda i: statistics.median(r[i] for r in rows)
     mb = big_bytes / 1e6
     print(f"Fetch of a {mb:.0f} MB feed (five 48 kHz stereo WAV files) from nginx on 127.0.0.1; medians of {RUNS} runs.")
@@ -113,6 +116,7 @@ try:
     print("|---|---|---|---|")
     print(f"| transfer, s (loa: downloads with SHA-256 while streaming) | {med(0):.2f} | {med(2):.2f} | {med(0) / med(2):.2f} |")
     print(f"| throughput, MB/s | {mb / med(0):.0f} | {mb / med(2):.0f} | |")
+    print(f"| peer that also hashes: `curl URL | tee FILE | sha256sum`, s | {med(6):.2f} | {med(2):.2f} | {med(6) / med(2):.2f} |")
     print(f"| wall time of the whole command, s (loa: + signature, decode, loudness, playout copy, install) | {med(0):.2f} | {med(3):.2f} | |")
     print(f"| peak RSS, KB, this feed | {med(1):.0f} | {med(4):.0f} | |")
     print(f"| peak RSS, KB, a feed of five 10.6 MB files ({small_bytes / 1e6:.0f} MB) | | {med(5):.0f} | |")

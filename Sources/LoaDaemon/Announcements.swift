@@ -102,9 +102,14 @@ extension PlayoutService {
 final class StationBox: @unchecked Sendable {
     private let lock = NSLock()
     private var station: Station
+    /// Triggered by each ``set(_:)``: the feed service waits on it to pick up a reload at once.
+    let changed = ReloadSignal()
     init(_ station: Station) { self.station = station }
     func get() -> Station { lock.withLock { station } }
-    func set(_ new: Station) { lock.withLock { station = new } }
+    func set(_ new: Station) {
+        lock.withLock { station = new }
+        changed.trigger()
+    }
 }
 
 /// An announcement queued on the control channel, with the gain that levels it.

@@ -5,10 +5,11 @@ import LoaFeed
 import Logging
 import ServiceLifecycle
 
-/// Polls each `[[feed]]` of `loa.toml` at its interval: an unchanged feed costs one conditional request
-/// answered 304. What a fetch installs joins the library (the next lead-in plans from it); a verified
-/// emergency airs at once through the playout service's preemption. A failed poll is retried sooner, with a
-/// doubling delay (5 s, 10 s, 20 s… never beyond the interval).
+/// Polls each `[[feed]]` of `loa.toml` at its interval, one feed at a time: an unchanged feed costs one
+/// conditional request answered 304. What a fetch installs joins the library (the next lead-in plans from
+/// it); a verified emergency airs at once through the playout service's preemption. A poll that could not
+/// reach the server is retried sooner, with a doubling delay (5 s, 10 s, 20 s… never beyond the interval).
+/// The feeds are read from the station as last loaded, so a SIGHUP reload adds, changes or drops them.
 public struct FeedService: Service {
     let playout: PlayoutService
     let clock: any WallClock
@@ -25,42 +26,72 @@ public struct FeedService: Service {
 
     public func run() async throws {
         playout.airPendingEmergencies()
-        let feeds = playout.current.get().config.feeds
-        guard !feeds.isEmpty else { return }
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                for feed in feeds { group.addTask { await poll(feed) } }
-            }
-        }
+        await cancelWhenGracefulShutdown { await pollUntilCancelled() }
     }
 
-    private func poll(_ feed: FeedConfig) async {
-        let transport = makeTransport(feed)
-        var failures = 0
+    private func pollUntilCancelled() async {
+        var transports: [String: (feed: FeedConfig, transport: any FeedTransport)] = [:]
+        var due: [String: Date] = [:], failures: [String: Int] = [:]
         while !Task.isCancelled {
-            let station = playout.current.get()
-            let report = await station.feedFetcher(feed, transport: transport, clock: clock).fetch()
-            switch report.manifest {
-            case .unchanged: logger.debug("\(report.summary)")
-            case .accepted: logger.notice("\(report.summary)")
-            case .refused: logger.error("\(report.summary)")
+            // The feeds as last loaded: a SIGHUP reload that adds, changes or removes a [[feed]] acts here.
+            let feeds = playout.current.get().config.feeds
+            for (name, entry) in transports where !feeds.contains(entry.feed) {
+                await entry.transport.shutdown()
+                transports[name] = nil
+                due[name] = nil
             }
-            for refusal in report.refused { logger.error("\(refusal)") }
-            for segment in report.installed {
-                logger.notice("Đã cài “\(segment.title)” (\(segment.id), \(segment.priority.label)) từ feed “\(feed.name)”")
-                if segment.priority == .emergency { playout.airEmergency(segment) }
+            for feed in feeds where (due[feed.name] ?? .distantPast) <= clock.now() && !Task.isCancelled {
+                let transport = transports[feed.name]?.transport ?? makeTransport(feed)
+                transports[feed.name] = (feed, transport)
+                let unreachable = await poll(feed, transport: transport)
+                let n = unreachable ? (failures[feed.name] ?? 0) + 1 : 0
+                failures[feed.name] = n
+                let wait = n == 0 ? feed.intervalSeconds : min(feed.intervalSeconds, 5 * pow(2, Double(min(n - 1, 10))))
+                due[feed.name] = clock.now().addingTimeInterval(wait)
             }
-            do {
-                for segment in try playout.current.get().removeExpiredFeedSegments(now: clock.now()) {
-                    logger.notice("Đã xóa tệp của “\(segment.title)” (\(segment.id)): hết hạn phát; nhật ký vẫn giữ các lượt đã phát")
+            // Until the next feed is due, or a reload changes the station (it may add, change or drop one).
+            let next = feeds.compactMap { due[$0.name] }.min() ?? .distantFuture
+            let clock = self.clock, changed = playout.current.changed
+            let woken: Bool? = try? await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await clock.sleep(until: next)
+                    return true
                 }
-            } catch {
-                logger.error("Không dọn được bản tin hết hạn: \(error)")
+                group.addTask {
+                    await changed.wait()
+                    return true
+                }
+                let first = try await group.next()
+                group.cancelAll()
+                return first ?? true
             }
-            if case let .refused(error) = report.manifest, case .http = error { failures += 1 } else { failures = 0 }
-            let wait = failures == 0 ? feed.intervalSeconds : min(feed.intervalSeconds, 5 * pow(2, Double(min(failures - 1, 10))))
-            do { try await clock.sleep(until: clock.now().addingTimeInterval(wait)) } catch { break }
+            if woken == nil { break }
         }
-        await transport.shutdown()
+        for entry in transports.values { await entry.transport.shutdown() }
+    }
+
+    /// One fetch of `feed`: logs what it did, airs a new emergency; says whether the server could not be reached.
+    private func poll(_ feed: FeedConfig, transport: any FeedTransport) async -> Bool {
+        let station = playout.current.get()
+        let report = await station.feedFetcher(feed, transport: transport, clock: clock).fetch()
+        switch report.manifest {
+        case .unchanged: logger.debug("\(report.summary)")
+        case .accepted: logger.notice("\(report.summary)")
+        case .refused: logger.error("\(report.summary)")
+        }
+        for refusal in report.refused { logger.error("\(refusal)") }
+        for segment in report.installed {
+            logger.notice("Đã cài “\(segment.title)” (\(segment.id), \(segment.priority.label)) từ feed “\(feed.name)”")
+            if segment.priority == .emergency { playout.airEmergency(segment) }
+        }
+        do {
+            for segment in try station.removeExpiredFeedSegments(now: clock.now()) {
+                logger.notice("Đã xóa tệp của “\(segment.title)” (\(segment.id)): hết hạn phát; nhật ký vẫn giữ các lượt đã phát")
+            }
+        } catch {
+            logger.error("Không dọn được bản tin hết hạn: \(error)")
+        }
+        if case let .refused(error) = report.manifest, case .http = error { return true }
+        return false
     }
 }

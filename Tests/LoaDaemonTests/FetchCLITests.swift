@@ -42,6 +42,27 @@ struct FetchCLITests {
         #expect(second.status == 0 && second.out.contains("304"), "\(second.out)")
     }
 
+    @Test("A [[feed]] added to loa.toml and a SIGHUP: the running daemon fetches it at once")
+    func reloadAddsFeed() async throws {
+        let (station, district, key, source) = try Self.stationWithFeed()
+        defer { district.stop() }
+        let config = URL(fileURLWithPath: station.config)
+        let withFeed = try String(contentsOf: config, encoding: .utf8)
+        let withoutFeed = String(withFeed[..<(withFeed.range(of: "[[feed]]")?.lowerBound ?? withFeed.endIndex)])
+        try withoutFeed.write(to: config, atomically: true, encoding: .utf8)
+        try Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
+        #expect(try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
+        let daemon = try station.startDaemon(environment: [:])
+        defer { _ = daemon.stop() }
+        #expect(try await daemon.waitForOutput("khung giờ", timeout: 10), "\(daemon.output)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(district.accessLog().isEmpty, "no feed yet, no request")
+        try withFeed.write(to: config, atomically: true, encoding: .utf8)
+        daemon.send(SIGHUP)
+        #expect(try await daemon.waitForOutput("cài 1 bản tin mới", timeout: 10), "\(daemon.output)")
+        #expect(daemon.stop() == 0)
+    }
+
     @Test("A disk that fills mid-download leaves no partial or temporary file, installs nothing, and says why")
     func fullDisk() throws {
         let (station, district, key, source) = try Self.stationWithFeed()
