@@ -49,7 +49,8 @@ public struct FeedConfig: Sendable, Hashable {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let last = trimmed.last else { return nil }
         let (number, unit) = units[last].map { (trimmed.dropLast(), $0) } ?? (Substring(trimmed), 1)
-        guard let value = Double(number), value.isFinite, value > 0 else { return nil }
+        // At most a week: anything longer is a typo, and must not overflow a timer.
+        guard let value = Double(number), value.isFinite, value > 0, value * unit <= 7 * 86400 else { return nil }
         return value * unit
     }
 }

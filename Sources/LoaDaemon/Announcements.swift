@@ -84,11 +84,13 @@ extension PlayoutService {
     }
 
     /// Emergency segments valid today that were verified but never aired (the daemon was stopped between the
-    /// fetch and the airing, or the PC was off): aired at start, once.
-    public func airPendingEmergencies() {
+    /// fetch and the airing, the PC was off, `loa fetch` installed them, or they became valid today): aired once.
+    /// At start only what was heard counts as aired; while running, one already queued (its rows planned) too.
+    public func airPendingEmergencies(includingQueued: Bool = false) {
         let station = current.get()
         do {
-            let aired = Set(try station.log.records().filter { $0.kind == .emergency && $0.outcome != .planned }.map(\.segmentID))
+            let aired = try station.log.segmentIDs(kind: .emergency,
+                                                   outcomes: includingQueued ? nil : AiringOutcome.heard.union([.interrupted]))
             for segment in try station.library.all() where segment.priority == .emergency && !aired.contains(segment.id) {
                 airEmergency(segment)
             }

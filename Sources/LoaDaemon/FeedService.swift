@@ -73,7 +73,10 @@ public struct FeedService: Service {
     /// One fetch of `feed`: logs what it did, airs a new emergency; says whether the server could not be reached.
     private func poll(_ feed: FeedConfig, transport: any FeedTransport) async -> Bool {
         let station = playout.current.get()
-        let report = await station.feedFetcher(feed, transport: transport, clock: clock).fetch()
+        var fetcher = station.feedFetcher(feed, transport: transport, clock: clock)
+        let playout = self.playout
+        fetcher.onInstall = { segment in if segment.priority == .emergency { playout.airEmergency(segment) } }
+        let report = await fetcher.fetch()
         switch report.manifest {
         case .unchanged: logger.debug("\(report.summary)")
         case .accepted: logger.notice("\(report.summary)")
@@ -82,8 +85,9 @@ public struct FeedService: Service {
         for refusal in report.refused { logger.error("\(refusal)") }
         for segment in report.installed {
             logger.notice("Đã cài “\(segment.title)” (\(segment.id), \(segment.priority.label)) từ feed “\(feed.name)”")
-            if segment.priority == .emergency { playout.airEmergency(segment) }
         }
+        // Emergencies installed by `loa fetch`, raised to emergency with their audio unchanged, or valid from today.
+        playout.airPendingEmergencies(includingQueued: true)
         do {
             for segment in try station.removeExpiredFeedSegments(now: clock.now()) {
                 logger.notice("Đã xóa tệp của “\(segment.title)” (\(segment.id)): hết hạn phát; nhật ký vẫn giữ các lượt đã phát")

@@ -70,6 +70,8 @@ public struct FeedFetcher: Sendable {
     /// Attempts per file before it is left for the next fetch; each resumes where the last one stopped.
     public var attempts = 3
     public var progress: @Sendable (DownloadProgress) -> Void = { _ in }
+    /// Called as each segment is installed, before the rest download (the daemon airs an emergency from here).
+    public var onInstall: @Sendable (Segment) -> Void = { _ in }
 
     public init(feed: FeedConfig, audio: URL, library: SegmentLibrary, states: FeedStates, transport: any FeedTransport,
                 clock: any WallClock, calendar: StationCalendar) {
@@ -151,6 +153,16 @@ public struct FeedFetcher: Sendable {
             throw .refused(feed: feed.name, message: error.description)
         }
         report.manifest = .accepted(sequence: manifest.sequence)
+        // Accepted is recorded before any download (they may take hours): after a power cut mid-fetch, an older
+        // manifest replayed is still a rollback.
+        state.publisher = manifest.publisher
+        state.sequence = max(state.sequence ?? manifest.sequence, manifest.sequence)
+        state.expires = manifest.expires
+        state.acceptedAt = now
+        state.checkedAt = now
+        state.etag = nil
+        state.lastModified = nil
+        try store { () throws(StoreError) in try states.save(state) }
         // Kept (verified) for `loa schedule show`, which marks what is listed but not yet downloaded.
         try? body.write(to: audio.appendingPathComponent(feed.name).appendingPathComponent(FeedFetcher.manifestCopy), options: .atomic)
         report.refused = decision.refused.map { FeedError.refused(feed: feed.name, message: $0.description) }
@@ -169,19 +181,18 @@ public struct FeedFetcher: Sendable {
                 report.updated.append(entry.id)
             }
         }
-        for entry in decision.toFetch {
+        // Emergencies first, then priority, then the rest in manifest order: an emergency must not wait for
+        // an hour of ordinary downloads.
+        let ordered = decision.toFetch.enumerated().sorted { ($1.element.priority, $0.offset) < ($0.element.priority, $1.offset) }
+        for (_, entry) in ordered {
             do {
-                report.installed.append(try await install(entry, received: &report.bytesReceived,
-                                                          seconds: &report.transferSeconds))
+                let segment = try await install(entry, received: &report.bytesReceived, seconds: &report.transferSeconds)
+                report.installed.append(segment)
+                onInstall(segment)
             } catch {
                 report.refused.append(error)
             }
         }
-        state.publisher = manifest.publisher
-        state.sequence = max(state.sequence ?? manifest.sequence, manifest.sequence)
-        state.expires = manifest.expires
-        state.acceptedAt = now
-        state.checkedAt = now
         // Validators are kept only when every entry is in: otherwise the next poll must read the manifest
         // again to retry the rest, instead of being told 304.
         let complete = report.refused.isEmpty
@@ -240,6 +251,12 @@ public struct FeedFetcher: Sendable {
         let relative = "\(feed.name)/\(entry.path)"
         let destination = audio.appendingPathComponent(relative)
         let previous = try store { () throws(StoreError) in try library.segment(feed: feed.name, entry: entry.id) }
+        // Another segment's file is never overwritten (an id changed for the same path, two entries swapped).
+        if let other = try store({ () throws(StoreError) in try library.all().first { $0.path == relative && $0.id != previous?.id } }) {
+            part.remove()
+            unlink(audio.appendingPathComponent(copy).path)
+            throw refuse("đường dẫn “\(entry.path)” đang là tệp của bản tin “\(other.id)”; không ghi đè")
+        }
         do {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
@@ -249,6 +266,7 @@ public struct FeedFetcher: Sendable {
         guard rename(part.path, destination.path) == 0 else {
             let reason = FeedError.errnoText()
             part.remove()
+            unlink(audio.appendingPathComponent(copy).path)
             throw refuse("không đặt được tệp vào \(destination.path): \(reason)")
         }
         let segment = try store { () throws(StoreError) in
@@ -259,7 +277,10 @@ public struct FeedFetcher: Sendable {
                 importedAt: clock.now())
         }
         // A replaced version's files go once the library points at the new one.
-        if let previous, previous.path != relative { unlink(audio.appendingPathComponent(previous.path).path) }
+        if let previous, previous.path != relative,
+           try store({ () throws(StoreError) in try !library.all().contains { $0.path == previous.path } }) {
+            unlink(audio.appendingPathComponent(previous.path).path)
+        }
         if let previous, let old = previous.playoutPath, old != copy { unlink(audio.appendingPathComponent(old).path) }
         return segment
     }
@@ -270,7 +291,13 @@ public struct FeedFetcher: Sendable {
         let feedName = feed.name, progress = self.progress
         try await transport.stream(url, from: offset, head: { (head) throws(FeedError) in
             switch head.status {
-            case 206 where offset > 0: break
+            case 206 where offset > 0:
+                // A proxy may answer another range than the one asked for: appending it would corrupt the file.
+                let range = head.headers["content-range"] ?? ""
+                guard range.hasPrefix("bytes \(offset)-"), range.hasSuffix("/\(entry.bytes)") else {
+                    try part.restart()
+                    throw .http(url: url, message: "máy chủ trả đoạn “\(range)” thay vì từ byte \(offset); tải lại từ đầu")
+                }
             case 200:
                 // The server ignored the range: start over.
                 if offset > 0 { try part.restart() }
@@ -310,9 +337,12 @@ extension FeedExpiry {
     /// marks each removed in the library (whose row stays for the log and reports); returns them.
     public static func removeFiles(library: SegmentLibrary, audio: URL, slots: [Slot], today: LocalDate,
                                    now: Date) throws -> [Segment] {
-        let segments = removable(try library.all(), slots: slots, today: today)
+        let all = try library.all()
+        let segments = removable(all, slots: slots, today: today)
+        let removing = Set(segments.map(\.id))
+        let kept = Set(all.filter { !removing.contains($0.id) }.map(\.path))
         for segment in segments {
-            unlink(audio.appendingPathComponent(segment.path).path)
+            if !kept.contains(segment.path) { unlink(audio.appendingPathComponent(segment.path).path) }
             if let copy = segment.playoutPath { unlink(audio.appendingPathComponent(copy).path) }
             try library.markRemoved(segment.id, at: now)
         }

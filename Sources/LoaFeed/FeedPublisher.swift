@@ -35,7 +35,13 @@ public struct FeedPublisher {
     public func publish(signingKey keyPath: String, now: Date) throws(FeedError) -> PublishReport {
         let key = try FeedSigning.privateKey(at: keyPath)
         let manifestFile = output.appendingPathComponent("feed.json")
-        let previous: FeedManifest? = FileManager.default.contents(atPath: manifestFile.path).flatMap { try? FeedManifest.decode($0) }
+        var previous: FeedManifest?
+        if let data = FileManager.default.contents(atPath: manifestFile.path) {
+            // Starting over at sequence 1 would make every commune refuse the feed as a rollback.
+            do { previous = try FeedManifest.decode(data) } catch {
+                throw .file(path: manifestFile.path, message: "có nhưng không đọc được (\(error)); không xuất bản để khỏi đặt lại sequence về 1")
+            }
+        }
         let known = Dictionary((previous?.segments ?? []).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         var report = PublishReport(sequence: (previous?.sequence ?? 0) + 1)
         var entries: [FeedEntry] = []

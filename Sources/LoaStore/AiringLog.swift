@@ -78,6 +78,16 @@ public struct AiringLog: Sendable {
     }
 
     /// Rotation history from every segment airing heard so far (jingles and announcements do not rotate).
+    /// The segments with a row of `kind`, with one of `outcomes` when given.
+    public func segmentIDs(kind: ItemKind, outcomes: Set<AiringOutcome>? = nil) throws(StoreError) -> Set<String> {
+        try database.read { db in
+            let wanted = outcomes.map { $0.map(\.rawValue).sorted() }
+            let filter = wanted.map { " AND outcome IN (\(databaseQuestionMarks(count: $0.count)))" } ?? ""
+            return Set(try String.fetchAll(db, sql: "SELECT DISTINCT segment_id FROM airing WHERE kind = ?" + filter,
+                                           arguments: StatementArguments([kind.rawValue] + (wanted ?? []))))
+        }
+    }
+
     /// How often and when last each segment was heard; with `recentSince`, also each airing from then on
     /// (requests counted per week need the week's airings).
     public func history(recentSince: Date? = nil) throws(StoreError) -> AiringHistory {

@@ -252,6 +252,7 @@ struct StationConfigTests {
         ("url = \"http://x/feed/\"\npublic_keys = [\"abc\"]", 5, "Ed25519"),
         ("url = \"http://x/feed/\"", 2, "public_keys"),
         ("url = \"http://x/feed/\"\npublic_keys = [\"uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q=\"]\ninterval = \"soon\"", 6, "interval"),
+        ("url = \"http://x/feed/\"\npublic_keys = [\"uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q=\"]\ntimeout = \"1e16\"", 6, "timeout"),
         ("url = \"http://x/feed/\"\npublic_keys = [\"uiIrff0fqkggkRRbElXjcR0uhYK4FuigaRBqCUbRa/Q=\"]\nkeys = 1", 6, "keys"),
     ])
     func badFeed(body: String, line: Int, word: String) {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LoaAudio
 import LoaConfig
 import LoaCore
@@ -152,6 +153,48 @@ struct FeedFetcherTests {
         #expect(await world.fetch().installed.count == 1)
     }
 
+    @Test("Emergencies download first, and each is reported as soon as it is installed")
+    func emergencyFirst() async throws {
+        let world = try FeedWorld()
+        try world.tone("a.wav")
+        try world.tone("b.wav", frequency: 550)
+        try world.tone("z-khan.wav", frequency: 880, sidecar: "priority = \"emergency\"\n")
+        try world.publish()
+        let order = Mutex<[String]>([])
+        let transport = HTTPFeedTransport(timeoutSeconds: 5)
+        var fetcher = FeedFetcher(feed: world.feed, audio: world.audio, library: world.library, states: FeedStates(world.database),
+                                  transport: transport, clock: TestClock(), calendar: FeedWorld.calendar)
+        fetcher.onInstall = { segment in order.withLock { $0.append(segment.origin?.entry ?? "?") } }
+        _ = await fetcher.fetch()
+        await transport.shutdown()
+        #expect(order.withLock { $0 } == ["z-khan", "a", "b"])
+        #expect(world.audioRequests().first?.contains("z-khan") == true, "\(world.audioRequests())")
+    }
+
+    @Test("A file is never written over another segment's: an entry that takes an installed path under a new id is refused")
+    func pathTakenByAnotherEntry() async throws {
+        let world = try FeedWorld()
+        try world.tone("tin.wav", sidecar: "id = \"thang-11\"\n")
+        try world.publish()
+        _ = await world.fetch()
+        let before = try Digest.sha256(ofFile: world.audio.appendingPathComponent("huyen/tin.wav").path)
+        try world.tone("tin.wav", frequency: 770, sidecar: "id = \"thang-12\"\n")
+        try world.publish()
+        let report = await world.fetch()
+        #expect(report.installed.isEmpty && report.refused.count == 1, "\(report.summary)")
+        #expect(report.refused.first?.description.contains("thang-11") == true, "\(report.refused)")
+        #expect(try Digest.sha256(ofFile: world.audio.appendingPathComponent("huyen/tin.wav").path) == before)
+    }
+
+    @Test("publish refuses to start over at sequence 1 when the feed's manifest is there but unreadable")
+    func publishKeepsSequence() throws {
+        let world = try FeedWorld()
+        try world.tone("a.wav")
+        try world.publish()
+        try Data("{ hỏng".utf8).write(to: world.server.feedFolder.appendingPathComponent("feed.json"))
+        #expect(throws: FeedError.self) { try world.publish() }
+    }
+
     @Test("A republish that adds, changes and drops entries installs only what is new or changed")
     func republish() async throws {
         let world = try FeedWorld()
@@ -198,6 +241,8 @@ struct FeedFetcherTests {
         let kept = try #require(try FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int)
         #expect(kept > 0 && kept < total)
         #expect(try world.library.all().isEmpty)
+        // The manifest was recorded as accepted before its downloads: a replay of an older one is refused even now.
+        #expect(try FeedStates(world.database).state("huyen").sequence == 1)
 
         world.server.stop()
         let fast = try DistrictServer()
