@@ -21,6 +21,8 @@ public struct FeedFetchReport: Sendable {
     public var installed: [Segment] = []
     /// Entries whose terms (priority, validity, request) changed, audio unchanged.
     public var updated: [String] = []
+    /// Entries the publisher withdrew (installed, no longer in the manifest): no longer picked from today on.
+    public var withdrawn: [String] = []
     /// Entries refused, each with its reason; the others went ahead.
     public var refused: [FeedError] = []
     /// Audio bytes received (manifest and signature not counted).
@@ -36,6 +38,7 @@ public struct FeedFetchReport: Sendable {
         case let .accepted(sequence):
             var parts = ["feed “\(feed)” #\(sequence): cài \(installed.count) bản tin mới"]
             if !updated.isEmpty { parts.append("cập nhật \(updated.count)") }
+            if !withdrawn.isEmpty { parts.append("bên phát gỡ \(withdrawn.count)") }
             if !refused.isEmpty { parts.append("từ chối \(refused.count)") }
             parts.append("nhận \(byteText(bytesReceived))")
             if bytesReceived >= 1_000_000, transferSeconds > 0 {
@@ -166,6 +169,22 @@ public struct FeedFetcher: Sendable {
         // Kept (verified) for `loa schedule show`, which marks what is listed but not yet downloaded.
         try? body.write(to: audio.appendingPathComponent(feed.name).appendingPathComponent(FeedFetcher.manifestCopy), options: .atomic)
         report.refused = decision.refused.map { FeedError.refused(feed: feed.name, message: $0.description) }
+        // A withdrawn bulletin (a recall, a correction) stops airing: its validity ends yesterday, so it is no
+        // longer picked, and its files go like an expired one's once no slot names it.
+        let listed = Set(manifest.segments.map(\.id)).union(manifest.undecodable.compactMap {
+            if case let .badEntry(entry, _) = $0 { entry } else { nil }
+        })
+        let yesterday = calendar.localDate(of: now).adding(days: -1)
+        for entryID in installed.keys.sorted() where !listed.contains(entryID) {
+            try store { () throws(StoreError) in
+                guard let segment = try library.segment(feed: feed.name, entry: entryID), var origin = segment.origin,
+                      origin.validUntil.map({ $0 > yesterday }) ?? true else { return }
+                origin.validUntil = yesterday
+                if let from = origin.validFrom, from > yesterday { origin.validFrom = yesterday }
+                try library.updateTerms(origin, title: segment.title, pillar: segment.pillar, campaign: segment.campaign)
+                report.withdrawn.append(entryID)
+            }
+        }
         for entry in decision.unchanged {
             let changed = try store { () throws(StoreError) in
                 try library.segment(feed: feed.name, entry: entry.id).map { current in

@@ -214,6 +214,11 @@ struct FeedFetcherTests {
         #expect(b.id == before.first { $0.origin?.entry == "b" }?.id, "a changed entry keeps its library id")
         #expect(b.sha256 != before.first { $0.origin?.entry == "b" }?.sha256)
         #expect(world.audioRequests().filter { $0.contains("/feed/a.wav") }.count == 1)
+        // `a` was withdrawn by the publisher: it is no longer valid from today, so rotation no longer picks it.
+        #expect(report.withdrawn == ["a"])
+        let today = FeedWorld.calendar.localDate(of: Date())
+        let a = try #require(try world.library.segment(feed: "huyen", entry: "a"))
+        #expect(!a.isValid(on: today) && a.origin?.validUntil == today.adding(days: -1))
     }
 
     @Test("A transfer cut mid-file resumes with a Range request for the rest, not the whole file")
