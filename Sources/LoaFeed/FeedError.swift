@@ -12,6 +12,9 @@ public enum FeedError: OperatorFacingError, Sendable, Equatable {
     case refused(feed: String, message: String)
     /// One entry was refused; the others of the same manifest go ahead.
     case entry(feed: String, entry: String, message: String)
+    /// One entry was refused for its content (hash, size, not audio, a taken path): it is not downloaded again
+    /// until the publisher's sequence changes.
+    case rejected(feed: String, entry: String, message: String)
     /// The server answered with an error, or not in time.
     case http(url: String, message: String)
 
@@ -20,7 +23,7 @@ public enum FeedError: OperatorFacingError, Sendable, Equatable {
         case let .key(path, message): "\(path): \(message)"
         case let .file(path, message): "\(path): \(message)"
         case let .refused(feed, message): "feed “\(feed)”: \(message)"
-        case let .entry(feed, entry, message): "feed “\(feed)”, bản tin “\(entry)”: \(message)"
+        case let .entry(feed, entry, message), let .rejected(feed, entry, message): "feed “\(feed)”, bản tin “\(entry)”: \(message)"
         case let .http(url, message): "\(url): \(message)"
         }
     }

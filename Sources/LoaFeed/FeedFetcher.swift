@@ -157,7 +157,8 @@ public struct FeedFetcher: Sendable {
         }
         report.manifest = .accepted(sequence: manifest.sequence)
         // Accepted is recorded before any download (they may take hours): after a power cut mid-fetch, an older
-        // manifest replayed is still a rollback.
+        // manifest replayed is still a rollback. Content refused under an earlier sequence may have been fixed.
+        if state.sequence != manifest.sequence { state.rejected = [] }
         state.publisher = manifest.publisher
         state.sequence = max(state.sequence ?? manifest.sequence, manifest.sequence)
         state.expires = manifest.expires
@@ -204,17 +205,24 @@ public struct FeedFetcher: Sendable {
         // an hour of ordinary downloads.
         let ordered = decision.toFetch.enumerated().sorted { ($1.element.priority, $0.offset) < ($0.element.priority, $1.offset) }
         for (_, entry) in ordered {
+            // Refused for its content under this same sequence: not downloaded again (a metered link pays for it).
+            if state.rejected.contains(entry.sha256) {
+                report.refused.append(.rejected(feed: feed.name, entry: entry.id, message:
+                    "đã bị từ chối ở lần tải trước (sequence \(manifest.sequence)); không tải lại cho đến khi bên phát xuất bản lại"))
+                continue
+            }
             do {
                 let segment = try await install(entry, received: &report.bytesReceived, seconds: &report.transferSeconds)
                 report.installed.append(segment)
                 onInstall(segment)
             } catch {
+                if case .rejected = error { state.rejected.insert(entry.sha256) }
                 report.refused.append(error)
             }
         }
-        // Validators are kept only when every entry is in: otherwise the next poll must read the manifest
-        // again to retry the rest, instead of being told 304.
-        let complete = report.refused.isEmpty
+        // Validators are kept only when every entry is in or refused for its content: otherwise the next poll
+        // must read the manifest again to retry the rest, instead of being told 304.
+        let complete = report.refused.allSatisfy { if case .rejected = $0 { true } else { false } }
         state.etag = complete ? head.headers["etag"] : nil
         state.lastModified = complete ? head.headers["last-modified"] : nil
         try store { () throws(StoreError) in try states.save(state) }
@@ -223,6 +231,7 @@ public struct FeedFetcher: Sendable {
     /// Downloads, verifies, decodes and installs one entry; on any refusal nothing of it is in the library.
     private func install(_ entry: FeedEntry, received: inout Int, seconds: inout Double) async throws(FeedError) -> Segment {
         let refuse = { (message: String) in FeedError.entry(feed: feed.name, entry: entry.id, message: message) }
+        let reject = { (message: String) in FeedError.rejected(feed: feed.name, entry: entry.id, message: message) }
         if let twin = try store({ () throws(StoreError) in try library.segment(sha256: entry.sha256) }),
            twin.origin?.feed != feed.name || twin.origin?.entry != entry.id {
             throw refuse("cùng nội dung (SHA-256) với bản tin “\(twin.id)” đã có trong thư viện; không cài lại")
@@ -244,7 +253,7 @@ public struct FeedFetcher: Sendable {
             } catch let error {
                 received += part.size - before
                 if case .file = error { part.remove(); throw refuse("\(error)") }
-                if case .entry = error { part.remove(); throw error }
+                if case .rejected = error { part.remove(); throw error }
                 // A cut or an HTTP error: what arrived is kept for the next attempt.
                 guard attempt < attempts else { throw refuse("\(error) (đã thử \(attempt) lần; lần sau tải tiếp từ byte \(part.size))") }
                 try? await clock.sleep(until: clock.now().addingTimeInterval(Double(1 << (attempt - 1))))
@@ -257,7 +266,7 @@ public struct FeedFetcher: Sendable {
         }
         guard part.sha256 == entry.sha256 else {
             part.remove()
-            throw refuse("SHA-256 của tệp tải về không khớp danh mục (tệp bị sửa hoặc hỏng); đã xóa")
+            throw reject("SHA-256 của tệp tải về không khớp danh mục (tệp bị sửa hoặc hỏng); đã xóa")
         }
         try part.sync()
         // One decode: proves it plays, measures loudness, writes the playout copy.
@@ -265,7 +274,7 @@ public struct FeedFetcher: Sendable {
         let info: MediaInfo
         do { info = try SndFileDecoder.probe(path: part.path, playoutCopy: audio.appendingPathComponent(copy).path) } catch {
             part.remove()
-            throw refuse("tệp đúng SHA-256 nhưng không giải mã được: \(error); không cài")
+            throw reject("tệp đúng SHA-256 nhưng không giải mã được: \(error); không cài")
         }
         let relative = "\(feed.name)/\(entry.path)"
         let destination = audio.appendingPathComponent(relative)
@@ -274,7 +283,7 @@ public struct FeedFetcher: Sendable {
         if let other = try store({ () throws(StoreError) in try library.all().first { $0.path == relative && $0.id != previous?.id } }) {
             part.remove()
             unlink(audio.appendingPathComponent(copy).path)
-            throw refuse("đường dẫn “\(entry.path)” đang là tệp của bản tin “\(other.id)”; không ghi đè")
+            throw reject("đường dẫn “\(entry.path)” đang là tệp của bản tin “\(other.id)”; không ghi đè")
         }
         do {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -328,8 +337,8 @@ public struct FeedFetcher: Sendable {
             }
         }, chunk: { (bytes) throws(FeedError) in
             guard part.size + bytes.count <= entry.bytes else {
-                throw .entry(feed: feedName, entry: entry.id,
-                             message: "máy chủ gửi nhiều hơn \(entry.bytes) byte danh mục khai; ngừng đọc, đã xóa phần đã tải")
+                throw .rejected(feed: feedName, entry: entry.id,
+                                message: "máy chủ gửi nhiều hơn \(entry.bytes) byte danh mục khai; ngừng đọc, đã xóa phần đã tải")
             }
             try part.append(bytes)
             progress(DownloadProgress(feed: feedName, entry: entry.id, received: part.size, total: entry.bytes))

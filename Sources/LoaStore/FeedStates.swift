@@ -14,9 +14,12 @@ public struct FeedState: Sendable, Hashable {
     public var lastModified: String?
     public var acceptedAt: Date?
     public var checkedAt: Date?
+    /// SHA-256 of files refused for their content under `sequence`: not downloaded again until it changes.
+    public var rejected: Set<String>
 
     public init(name: String, publisher: String? = nil, sequence: Int? = nil, expires: Date? = nil, etag: String? = nil,
-                lastModified: String? = nil, acceptedAt: Date? = nil, checkedAt: Date? = nil) {
+                lastModified: String? = nil, acceptedAt: Date? = nil, checkedAt: Date? = nil, rejected: Set<String> = []) {
+        self.rejected = rejected
         self.name = name
         self.publisher = publisher
         self.sequence = sequence
@@ -43,21 +46,22 @@ public struct FeedStates: Sendable {
                              expires: (row["expires"] as Double?).map(Date.init(timeIntervalSince1970:)),
                              etag: row["etag"], lastModified: row["last_modified"],
                              acceptedAt: (row["accepted_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                             checkedAt: (row["checked_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+                             checkedAt: (row["checked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                             rejected: Set(((row["rejected"] as String?) ?? "").split(separator: ",").map(String.init)))
         }
     }
 
     public func save(_ state: FeedState) throws(StoreError) {
         try database.write { db in
             try db.execute(sql: """
-                INSERT INTO feed (name, publisher, sequence, expires, etag, last_modified, accepted_at, checked_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO feed (name, publisher, sequence, expires, etag, last_modified, accepted_at, checked_at, rejected)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET publisher = excluded.publisher, sequence = excluded.sequence,
                     expires = excluded.expires, etag = excluded.etag, last_modified = excluded.last_modified,
-                    accepted_at = excluded.accepted_at, checked_at = excluded.checked_at
+                    accepted_at = excluded.accepted_at, checked_at = excluded.checked_at, rejected = excluded.rejected
                 """, arguments: [state.name, state.publisher, state.sequence, state.expires?.timeIntervalSince1970,
                                  state.etag, state.lastModified, state.acceptedAt?.timeIntervalSince1970,
-                                 state.checkedAt?.timeIntervalSince1970])
+                                 state.checkedAt?.timeIntervalSince1970, state.rejected.sorted().joined(separator: ",")])
         }
     }
 }

@@ -123,6 +123,10 @@ public final class StationDatabase: Sendable {
         migrator.registerMigration("v6-segment-removed") { db in
             try db.alter(table: "segment") { t in t.add(column: "removed_at", .double) }
         }
+        // Per feed, the SHA-256 of files refused for their content under the accepted sequence (comma-separated).
+        migrator.registerMigration("v7-feed-rejected") { db in
+            try db.alter(table: "feed") { t in t.add(column: "rejected", .text) }
+        }
         return migrator
     }
 

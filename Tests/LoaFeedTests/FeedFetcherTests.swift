@@ -380,6 +380,20 @@ struct FeedRefusalTests {
         // `loa schedule show` marks it: listed by the verified manifest, not in the library.
         let today = FeedWorld.calendar.localDate(of: Date())
         #expect(FeedFetcher.pending(feed: "huyen", audio: world.audio, library: try world.library.all(), on: today).map(\.id) == ["b"])
+        // The next poll does not download it again: the manifest is unchanged (304), and even read again it is skipped.
+        #expect(await world.fetch().manifest == .unchanged)
+        try FileManager.default.removeItem(at: world.audio.appendingPathComponent("huyen/.feed.json")) // no effect on the decision
+        var states = try FeedStates(world.database).state("huyen")
+        states.etag = nil
+        states.lastModified = nil
+        try FeedStates(world.database).save(states)
+        let again = await world.fetch()
+        #expect(again.refused.first?.description.contains("không tải lại") == true, "\(again.refused)")
+        #expect(world.audioRequests().filter { $0.contains("/feed/b.wav") }.count == 1, "\(world.audioRequests())")
+        // A new publication (another sequence) is given its chance.
+        try world.publish()
+        _ = await world.fetch()
+        #expect(world.audioRequests().filter { $0.contains("/feed/b.wav") }.count == 2, "\(world.audioRequests())")
     }
 
     @Test("A server that sends more bytes than declared is cut off and the entry refused")
