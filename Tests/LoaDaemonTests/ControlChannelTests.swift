@@ -199,7 +199,7 @@ struct ControlChannelTests {
     func misbehavingClients() async throws {
         let fixture = try ControlFixture()
         defer { try? FileManager.default.removeItem(at: fixture.folder) }
-        let server = try fixture.server(requestTimeout: 4)
+        let server = try fixture.server(requestTimeout: 8)
         try await fixture.serving(server) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let connected = Date()
@@ -207,7 +207,7 @@ struct ControlChannelTests {
                     let answer = try await fixture.raw(nil)
                     let waited = Date().timeIntervalSince(connected)
                     // Not before its deadline; the upper bound is loose, for a machine busy with parallel tests.
-                    #expect(waited > 3.5 && waited < 20, "the silent client was dropped after \(waited) s")
+                    #expect(waited > 7.5 && waited < 30, "the silent client was dropped after \(waited) s")
                     #expect(answer.contains("không nhận được yêu cầu"), "\(answer)")
                 }
                 group.addTask {
@@ -218,8 +218,10 @@ struct ControlChannelTests {
                 let asked = Date()
                 #expect(try await fixture.ask(.status) == .success("đang chờ"))
                 let took = Date().timeIntervalSince(asked)
-                // Served one after another, it would wait out the silent client's 4 s.
-                #expect(took < 2, "a well-behaved client waited \(took) s behind the others")
+                // Served one after another, it would wait out the silent client's 8 s. The bound leaves room for
+                // the test process's cooperative pool, which other suites' blocking set-up (sox, decodes) may hold
+                // for a while: measured 2.07 s once with the feed suites running beside this one.
+                #expect(took < 4, "a well-behaved client waited \(took) s behind the others")
                 try await group.waitForAll()
             }
         }
