@@ -73,7 +73,7 @@ public struct LibraryBackfill: Service {
         logger.notice("Đo độ to và tạo bản phát 48 kHz cho \(pending.count) bản tin nhập trước đó; trong lúc chờ, chúng phát từ tệp gốc")
         var measured = 0, copied = 0
         for segment in pending where !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (newLoudness, newCopy) = await Self.offThePool { prepare(segment) }
+            let (newLoudness, newCopy) = await BackgroundDecode.run("loa-backfill") { prepare(segment) }
             measured += newLoudness ? 1 : 0
             copied += newCopy ? 1 : 0
         }
@@ -97,20 +97,6 @@ public struct LibraryBackfill: Service {
         } catch {
             logger.warning("\(segment.id): không đo được độ to hoặc không ghi được bản phát 48 kHz; phát từ tệp gốc: \(error)")
             return (false, false)
-        }
-    }
-
-    /// Decoding a long file blocks for seconds: it runs on a thread of its own at a lower priority than
-    /// the output thread and the daemon's tasks, which it must never hold up.
-    private static func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            let thread = Thread {
-                // On Linux the nice value is per thread, and `who` 0 is the calling one: nice 10 for it alone.
-                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-                continuation.resume(returning: work())
-            }
-            thread.name = "loa-backfill"
-            thread.start()
         }
     }
 }

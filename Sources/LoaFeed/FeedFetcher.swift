@@ -272,7 +272,13 @@ public struct FeedFetcher: Sendable {
         // One decode: proves it plays, measures loudness, writes the playout copy.
         let copy = PlayoutCopyWriter.relativePath(sha256: entry.sha256)
         let info: MediaInfo
-        do { info = try SndFileDecoder.probe(path: part.path, playoutCopy: audio.appendingPathComponent(copy).path) } catch {
+        let (partPath, copyPath) = (part.path, audio.appendingPathComponent(copy).path)
+        let decoded = await BackgroundDecode.run("loa-fetch") { () -> Result<MediaInfo, AudioError> in
+            do throws(AudioError) { return .success(try SndFileDecoder.probe(path: partPath, playoutCopy: copyPath)) } catch { return .failure(error) }
+        }
+        switch decoded {
+        case let .success(probed): info = probed
+        case let .failure(error):
             part.remove()
             throw reject("tệp đúng SHA-256 nhưng không giải mã được: \(error); không cài")
         }
