@@ -12,21 +12,8 @@ struct FeedEmergencyTests {
         defer { server.stop() }
         let district = try DistrictServer()
         defer { district.stop() }
-        let key = station.folder.appendingPathComponent("huyen").path
-        #expect(try station.loaCommand(["keygen", "--out", key]).status == 0)
-        let publicKey = try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let config = URL(fileURLWithPath: station.config)
-        try (String(contentsOf: config, encoding: .utf8) + """
-
-            [[feed]]
-            name = "huyen"
-            url = "\(district.feedURL)"
-            public_keys = ["\(publicKey)"]
-            interval = "1s"
-            """).write(to: config, atomically: true, encoding: .utf8)
         // An empty feed first, so the daemon polls a valid manifest from the start.
-        let source = station.folder.appendingPathComponent("huyen-nguon")
-        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        let (key, source) = try station.addFeed(served: district, interval: "1s")
         try Harness.tone(source.appendingPathComponent("thuong.wav"), frequency: 330, seconds: 1, rate: 48000)
         #expect(try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
 

@@ -8,20 +8,7 @@ struct FetchCLITests {
     static func stationWithFeed() throws -> (ProcessStation, DistrictServer, key: String, source: URL) {
         let station = try ProcessStation(device: "null")
         let district = try DistrictServer()
-        let key = station.folder.appendingPathComponent("khoa/huyen").path
-        let made = try station.loaCommand(["keygen", "--out", key])
-        guard made.status == 0 else { throw HarnessError("keygen: \(made.err)") }
-        let publicKey = try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let config = URL(fileURLWithPath: station.config)
-        try (String(contentsOf: config, encoding: .utf8) + """
-
-            [[feed]]
-            name = "huyen"
-            url = "\(district.feedURL)"
-            public_keys = ["\(publicKey)"]
-            """).write(to: config, atomically: true, encoding: .utf8)
-        let source = station.folder.appendingPathComponent("nguon")
-        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        let (key, source) = try station.addFeed(served: district)
         return (station, district, key, source)
     }
 
@@ -81,5 +68,28 @@ struct FetchCLITests {
         // Room again: the same fetch installs it.
         let fetched = try station.loaCommand(["fetch"])
         #expect(fetched.status == 0 && fetched.out.contains("cài 1 bản tin mới"), "\(fetched.out)")
+    }
+}
+
+extension ProcessStation {
+    /// Makes the district's key with `loa keygen`, adds a `[[feed]]` named `huyen` served by `district` (polled
+    /// every `interval` when given) to `loa.toml`, and makes an empty source folder; returns the key prefix and it.
+    func addFeed(served district: DistrictServer, interval: String? = nil) throws -> (key: String, source: URL) {
+        let key = folder.appendingPathComponent("khoa/huyen").path
+        let made = try loaCommand(["keygen", "--out", key])
+        guard made.status == 0 else { throw HarnessError("keygen: \(made.err)") }
+        let publicKey = try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let file = URL(fileURLWithPath: config)
+        try (String(contentsOf: file, encoding: .utf8) + """
+
+            [[feed]]
+            name = "huyen"
+            url = "\(district.feedURL)"
+            public_keys = ["\(publicKey)"]
+            \(interval.map { "interval = \"\($0)\"" } ?? "")
+            """).write(to: file, atomically: true, encoding: .utf8)
+        let source = folder.appendingPathComponent("nguon")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        return (key, source)
     }
 }
