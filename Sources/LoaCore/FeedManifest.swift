@@ -260,8 +260,24 @@ public enum FeedRefusal: OperatorFacingError, Sendable, Hashable {
             "sequence \(sequence) thấp hơn bản đã nhận (\(accepted)): có thể là bản cũ bị phát lại; từ chối"
         case let .expired(expires):
             "danh mục đã hết hạn (expires \(ISO8601DateFormatter().string(from: expires))); không nhận gì mới, tiếp tục phát những bản tin đã xác minh"
-        case let .unsafePath(entry, path): "\(entry): đường dẫn “\(path)” ra ngoài thư mục feed; từ chối"
-        case let .badEntry(entry, reason): "\(entry): \(reason)"
+        case let .unsafePath(entry, _), let .badEntry(entry, _): "\(entry): \(reason)"
+        }
+    }
+
+    /// The entry refused, for a refusal of one entry; nil when the manifest is refused whole.
+    public var entry: String? {
+        switch self {
+        case let .unsafePath(entry, _), let .badEntry(entry, _): entry
+        default: nil
+        }
+    }
+
+    /// Why, without the entry's id.
+    public var reason: String {
+        switch self {
+        case let .unsafePath(_, path): "đường dẫn “\(path)” ra ngoài thư mục feed; từ chối"
+        case let .badEntry(_, reason): reason
+        default: description
         }
     }
 }

@@ -169,7 +169,7 @@ public struct FeedFetcher: Sendable {
         try store { () throws(StoreError) in try states.save(state) }
         // Kept (verified) for `loa schedule show`, which marks what is listed but not yet downloaded.
         try? body.write(to: audio.appendingPathComponent(feed.name).appendingPathComponent(FeedFetcher.manifestCopy), options: .atomic)
-        report.refused = decision.refused.map { FeedError.refused(feed: feed.name, message: $0.description) }
+        report.refused = decision.refused.map { .entry(feed: feed.name, entry: $0.entry ?? "?", message: $0.reason) }
         // A withdrawn bulletin (a recall, a correction) stops airing: its validity ends yesterday, so it is no
         // longer picked, and its files go like an expired one's once no slot names it.
         let listed = Set(manifest.segments.map(\.id)).union(manifest.undecodable.compactMap {
@@ -236,6 +236,14 @@ public struct FeedFetcher: Sendable {
            twin.origin?.feed != feed.name || twin.origin?.entry != entry.id {
             throw refuse("cùng nội dung (SHA-256) với bản tin “\(twin.id)” đã có trong thư viện; không cài lại")
         }
+        let relative = "\(feed.name)/\(entry.path)"
+        let destination = audio.appendingPathComponent(relative)
+        let previous = try store { () throws(StoreError) in try library.segment(feed: feed.name, entry: entry.id) }
+        // Another segment's file is never overwritten (an id changed for the same path, two entries swapped);
+        // known before a byte is downloaded.
+        if let other = try store({ () throws(StoreError) in try library.segments(path: relative).first { $0.id != previous?.id } }) {
+            throw reject("đường dẫn “\(entry.path)” đang là tệp của bản tin “\(other.id)”; không ghi đè")
+        }
         let folder = audio.appendingPathComponent(feed.name)
         let part = try PartialDownload(path: folder.appendingPathComponent(".partial/\(entry.sha256).part").path)
         let url = feed.url + entry.path.split(separator: "/").map {
@@ -282,15 +290,6 @@ public struct FeedFetcher: Sendable {
             part.remove()
             throw reject("tệp đúng SHA-256 nhưng không giải mã được: \(error); không cài")
         }
-        let relative = "\(feed.name)/\(entry.path)"
-        let destination = audio.appendingPathComponent(relative)
-        let previous = try store { () throws(StoreError) in try library.segment(feed: feed.name, entry: entry.id) }
-        // Another segment's file is never overwritten (an id changed for the same path, two entries swapped).
-        if let other = try store({ () throws(StoreError) in try library.all().first { $0.path == relative && $0.id != previous?.id } }) {
-            part.remove()
-            unlink(audio.appendingPathComponent(copy).path)
-            throw reject("đường dẫn “\(entry.path)” đang là tệp của bản tin “\(other.id)”; không ghi đè")
-        }
         do {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
@@ -312,7 +311,7 @@ public struct FeedFetcher: Sendable {
         }
         // A replaced version's files go once the library points at the new one.
         if let previous, previous.path != relative,
-           try store({ () throws(StoreError) in try !library.all().contains { $0.path == previous.path } }) {
+           try store({ () throws(StoreError) in try library.segments(path: previous.path).isEmpty }) {
             unlink(audio.appendingPathComponent(previous.path).path)
         }
         if let previous, let old = previous.playoutPath, old != copy { unlink(audio.appendingPathComponent(old).path) }

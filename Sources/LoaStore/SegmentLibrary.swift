@@ -54,6 +54,14 @@ public struct SegmentLibrary: Sendable {
         return stored
     }
 
+    /// The segments (not removed) whose file is `path`, relative to the audio folder.
+    public func segments(path: String) throws(StoreError) -> [Segment] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM segment WHERE path = ? AND removed_at IS NULL", arguments: [path])
+                .map(SegmentLibrary.segment)
+        }
+    }
+
     /// The segment fetched as `entry` of `feed`, if the library has it.
     public func segment(feed: String, entry: String) throws(StoreError) -> Segment? {
         try database.read { db in

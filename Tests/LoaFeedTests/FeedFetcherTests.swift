@@ -183,6 +183,7 @@ struct FeedFetcherTests {
         let report = await world.fetch()
         #expect(report.installed.isEmpty && report.refused.count == 1, "\(report.summary)")
         #expect(report.refused.first?.description.contains("thang-11") == true, "\(report.refused)")
+        #expect(world.audioRequests().count == 1, "the conflict is known before any byte is fetched: \(world.audioRequests())")
         #expect(try Digest.sha256(ofFile: world.audio.appendingPathComponent("huyen/tin.wav").path) == before)
     }
 
