@@ -66,6 +66,12 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     public var pillar: Pillar?
     public var campaign: String?
     public var path: String
+    /// SHA-256 of the file aired, so a report stays whole after the segment's file is gone; nil for an announcement.
+    public var sha256: String?
+    /// The publisher's category (lĩnh vực), for a segment that came from a feed.
+    public var category: String?
+    /// The feed the segment came from; nil for one imported by hand.
+    public var feed: String?
     /// When the plan wanted the first sample heard.
     public var scheduledAt: Date
     /// The length the plan counted on: with `scheduledAt`, the item's place in the stored plan.
@@ -88,7 +94,8 @@ public struct AiringRecord: Sendable, Hashable, Codable {
 
     public init(
         id: Int64? = nil, slot: String, slotStartsAt: Date, segmentID: String, title: String,
-        pillar: Pillar? = nil, campaign: String? = nil, path: String, scheduledAt: Date, plannedSeconds: Double = 0,
+        pillar: Pillar? = nil, campaign: String? = nil, path: String, sha256: String? = nil, category: String? = nil,
+        feed: String? = nil, scheduledAt: Date, plannedSeconds: Double = 0,
         startedAt: Date? = nil, endedAt: Date? = nil, airedSeconds: Double = 0,
         outcome: AiringOutcome, reason: String? = nil, device: String? = nil, kind: ItemKind = .segment,
         policy: LatenessPolicy? = nil, lostSeconds: Double = 0, xruns: Int = 0
@@ -101,6 +108,9 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         self.pillar = pillar
         self.campaign = campaign
         self.path = path
+        self.sha256 = sha256
+        self.category = category
+        self.feed = feed
         self.scheduledAt = scheduledAt
         self.plannedSeconds = plannedSeconds
         self.startedAt = startedAt
@@ -117,11 +127,19 @@ public struct AiringRecord: Sendable, Hashable, Codable {
 
     /// The `planned` row of an item, written before its occurrence airs: the stored plan.
     public init(planned item: PlannedItem, in slot: PlannedSlot, device: String?) {
+        self.init(planned: item.segment, slot: slot.slot.id, slotStartsAt: slot.startsAt, scheduledAt: item.startsAt,
+                  device: device, kind: item.kind)
+    }
+
+    /// The `planned` row of `segment` due at `scheduledAt`, with what the log keeps of it (title, pillar, SHA-256,
+    /// feed) so the row stays whole once the segment's file is gone.
+    public init(planned segment: Segment, slot: String, slotStartsAt: Date, scheduledAt: Date, device: String?,
+                kind: ItemKind) {
         self.init(
-            slot: slot.slot.id, slotStartsAt: slot.startsAt, segmentID: item.segment.id, title: item.segment.title,
-            pillar: item.segment.pillar, campaign: item.segment.campaign, path: item.segment.path,
-            scheduledAt: item.startsAt, plannedSeconds: item.segment.durationSeconds, outcome: .planned, device: device,
-            kind: item.kind)
+            slot: slot, slotStartsAt: slotStartsAt, segmentID: segment.id, title: segment.title, pillar: segment.pillar,
+            campaign: segment.campaign, path: segment.path, sha256: segment.sha256.isEmpty ? nil : segment.sha256,
+            category: segment.origin?.category, feed: segment.origin?.feed, scheduledAt: scheduledAt,
+            plannedSeconds: segment.durationSeconds, outcome: .planned, device: device, kind: kind)
     }
 
     /// The planned item this row stands for, as the stored plan of its occurrence.

@@ -46,9 +46,8 @@ extension PlayoutService {
         var offset = 0.0
         let rows = items.map { item in
             defer { offset += item.durationSeconds }
-            return AiringRecord(slot: slotID, slotStartsAt: now, segmentID: item.id, title: item.title, pillar: item.pillar,
-                                campaign: item.campaign, path: item.path, scheduledAt: now.addingTimeInterval(offset),
-                                plannedSeconds: item.durationSeconds, outcome: .planned, device: station.config.device, kind: kind)
+            return AiringRecord(planned: item, slot: slotID, slotStartsAt: now, scheduledAt: now.addingTimeInterval(offset),
+                                device: station.config.device, kind: kind)
         }
         let ids = try station.log.insert(rows)
         let stored = zip(rows, ids).map { row, id in

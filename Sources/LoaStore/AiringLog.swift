@@ -12,13 +12,13 @@ public struct AiringLog: Sendable {
 
     static let columns = ["slot", "slot_starts_at", "segment_id", "title", "pillar", "campaign", "path", "scheduled_at",
                           "planned_seconds", "started_at", "ended_at", "aired_seconds", "outcome", "reason", "device", "xruns",
-                          "kind", "policy", "lost_seconds"]
+                          "kind", "policy", "lost_seconds", "sha256", "category", "feed"]
 
     static func arguments(_ r: AiringRecord) -> StatementArguments {
         [r.slot, r.slotStartsAt.timeIntervalSince1970, r.segmentID, r.title, r.pillar?.rawValue, r.campaign, r.path,
          r.scheduledAt.timeIntervalSince1970, r.plannedSeconds, r.startedAt?.timeIntervalSince1970,
          r.endedAt?.timeIntervalSince1970, r.airedSeconds, r.outcome.rawValue, r.reason, r.device, r.xruns, r.kind.rawValue,
-         r.policy?.rawValue, r.lostSeconds]
+         r.policy?.rawValue, r.lostSeconds, r.sha256, r.category, r.feed]
     }
 
     static let insertSQL = "INSERT INTO airing (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))"
@@ -157,6 +157,7 @@ public struct AiringLog: Sendable {
             id: row["id"], slot: row["slot"], slotStartsAt: date("slot_starts_at") ?? Date(timeIntervalSince1970: 0),
             segmentID: row["segment_id"], title: row["title"],
             pillar: (row["pillar"] as String?).flatMap(Pillar.init(rawValue:)), campaign: row["campaign"], path: row["path"],
+            sha256: row["sha256"], category: row["category"], feed: row["feed"],
             scheduledAt: date("scheduled_at") ?? Date(timeIntervalSince1970: 0), plannedSeconds: row["planned_seconds"],
             startedAt: date("started_at"), endedAt: date("ended_at"), airedSeconds: row["aired_seconds"],
             outcome: AiringOutcome(rawValue: row["outcome"]) ?? .failed, reason: row["reason"], device: row["device"],

@@ -127,6 +127,20 @@ public final class StationDatabase: Sendable {
         migrator.registerMigration("v7-feed-rejected") { db in
             try db.alter(table: "feed") { t in t.add(column: "rejected", .text) }
         }
+        // What the log keeps of the file aired, so reports stay whole after a fetched segment's file is removed.
+        // Rows from before take them from the library, where the segment is still there.
+        migrator.registerMigration("v8-airing-sha256-category-feed") { db in
+            try db.alter(table: "airing") { t in
+                t.add(column: "sha256", .text)
+                t.add(column: "category", .text)
+                t.add(column: "feed", .text)
+            }
+            try db.execute(sql: """
+                UPDATE airing SET (sha256, category, feed) =
+                    (SELECT segment.sha256, segment.category, segment.feed FROM segment WHERE segment.id = airing.segment_id)
+                WHERE kind != 'announcement' AND EXISTS (SELECT 1 FROM segment WHERE segment.id = airing.segment_id)
+                """)
+        }
         return migrator
     }
 

@@ -15,6 +15,8 @@ struct LogCommand: AsyncParsableCommand {
         let outcome: String, onset_error_ms: Double?, reason: String?, device: String?
         /// `segment`, `jingle` or `announcement`; the lateness policy that placed the row, if any; seconds of it not heard.
         let kind: String, policy: String?, planned_seconds: Double, lost_seconds: Double, xruns: Int
+        /// What the log keeps of the file aired, whether or not it is still in the library.
+        let sha256: String?, category: String?, feed: String?
     }
 
     func run() async throws {
@@ -30,7 +32,8 @@ struct LogCommand: AsyncParsableCommand {
                       aired_seconds: roundedToMilliseconds(r.airedSeconds), outcome: r.outcome.rawValue,
                       onset_error_ms: r.onsetErrorMilliseconds, reason: r.reason, device: r.device, kind: r.kind.rawValue,
                       policy: r.policy?.rawValue, planned_seconds: roundedToMilliseconds(r.plannedSeconds),
-                      lost_seconds: roundedToMilliseconds(r.lostSeconds), xruns: r.xruns)
+                      lost_seconds: roundedToMilliseconds(r.lostSeconds), xruns: r.xruns, sha256: r.sha256,
+                      category: r.category, feed: r.feed)
         }
         switch format {
         case .json:
@@ -38,12 +41,13 @@ struct LogCommand: AsyncParsableCommand {
         case .csv:
             print(csvLine(["id", "slot", "segment", "title", "pillar", "campaign", "scheduled_at", "started_at", "ended_at",
                            "aired_seconds", "outcome", "onset_error_ms", "reason", "kind", "policy", "planned_seconds",
-                           "lost_seconds", "xruns"]))
+                           "lost_seconds", "xruns", "sha256", "category", "feed"]))
             for e in entries {
                 print(csvLine([String(e.id), e.slot, e.segment, e.title, e.pillar ?? "", e.campaign ?? "", e.scheduled_at,
                                e.started_at ?? "", e.ended_at ?? "", seconds(e.aired_seconds), e.outcome,
                                e.onset_error_ms.map { String(Int($0)) } ?? "", e.reason ?? "", e.kind, e.policy ?? "",
-                               seconds(e.planned_seconds), seconds(e.lost_seconds), String(e.xruns)]))
+                               seconds(e.planned_seconds), seconds(e.lost_seconds), String(e.xruns), e.sha256 ?? "",
+                               e.category ?? "", e.feed ?? ""]))
             }
         case .table:
             if records.isEmpty { print("Chưa có lượt phát nào trong khoảng này."); return }

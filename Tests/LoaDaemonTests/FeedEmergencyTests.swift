@@ -43,6 +43,10 @@ struct FeedEmergencyTests {
         #expect(bySlot["co-khan-cap"]?.map(\.outcome) == ["interrupted", "completed"], "\(rows)\n\(daemon.output)")
         #expect(bySlot["khan-cap"]?.map(\.outcome) == ["completed"], "\(rows)")
         #expect(bySlot["khan-cap"]?.first?.kind == "emergency")
+        // The row names the file that aired by its SHA-256 and the feed it came from.
+        let sum = try Harness.run("/usr/bin/sha256sum", [source.appendingPathComponent("bao.wav").path])
+        #expect(bySlot["khan-cap"]?.first?.sha256 == String(sum.out.prefix(64)))
+        #expect(bySlot["khan-cap"]?.first?.feed == "huyen")
         // What the loudspeaker heard: the long item, the emergency, then the slot's next item.
         let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 660, 880]))
         #expect(analysis.tones.map(\.frequency) == [440, 880, 660], "\(analysis.tones)")

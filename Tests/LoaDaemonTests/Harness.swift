@@ -321,6 +321,8 @@ struct ProcessStation {
         let started_at: String?, onset_error_ms: Double?, reason: String?
         /// `segment`, `jingle` or `announcement`; the lateness policy that acted; seconds planned and not heard.
         let kind: String?, policy: String?, planned_seconds: Double?, lost_seconds: Double?
+        /// What the log keeps of the file aired and where it came from.
+        let sha256: String?, feed: String?
     }
 
     func logRows() throws -> [LogRow] {

@@ -42,29 +42,39 @@ struct SegmentLibraryTests {
         #expect(try library.all().first?.loudness == measured)
     }
 
-    @Test("A library from before loudness keeps its segments, unmeasured, when opened by this version")
-    func migratesOldLibrary() throws {
-        // The v1 schema and GRDB's record of it, as on a station that ran the first release.
-        let script = """
-            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-            INSERT INTO grdb_migrations VALUES ('v1-library-and-airing-log');
-            CREATE TABLE segment (id TEXT PRIMARY KEY, title TEXT NOT NULL, pillar TEXT, campaign TEXT,
-              path TEXT NOT NULL UNIQUE, duration_seconds DOUBLE NOT NULL, format TEXT NOT NULL,
-              sample_rate INTEGER NOT NULL, channels INTEGER NOT NULL, sha256 TEXT NOT NULL UNIQUE, imported_at DOUBLE NOT NULL);
-            CREATE TABLE airing (id INTEGER PRIMARY KEY AUTOINCREMENT, slot TEXT NOT NULL, slot_starts_at DOUBLE NOT NULL,
-              segment_id TEXT NOT NULL, title TEXT NOT NULL, pillar TEXT, campaign TEXT, path TEXT NOT NULL,
-              scheduled_at DOUBLE NOT NULL, started_at DOUBLE, ended_at DOUBLE, aired_seconds DOUBLE NOT NULL DEFAULT 0,
-              outcome TEXT NOT NULL, reason TEXT, device TEXT, xruns INTEGER NOT NULL DEFAULT 0);
-            CREATE INDEX airing_by_time ON airing(scheduled_at);
-            CREATE INDEX airing_by_occurrence ON airing(slot, slot_starts_at);
-            INSERT INTO segment VALUES ('cu', 'Bản tin cũ', NULL, NULL, 'cu.mp3', 30, 'WAV/PCM_16', 48000, 2, 'cc', 0);
-            """
+    /// The v1 schema and GRDB's record of it, as on a station that ran the first release, with one segment and
+    /// one airing of it.
+    static let firstReleaseSchema = """
+        CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+        INSERT INTO grdb_migrations VALUES ('v1-library-and-airing-log');
+        CREATE TABLE segment (id TEXT PRIMARY KEY, title TEXT NOT NULL, pillar TEXT, campaign TEXT,
+          path TEXT NOT NULL UNIQUE, duration_seconds DOUBLE NOT NULL, format TEXT NOT NULL,
+          sample_rate INTEGER NOT NULL, channels INTEGER NOT NULL, sha256 TEXT NOT NULL UNIQUE, imported_at DOUBLE NOT NULL);
+        CREATE TABLE airing (id INTEGER PRIMARY KEY AUTOINCREMENT, slot TEXT NOT NULL, slot_starts_at DOUBLE NOT NULL,
+          segment_id TEXT NOT NULL, title TEXT NOT NULL, pillar TEXT, campaign TEXT, path TEXT NOT NULL,
+          scheduled_at DOUBLE NOT NULL, started_at DOUBLE, ended_at DOUBLE, aired_seconds DOUBLE NOT NULL DEFAULT 0,
+          outcome TEXT NOT NULL, reason TEXT, device TEXT, xruns INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX airing_by_time ON airing(scheduled_at);
+        CREATE INDEX airing_by_occurrence ON airing(slot, slot_starts_at);
+        INSERT INTO segment VALUES ('cu', 'Bản tin cũ', NULL, NULL, 'cu.mp3', 30, 'WAV/PCM_16', 48000, 2, 'cc', 0);
+        INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, outcome)
+          VALUES ('asean-toi', 100, 'cu', 'Bản tin cũ', 'cu.mp3', 100, 'completed');
+        INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, outcome)
+          VALUES ('asean-toi', 100, 'da-xoa', 'Không còn', 'da-xoa.mp3', 130, 'completed');
+        """
+
+    func upgradeFirstRelease() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path.path, script]
+        process.arguments = [path.path, SegmentLibraryTests.firstReleaseSchema]
         try process.run()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0)
+    }
+
+    @Test("A library from before loudness keeps its segments, unmeasured, when opened by this version")
+    func migratesOldLibrary() throws {
+        try upgradeFirstRelease()
 
         let library = SegmentLibrary(try StationDatabase(path: path))
         let old = try #require(try library.all().first)
@@ -72,6 +82,14 @@ struct SegmentLibraryTests {
         let measured = Loudness(integratedLUFS: -20, truePeakDBTP: -2)
         try library.setLoudness(measured, segmentID: "cu")
         #expect(try library.all().first?.loudness == measured)
+    }
+
+    @Test("Airings logged before the log kept SHA-256 take it from the library when upgraded; others stay without")
+    func upgradedAiringsTakeSHA256() throws {
+        try upgradeFirstRelease()
+        let rows = try AiringLog(try StationDatabase(path: path)).records()
+        #expect(rows.map(\.segmentID) == ["cu", "da-xoa"])
+        #expect(rows.map(\.sha256) == ["cc", nil])
     }
 }
 
