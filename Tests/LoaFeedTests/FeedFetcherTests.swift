@@ -408,8 +408,16 @@ struct FeedRefusalTests {
     @Test("A file shorter than declared is refused (and kept to resume, never installed)")
     func undersize() async throws {
         let (world, library) = try await Self.installedWorld()
-        let report = try await Self.alteredEntry(world) { entry in entry.bytes += 100 }
+        var served: FeedEntry?
+        let report = try await Self.alteredEntry(world) { entry in
+            served = entry
+            entry.bytes += 100
+        }
         try expectEntryRefused(report, "byte", world, library: library)
+        // Every byte the server sent is on disk for the next fetch to resume from.
+        let entry = try #require(served)
+        let part = world.audio.appendingPathComponent("huyen/.partial/\(entry.sha256).part")
+        #expect(try FileManager.default.attributesOfItem(atPath: part.path)[.size] as? Int == entry.bytes)
     }
 
     @Test("A path that escapes the feed folder is refused without a request")
