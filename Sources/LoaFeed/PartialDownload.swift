@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Received bytes are gathered into 256 KiB blocks; each full block is written by the caller while a hashing
 /// queue hashes the same block, so writing and hashing overlap (receiving, writing and hashing one after
-/// another on one thread ran at about 0.6× curl's speed on two cores). Blocks stay small enough to be hashed
+/// another on one thread ran at half of curl's speed on two cores; a third queue for the writes gained
+/// nothing measurable). Blocks stay small enough to be hashed
 /// from the cache they were just written from: 1 MiB blocks were half as fast (BENCHMARKS.md). At most
 /// ``blocksInFlight`` blocks wait to be hashed, so memory stays flat whatever the file's size.
 final class PartialDownload: @unchecked Sendable {
