@@ -7,7 +7,8 @@ The peer, in the same run: `mpg123 -o alsa -a pulse` playing the two MP3s at the
 Usage: daemon_cpu.py LOA_BINARY WORK_FOLDER [SECONDS_PER_FILE] [RUNS]. Prints one Markdown table.
 TARGET_LUFS=0 in the environment sets the station's `[loudness] target_lufs`: at 0 the gain lifts every tone's
 true peak above −1 dBTP, so the limiter's detection and gain reduction run on every frame (the worst case,
-that of speech levelled near the ceiling); by default the tones stay under it and the detection is skipped."""
+that of speech levelled near the ceiling); by default the tones stay under it and the detection is skipped.
+SMAPS=PREFIX writes the daemon's /proc/PID/smaps, read as the last item ends, to PREFIX.RUN."""
 import json, os, statistics, subprocess, sys, time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -84,6 +85,9 @@ try:
             if len(rows) == len(files) and all(r["outcome"] not in ("planned", "started") for r in rows):
                 last = cpu_seconds(daemon.pid)
                 rss = peak_rss_kb(daemon.pid)
+                if os.environ.get("SMAPS"):
+                    # Where the memory is, for a look afterwards: one file per run.
+                    open(f"{os.environ['SMAPS']}.{run}", "w").write(open(f"/proc/{daemon.pid}/smaps").read())
                 outcomes = [r["outcome"] for r in rows]
                 break
             time.sleep(0.2)

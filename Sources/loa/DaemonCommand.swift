@@ -48,6 +48,8 @@ struct DaemonCommand: AsyncParsableCommand {
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // Start-up is over: its code need not stay resident while the station airs.
+        StartupPages.release()
         try await group.run()
         lock.release()
     }
