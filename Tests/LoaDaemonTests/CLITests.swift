@@ -132,7 +132,7 @@ struct CLITests {
                 (try station.loaCommand(["log", "--from", "2026-11-13", "--format", "json"]).out.contains("[]")))
 
         let csv = try station.loaCommand(["log", "--format", "csv"]).out.split(separator: "\n")
-        #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason,kind,policy,planned_seconds,lost_seconds,xruns")
+        #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason,kind,policy,planned_seconds,lost_seconds,xruns,sha256,category,feed")
         #expect(csv.count == 5)
         #expect(csv[1].contains("\"Bản tin số 0, “ASEAN”\""))
 
