@@ -220,6 +220,9 @@ public struct FeedFetcher: Sendable {
                 report.refused.append(error)
             }
         }
+        // A partial download of an entry the manifest no longer wants (withdrawn, expired, replaced by a newer
+        // version) would never be resumed: it goes. Those still wanted stay for the next attempt.
+        sweepPartials(keeping: Set(decision.toFetch.map(\.sha256)))
         // Validators are kept only when every entry is in or refused for its content: otherwise the next poll
         // must read the manifest again to retry the rest, instead of being told 304.
         let complete = report.refused.allSatisfy { if case .rejected = $0 { true } else { false } }
@@ -227,6 +230,17 @@ public struct FeedFetcher: Sendable {
         state.lastModified = complete ? head.headers["last-modified"] : nil
         try store { () throws(StoreError) in try states.save(state) }
     }
+
+    private func sweepPartials(keeping wanted: Set<String>) {
+        let folder = audio.appendingPathComponent(feed.name).appendingPathComponent(Self.partialFolder)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasSuffix(".part") && !wanted.contains(String(name.dropLast(5))) {
+            unlink(folder.appendingPathComponent(name).path)
+        }
+    }
+
+    /// Where partial downloads wait, inside the feed's folder: `<sha256>.part`.
+    static let partialFolder = ".partial"
 
     /// Downloads, verifies, decodes and installs one entry; on any refusal nothing of it is in the library.
     private func install(_ entry: FeedEntry, received: inout Int, seconds: inout Double) async throws(FeedError) -> Segment {
@@ -245,7 +259,7 @@ public struct FeedFetcher: Sendable {
             throw reject("đường dẫn “\(entry.path)” đang là tệp của bản tin “\(other.id)”; không ghi đè")
         }
         let folder = audio.appendingPathComponent(feed.name)
-        let part = try PartialDownload(path: folder.appendingPathComponent(".partial/\(entry.sha256).part").path)
+        let part = try PartialDownload(path: folder.appendingPathComponent("\(Self.partialFolder)/\(entry.sha256).part").path)
         let url = feed.url + entry.path.split(separator: "/").map {
             $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0)
         }.joined(separator: "/")
@@ -358,16 +372,6 @@ public struct FeedFetcher: Sendable {
     private func store<T>(_ body: () throws(StoreError) -> T) throws(FeedError) -> T {
         do { return try body() } catch { throw .file(path: "cơ sở dữ liệu", message: "\(error)") }
     }
-}
-
-/// `2,3` (one decimal, Vietnamese comma).
-func decimalText(_ value: Double) -> String { String(format: "%.1f", value).replacingOccurrences(of: ".", with: ",") }
-
-/// `1,5 MB`, `320 kB`, `12 byte`.
-func byteText(_ bytes: Int) -> String {
-    if bytes >= 1_000_000 { return decimalText(Double(bytes) / 1e6) + " MB" }
-    if bytes >= 1000 { return "\(bytes / 1000) kB" }
-    return "\(bytes) byte"
 }
 
 extension FeedExpiry {

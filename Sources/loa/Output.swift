@@ -53,19 +53,10 @@ func withStandardErrorSilenced<T>(_ body: () throws -> T) throws -> T {
     return try body()
 }
 
-/// One decimal, a decimal comma and a true minus sign, as Vietnamese prints numbers: `−23,1`;
-/// `signed` adds `+` to positive values (gains).
-func decimal(_ value: Double, signed: Bool = false) -> String {
-    let rounded = (value * 10).rounded() / 10
-    let digits = String(format: "%.1f", abs(rounded)).replacingOccurrences(of: ".", with: ",")
-    if rounded < 0 { return "−" + digits }
-    return signed && rounded > 0 ? "+" + digits : digits
-}
-
 /// `−23,1 LUFS, đỉnh −3,2 dBTP`, or that the file is silent.
 func loudnessText(_ loudness: Loudness) -> String {
-    let level = loudness.isSilent ? "im lặng (dưới \(decimal(Loudness.silenceLUFS)) LUFS)" : "\(decimal(loudness.integratedLUFS)) LUFS"
-    return "\(level), đỉnh \(decimal(loudness.truePeakDBTP)) dBTP"
+    let level = loudness.isSilent ? "im lặng (dưới \(decimalText(Loudness.silenceLUFS)) LUFS)" : "\(decimalText(loudness.integratedLUFS)) LUFS"
+    return "\(level), đỉnh \(decimalText(loudness.truePeakDBTP)) dBTP"
 }
 
 /// One line redrawn in place on a terminal while files download.

@@ -53,8 +53,8 @@ struct SegmentAddCommand: AsyncParsableCommand {
         print("Đã thêm \(segment.id): “\(segment.title)”, \(formatSeconds(segment.durationSeconds)), \(segment.format), \(segment.path)")
         if let loudness = segment.loudness {
             let target = station.config.targetLUFS
-            print("Độ to: \(loudnessText(loudness)); khi phát bù \(decimal(loudness.playoutGainDB(targetLUFS: target), signed: true)) dB"
-                  + " để đạt \(decimal(target)) LUFS")
+            print("Độ to: \(loudnessText(loudness)); khi phát bù \(decimalText(loudness.playoutGainDB(targetLUFS: target), signed: true)) dB"
+                  + " để đạt \(decimalText(target)) LUFS")
         }
     }
 

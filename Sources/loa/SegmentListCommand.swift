@@ -31,11 +31,11 @@ struct SegmentListCommand: AsyncParsableCommand {
             return
         }
         printTable(["Mã", "Tiêu đề", "Trụ cột", "Chiến dịch", "Thời lượng", "Độ to (LUFS)", "Đỉnh (dBTP)",
-                    "Bù (dB, đích \(decimal(target)))", "Định dạng", "Tệp"], segments.map {
+                    "Bù (dB, đích \(decimalText(target)))", "Định dạng", "Tệp"], segments.map {
             [$0.id, $0.title, $0.pillar?.label ?? "—", $0.campaign ?? "—", formatSeconds($0.durationSeconds),
-             $0.loudness.map { $0.isSilent ? "im lặng" : decimal($0.integratedLUFS) } ?? "chưa đo",
-             $0.loudness.map { decimal($0.truePeakDBTP) } ?? "—",
-             gain($0).map { decimal($0, signed: true) } ?? "—",
+             $0.loudness.map { $0.isSilent ? "im lặng" : decimalText($0.integratedLUFS) } ?? "chưa đo",
+             $0.loudness.map { decimalText($0.truePeakDBTP) } ?? "—",
+             gain($0).map { decimalText($0, signed: true) } ?? "—",
              "\($0.format) \($0.sampleRate) Hz", $0.path]
         })
     }

@@ -222,6 +222,22 @@ struct FeedFetcherTests {
         #expect(!a.isValid(on: today) && a.origin?.validUntil == today.adding(days: -1))
     }
 
+    @Test("A partial download of an entry the new manifest no longer lists is removed")
+    func stalePartialRemoved() async throws {
+        let world = try FeedWorld()
+        try world.tone("a.wav")
+        try world.publish()
+        _ = await world.fetch()
+        // Left by a fetch cut mid-file of a version the publisher has since replaced.
+        let stale = world.audio.appendingPathComponent("huyen/.partial/\(String(repeating: "ab", count: 32)).part")
+        try Data(repeating: 7, count: 5000).write(to: stale)
+        try world.tone("b.wav", frequency: 550)
+        try world.publish()
+        let report = await world.fetch()
+        #expect(report.manifest == .accepted(sequence: 2) && report.installed.map(\.id) == ["b"], "\(report.summary)")
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+    }
+
     @Test("A transfer cut mid-file resumes with a Range request for the rest, not the whole file")
     func resumesAfterCut() async throws {
         let world = try FeedWorld(rateLimit: "200k")

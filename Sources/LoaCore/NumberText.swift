@@ -1,0 +1,17 @@
+import Foundation
+
+/// One decimal, a decimal comma and a true minus sign, as Vietnamese prints numbers: `−23,1`;
+/// `signed` adds `+` to positive values (gains).
+public func decimalText(_ value: Double, signed: Bool = false) -> String {
+    let rounded = (value * 10).rounded() / 10
+    let digits = String(format: "%.1f", abs(rounded)).replacingOccurrences(of: ".", with: ",")
+    if rounded < 0 { return "−" + digits }
+    return signed && rounded > 0 ? "+" + digits : digits
+}
+
+/// `1,5 MB`, `320 kB`, `12 byte`.
+public func byteText(_ bytes: Int) -> String {
+    if bytes >= 1_000_000 { return decimalText(Double(bytes) / 1e6) + " MB" }
+    if bytes >= 1000 { return "\(bytes / 1000) kB" }
+    return "\(bytes) byte"
+}
