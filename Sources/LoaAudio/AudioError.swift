@@ -18,7 +18,7 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
     public var description: String {
         switch self {
         case let .device(name, code, message): "thiết bị âm thanh “\(name)”: \(message) (mã ALSA \(code))"
-        case let .stalled(name, seconds): "thiết bị âm thanh “\(name)” không nhận âm thanh trong \(String(format: "%.1f", seconds)) giây (treo)"
+        case let .stalled(name, seconds): "thiết bị âm thanh “\(name)” không nhận âm thanh trong \(decimalText(seconds)) giây (treo)"
         case let .decode(path, message): "\(path): không giải mã được: \(message)"
         case let .resample(path, message): "\(path): lỗi chuyển tần số mẫu: \(message)"
         case let .loudness(source, message): "\(source): không đo được độ to: \(message)"

@@ -246,10 +246,10 @@ public struct Planner: Sendable {
     }
 }
 
-/// `1:05` or `12.3 s` style durations for people.
+/// `1:05` or `12,3 giây` style durations for people.
 public func formatSeconds(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "∞" }
     let total = Int(seconds.rounded())
-    if total < 60 { return String(format: "%.1f giây", seconds) }
+    if total < 60 { return decimalText(seconds) + " giây" }
     return "\(total / 60):\(pad(total % 60))"
 }

@@ -130,7 +130,7 @@ public struct OccurrenceAiring: Sendable {
                 }
             }
             if outcome == .completed {
-                logger.info("Xong “\(row.title)”: \(String(format: "%.3f", aired)) s")
+                logger.info("Xong “\(row.title)”: \(formatSeconds(aired))")
             } else {
                 logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \($0)" } ?? "")")
             }
