@@ -7,8 +7,10 @@ import Foundation
 /// page touched, so about 15 MB of code stayed resident for the daemon's whole life while playout uses a
 /// fraction of it (BENCHMARKS.md: 3 MB less resident while airing). Unmapping the read-only, file-backed
 /// mappings of the executable drops them from the resident set; what is used again comes back from the page
-/// cache on its next touch. Mappings holding private copies (relocated data, anything written) are left
-/// alone: dropping those would lose their contents.
+/// cache on its next touch (the pages stay in the page cache, shared and reclaimable: what goes is their
+/// mapping in the daemon). Only mappings that were never writable are touched: relocated data made
+/// read-only afterwards (RELRO) carries the kernel's `ac` flag, and dropping it, even swapped out, would
+/// bring back the unrelocated bytes of the file.
 public enum StartupPages {
     /// Unmaps the executable's clean read-only mappings; returns the kilobytes that were resident in them.
     /// Does nothing (returns 0) where `/proc` cannot be read.
@@ -30,11 +32,16 @@ public enum StartupPages {
         var permissions: Substring
         var path: Substring
         var residentKB = 0
-        /// Private copies: pages written (relocations) or never backed by the file.
+        /// Private copies: pages written (relocations) or never backed by the file, in memory or swapped out.
         var anonymousKB = 0
+        var swapKB = 0
+        /// The kernel's `VmFlags`; `ac` marks memory that was (or is) privately writable.
+        var flags: Set<Substring> = []
 
-        /// Read-only, not executable-and-writable, and nothing of it copied: the file holds every byte.
-        var isCleanReadOnly: Bool { permissions.hasPrefix("r") && !permissions.contains("w") && anonymousKB == 0 }
+        /// Readable, never writable, nothing of it copied: the file holds every byte.
+        var isCleanReadOnly: Bool {
+            permissions.hasPrefix("r") && !permissions.contains("w") && !flags.contains("ac") && anonymousKB == 0 && swapKB == 0
+        }
 
         static func parse(_ smaps: String) -> [Mapping] {
             var mappings: [Mapping] = []
@@ -42,10 +49,16 @@ public enum StartupPages {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard let first = fields.first else { continue }
                 if first.hasSuffix(":") {
-                    guard !mappings.isEmpty, fields.count >= 2, let kb = Int(fields[1]) else { continue }
+                    guard !mappings.isEmpty else { continue }
+                    if first == "VmFlags:" {
+                        mappings[mappings.count - 1].flags = Set(fields.dropFirst())
+                        continue
+                    }
+                    guard fields.count >= 2, let kb = Int(fields[1]) else { continue }
                     switch first {
                     case "Rss:": mappings[mappings.count - 1].residentKB = kb
                     case "Anonymous:": mappings[mappings.count - 1].anonymousKB = kb
+                    case "Swap:": mappings[mappings.count - 1].swapKB = kb
                     default: break
                     }
                     continue
