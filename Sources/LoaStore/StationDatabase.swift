@@ -128,7 +128,8 @@ public final class StationDatabase: Sendable {
             try db.alter(table: "feed") { t in t.add(column: "rejected", .text) }
         }
         // What the log keeps of the file aired, so reports stay whole after a fetched segment's file is removed.
-        // Rows from before take them from the library, where the segment is still there.
+        // Rows from before take them from the library, where the segment is still there and the row is not
+        // older than the version in the library (a replaced version's airings stay without: not guessed).
         migrator.registerMigration("v8-airing-sha256-category-feed") { db in
             try db.alter(table: "airing") { t in
                 t.add(column: "sha256", .text)
@@ -138,7 +139,8 @@ public final class StationDatabase: Sendable {
             try db.execute(sql: """
                 UPDATE airing SET (sha256, category, feed) =
                     (SELECT segment.sha256, segment.category, segment.feed FROM segment WHERE segment.id = airing.segment_id)
-                WHERE kind != 'announcement' AND EXISTS (SELECT 1 FROM segment WHERE segment.id = airing.segment_id)
+                WHERE kind != 'announcement' AND EXISTS (SELECT 1 FROM segment WHERE segment.id = airing.segment_id
+                                                         AND airing.scheduled_at >= segment.imported_at)
                 """)
         }
         return migrator

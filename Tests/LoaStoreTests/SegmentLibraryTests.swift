@@ -56,7 +56,9 @@ struct SegmentLibraryTests {
           outcome TEXT NOT NULL, reason TEXT, device TEXT, xruns INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX airing_by_time ON airing(scheduled_at);
         CREATE INDEX airing_by_occurrence ON airing(slot, slot_starts_at);
-        INSERT INTO segment VALUES ('cu', 'Bản tin cũ', NULL, NULL, 'cu.mp3', 30, 'WAV/PCM_16', 48000, 2, 'cc', 0);
+        INSERT INTO segment VALUES ('cu', 'Bản tin cũ', NULL, NULL, 'cu.mp3', 30, 'WAV/PCM_16', 48000, 2, 'cc', 50);
+        INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, outcome)
+          VALUES ('asean-toi', 10, 'cu', 'Bản tin cũ (bản trước)', 'cu.mp3', 10, 'completed');
         INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, outcome)
           VALUES ('asean-toi', 100, 'cu', 'Bản tin cũ', 'cu.mp3', 100, 'completed');
         INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, outcome)
@@ -84,12 +86,13 @@ struct SegmentLibraryTests {
         #expect(try library.all().first?.loudness == measured)
     }
 
-    @Test("Airings logged before the log kept SHA-256 take it from the library when upgraded; others stay without")
+    @Test("Airings logged before the log kept SHA-256 take it from the library when upgraded; older versions' and others stay without")
     func upgradedAiringsTakeSHA256() throws {
         try upgradeFirstRelease()
         let rows = try AiringLog(try StationDatabase(path: path)).records()
-        #expect(rows.map(\.segmentID) == ["cu", "da-xoa"])
-        #expect(rows.map(\.sha256) == ["cc", nil])
+        #expect(rows.map(\.segmentID) == ["cu", "cu", "da-xoa"])
+        // The first airing is older than the version in the library: its file's hash is not known.
+        #expect(rows.map(\.sha256) == [nil, "cc", nil])
     }
 }
 
