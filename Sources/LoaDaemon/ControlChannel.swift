@@ -267,8 +267,8 @@ public final class ControlServer: Service, @unchecked Sendable {
             logger.notice("\(socketPath): bỏ một yêu cầu dài quá \(maxRequestBytes) byte")
             response = .failure("yêu cầu dài quá \(maxRequestBytes) byte")
         case .timedOut:
-            logger.notice("\(socketPath): bỏ một kết nối không gửi yêu cầu trong \(String(format: "%g", requestTimeout)) giây")
-            response = .failure("không nhận được yêu cầu trong \(String(format: "%g", requestTimeout)) giây")
+            logger.notice("\(socketPath): bỏ một kết nối không gửi yêu cầu trong \(formatSeconds(requestTimeout))")
+            response = .failure("không nhận được yêu cầu trong \(formatSeconds(requestTimeout))")
         case .closed:
             return
         }
@@ -401,7 +401,7 @@ public enum ControlClient {
             } else if errno == EINTR {
                 continue
             } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                throw .noAnswer(socket: socketPath, reason: "không có câu trả lời sau \(String(format: "%g", timeout)) giây")
+                throw .noAnswer(socket: socketPath, reason: "không có câu trả lời sau \(formatSeconds(timeout))")
             } else {
                 throw .noAnswer(socket: socketPath, reason: DaemonError.words(errno: errno))
             }

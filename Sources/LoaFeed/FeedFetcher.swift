@@ -220,8 +220,8 @@ public struct FeedFetcher: Sendable {
                 report.refused.append(error)
             }
         }
-        // A partial download of an entry the manifest no longer wants (withdrawn, expired, replaced by a newer
-        // version) would never be resumed: it goes. Those still wanted stay for the next attempt.
+        // A partial download of an entry the manifest no longer wants (withdrawn, replaced by a newer version, past
+        // its dates) would never be resumed: it goes. Those still wanted stay for the next attempt.
         sweepPartials(keeping: Set(decision.toFetch.map(\.sha256)))
         // Validators are kept only when every entry is in or refused for its content: otherwise the next poll
         // must read the manifest again to retry the rest, instead of being told 304.
@@ -277,19 +277,25 @@ public struct FeedFetcher: Sendable {
                 if case .file = error { part.remove(); throw refuse("\(error)") }
                 if case .rejected = error { part.remove(); throw error }
                 // A cut or an HTTP error: what arrived is kept for the next attempt.
-                guard attempt < attempts else { throw refuse("\(error) (đã thử \(attempt) lần; lần sau tải tiếp từ byte \(part.size))") }
+                guard attempt < attempts, !Task.isCancelled else {
+                    try? part.flush()
+                    throw refuse("\(error) (đã thử \(attempt) lần; lần sau tải tiếp từ byte \(part.size))")
+                }
                 try? await clock.sleep(until: clock.now().addingTimeInterval(Double(1 << (attempt - 1))))
                 continue
             }
             received += part.size - before
             if part.size < entry.bytes {
-                guard attempt < attempts else { throw refuse("máy chủ chỉ gửi \(part.size) trên \(entry.bytes) byte; lần sau tải tiếp") }
+                guard attempt < attempts else {
+                    try? part.flush()
+                    throw refuse("máy chủ chỉ gửi \(part.size) trên \(entry.bytes) byte; lần sau tải tiếp")
+                }
             }
         }
         // The last blocks are written and hashed here: part of the transfer's time.
         let finishing = clock.monotonicSeconds()
         do { try part.flush() } catch { part.remove(); throw refuse("\(error)") }
-        let sha256 = part.sha256
+        let sha256 = part.finish()
         seconds += clock.monotonicSeconds() - finishing
         guard sha256 == entry.sha256 else {
             part.remove()
@@ -341,7 +347,12 @@ public struct FeedFetcher: Sendable {
     private func download(_ url: String, _ entry: FeedEntry, into part: PartialDownload) async throws(FeedError) {
         let offset = part.size
         let feedName = feed.name, progress = self.progress
+        // The transport may still be calling back after it returned (a cancelled redirect): once this attempt
+        // is over, the next one owns `part`, and a late callback must neither write nor wait for it.
+        let gate = AttemptGate(url: url)
+        defer { gate.close() }
         try await transport.stream(url, from: offset, head: { (head) throws(FeedError) in
+            try gate.run { () throws(FeedError) in
             switch head.status {
             case 206 where offset > 0:
                 // A proxy may answer another range than the one asked for: appending it would corrupt the file.
@@ -359,19 +370,41 @@ public struct FeedFetcher: Sendable {
             default:
                 throw .http(url: url, message: "máy chủ trả lời HTTP \(head.status)")
             }
-        }, chunk: { (bytes) throws(FeedError) in
-            guard part.size + bytes.count <= entry.bytes else {
-                throw .rejected(feed: feedName, entry: entry.id,
-                                message: "máy chủ gửi nhiều hơn \(entry.bytes) byte danh mục khai; ngừng đọc, đã xóa phần đã tải")
             }
-            try part.append(bytes)
-            progress(DownloadProgress(feed: feedName, entry: entry.id, received: part.size, total: entry.bytes))
+        }, chunk: { (bytes) throws(FeedError) in
+            try gate.run { () throws(FeedError) in
+                guard part.size + bytes.count <= entry.bytes else {
+                    throw .rejected(feed: feedName, entry: entry.id,
+                                    message: "máy chủ gửi nhiều hơn \(entry.bytes) byte danh mục khai; ngừng đọc, đã xóa phần đã tải")
+                }
+                try part.append(bytes)
+                progress(DownloadProgress(feed: feedName, entry: entry.id, received: part.size, total: entry.bytes))
+            }
         })
     }
 
     private func store<T>(_ body: () throws(StoreError) -> T) throws(FeedError) -> T {
         do { return try body() } catch { throw .file(path: "cơ sở dữ liệu", message: "\(error)") }
     }
+}
+
+/// One download attempt's callbacks, run one at a time; after ``close()`` (which waits for one in progress)
+/// they are refused.
+final class AttemptGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = true
+    private let url: String
+
+    init(url: String) { self.url = url }
+
+    func run(_ body: () throws(FeedError) -> Void) throws(FeedError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard open else { throw .http(url: url, message: "lần tải này đã kết thúc") }
+        try body()
+    }
+
+    func close() { lock.withLock { open = false } }
 }
 
 extension FeedExpiry {

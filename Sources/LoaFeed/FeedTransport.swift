@@ -22,7 +22,8 @@ public protocol FeedTransport: Sendable {
     /// GETs `url` from byte `offset` (a `Range` request when above 0). `head` sees the response first and may
     /// throw to stop; each body chunk then goes to `chunk`, which may throw to stop reading (a server sending
     /// more than declared). Returns when the body ends. The callbacks may run on the transport's own thread,
-    /// one at a time: they must not wait on anything but the disk.
+    /// one at a time, and even after this returns (a cancelled redirect): they may wait briefly (the disk, the
+    /// hashing catching up), which holds that thread's other connections meanwhile, and nothing longer.
     func stream(_ url: String, from offset: Int, head: @escaping @Sendable (ResponseHead) throws(FeedError) -> Void,
                 chunk: @escaping @Sendable (UnsafeRawBufferPointer) throws(FeedError) -> Void) async throws(FeedError)
     /// Releases connections; called once when done.

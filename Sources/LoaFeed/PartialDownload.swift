@@ -41,9 +41,8 @@ final class PartialDownload: @unchecked Sendable {
             if n <= 0 {
                 hashing.recycle(earlier)
                 if n == 0 { break }
-                let reason = FeedError.errnoText()
-                close(fd)
-                throw .file(path: path, message: "không đọc được: \(reason)")
+                // deinit closes the file.
+                throw .file(path: path, message: "không đọc được: \(FeedError.errnoText())")
             }
             earlier.count = n
             hashing.hash(earlier)
@@ -51,15 +50,11 @@ final class PartialDownload: @unchecked Sendable {
         }
     }
 
-    deinit {
-        // What arrived is kept for the next attempt, even when this one gave up.
-        try? flush()
-        close(fd)
-    }
+    deinit { close(fd) }
 
     /// Drops what is there and starts from byte 0 (the server ignored the range, or the part is longer than declared).
     func restart() throws(FeedError) {
-        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+        guard ftruncate(fd, 0) == 0 else {
             throw .file(path: path, message: "không xóa được phần đã tải: \(FeedError.errnoText())")
         }
         hashing.reset()
@@ -84,10 +79,14 @@ final class PartialDownload: @unchecked Sendable {
         let full = block
         var done = 0
         while done < full.count {
-            let n = write(fd, full.memory.baseAddress.map { $0 + done }, full.count - done)
+            // At the block's own offset: a write that failed half-way must not shift the ones after it.
+            let n = pwrite(fd, full.memory.baseAddress.map { $0 + done }, full.count - done, off_t(written + done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .file(path: path, message: "không ghi được: \(FeedError.errnoText())")
+                let reason = FeedError.errnoText()
+                // What the failed write left past the last whole block goes; the block stays, to be written again.
+                _ = ftruncate(fd, off_t(written))
+                throw .file(path: path, message: "không ghi được: \(reason)")
             }
             done += n
         }
@@ -97,8 +96,8 @@ final class PartialDownload: @unchecked Sendable {
         written += full.count
     }
 
-    /// SHA-256 of what was received; call after ``flush()``.
-    var sha256: String { Digest.hex(hashing.finish()) }
+    /// SHA-256 of what was received: waits for the queued blocks. Call after ``flush()``.
+    func finish() -> String { Digest.hex(hashing.finish()) }
 
     /// Flushes to disk: what is renamed into the library must survive a power cut.
     func sync() throws(FeedError) {

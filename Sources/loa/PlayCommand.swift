@@ -26,11 +26,11 @@ struct PlayCommand: AsyncParsableCommand {
                 print("▶ \(files[index])")
             case let .ended(index, result, aired, _, _, _):
                 switch result {
-                case .completed: print("✓ \(files[index]) (\(seconds(aired)) s)")
+                case .completed: print("✓ \(files[index]) (\(formatSeconds(aired)))")
                 case let .failed(reason), let .skipped(reason):
                     failures.add()
                     FileHandle.standardError.write(Data("loa: \(reason)\n".utf8))
-                case .truncated, .interrupted: print("■ \(files[index]) (\(seconds(aired)) s)")
+                case .truncated, .interrupted: print("■ \(files[index]) (\(formatSeconds(aired)))")
                 }
             case let .deviceLost(message):
                 FileHandle.standardError.write(Data("loa: \(message)\n".utf8))
