@@ -8,9 +8,9 @@ import Foundation
 /// Received bytes are gathered into 256 KiB blocks; each full block is written by the caller while a hashing
 /// queue hashes the same block, so writing and hashing overlap (receiving, writing and hashing one after
 /// another on one thread ran at half of curl's speed on two cores; a third queue for the writes gained
-/// nothing measurable). Blocks stay small enough to be hashed
-/// from the cache they were just written from: 1 MiB blocks were half as fast (BENCHMARKS.md). At most
-/// ``blocksInFlight`` blocks wait to be hashed, so memory stays flat whatever the file's size.
+/// nothing measurable). Blocks stay small enough to be hashed from the cache they were just written from:
+/// 1 MiB blocks were half as fast (BENCHMARKS.md). At most ``blocksInFlight`` blocks wait to be hashed, so
+/// memory stays flat whatever the file's size.
 final class PartialDownload: @unchecked Sendable {
     static let blockSize = 256 << 10
     static let blocksInFlight = 4
@@ -121,7 +121,9 @@ final class StreamHasher: @unchecked Sendable {
         /// Copies as much of `bytes` as fits and returns how many.
         mutating func fill(from bytes: UnsafeRawBufferPointer) -> Int {
             let n = min(bytes.count, memory.count - count)
-            if n > 0, let source = bytes.baseAddress { (memory.baseAddress! + count).copyMemory(from: source, byteCount: n) }
+            if n > 0, let source = bytes.baseAddress, let target = memory.baseAddress {
+                (target + count).copyMemory(from: source, byteCount: n)
+            }
             count += n
             return n
         }
