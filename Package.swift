@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // EmbeddedEventLoop for the transport's unit tests (AsyncHTTPClient brings swift-nio anyway).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries, wrapped here rather than through a third-party package.
@@ -125,7 +127,8 @@ let package = Package(
         .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore"]),
         // Real servers for tests: nginx as the district's feed server.
         .target(name: "LoaTestSupport", path: "Tests/LoaTestSupport"),
-        .testTarget(name: "LoaFeedTests", dependencies: ["LoaFeed", "LoaCore", "LoaConfig", "LoaStore", "LoaAudio", "LoaTestSupport"]),
+        .testTarget(name: "LoaFeedTests", dependencies: ["LoaFeed", "LoaCore", "LoaConfig", "LoaStore", "LoaAudio", "LoaTestSupport",
+                                                     .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(
             name: "LoaDaemonTests",
             dependencies: [

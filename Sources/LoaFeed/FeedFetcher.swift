@@ -347,12 +347,7 @@ public struct FeedFetcher: Sendable {
     private func download(_ url: String, _ entry: FeedEntry, into part: PartialDownload) async throws(FeedError) {
         let offset = part.size
         let feedName = feed.name, progress = self.progress
-        // The transport may still be calling back after it returned (a cancelled redirect): once this attempt
-        // is over, the next one owns `part`, and a late callback must neither write nor wait for it.
-        let gate = AttemptGate(url: url)
-        defer { gate.close() }
         try await transport.stream(url, from: offset, head: { (head) throws(FeedError) in
-            try gate.run { () throws(FeedError) in
             switch head.status {
             case 206 where offset > 0:
                 // A proxy may answer another range than the one asked for: appending it would corrupt the file.
@@ -370,41 +365,19 @@ public struct FeedFetcher: Sendable {
             default:
                 throw .http(url: url, message: "máy chủ trả lời HTTP \(head.status)")
             }
-            }
         }, chunk: { (bytes) throws(FeedError) in
-            try gate.run { () throws(FeedError) in
-                guard part.size + bytes.count <= entry.bytes else {
-                    throw .rejected(feed: feedName, entry: entry.id,
-                                    message: "máy chủ gửi nhiều hơn \(entry.bytes) byte danh mục khai; ngừng đọc, đã xóa phần đã tải")
-                }
-                try part.append(bytes)
-                progress(DownloadProgress(feed: feedName, entry: entry.id, received: part.size, total: entry.bytes))
+            guard part.size + bytes.count <= entry.bytes else {
+                throw .rejected(feed: feedName, entry: entry.id,
+                                message: "máy chủ gửi nhiều hơn \(entry.bytes) byte danh mục khai; ngừng đọc, đã xóa phần đã tải")
             }
+            try part.append(bytes)
+            progress(DownloadProgress(feed: feedName, entry: entry.id, received: part.size, total: entry.bytes))
         })
     }
 
     private func store<T>(_ body: () throws(StoreError) -> T) throws(FeedError) -> T {
         do { return try body() } catch { throw .file(path: "cơ sở dữ liệu", message: "\(error)") }
     }
-}
-
-/// One download attempt's callbacks, run one at a time; after ``close()`` (which waits for one in progress)
-/// they are refused.
-final class AttemptGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var open = true
-    private let url: String
-
-    init(url: String) { self.url = url }
-
-    func run(_ body: () throws(FeedError) -> Void) throws(FeedError) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard open else { throw .http(url: url, message: "lần tải này đã kết thúc") }
-        try body()
-    }
-
-    func close() { lock.withLock { open = false } }
 }
 
 extension FeedExpiry {

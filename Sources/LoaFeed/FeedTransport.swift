@@ -21,9 +21,9 @@ public protocol FeedTransport: Sendable {
     func get(_ url: String, headers: [(String, String)], limit: Int) async throws(FeedError) -> (ResponseHead, Data)
     /// GETs `url` from byte `offset` (a `Range` request when above 0). `head` sees the response first and may
     /// throw to stop; each body chunk then goes to `chunk`, which may throw to stop reading (a server sending
-    /// more than declared). Returns when the body ends. The callbacks may run on the transport's own thread,
-    /// one at a time, and even after this returns (a cancelled redirect): they may wait briefly (the disk, the
-    /// hashing catching up), which holds that thread's other connections meanwhile, and nothing longer.
+    /// more than declared). Returns when the body ends; no callback runs after that. The callbacks may run on
+    /// the transport's own thread, one at a time: they may wait briefly (the disk, the hashing catching up),
+    /// which holds that thread's other connections meanwhile, and nothing longer.
     func stream(_ url: String, from offset: Int, head: @escaping @Sendable (ResponseHead) throws(FeedError) -> Void,
                 chunk: @escaping @Sendable (UnsafeRawBufferPointer) throws(FeedError) -> Void) async throws(FeedError)
     /// Releases connections; called once when done.
@@ -73,7 +73,11 @@ public final class HTTPFeedTransport: FeedTransport {
         do {
             var request = try HTTPClient.Request(url: url)
             if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
-            let task = client.execute(request: request, delegate: BodyDelegate(head: head, chunk: chunk))
+            let delegate = BodyDelegate(url: url, head: head, chunk: chunk)
+            // AsyncHTTPClient may still deliver after the task has failed (a cancelled redirect): once this
+            // returns, the caller's next attempt owns what the callbacks write to, so none may run any more.
+            defer { delegate.close() }
+            let task = client.execute(request: request, delegate: delegate)
             try await withTaskCancellationHandler {
                 try await task.futureResult.get()
             } onCancel: {
@@ -86,34 +90,47 @@ public final class HTTPFeedTransport: FeedTransport {
         }
     }
 
-    /// Hands the response head and each body part to the fetcher's callbacks; a callback that throws fails
-    /// the request with its error, which stops reading.
+    /// Hands the response head and each body part to the fetcher's callbacks, one at a time; a callback that
+    /// throws fails the request with its error, which stops reading. After ``close()`` (which waits for a
+    /// callback in progress) every delivery is refused.
     final class BodyDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
         typealias Response = Void
+        let url: String
         let head: @Sendable (ResponseHead) throws(FeedError) -> Void
         let chunk: @Sendable (UnsafeRawBufferPointer) throws(FeedError) -> Void
+        private let lock = NSLock()
+        private var open = true
 
-        init(head: @escaping @Sendable (ResponseHead) throws(FeedError) -> Void,
+        init(url: String, head: @escaping @Sendable (ResponseHead) throws(FeedError) -> Void,
              chunk: @escaping @Sendable (UnsafeRawBufferPointer) throws(FeedError) -> Void) {
+            self.url = url
             self.head = head
             self.chunk = chunk
         }
 
-        func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        func close() { lock.withLock { open = false } }
+
+        func deliver(on loop: any EventLoop, _ body: () throws(FeedError) -> Void) -> EventLoopFuture<Void> {
+            lock.lock()
+            defer { lock.unlock() }
             do throws(FeedError) {
-                try self.head(HTTPFeedTransport.head(status: head.status, headers: head.headers))
-                return task.eventLoop.makeSucceededVoidFuture()
+                guard open else { throw .http(url: url, message: "lần tải này đã kết thúc") }
+                try body()
+                return loop.makeSucceededVoidFuture()
             } catch {
-                return task.eventLoop.makeFailedFuture(error)
+                return loop.makeFailedFuture(error)
+            }
+        }
+
+        func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+            deliver(on: task.eventLoop) { () throws(FeedError) in
+                try self.head(HTTPFeedTransport.head(status: head.status, headers: head.headers))
             }
         }
 
         func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-            do throws(FeedError) {
+            deliver(on: task.eventLoop) { () throws(FeedError) in
                 try buffer.withUnsafeReadableBytes { (bytes) throws(FeedError) in try chunk(bytes) }
-                return task.eventLoop.makeSucceededVoidFuture()
-            } catch {
-                return task.eventLoop.makeFailedFuture(error)
             }
         }
 
