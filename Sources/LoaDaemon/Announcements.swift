@@ -49,12 +49,7 @@ extension PlayoutService {
             return AiringRecord(planned: item, slot: slotID, slotStartsAt: now, scheduledAt: now.addingTimeInterval(offset),
                                 device: station.config.device, kind: kind)
         }
-        let ids = try station.log.insert(rows)
-        let stored = zip(rows, ids).map { row, id in
-            var row = row
-            row.id = id
-            return row
-        }
+        let stored = try station.log.store(rows)
         let slot = Slot(id: slotID, start: .midnight, content: .play(items.map(\.path)), late: .whole)
         return OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
                                 device: station.config.device, log: station.log, logger: logger)

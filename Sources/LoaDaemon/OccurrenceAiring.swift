@@ -28,12 +28,7 @@ public struct OccurrenceAiring: Sendable {
             let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
                                             history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
             let planned = plan.items.map { AiringRecord(planned: $0, in: plan, device: station.config.device) }
-            let ids = try log.insert(planned)
-            rows = zip(planned, ids).map { record, id in
-                var record = record
-                record.id = id
-                return record
-            }
+            rows = try log.store(planned)
             logDropped(plan, device: station.config.device, log: log, logger: logger)
         }
         return OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },

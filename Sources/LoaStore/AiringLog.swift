@@ -39,6 +39,15 @@ public struct AiringLog: Sendable {
         }
     }
 
+    /// Writes rows in one transaction and returns them as stored, each with its id.
+    public func store(_ records: [AiringRecord]) throws(StoreError) -> [AiringRecord] {
+        zip(records, try insert(records)).map { record, id in
+            var record = record
+            record.id = id
+            return record
+        }
+    }
+
     /// A planned row's first sample is being written: the start comes from the device.
     public func markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?) throws(StoreError) {
         try database.write { db in
