@@ -30,27 +30,32 @@ public struct FeedService: Service {
     }
 
     private func pollUntilCancelled() async {
-        var transports: [String: (feed: FeedConfig, transport: any FeedTransport)] = [:]
-        var due: [String: Date] = [:], failures: [String: Int] = [:]
+        /// A feed being polled: its connection, when it is next due, and how many polls in a row failed to reach it.
+        struct Polled {
+            var feed: FeedConfig
+            var transport: any FeedTransport
+            var due: Date
+            var failures = 0
+        }
+        var polled: [String: Polled] = [:]
         while !Task.isCancelled {
             // The feeds as last loaded: a SIGHUP reload that adds, changes or removes a [[feed]] acts here.
             let feeds = playout.current.get().config.feeds
-            for (name, entry) in transports where !feeds.contains(entry.feed) {
+            for (name, entry) in polled where !feeds.contains(entry.feed) {
                 await entry.transport.shutdown()
-                transports[name] = nil
-                due[name] = nil
+                polled[name] = nil
             }
-            for feed in feeds where (due[feed.name] ?? .distantPast) <= clock.now() && !Task.isCancelled {
-                let transport = transports[feed.name]?.transport ?? makeTransport(feed)
-                transports[feed.name] = (feed, transport)
-                let unreachable = await poll(feed, transport: transport)
-                let n = unreachable ? (failures[feed.name] ?? 0) + 1 : 0
-                failures[feed.name] = n
+            for feed in feeds where (polled[feed.name]?.due ?? .distantPast) <= clock.now() && !Task.isCancelled {
+                var entry = polled[feed.name] ?? Polled(feed: feed, transport: makeTransport(feed), due: .distantPast)
+                let unreachable = await poll(feed, transport: entry.transport)
+                entry.failures = unreachable ? entry.failures + 1 : 0
+                let n = entry.failures
                 let wait = n == 0 ? feed.intervalSeconds : min(feed.intervalSeconds, 5 * pow(2, Double(min(n - 1, 10))))
-                due[feed.name] = clock.now().addingTimeInterval(wait)
+                entry.due = clock.now().addingTimeInterval(wait)
+                polled[feed.name] = entry
             }
             // Until the next feed is due, or a reload changes the station (it may add, change or drop one).
-            let next = feeds.compactMap { due[$0.name] }.min() ?? .distantFuture
+            let next = polled.values.map(\.due).min() ?? .distantFuture
             let clock = self.clock, changed = playout.current.changed
             let woken: Bool? = try? await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
@@ -67,7 +72,7 @@ public struct FeedService: Service {
             }
             if woken == nil { break }
         }
-        for entry in transports.values { await entry.transport.shutdown() }
+        for entry in polled.values { await entry.transport.shutdown() }
     }
 
     /// One fetch of `feed`: logs what it did, airs a new emergency; says whether the server could not be reached.
