@@ -103,10 +103,11 @@ try:
         hashed_wall, _, _ = timed(["bash", "-o", "pipefail", "-c", script])
         config = station("big", "big")
         loa_wall, loa_rss, out = timed([LOA, "fetch", "--config", config])
-        m = re.search(r"nhận ([\d,]+) MB trong ([\d,]+) giây", out)
+        # The seconds are printed to a tenth; the rate beside them has four figures, so the time comes from it.
+        m = re.search(r"nhận ([\d,]+) MB trong [\d,]+ giây \(([\d,]+) MB/s\)", out)
         if not m:
             sys.exit(f"loa fetch did not report its transfer: {out}")
-        transfer = float(m.group(2).replace(",", "."))
+        transfer = float(m.group(1).replace(",", ".")) / float(m.group(2).replace(",", "."))
         small_config = station("small", "small")
         _, small_rss, _ = timed([LOA, "fetch", "--config", small_config])
         rows.append((curl_wall, curl_rss, transfer, loa_wall, loa_rss, small_rss, hashed_wall))
@@ -117,6 +118,8 @@ try:
     print("| measure | curl | loa fetch | ratio (loa throughput / curl's) |")
     print("|---|---|---|---|")
     print(f"| transfer, s (loa: downloads with SHA-256 while streaming) | {med(0):.2f} | {med(2):.2f} | {med(0) / med(2):.2f} |")
+    print(f"| each run, curl / loa, s | {', '.join(f'{r[0]:.2f}' for r in rows)} | {', '.join(f'{r[2]:.2f}' for r in rows)} | "
+          f"{', '.join(f'{r[0] / r[2]:.2f}' for r in rows)} |")
     print(f"| throughput, MB/s | {mb / med(0):.0f} | {mb / med(2):.0f} | |")
     print(f"| peer that also hashes: `curl URL | tee FILE | sha256sum`, s | {med(6):.2f} | {med(2):.2f} | {med(6) / med(2):.2f} |")
     print(f"| wall time of the whole command, s (loa: + signature, decode, loudness, playout copy, install) | {med(0):.2f} | {med(3):.2f} | |")

@@ -5,24 +5,46 @@ import Foundation
 /// A file being downloaded under `.partial/<sha256>.part`: hashed as it grows, kept across a cut so the next
 /// attempt resumes with a `Range` request, and renamed into place only once whole and verified.
 ///
-/// Received bytes are gathered into 256 KiB blocks; each full block is written by the caller while a hashing
-/// queue hashes the same block, so writing and hashing overlap (receiving, writing and hashing one after
-/// another on one thread ran at half of curl's speed on two cores; a third queue for the writes gained
-/// nothing measurable). Blocks stay small enough to be hashed from the cache they were just written from:
-/// 1 MiB blocks were half as fast (BENCHMARKS.md). At most ``blocksInFlight`` blocks wait to be hashed, so
-/// memory stays flat whatever the file's size.
+/// Received bytes are gathered into 256 KiB blocks. Each full block goes at once to a writing queue and a
+/// hashing queue: the thread that reads the socket only copies, while earlier blocks are written and hashed. Where the file system allows it, whole blocks are written
+/// with `O_DIRECT`, straight from the block to the disk: copying them into the page cache cost the receiving
+/// side as much CPU as the socket did, and on two cores that copy, not the link, held the transfer back
+/// (BENCHMARKS.md). At most ``blocksInFlight`` blocks wait to be written or hashed, so memory stays flat
+/// whatever the file's size.
 final class PartialDownload: @unchecked Sendable {
     static let blockSize = 256 << 10
-    static let blocksInFlight = 4
+    static let blocksInFlight = 12
+    /// `O_DIRECT` wants offsets and lengths in whole logical blocks of the disk; 4 KiB covers every disk in use.
+    static let directAlignment = 4096
+    /// Glibc declares `O_DIRECT` only under `_GNU_SOURCE`, which Swift's Glibc module does not define; its value
+    /// differs per architecture. Elsewhere every write is buffered.
+    static var directFlag: Int32? {
+        #if os(Linux) && arch(x86_64)
+        return 0o40000
+        #elseif os(Linux) && arch(arm64)
+        return 0o200000
+        #else
+        return nil
+        #endif
+    }
 
     let path: String
     private let fd: Int32
+    /// The same file opened `O_DIRECT`, or -1 where the file system refuses it (tmpfs).
+    private let directFD: Int32
     private let hashing: StreamHasher
-    /// Received but not yet written: written and hashed when full, and by ``flush()``.
+    private let writing = DispatchQueue(label: "loa-feed-write", qos: .utility)
+    /// Received but not yet queued: queued when full, and by ``flush()``.
     private var block: StreamHasher.Block
-    private var written = 0
-    /// Bytes received so far, written or still in the current block.
-    var size: Int { written + block.count }
+    /// Bytes handed to the writing queue.
+    private var queued = 0
+    /// Bytes received so far, queued or still in the current block.
+    var size: Int { queued + block.count }
+    /// Guards `failure`, set on the writing queue and read by the caller.
+    private let failureLock = NSLock()
+    private var failure: FeedError?
+    /// Touched only on `writing`: cleared for good when the file system takes the `O_DIRECT` open but not the write.
+    private var direct: Bool
 
     /// Opens (or creates) `path` and hashes what an earlier attempt left in it.
     init(path: String) throws(FeedError) {
@@ -33,6 +55,8 @@ final class PartialDownload: @unchecked Sendable {
         }
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .file(path: path, message: "không mở được: \(FeedError.errnoText())") }
+        directFD = Self.directFlag.map { open(path, O_WRONLY | $0 | O_CLOEXEC) } ?? -1
+        direct = directFD >= 0
         hashing = StreamHasher(blocks: Self.blocksInFlight, blockSize: Self.blockSize)
         block = hashing.emptyBlock()
         while true {
@@ -46,54 +70,87 @@ final class PartialDownload: @unchecked Sendable {
             }
             earlier.count = n
             hashing.hash(earlier)
-            written += n
+            queued += n
         }
     }
 
-    deinit { close(fd) }
+    deinit {
+        // Every queued write holds `self`, so none is left here.
+        close(fd)
+        if directFD >= 0 { close(directFD) }
+    }
 
     /// Drops what is there and starts from byte 0 (the server ignored the range, or the part is longer than declared).
     func restart() throws(FeedError) {
+        writing.sync {}
+        failureLock.withLock { failure = nil }
         guard ftruncate(fd, 0) == 0 else {
             throw .file(path: path, message: "không xóa được phần đã tải: \(FeedError.errnoText())")
         }
         hashing.reset()
         block.count = 0
-        written = 0
+        queued = 0
     }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws(FeedError) {
         var done = 0
         while done < bytes.count {
             done += block.fill(from: UnsafeRawBufferPointer(rebasing: bytes[done...]))
-            if block.isFull { try writeBlock() }
+            if block.isFull { try queueBlock() }
         }
     }
 
-    /// Writes and hashes what is gathered: at the end of each attempt, so a cut keeps every byte received.
+    /// Writes and hashes what is gathered and waits for the writes: at the end of each attempt, so a cut keeps
+    /// every byte received, and before the digest is taken.
     func flush() throws(FeedError) {
-        if block.count > 0 { try writeBlock() }
+        if block.count > 0 { try queueBlock() }
+        writing.sync {}
+        try checkWrites()
     }
 
-    private func writeBlock() throws(FeedError) {
-        let full = block
+    private func checkWrites() throws(FeedError) {
+        if let failure = failureLock.withLock({ failure }) { throw failure }
+    }
+
+    private func queueBlock() throws(FeedError) {
+        // A write that failed fails the attempt at the next block; the caller then removes the file.
+        try checkWrites()
+        let full = block, offset = queued
+        queued += full.count
+        // Written and hashed at once; back in the pool when both are done.
+        let released = DispatchGroup()
+        released.enter()
+        writing.async { [self] in
+            if failureLock.withLock({ failure }) == nil, let error = write(full, at: offset) {
+                failureLock.withLock { failure = error }
+            }
+            released.leave()
+        }
+        hashing.hash(full, releasedWith: released)
+        // Waits while every block of the pool is still being written or hashed: the back-pressure on the socket.
+        block = hashing.emptyBlock()
+    }
+
+    /// On the writing queue: writes `full` at its own offset (a write that failed half-way must not shift the
+    /// ones after it), with `O_DIRECT` where the block is whole and aligned.
+    private func write(_ full: StreamHasher.Block, at offset: Int) -> FeedError? {
+        let aligned = offset % Self.directAlignment == 0 && full.count % Self.directAlignment == 0
         var done = 0
         while done < full.count {
-            // At the block's own offset: a write that failed half-way must not shift the ones after it.
-            let n = pwrite(fd, full.memory.baseAddress.map { $0 + done }, full.count - done, off_t(written + done))
+            let viaDirect = direct && aligned && done == 0
+            let n = pwrite(viaDirect ? directFD : fd, full.memory.baseAddress.map { $0 + done }, full.count - done,
+                           off_t(offset + done))
             if n < 0 {
                 if errno == EINTR { continue }
+                // Opened O_DIRECT but not written that way (some FUSE and network file systems): buffered from now on.
+                if viaDirect, errno == EINVAL { direct = false; continue }
                 let reason = FeedError.errnoText()
-                // What the failed write left past the last whole block goes; the block stays, to be written again.
-                _ = ftruncate(fd, off_t(written))
-                throw .file(path: path, message: "không ghi được: \(reason)")
+                _ = ftruncate(fd, off_t(offset))
+                return .file(path: path, message: "không ghi được: \(reason)")
             }
             done += n
         }
-        // The queue hashes this block while the next one is received and written.
-        block = hashing.emptyBlock()
-        hashing.hash(full)
-        written += full.count
+        return nil
     }
 
     /// SHA-256 of what was received: waits for the queued blocks. Call after ``flush()``.
@@ -101,6 +158,7 @@ final class PartialDownload: @unchecked Sendable {
 
     /// Flushes to disk: what is renamed into the library must survive a power cut.
     func sync() throws(FeedError) {
+        writing.sync {}
         guard fsync(fd) == 0 else { throw .file(path: path, message: "không ghi được xuống đĩa: \(FeedError.errnoText())") }
     }
 
@@ -161,12 +219,15 @@ final class StreamHasher: @unchecked Sendable {
         returned.unlock()
     }
 
-    /// Queues `block` to be hashed after every block queued before it; the block then returns to the pool.
-    func hash(_ block: Block) {
+    /// Queues `block` to be hashed after every block queued before it; the block then returns to the pool, once
+    /// `releasedWith` (entered by whoever else still reads the block) is left too.
+    func hash(_ block: Block, releasedWith others: DispatchGroup = DispatchGroup()) {
+        others.enter()
         queue.async { [self] in
             hasher.update(bufferPointer: block.filled)
-            recycle(block)
+            others.leave()
         }
+        others.notify(queue: queue) { [self] in recycle(block) }
     }
 
     /// Waits for every queued block and returns the digest of all of them.
