@@ -23,9 +23,11 @@ public struct SegmentLibrary: Sendable {
         }
     }
 
+    /// The segment (not removed) whose audio has this SHA-256.
     public func segment(sha256: String) throws(StoreError) -> Segment? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE sha256 = ?", arguments: [sha256]).map(SegmentLibrary.segment)
+            try Row.fetchOne(db, sql: "SELECT * FROM segment WHERE sha256 = ? AND removed_at IS NULL", arguments: [sha256])
+                .map(SegmentLibrary.segment)
         }
     }
 

@@ -143,6 +143,47 @@ public final class StationDatabase: Sendable {
                                                          AND airing.scheduled_at >= segment.imported_at)
                 """)
         }
+        // A removed segment's audio may come back: re-published under a new entry (a campaign aired again next
+        // year) or imported by hand. Content and path stay unique among the segments that can air, not among
+        // the rows kept for the log. SQLite drops a column's UNIQUE only by rebuilding the table.
+        migrator.registerMigration("v9-segment-unique-while-kept") { db in
+            try db.create(table: "segment_v9") { t in
+                t.primaryKey("id", .text)
+                t.column("title", .text).notNull()
+                t.column("pillar", .text)
+                t.column("campaign", .text)
+                t.column("path", .text).notNull()
+                t.column("duration_seconds", .double).notNull()
+                t.column("format", .text).notNull()
+                t.column("sample_rate", .integer).notNull()
+                t.column("channels", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("imported_at", .double).notNull()
+                t.column("loudness_lufs", .double)
+                t.column("true_peak_dbtp", .double)
+                t.column("playout_path", .text)
+                t.column("feed", .text)
+                t.column("feed_entry", .text)
+                t.column("category", .text)
+                t.column("priority", .text).notNull().defaults(to: "normal")
+                t.column("valid_from", .text)
+                t.column("valid_until", .text)
+                t.column("requested_per_week", .integer)
+                t.column("requested_total", .integer)
+                t.column("removed_at", .double)
+            }
+            let columns = """
+                id, title, pillar, campaign, path, duration_seconds, format, sample_rate, channels, sha256, imported_at,
+                loudness_lufs, true_peak_dbtp, playout_path, feed, feed_entry, category, priority, valid_from, valid_until,
+                requested_per_week, requested_total, removed_at
+                """
+            try db.execute(sql: "INSERT INTO segment_v9 (\(columns)) SELECT \(columns) FROM segment")
+            try db.drop(table: "segment")
+            try db.rename(table: "segment_v9", to: "segment")
+            try db.create(index: "segment_by_feed_entry", on: "segment", columns: ["feed", "feed_entry"], unique: true)
+            try db.execute(sql: "CREATE UNIQUE INDEX segment_kept_by_sha256 ON segment(sha256) WHERE removed_at IS NULL")
+            try db.execute(sql: "CREATE UNIQUE INDEX segment_kept_by_path ON segment(path) WHERE removed_at IS NULL")
+        }
         return migrator
     }
 

@@ -486,8 +486,8 @@ struct FeedRefusalTests {
 
 @Suite("Expired feed segments on disk")
 struct FeedExpiryDiskTests {
-    @Test("Past valid_until, a fetched segment's files are removed, its row kept; the feed does not bring it back")
-    func removedAndNotRefetched() async throws {
+    /// A feed of two entries fetched, then the day after the first one's `valid_until`: its files removed.
+    static func removedWorld() async throws -> (world: FeedWorld, short: Segment, kept: [Segment], dayAfter: Date) {
         let world = try FeedWorld()
         let calendar = FeedWorld.calendar
         let today = calendar.localDate(of: Date())
@@ -497,26 +497,51 @@ struct FeedExpiryDiskTests {
         #expect(await world.fetch().installed.count == 2)
         let segments = try world.library.all()
         let short = try #require(segments.first { $0.origin?.entry == "ngan-han" })
-
-        let library = world.library
         let dayAfter = calendar.instant(today.adding(days: 1), TimeOfDay(hour: 9, minute: 0)!)
-        let removed = try FeedExpiry.removeFiles(library: library, audio: world.audio, slots: [],
+        let removed = try FeedExpiry.removeFiles(library: world.library, audio: world.audio, slots: [],
                                                  today: calendar.localDate(of: dayAfter), now: dayAfter)
         #expect(removed.map(\.id) == [short.id])
-        #expect(try library.all().map(\.id) == segments.filter { $0.id != short.id }.map(\.id))
+        return (world, short, segments.filter { $0.id != short.id }, dayAfter)
+    }
+
+    static func fetch(_ world: FeedWorld, at instant: Date) async -> FeedFetchReport {
+        let transport = HTTPFeedTransport(timeoutSeconds: 5)
+        let later = FeedFetcher(feed: world.feed, audio: world.audio, library: world.library, states: FeedStates(world.database),
+                                transport: transport, clock: FixedClock(instant: instant), calendar: FeedWorld.calendar)
+        let report = await later.fetch()
+        await transport.shutdown()
+        return report
+    }
+
+    @Test("Past valid_until, a fetched segment's files are removed, its row kept; the feed does not bring it back")
+    func removedAndNotRefetched() async throws {
+        let (world, short, kept, dayAfter) = try await Self.removedWorld()
+        let library = world.library
+        #expect(try library.all().map(\.id) == kept.map(\.id))
         #expect(!world.files().contains("huyen/ngan-han.wav"))
-        #expect(try library.segment(sha256: short.sha256) != nil, "the row stays for the log")
+        #expect(try library.segment(feed: "huyen", entry: "ngan-han")?.sha256 == short.sha256, "the row stays for the log")
+        #expect(try library.segment(sha256: short.sha256) == nil, "a removed segment is not in the library's audio")
 
         // Republished with the entry still listed: the manifest is read, the expired entry is not fetched.
         try world.tone("moi.wav", frequency: 660)
         try world.publish(validSeconds: 3 * 86400)
-        let transport = HTTPFeedTransport(timeoutSeconds: 5)
-        let later = FeedFetcher(feed: world.feed, audio: world.audio, library: library, states: FeedStates(world.database),
-                                transport: transport, clock: FixedClock(instant: dayAfter), calendar: calendar)
-        let report = await later.fetch()
-        await transport.shutdown()
+        let report = await Self.fetch(world, at: dayAfter)
         #expect(report.installed.map { $0.origin?.entry } == ["moi"], "\(report.summary) \(report.refused)")
         #expect(world.audioRequests().filter { $0.contains("ngan-han") }.count == 1)
+    }
+
+    @Test("A removed bulletin's audio published again under a new entry (a campaign aired again) is installed again; the old row stays")
+    func removedAudioComesBackUnderANewEntry() async throws {
+        let (world, short, _, dayAfter) = try await Self.removedWorld()
+        // The same file at the same path, under a new entry id and valid again: the district re-runs the campaign.
+        try "id = \"ngan-han-lai\"\n".write(to: world.source.appendingPathComponent("ngan-han.toml"), atomically: true, encoding: .utf8)
+        try world.publish(validSeconds: 3 * 86400)
+        let report = await Self.fetch(world, at: dayAfter)
+        #expect(report.installed.map { $0.origin?.entry } == ["ngan-han-lai"], "\(report.summary) \(report.refused)")
+        let back = try #require(try world.library.segment(sha256: short.sha256))
+        #expect(back.origin?.entry == "ngan-han-lai" && back.id != short.id && back.path == short.path)
+        #expect(world.files().contains(back.path))
+        #expect(try world.library.segment(feed: "huyen", entry: "ngan-han")?.sha256 == short.sha256, "the old row stays for the log")
     }
 }
 
