@@ -73,7 +73,7 @@ public struct LibraryBackfill: Service {
         logger.notice("Đo độ to và tạo bản phát 48 kHz cho \(pending.count) bản tin nhập trước đó; trong lúc chờ, chúng phát từ tệp gốc")
         var measured = 0, copied = 0
         for segment in pending where !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (newLoudness, newCopy) = await BackgroundDecode.run("loa-backfill") { prepare(segment) }
+            let (newLoudness, newCopy) = await BlockingWork.run("loa-backfill") { prepare(segment) }
             measured += newLoudness ? 1 : 0
             copied += newCopy ? 1 : 0
         }

@@ -259,7 +259,11 @@ public struct FeedFetcher: Sendable {
             throw reject("đường dẫn “\(entry.path)” đang là tệp của bản tin “\(other.id)”; không ghi đè")
         }
         let folder = audio.appendingPathComponent(feed.name)
-        let part = try PartialDownload(path: folder.appendingPathComponent("\(Self.partialFolder)/\(entry.sha256).part").path)
+        let partPath = folder.appendingPathComponent("\(Self.partialFolder)/\(entry.sha256).part").path
+        // Opening a partial download hashes what an earlier attempt left: up to the whole file.
+        let part = try await BlockingWork.run("loa-fetch-resume") { () -> Result<PartialDownload, FeedError> in
+            Result { () throws(FeedError) in try PartialDownload(path: partPath) }
+        }.get()
         let url = feed.url + entry.path.split(separator: "/").map {
             $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0)
         }.joined(separator: "/")
@@ -294,20 +298,31 @@ public struct FeedFetcher: Sendable {
         }
         // The last blocks are written and hashed here: part of the transfer's time.
         let finishing = clock.monotonicSeconds()
-        do { try part.flush() } catch { part.remove(); throw refuse("\(error)") }
-        let sha256 = part.finish()
+        let finished = await BlockingWork.run("loa-fetch-verify") { () -> Result<String, FeedError> in
+            Result { () throws(FeedError) in
+                try part.flush()
+                return part.finish()
+            }
+        }
         seconds += clock.monotonicSeconds() - finishing
+        let sha256: String
+        switch finished {
+        case let .success(digest): sha256 = digest
+        case let .failure(error): part.remove(); throw refuse("\(error)")
+        }
         guard sha256 == entry.sha256 else {
             part.remove()
             throw reject("SHA-256 của tệp tải về không khớp danh mục (tệp bị sửa hoặc hỏng); đã xóa")
         }
-        try part.sync()
+        try await BlockingWork.run("loa-fetch-sync") { () -> Result<Void, FeedError> in
+            Result { () throws(FeedError) in try part.sync() }
+        }.get()
         // One decode: proves it plays, measures loudness, writes the playout copy.
         let copy = PlayoutCopyWriter.relativePath(sha256: entry.sha256)
         let info: MediaInfo
-        let (partPath, copyPath) = (part.path, audio.appendingPathComponent(copy).path)
-        let decoded = await BackgroundDecode.run("loa-fetch") { () -> Result<MediaInfo, AudioError> in
-            do throws(AudioError) { return .success(try SndFileDecoder.probe(path: partPath, playoutCopy: copyPath)) } catch { return .failure(error) }
+        let copyPath = audio.appendingPathComponent(copy).path
+        let decoded = await BlockingWork.run("loa-fetch") { () -> Result<MediaInfo, AudioError> in
+            Result { () throws(AudioError) in try SndFileDecoder.probe(path: partPath, playoutCopy: copyPath) }
         }
         switch decoded {
         case let .success(probed): info = probed

@@ -1,9 +1,9 @@
 import Foundation
 
-/// Long blocking work (decoding a whole file, measuring its loudness, writing its playout copy) for callers on
-/// Swift's cooperative pool: it runs on a thread of its own at nice 10, below the output thread and the
-/// daemon's tasks, which it must never hold up.
-public enum BackgroundDecode {
+/// Long blocking work (decoding a whole file, measuring its loudness, writing its playout copy, hashing a
+/// resumed download, waiting for the disk) for callers on Swift's cooperative pool: it runs on a thread of its
+/// own at nice 10, below the output thread and the daemon's tasks, which it must never hold up.
+public enum BlockingWork {
     /// Runs `work` on a new thread named `name` and returns its result.
     public static func run<T: Sendable>(_ name: String, _ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
