@@ -6,11 +6,11 @@ import Foundation
 /// attempt resumes with a `Range` request, and renamed into place only once whole and verified.
 ///
 /// Received bytes are gathered into 256 KiB blocks. Each full block goes at once to a writing queue and a
-/// hashing queue: the thread that reads the socket only copies, while earlier blocks are written and hashed. Where the file system allows it, whole blocks are written
-/// with `O_DIRECT`, straight from the block to the disk: copying them into the page cache cost the receiving
-/// side as much CPU as the socket did, and on two cores that copy, not the link, held the transfer back
-/// (BENCHMARKS.md). At most ``blocksInFlight`` blocks wait to be written or hashed, so memory stays flat
-/// whatever the file's size.
+/// hashing queue: the thread that reads the socket only copies, while earlier blocks are written and hashed.
+/// Where the file system allows it, whole blocks are written with `O_DIRECT`, straight from the block to the
+/// disk: copying them into the page cache cost the receiving thread as much CPU as the socket did, and on two
+/// cores that copy, not the link, held the transfer back (BENCHMARKS.md). At most ``blocksInFlight`` blocks
+/// wait to be written or hashed, so memory stays flat whatever the file's size.
 final class PartialDownload: @unchecked Sendable {
     static let blockSize = 256 << 10
     static let blocksInFlight = 12
