@@ -12,6 +12,8 @@ public final class ALSAOutput: AudioOutput {
     private var periodFrames = 1024
     private var bufferFrames = 8192
     private var scratch: [Int16] = []
+    /// Lets the thread holding a retired PCM close it.
+    private var release: DispatchSemaphore?
 
     public init(device: String, format: AudioFormat = .broadcast, latency: Duration = .milliseconds(200)) {
         self.name = device
@@ -120,11 +122,32 @@ public final class ALSAOutput: AudioOutput {
     /// Closes on a thread of its own: closing drops what is queued, and the pulse plugin waits for its
     /// sound server to acknowledge that without a timeout, so a frozen server would hold the caller.
     public func close() {
+        release?.signal()
+        release = nil
         guard let pcm else { return }
         self.pcm = nil
         let handle = ClosingHandle(pcm)
         let thread = Thread { snd_pcm_close(handle.pcm) }
         thread.name = "loa-alsa-close"
+        thread.start()
+    }
+
+    /// Drops what is queued, on a thread of its own (the pulse plugin waits for its server without a timeout),
+    /// and closes only once `close` is called. PulseAudio's null sink, left with no stream and no monitor
+    /// reader for an instant, renders its whole 2 s block ahead and cannot rewind it: a stream opened after
+    /// that is not read for up to 2 s, which the stall watchdog takes for a second stall (measured: 1.0 to
+    /// 1.9 s of no progress after a reopen, none when the old stream was still there).
+    public func retire() {
+        guard let pcm else { return }
+        self.pcm = nil
+        let handle = ClosingHandle(pcm), release = DispatchSemaphore(value: 0)
+        self.release = release
+        let thread = Thread {
+            snd_pcm_drop(handle.pcm)
+            release.wait()
+            snd_pcm_close(handle.pcm)
+        }
+        thread.name = "loa-alsa-retire"
         thread.start()
     }
 }

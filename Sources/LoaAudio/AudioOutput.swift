@@ -14,6 +14,10 @@ public protocol AudioOutput: AnyObject {
     /// Blocks until everything written has been heard.
     func drain() throws(AudioError)
     func close()
+    /// Lets go of a device that failed while keeping its place at the sound server until `close`: what is
+    /// queued is dropped, but the stream stays, so that the server does not find itself with nothing to
+    /// play before the replacement is open. Outputs with no server behind them just close.
+    func retire()
     /// Underruns recovered from since `open`.
     var xruns: Int { get }
 }
@@ -41,4 +45,8 @@ public final class DiscardOutput: AudioOutput {
     public func queuedFrames() throws(AudioError) -> Int { 0 }
     public func drain() throws(AudioError) {}
     public func close() {}
+}
+
+extension AudioOutput {
+    public func retire() { close() }
 }

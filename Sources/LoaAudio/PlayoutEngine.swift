@@ -256,6 +256,8 @@ public final class PlayoutEngine: @unchecked Sendable {
 struct OutputState {
     let engine: PlayoutEngine
     var output: (any AudioOutput)?
+    /// The device that failed last, kept at the sound server until its replacement is open (`retire`).
+    var retired: (any AudioOutput)?
     /// Frames written since the output was opened.
     var position = 0
     /// A frame and the instant it is heard.
@@ -326,7 +328,17 @@ struct OutputState {
     /// Opens a new device handle; throws what ALSA said.
     mutating func open() throws(AudioError) {
         let candidate = engine.newOutput()
-        try candidate.open()
+        do { try candidate.open() } catch {
+            // A device held exclusively (an `hw:` card) cannot open again while its failed handle is kept:
+            // that one goes, so the next attempt finds the device free.
+            if case let .device(_, code, _) = error, code == -EBUSY {
+                retired?.close()
+                retired = nil
+            }
+            throw error
+        }
+        retired?.close()
+        retired = nil
         output = candidate
         position = 0
         anchor = nil
@@ -336,7 +348,7 @@ struct OutputState {
 
     /// Lets what was written be heard, without blocking on a device that may be stalled, then closes.
     mutating func finish() {
-        guard let output else { flush(all: true); return }
+        guard let output else { close(); return }
         var last = Int.max, since = engine.clock.now(), stalled = false
         while let queued = try? output.queuedFrames(), queued > 0 {
             flush(all: false)
@@ -358,6 +370,21 @@ struct OutputState {
     mutating func close() {
         flush(all: true)
         output?.close()
+        output = nil
+        anchor = nil
+        retired?.close()
+        retired = nil
+    }
+
+    /// Lets go of a device that failed, keeping it at the sound server until the next `open` (or `close`):
+    /// the gap between the two streams is what makes a reopened stream hang (see `AudioOutput.retire`).
+    mutating func retire() {
+        flush(all: true)
+        if let output {
+            retired?.close()
+            retired = output
+            output.retire()
+        }
         output = nil
         anchor = nil
     }
@@ -529,7 +556,7 @@ struct ProgramRun {
     /// Retries the device every `retryInterval` for as long as the program lasts. Returns false when the
     /// program is over (every open cue is then reported failed) or a stop came.
     mutating func recover(_ error: AudioError) -> Bool {
-        output.close()
+        output.retire()
         emit(.deviceLost(error.description))
         let items = program.cues.map(\.item)
         let open = items.indices.filter { progress[$0] != .closed }

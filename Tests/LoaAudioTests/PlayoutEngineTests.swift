@@ -40,16 +40,30 @@ final class ScriptedOutput: AudioOutput, @unchecked Sendable {
     let clock: AudioDrivenClock
     let fault: Fault
     let opens: Bool
+    /// Where opens, retirements and closes are written down, as "open 1", "retire 1", "close 1".
+    let trail: Trail?
+    let label: String
     private var written = 0
 
-    init(clock: AudioDrivenClock, opens: Bool = true, fault: Fault = .none) {
+    /// The label of an output that holds the device exclusively, as an `hw:` card is held, until it is closed.
+    let busyUntilClosed: String?
+
+    init(clock: AudioDrivenClock, opens: Bool = true, fault: Fault = .none, trail: Trail? = nil, label: String = "",
+         busyUntilClosed: String? = nil) {
         self.clock = clock
         self.opens = opens
         self.fault = fault
+        self.trail = trail
+        self.label = label
+        self.busyUntilClosed = busyUntilClosed
     }
 
     func open() throws(AudioError) {
         if !opens { throw .device(name: name, code: -2, message: "No such file or directory") }
+        if let holder = busyUntilClosed, trail?.all.contains("close \(holder)") != true {
+            throw .device(name: name, code: -EBUSY, message: "Device or resource busy")
+        }
+        trail?.add("open \(label)")
     }
     func write(_ samples: UnsafeBufferPointer<Float>) throws(AudioError) -> Int {
         let frames = samples.count / format.channels
@@ -71,7 +85,16 @@ final class ScriptedOutput: AudioOutput, @unchecked Sendable {
     func timeUntilWritable() throws(AudioError) -> Duration { .milliseconds(10) }
     func queuedFrames() throws(AudioError) -> Int { 0 }
     func drain() throws(AudioError) {}
-    func close() {}
+    func close() { trail?.add("close \(label)") }
+    func retire() { trail?.add("retire \(label)") }
+}
+
+/// What happened to the outputs, in order.
+final class Trail: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String] = []
+    func add(_ entry: String) { lock.withLock { entries.append(entry) } }
+    var all: [String] { lock.withLock { entries } }
 }
 
 /// Hands out outputs from a script, one per open; the last one is reused.
@@ -266,6 +289,38 @@ struct PlayoutEngineTests {
         let end = try #require(ended(events, 0))
         #expect(end.lost > 0.9 && end.lost < 1.2, "stalled ~1 s, lost \(end.lost) s")
         #expect(abs(end.aired + end.lost - 4) < 0.01)
+    }
+
+    @Test("A stalled device is let go of but kept until its replacement is open, then closed: the sound server never goes without a stream")
+    func stalledDeviceKeptUntilReplaced() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 4)
+        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
+        let trail = Trail()
+        let script = OutputScript([ScriptedOutput(clock: clock, fault: .stallAfter(48000 * 2), trail: trail, label: "1"),
+                                   ScriptedOutput(clock: clock, trail: trail, label: "2")])
+        let engine = PlayoutEngine(clock: clock, stallTimeout: 1.0) { script.next() }
+        _ = await play(engine, program([(a, 4)], from: start))
+        let entries = trail.all
+        let firstClose = entries.firstIndex(of: "close 1")
+        #expect(entries.prefix(3) == ["open 1", "retire 1", "open 2"], "\(entries)")
+        #expect(firstClose.map { $0 > 2 } == true, "the stalled device was closed before its replacement opened: \(entries)")
+    }
+
+    @Test("A device held exclusively is let go of when its replacement finds it busy: the next attempt opens it and the item goes on")
+    func busyDeviceReleasedForItsReplacement() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 4)
+        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
+        let trail = Trail()
+        let script = OutputScript([ScriptedOutput(clock: clock, fault: .stallAfter(48000 * 2), trail: trail, label: "1"),
+                                   ScriptedOutput(clock: clock, trail: trail, label: "2", busyUntilClosed: "1")])
+        let engine = PlayoutEngine(clock: clock, stallTimeout: 1.0) { script.next() }
+        let events = await play(engine, program([(a, 4)], from: start))
+        #expect(trail.all.prefix(3) == ["open 1", "retire 1", "close 1"], "\(trail.all)")
+        #expect(trail.all.contains("open 2"), "\(trail.all)")
+        let end = try #require(ended(events, 0))
+        #expect(end.aired > 2.2, "aired \(end.aired) s of 4: the device never came back")
     }
 
     @Test("Under join, time lost to an underrun is caught up at the next item: the item after it starts on its second")
