@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "LoaCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 

@@ -69,9 +69,11 @@ public struct StationConfig: Sendable {
     public var device: String
     public var feeds: [FeedConfig]
     public var targetLUFS: Double
+    /// The station's own Ed25519 private key (`signing_key`, made by `loa keygen`), which signs `loa log export`.
+    public var signingKey: URL?
 
     static let rootKeys = ["station", "timezone", "schedules", "audio", "database", "control_socket", "device", "feed",
-                           "loudness"]
+                           "loudness", "signing_key"]
 
     /// The default search order: `./loa.toml`, then `/etc/loa/loa.toml`.
     public static func locate(_ explicit: String?, workingDirectory: URL) throws(ConfigError) -> URL {
@@ -139,7 +141,8 @@ public struct StationConfig: Sendable {
                 ? URL(fileURLWithPath: database.path + ".sock") : try path("control_socket", default: ""),
             device: try string("device", default: "default"),
             feeds: feeds,
-            targetLUFS: target)
+            targetLUFS: target,
+            signingKey: table["signing_key"] == nil ? nil : try path("signing_key", default: ""))
     }
 
     static let feedKeys = ["name", "url", "public_keys", "interval", "timeout"]

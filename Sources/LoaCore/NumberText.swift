@@ -15,3 +15,15 @@ public func byteText(_ bytes: Int) -> String {
     if bytes >= 1000 { return "\(bytes / 1000) kB" }
     return "\(bytes) byte"
 }
+
+/// Bytes as lowercase hexadecimal (digests, as `sha256sum` prints them).
+public func hexText<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.underestimatedCount * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LoaCore
 
 /// Ed25519 keys and detached signatures over a manifest's exact bytes. Key and signature files are one line
 /// of base64: the private key's 32-byte seed, the public key's 32 bytes, the signature's 64 bytes.
@@ -86,13 +87,5 @@ public enum Digest {
     /// SHA-256 of bytes in memory.
     public static func sha256Bytes(_ data: Data) throws -> [UInt8] { Array(SHA256.hash(data: data)) }
 
-    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { hexText(digest) }
 }

@@ -32,10 +32,12 @@ public struct AiringLog: Sendable {
     /// Writes rows in one transaction (the stored plan of an occurrence) and returns their ids, in order.
     public func insert(_ records: [AiringRecord]) throws(StoreError) -> [Int64] {
         try database.write { db in
-            try records.map { record in
+            let ids = try records.map { record in
                 try db.execute(sql: AiringLog.insertSQL, arguments: AiringLog.arguments(record))
                 return db.lastInsertedRowID
             }
+            try AiringLog.chainFinished(db)
+            return ids
         }
     }
 
@@ -65,6 +67,7 @@ public struct AiringLog: Sendable {
                                   policy = COALESCE(?, policy) WHERE id = ?
                 """, arguments: [outcome.rawValue, endedAt?.timeIntervalSince1970, airedSeconds, reason, xruns, lostSeconds,
                                  policy?.rawValue, id])
+            try AiringLog.chainFinished(db)
         }
     }
 
@@ -132,7 +135,9 @@ public struct AiringLog: Sendable {
     public func closeAbandoned(reason: String) throws(StoreError) -> Int {
         try database.write { db in
             try db.execute(sql: "UPDATE airing SET outcome = 'interrupted', reason = ? WHERE outcome = 'started'", arguments: [reason])
-            return db.changesCount
+            let closed = db.changesCount
+            try AiringLog.chainFinished(db)
+            return closed
         }
     }
 
@@ -156,7 +161,50 @@ public struct AiringLog: Sendable {
                 UPDATE airing SET outcome = 'skipped', reason = ?, lost_seconds = planned_seconds
                 WHERE slot = ? AND slot_starts_at = ? AND outcome = 'planned'
                 """, arguments: [reason, slot, startsAt.timeIntervalSince1970])
-            return db.changesCount
+            let closed = db.changesCount
+            try AiringLog.chainFinished(db)
+            return closed
+        }
+    }
+
+    /// Links every final row not yet in the chain, in id order, after the chain's last row (``AiringChain``).
+    /// Runs in the transaction that made them final, so a row is never final without its link.
+    static func chainFinished(_ db: Database) throws {
+        let final = AiringOutcome.allCases.filter(\.isFinal).map(\.rawValue)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT * FROM airing WHERE chain_seq IS NULL AND outcome IN (\(databaseQuestionMarks(count: final.count))) ORDER BY id
+            """, arguments: StatementArguments(final))
+        guard !rows.isEmpty else { return }
+        let last = try Row.fetchOne(db, sql: "SELECT chain_seq, chain_hash FROM airing WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1")
+        var seq: Int64 = last?["chain_seq"] ?? 0
+        var previous: String = last?["chain_hash"] ?? AiringChain.origin
+        for row in rows {
+            seq += 1
+            let hash = AiringChain.link(previous: previous, values: AiringChain.values(seq: seq, record(row)))
+            try db.execute(sql: "UPDATE airing SET chain_seq = ?, chain_hash = ? WHERE id = ?", arguments: [seq, hash, row["id"]])
+            previous = hash
+        }
+    }
+
+    /// The chain's rows from the first to the last of those planned in `[from, to)`, in chain order, each with
+    /// its stored link: contiguous, so that every link can be checked (a row finished in between that was
+    /// planned outside the period comes along).
+    public func chain(from: Date? = nil, to: Date? = nil) throws(StoreError) -> [ChainedAiring] {
+        try database.read { db in
+            let bounds = try Row.fetchOne(db, sql: """
+                SELECT MIN(chain_seq) AS first, MAX(chain_seq) AS last FROM airing
+                WHERE chain_seq IS NOT NULL AND scheduled_at >= ? AND scheduled_at < ?
+                """, arguments: [from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
+                                 to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
+            guard let first: Int64 = bounds?["first"], let last: Int64 = bounds?["last"] else { return [] }
+            var previous = try String.fetchOne(db, sql: "SELECT chain_hash FROM airing WHERE chain_seq = ?",
+                                               arguments: [first - 1]) ?? AiringChain.origin
+            return try Row.fetchAll(db, sql: "SELECT * FROM airing WHERE chain_seq BETWEEN ? AND ? ORDER BY chain_seq",
+                                    arguments: [first, last]).map { row in
+                let link = ChainedAiring(record: AiringLog.record(row), seq: row["chain_seq"], hash: row["chain_hash"], previous: previous)
+                previous = link.hash
+                return link
+            }
         }
     }
 
@@ -174,4 +222,14 @@ public struct AiringLog: Sendable {
             policy: (row["policy"] as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: row["lost_seconds"],
             xruns: row["xruns"])
     }
+}
+
+/// A finished row with its place in the hash chain, as stored when it was finished.
+public struct ChainedAiring: Sendable {
+    public var record: AiringRecord
+    public var seq: Int64
+    /// SHA-256 of `previous` and the row's canonical content, computed when the row was finished.
+    public var hash: String
+    /// The hash of the row before it in the chain (``AiringChain/origin`` for the first).
+    public var previous: String
 }

@@ -184,6 +184,18 @@ public final class StationDatabase: Sendable {
             try db.execute(sql: "CREATE UNIQUE INDEX segment_kept_by_sha256 ON segment(sha256) WHERE removed_at IS NULL")
             try db.execute(sql: "CREATE UNIQUE INDEX segment_kept_by_path ON segment(path) WHERE removed_at IS NULL")
         }
+        // Each final row chained to the one finished before it (AiringChain): its place and its hash, stored when
+        // it is finished, so a row edited afterwards no longer matches. Rows already final are chained now, in
+        // id order.
+        migrator.registerMigration("v10-airing-chain") { db in
+            try db.alter(table: "airing") { t in
+                t.add(column: "chain_seq", .integer)
+                t.add(column: "chain_hash", .text)
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX airing_by_chain_seq ON airing(chain_seq) WHERE chain_seq IS NOT NULL")
+            try db.execute(sql: "CREATE INDEX airing_unchained ON airing(id) WHERE chain_seq IS NULL")
+            try AiringLog.chainFinished(db)
+        }
         return migrator
     }
 

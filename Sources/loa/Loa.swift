@@ -9,7 +9,7 @@ struct Loa: AsyncParsableCommand {
         abstract: "Loa: điều khiển phát thanh cho đài truyền thanh cấp xã.",
         subcommands: [DaemonCommand.self, PlayCommand.self, ScheduleCommand.self, SegmentCommand.self,
                       LogCommand.self, ReportCommand.self, AnnounceCommand.self, FetchCommand.self,
-                      KeygenCommand.self, PublishCommand.self])
+                      KeygenCommand.self, PublishCommand.self, VerifyCommand.self])
 
     /// Exit 0 on success, 1 with one line on stderr on any user error: never a stack trace.
     static func main() async {
@@ -27,6 +27,11 @@ struct Loa: AsyncParsableCommand {
         } catch let error as any OperatorFacingError {
             fail(error.description)
         } catch {
+            // `--help` and `--version` arrive as errors with a success code: the whole text, on stdout.
+            if Loa.exitCode(for: error) == .success {
+                print(Loa.fullMessage(for: error))
+                Foundation.exit(0)
+            }
             let message = Loa.message(for: error)
             fail(message.split(separator: "\n").first.map(String.init) ?? message)
         }

@@ -94,6 +94,15 @@ struct SegmentLibraryTests {
         // The first airing is older than the version in the library: its file's hash is not known.
         #expect(rows.map(\.sha256) == [nil, "cc", nil])
     }
+
+    @Test("Airings finished before the log was chained are chained when upgraded, in id order, and export intact")
+    func upgradedAiringsChained() throws {
+        try upgradeFirstRelease()
+        let chain = try AiringLog(try StationDatabase(path: path)).chain()
+        #expect(chain.map(\.seq) == [1, 2, 3])
+        #expect(chain.map { $0.record.id } == [1, 2, 3])
+        #expect(AiringExport.verify(AiringExport.encode(chain, format: .csv)) == .intact(rows: 3, first: 1, last: 3))
+    }
 }
 
 @Suite("Segment playout copies in the library")

@@ -1,0 +1,83 @@
+import Foundation
+import LoaCore
+import LoaStore
+import Testing
+
+@Suite("loa log export and loa verify as processes")
+struct LogExportCLITests {
+    /// A station with its own signing key in `loa.toml` and three finished airings on 2026-11-12 (station time).
+    static func stationWithAirings() throws -> (ProcessStation, AiringLog, [Int64]) {
+        let station = try ProcessStation(device: "null")
+        let made = try station.loaCommand(["keygen", "--out", station.folder.appendingPathComponent("khoa/xa").path])
+        try #require(made.status == 0, "\(made.err)")
+        let config = URL(fileURLWithPath: station.config)
+        try (String(contentsOf: config, encoding: .utf8) + "\nsigning_key = \"khoa/xa.key\"\n").write(to: config, atomically: true, encoding: .utf8)
+        let log = AiringLog(try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite")))
+        let start = Date(timeIntervalSince1970: 1_794_478_500) // 2026-11-12 17:15 in Hà Nội
+        var ids: [Int64] = []
+        for (n, title) in ["Hội nghị cấp cao ASEAN", "Phòng chống bão lũ", "Nông sản và RCEP"].enumerated() {
+            let t = start.addingTimeInterval(Double(n) * 120)
+            let id = try log.insert(AiringRecord(slot: "asean-toi", slotStartsAt: start, segmentID: "tin\(n)", title: title,
+                                                 pillar: .kinhTe, path: "tin\(n).mp3", scheduledAt: t, startedAt: t,
+                                                 outcome: .started, device: "null"))
+            try log.finish(id: id, outcome: .completed, endedAt: t.addingTimeInterval(90), airedSeconds: 90, reason: nil, xruns: 0)
+            ids.append(id)
+        }
+        return (station, log, ids)
+    }
+
+    func verify(_ station: ProcessStation, _ file: String, key: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        try Harness.run(station.loa.path, ["verify", file, "--key", key ?? station.folder.appendingPathComponent("khoa/xa.pub").path])
+    }
+
+    @Test("An export signed with the station's key verifies at the district; a changed signature or another key fails")
+    func exportVerifies() throws {
+        let (station, _, _) = try Self.stationWithAirings()
+        for format in ["csv", "ndjson"] {
+            let file = station.folder.appendingPathComponent("xa.\(format)").path
+            let exported = try station.loaCommand(["log", "export", "--from", "2026-11-12", "--to", "2026-11-12", "--format", format,
+                                                   "--out", file])
+            #expect(exported.status == 0 && exported.out.contains("Đã xuất 3 lượt phát"), "\(exported.out)\(exported.err)")
+            let checked = try verify(station, file)
+            #expect(checked.status == 0 && checked.out.hasPrefix("ok: 3 lượt phát"), "\(checked.out)\(checked.err)")
+        }
+        let file = station.folder.appendingPathComponent("xa.csv").path
+        let other = try station.loaCommand(["keygen", "--out", station.folder.appendingPathComponent("khoa/khac").path])
+        try #require(other.status == 0)
+        let wrongKey = try verify(station, file, key: station.folder.appendingPathComponent("khoa/khac.pub").path)
+        #expect(wrongKey.status == 1 && wrongKey.err.contains("chữ ký sai"), "\(wrongKey.err)")
+        // A signature of other bytes by the right key.
+        let ndjsonSignature = try String(contentsOfFile: station.folder.appendingPathComponent("xa.ndjson.sig").path, encoding: .utf8)
+        try ndjsonSignature.write(toFile: file + ".sig", atomically: true, encoding: .utf8)
+        let changed = try verify(station, file)
+        #expect(changed.status == 1 && changed.err.contains("chữ ký sai") && !changed.err.contains("\n\n"), "\(changed.err)")
+    }
+
+    @Test("A row edited in the database and exported again is named by loa verify, though the file is signed")
+    func editedRowNamed() throws {
+        let (station, log, ids) = try Self.stationWithAirings()
+        let edit = try Harness.run("/usr/bin/sqlite3", [log.database.path,
+                                                       "UPDATE airing SET aired_seconds = 900 WHERE id = \(ids[1])"])
+        try #require(edit.status == 0, "\(edit.err)")
+        let file = station.folder.appendingPathComponent("sua.csv").path
+        #expect(try station.loaCommand(["log", "export", "--out", file]).status == 0)
+        let checked = try verify(station, file)
+        #expect(checked.status == 1, "\(checked.out)")
+        #expect(checked.err.contains("dòng 3 (lượt phát #\(ids[1])") && checked.err.contains("đã bị sửa"), "\(checked.err)")
+    }
+
+    @Test("loa log --help prints its whole help, both subcommands, and exits 0")
+    func helpIsWhole() throws {
+        let help = try Harness.run(try Harness.loaBinary().path, ["log", "--help"])
+        #expect(help.status == 0 && help.out.contains("show (default)") && help.out.contains("export"), "\(help.out)\(help.err)")
+    }
+
+    @Test("Without signing_key in loa.toml, export says how to make one and writes nothing")
+    func exportNeedsAKey() throws {
+        let station = try ProcessStation(device: "null")
+        let file = station.folder.appendingPathComponent("xa.csv").path
+        let exported = try station.loaCommand(["log", "export", "--out", file])
+        #expect(exported.status == 1 && exported.err.contains("signing_key") && exported.err.contains("loa keygen"), "\(exported.err)")
+        #expect(!FileManager.default.fileExists(atPath: file))
+    }
+}

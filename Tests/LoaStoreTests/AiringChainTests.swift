@@ -1,0 +1,136 @@
+import Foundation
+import LoaCore
+@testable import LoaStore
+import Testing
+
+@Suite("The airing log's hash chain and its export")
+struct AiringChainTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("loa-chain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    var path: URL { folder.appendingPathComponent("loa.sqlite") }
+
+    func record(_ segment: String, at seconds: Double, outcome: AiringOutcome = .planned, title: String? = nil) -> AiringRecord {
+        let t = Date(timeIntervalSince1970: 1_794_478_500 + seconds)
+        return AiringRecord(slot: "asean-toi", slotStartsAt: t, segmentID: segment, title: title ?? "Bản tin \(segment), “phát lại”",
+                            pillar: .kinhTe, campaign: "HNCC ASEAN 37", path: "\(segment).mp3", scheduledAt: t,
+                            outcome: outcome, device: "pulse")
+    }
+
+    /// A log whose rows became final in every way a row can: finished after airing, closed as skipped,
+    /// closed as interrupted after a crash, and written final (a dropped item). Returns it with the ids.
+    /// Each step is checked as it happens: a row must be in the chain from the write that made it final.
+    func finishedLog() throws -> (AiringLog, [Int64]) {
+        let log = AiringLog(try StationDatabase(path: path))
+        let ids = try log.insert([record("a", at: 0), record("b", at: 60), record("c", at: 120), record("d", at: 180)])
+        #expect(try log.chain().isEmpty)
+        try log.markStarted(id: ids[0], startedAt: Date(timeIntervalSince1970: 1_794_478_500.004), policy: nil)
+        try log.finish(id: ids[0], outcome: .completed, endedAt: Date(timeIntervalSince1970: 1_794_478_560), airedSeconds: 60,
+                       reason: nil, xruns: 1)
+        #expect(try log.chain().count == 1)
+        try log.markStarted(id: ids[1], startedAt: Date(timeIntervalSince1970: 1_794_478_560), policy: .join)
+        _ = try log.closeAbandoned(reason: "Loa dừng đột ngột")
+        #expect(try log.chain().count == 2)
+        _ = try log.closePlanned(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 1_794_478_620), reason: "muộn")
+        #expect(try log.chain().count == 3)
+        let dropped = try log.insert(record("e", at: 240, outcome: .failed))
+        #expect(try log.chain().count == 4)
+        return (log, ids + [dropped])
+    }
+
+    @Test("Every row that becomes final takes the next place in the chain, in the order it became final; planned rows wait")
+    func rowsChainedAsTheyFinish() throws {
+        let (log, ids) = try finishedLog()
+        let chain = try log.chain()
+        #expect(chain.map(\.seq) == [1, 2, 3, 4])
+        #expect(chain.map { $0.record.id } == [ids[0], ids[1], ids[2], ids[4]])
+        #expect(chain.first?.previous == AiringChain.origin)
+        #expect(zip(chain.dropFirst(), chain).allSatisfy { $0.previous == $1.hash })
+        // d is still planned: not in the chain until it ends.
+        try log.finish(id: ids[3], outcome: .completed, endedAt: nil, airedSeconds: 60, reason: nil, xruns: 0)
+        let last = try #require(try log.chain().last)
+        #expect(last.seq == 5 && last.record.id == ids[3])
+    }
+
+    @Test("An untouched export verifies, as CSV and as NDJSON, and reads back with its diacritics")
+    func untouchedExportVerifies() throws {
+        let (log, _) = try finishedLog()
+        for format in AiringExport.Format.allCases {
+            let data = AiringExport.encode(try log.chain(), format: format)
+            #expect(AiringExport.verify(data) == .intact(rows: 4, first: 1, last: 4), "\(format)")
+            #expect(String(decoding: data, as: UTF8.self).contains("Bản tin a, “phát lại”"))
+        }
+    }
+
+    /// The export's lines, header first for CSV.
+    func lines(_ log: AiringLog, _ format: AiringExport.Format) throws -> [String] {
+        String(decoding: AiringExport.encode(try log.chain(), format: format), as: UTF8.self)
+            .components(separatedBy: format == .csv ? "\r\n" : "\n").filter { !$0.isEmpty }
+    }
+
+    func verdict(_ lines: [String], _ format: AiringExport.Format) -> String {
+        let text = lines.joined(separator: format == .csv ? "\r\n" : "\n") + (format == .csv ? "\r\n" : "\n")
+        switch AiringExport.verify(Data(text.utf8)) {
+        case .intact: return "intact"
+        case let .broken(reason): return reason
+        }
+    }
+
+    @Test("An edited field, a deleted row, an inserted row and swapped rows each fail and name the row", arguments: AiringExport.Format.allCases)
+    func tamperingNamesTheRow(_ format: AiringExport.Format) throws {
+        let (log, ids) = try finishedLog()
+        let original = try lines(log, format)
+        // CSV: line 1 is the header, the rows are lines 2…5; NDJSON: lines 1…4.
+        let first = format == .csv ? 1 : 0
+
+        var edited = original
+        edited[first + 1] = edited[first + 1].replacingOccurrences(of: "interrupted", with: "completed")
+        #expect(verdict(edited, format).contains("dòng \(first + 2) (lượt phát #\(ids[1])"), "\(verdict(edited, format))")
+        #expect(verdict(edited, format).contains("đã bị sửa"))
+
+        var deleted = original
+        deleted.remove(at: first + 1)
+        #expect(verdict(deleted, format).contains("dòng \(first + 2) (lượt phát #\(ids[2])"), "\(verdict(deleted, format))")
+        #expect(verdict(deleted, format).contains("bị xóa"))
+
+        var inserted = original
+        inserted.insert(original[first + 1], at: first + 2)
+        #expect(verdict(inserted, format).contains("dòng \(first + 3)"), "\(verdict(inserted, format))")
+        #expect(verdict(inserted, format).contains("bị chèn"))
+
+        var swapped = original
+        swapped.swapAt(first + 1, first + 2)
+        #expect(verdict(swapped, format).contains("dòng \(first + 2)"), "\(verdict(swapped, format))")
+        #expect(verdict(swapped, format).contains("đổi chỗ"))
+
+        #expect(verdict(original, format) == "intact")
+    }
+
+    @Test("A row edited in the database after it finished is caught when exported: the stored hash is the one written at its end")
+    func editInTheDatabaseCaught() throws {
+        let (log, ids) = try finishedLog()
+        try log.database.write { db in
+            try db.execute(sql: "UPDATE airing SET aired_seconds = 600 WHERE id = ?", arguments: [ids[0]])
+        }
+        let verdict = AiringExport.verify(AiringExport.encode(try log.chain(), format: .csv))
+        guard case let .broken(reason) = verdict else {
+            Issue.record("an edited row passed: \(verdict)")
+            return
+        }
+        #expect(reason.contains("dòng 2 (lượt phát #\(ids[0])") && reason.contains("đã bị sửa"), "\(reason)")
+    }
+
+    @Test("An export of a period carries the chain contiguous from the period's first finished row, linked to the row before it")
+    func periodExportIsContiguous() throws {
+        let (log, ids) = try finishedLog()
+        let from = Date(timeIntervalSince1970: 1_794_478_500 + 60)
+        let chain = try log.chain(from: from, to: from.addingTimeInterval(3600))
+        #expect(chain.map { $0.record.id } == [ids[1], ids[2], ids[4]])
+        #expect(chain.first?.previous == (try log.chain().first?.hash))
+        #expect(AiringExport.verify(AiringExport.encode(chain, format: .ndjson)) == .intact(rows: 3, first: 2, last: 4))
+    }
+}
