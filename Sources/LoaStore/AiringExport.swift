@@ -15,8 +15,19 @@ public enum AiringExport {
 
     public static let columns = AiringChain.fields + ["previous_hash", "hash"]
 
+    /// A whole export of `rows`: ``header(_:)`` then ``encodeRows(_:format:)``.
     public static func encode(_ rows: [ChainedAiring], format: Format) -> Data {
-        var out = format == .csv ? "\u{FEFF}" + csvLine(columns) : ""
+        header(format) + encodeRows(rows, format: format)
+    }
+
+    /// What opens the file: the byte-order mark and the column names for CSV, nothing for NDJSON.
+    public static func header(_ format: Format) -> Data {
+        format == .csv ? Data(("\u{FEFF}" + csvLine(columns)).utf8) : Data()
+    }
+
+    /// Rows as lines of the file, to append after the header and the rows before them.
+    public static func encodeRows(_ rows: [ChainedAiring], format: Format) -> Data {
+        var out = ""
         for row in rows {
             let values = AiringChain.values(seq: row.seq, row.record) + [row.previous, row.hash]
             switch format {
@@ -37,69 +48,141 @@ public enum AiringExport {
 
     /// Recomputes every row's hash from its texts and checks each link to the row before. A row whose texts
     /// were edited no longer matches its hash; a row removed, inserted or moved breaks the sequence or the link.
+    /// Reads the rows one at a time: memory stays flat whatever the export's size (map a large file).
     public static func verify(_ data: Data) -> Verdict {
-        let rows: [(line: Int, values: [String])]
-        do { rows = try parse(data) } catch { return .broken((error as? ParseError)?.message ?? "\(error)") }
         let count = AiringChain.fields.count
         var before: (seq: Int64, hash: String)?
-        for (line, values) in rows {
-            let seqText = values[0], id = values[1], previous = values[count], stated = values[count + 1]
-            let name = "dòng \(line) (lượt phát #\(id), seq \(seqText))"
-            guard let seq = Int64(seqText) else { return .broken("\(name): seq không phải số") }
-            if let before {
-                if seq > before.seq + 1 {
-                    return .broken("\(name): seq nhảy từ \(before.seq) lên \(seq): có dòng đã bị xóa hoặc đổi chỗ")
+        var rows = 0
+        var first: Int64?
+        let failure: String? = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> String? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            do {
+                try forEachRecord(bytes) { line, values in
+                    let seqText = values[0], id = values[1], previous = values[count], stated = values[count + 1]
+                    let name = "dòng \(line) (lượt phát #\(id), seq \(seqText))"
+                    guard let seq = Int64(seqText) else { throw ParseError(message: "\(name): seq không phải số") }
+                    if let before {
+                        if seq > before.seq + 1 {
+                            throw ParseError(message: "\(name): seq nhảy từ \(before.seq) lên \(seq): có dòng đã bị xóa hoặc đổi chỗ")
+                        }
+                        if seq <= before.seq {
+                            throw ParseError(message: "\(name): seq \(seq) sau seq \(before.seq): có dòng đã bị chèn hoặc đổi chỗ")
+                        }
+                        if previous != before.hash {
+                            throw ParseError(message: "\(name): không nối với dòng trước (previous_hash khác hash của dòng trước): có dòng đã bị chèn hoặc thay")
+                        }
+                    }
+                    guard AiringChain.link(previous: previous, values: Array(values[0..<count])) == stated else {
+                        throw ParseError(message: "\(name): nội dung không khớp hash ghi lúc lượt phát kết thúc: dòng đã bị sửa")
+                    }
+                    before = (seq, stated)
+                    first = first ?? seq
+                    rows += 1
                 }
-                if seq <= before.seq {
-                    return .broken("\(name): seq \(seq) sau seq \(before.seq): có dòng đã bị chèn hoặc đổi chỗ")
-                }
-                if previous != before.hash {
-                    return .broken("\(name): không nối với dòng trước (previous_hash khác hash của dòng trước): có dòng đã bị chèn hoặc thay")
-                }
+                return nil
+            } catch let error as ParseError {
+                return error.message
+            } catch {
+                return "\(error)"
             }
-            guard AiringChain.link(previous: previous, values: Array(values[0..<count])) == stated else {
-                return .broken("\(name): nội dung không khớp hash ghi lúc lượt phát kết thúc: dòng đã bị sửa")
-            }
-            before = (seq, stated)
         }
-        return .intact(rows: rows.count, first: rows.first.flatMap { Int64($0.values[0]) }, last: before?.seq)
+        if let failure { return .broken(failure) }
+        return .intact(rows: rows, first: first, last: before?.seq)
     }
 
     struct ParseError: Error {
         let message: String
     }
 
-    /// The rows of an export, each with its line number in the file (the header is line 1 of a CSV).
-    static func parse(_ data: Data) throws -> [(line: Int, values: [String])] {
-        guard var text = String(data: data, encoding: .utf8) else { throw ParseError(message: "tệp không phải UTF-8") }
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+    /// Each row of an export with its line number in the file (a CSV's header is line 1), one at a time.
+    static func forEachRecord(_ bytes: UnsafeBufferPointer<UInt8>,
+                              _ body: (Int, [String]) throws -> Void) throws {
+        var start = 0
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
         let width = columns.count
-        if text.hasPrefix("{") {
-            var rows: [(Int, [String])] = []
-            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                    throw ParseError(message: "dòng \(index + 1): không phải một đối tượng JSON")
+        if start < bytes.count, bytes[start] == UInt8(ascii: "{") {
+            var line = 0, position = start
+            while position < bytes.count {
+                line += 1
+                var end = position
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                if end > position {
+                    let values = try jsonObject(UnsafeBufferPointer(rebasing: bytes[position..<end]), line: line)
+                    try body(line, values)
                 }
-                var values: [String] = []
-                for column in columns {
-                    guard let value = object[column] as? String else {
-                        throw ParseError(message: "dòng \(index + 1): thiếu “\(column)” (hoặc không phải chuỗi)")
-                    }
-                    values.append(value)
+                position = end + 1
+            }
+            return
+        }
+        var header = true
+        try csvRecords(UnsafeBufferPointer(rebasing: bytes[start...])) { line, values in
+            if header {
+                guard values == columns else {
+                    throw ParseError(message: "dòng 1: tiêu đề cột không phải của tệp xuất từ “loa log export”")
                 }
-                rows.append((index + 1, values))
+                header = false
+                return
             }
-            return rows
-        }
-        let records = csvRecords(text)
-        guard let header = records.first, header.values == columns else {
-            throw ParseError(message: "dòng 1: tiêu đề cột không phải của tệp xuất từ “loa log export”")
-        }
-        return try records.dropFirst().map { record in
-            guard record.values.count == width else {
-                throw ParseError(message: "dòng \(record.line): \(record.values.count) cột thay vì \(width)")
+            guard values.count == width else {
+                throw ParseError(message: "dòng \(line): \(values.count) cột thay vì \(width)")
             }
-            return (record.line, record.values)
+            try body(line, values)
+        }
+        if header { throw ParseError(message: "dòng 1: tiêu đề cột không phải của tệp xuất từ “loa log export”") }
+    }
+
+    /// The values of one NDJSON line, in column order: a flat object whose values are all strings.
+    static func jsonObject(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) throws -> [String] {
+        let bad = ParseError(message: "dòng \(line): không phải một đối tượng JSON của tệp xuất (mọi giá trị là chuỗi)")
+        var i = 0
+        func skipSpace() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
+        func expect(_ c: UInt8) throws {
+            skipSpace()
+            guard i < bytes.count, bytes[i] == c else { throw bad }
+            i += 1
+        }
+        func string() throws -> String {
+            try expect(UInt8(ascii: "\""))
+            var out: [UInt8] = []
+            while i < bytes.count {
+                let c = bytes[i]
+                i += 1
+                if c == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
+                guard c == UInt8(ascii: "\\") else { out.append(c); continue }
+                guard i < bytes.count else { throw bad }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard i + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16),
+                          let scalar = Unicode.Scalar(code) else { throw bad }
+                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    i += 4
+                default: out.append(e)
+                }
+            }
+            throw bad
+        }
+        var object: [String: String] = [:]
+        try expect(UInt8(ascii: "{"))
+        while true {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            object[key] = try string()
+            skipSpace()
+            guard i < bytes.count else { throw bad }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == UInt8(ascii: "}") { break }
+            throw bad
+        }
+        return try columns.map { column in
+            guard let value = object[column] else {
+                throw ParseError(message: "dòng \(line): thiếu “\(column)” (hoặc không phải chuỗi)")
+            }
+            return value
         }
     }
 
@@ -130,39 +213,55 @@ public enum AiringExport {
         return "{" + fields.joined(separator: ",") + "}\n"
     }
 
-    /// RFC 4180 records with the line each starts on (a quoted field may span lines).
-    static func csvRecords(_ text: String) -> [(line: Int, values: [String])] {
-        var records: [(Int, [String])] = []
-        var values: [String] = [], field = "", quoted = false, line = 1, start = 1, pendingQuote = false
-        var any = false
-        for character in text {
+    /// RFC 4180 records, each with the line it starts on (a quoted field may span lines), one at a time.
+    static func csvRecords(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Int, [String]) throws -> Void) throws {
+        var values: [String] = [], field: [UInt8] = []
+        var quoted = false, pendingQuote = false, any = false
+        var line = 1, start = 1
+        func endField() {
+            if field.last == 0x0D, !quoted { field.removeLast() }
+            values.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+        }
+        for c in bytes {
             if quoted {
                 if pendingQuote {
                     pendingQuote = false
-                    if character == "\"" { field.append("\""); continue }
+                    if c == UInt8(ascii: "\"") { field.append(c); continue }
                     quoted = false
-                } else if character == "\"" {
+                } else if c == UInt8(ascii: "\"") {
                     pendingQuote = true
                     continue
                 } else {
-                    if character == "\n" || character == "\r\n" { line += 1 }
-                    field.append(character)
+                    if c == 0x0A { line += 1 }
+                    field.append(c)
                     continue
                 }
             }
-            switch character {
-            case "\"" where field.isEmpty: quoted = true; any = true
-            case ",": values.append(field); field = ""; any = true
-            case "\n", "\r\n":
-                if any || !field.isEmpty { values.append(field); records.append((start, values)) }
-                values = []; field = ""; any = false
+            switch c {
+            case UInt8(ascii: "\"") where field.isEmpty:
+                quoted = true
+                any = true
+            case UInt8(ascii: ","):
+                endField()
+                any = true
+            case 0x0A:
+                if any || !field.isEmpty {
+                    endField()
+                    try body(start, values)
+                }
+                values.removeAll(keepingCapacity: true)
+                any = false
                 line += 1
                 start = line
-            default: field.append(character); any = true
+            default:
+                field.append(c)
+                any = true
             }
         }
-        if pendingQuote { quoted = false }
-        if any || !field.isEmpty { values.append(field); records.append((start, values)) }
-        return records
+        if any || !field.isEmpty {
+            endField()
+            try body(start, values)
+        }
     }
 }

@@ -186,26 +186,39 @@ public struct AiringLog: Sendable {
         }
     }
 
-    /// The chain's rows from the first to the last of those planned in `[from, to)`, in chain order, each with
-    /// its stored link: contiguous, so that every link can be checked (a row finished in between that was
-    /// planned outside the period comes along).
-    public func chain(from: Date? = nil, to: Date? = nil) throws(StoreError) -> [ChainedAiring] {
+    /// The chain's places from the first to the last of the rows planned in `[from, to)`: contiguous, so that
+    /// every link can be checked (a row finished in between that was planned outside the period comes along).
+    /// Nil when no finished row was planned then.
+    public func chainSpan(from: Date? = nil, to: Date? = nil) throws(StoreError) -> ClosedRange<Int64>? {
         try database.read { db in
             let bounds = try Row.fetchOne(db, sql: """
                 SELECT MIN(chain_seq) AS first, MAX(chain_seq) AS last FROM airing
                 WHERE chain_seq IS NOT NULL AND scheduled_at >= ? AND scheduled_at < ?
                 """, arguments: [from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
                                  to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
-            guard let first: Int64 = bounds?["first"], let last: Int64 = bounds?["last"] else { return [] }
+            guard let first: Int64 = bounds?["first"], let last: Int64 = bounds?["last"] else { return nil }
+            return first...last
+        }
+    }
+
+    /// The chain's rows at `places`, in chain order, each with its stored link.
+    public func chain(_ places: ClosedRange<Int64>) throws(StoreError) -> [ChainedAiring] {
+        try database.read { db in
             var previous = try String.fetchOne(db, sql: "SELECT chain_hash FROM airing WHERE chain_seq = ?",
-                                               arguments: [first - 1]) ?? AiringChain.origin
+                                               arguments: [places.lowerBound - 1]) ?? AiringChain.origin
             return try Row.fetchAll(db, sql: "SELECT * FROM airing WHERE chain_seq BETWEEN ? AND ? ORDER BY chain_seq",
-                                    arguments: [first, last]).map { row in
+                                    arguments: [places.lowerBound, places.upperBound]).map { row in
                 let link = ChainedAiring(record: AiringLog.record(row), seq: row["chain_seq"], hash: row["chain_hash"], previous: previous)
                 previous = link.hash
                 return link
             }
         }
+    }
+
+    /// The rows of ``chainSpan(from:to:)``, all at once (an export streams them by ``chain(_:)`` instead).
+    public func chain(from: Date? = nil, to: Date? = nil) throws(StoreError) -> [ChainedAiring] {
+        guard let span = try chainSpan(from: from, to: to) else { return [] }
+        return try chain(span)
     }
 
     static func record(_ row: Row) -> AiringRecord {

@@ -13,6 +13,9 @@ struct LogExportCommand: AsyncParsableCommand {
     @Option(help: "csv hoặc ndjson.") var format: AiringExport.Format = .csv
     @Option(help: "Tệp xuất; chữ ký ghi vào FILE.sig bên cạnh.") var out: String
 
+    /// Rows read and written at a time: memory stays flat whatever the log's size.
+    static let batch: Int64 = 10_000
+
     func run() async throws {
         let station = try global.station()
         guard let keyFile = station.config.signingKey else {
@@ -21,18 +24,40 @@ struct LogExportCommand: AsyncParsableCommand {
         let key = try FeedSigning.privateKey(at: keyFile.path)
         let range = try period.dates()
         let (start, end) = station.config.calendar.bounds(range.from, range.to)
-        let rows = try station.log.chain(from: start, to: end)
-        let data = AiringExport.encode(rows, format: format)
-        let signature = try FeedSigning.sign(data, with: key)
-        let file = URL(fileURLWithPath: out)
+        let span = try station.log.chainSpan(from: start, to: end)
+        // Written under a temporary name and renamed: never a half-written export under the name asked for.
+        let temporary = out + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: AiringExport.header(format)),
+              let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw OperatorError("\(out): không ghi được (\(temporary))")
+        }
+        var rows = 0
         do {
-            try data.write(to: file, options: .atomic)
+            try handle.seekToEnd()
+            if let span {
+                var low = span.lowerBound
+                while low <= span.upperBound {
+                    let chunk = try station.log.chain(low...min(low + Self.batch - 1, span.upperBound))
+                    try handle.write(contentsOf: AiringExport.encodeRows(chunk, format: format))
+                    rows += chunk.count
+                    low += Self.batch
+                }
+            }
+            try handle.synchronize()
+            try handle.close()
+            // Ed25519 signs the whole message: the file is mapped, not read into memory.
+            let written = try Data(contentsOf: URL(fileURLWithPath: temporary), options: .alwaysMapped)
+            let signature = try FeedSigning.sign(written, with: key)
             try Data((signature + "\n").utf8).write(to: URL(fileURLWithPath: out + ".sig"), options: .atomic)
+            guard rename(temporary, out) == 0 else { throw OperatorError("\(out): không đổi tên được từ \(temporary)") }
         } catch {
+            try? handle.close()
+            unlink(temporary)
+            if let error = error as? OperatorError { throw error }
             throw OperatorError("\(out): không ghi được: \(error.localizedDescription)")
         }
-        if let first = rows.first, let last = rows.last {
-            print("Đã xuất \(rows.count) lượt phát (seq \(first.seq)–\(last.seq)) vào \(out); chữ ký: \(out).sig")
+        if let span {
+            print("Đã xuất \(rows) lượt phát (seq \(span.lowerBound)–\(span.upperBound)) vào \(out); chữ ký: \(out).sig")
         } else {
             print("Không có lượt phát nào đã kết thúc trong khoảng này; đã ghi \(out) (chỉ tiêu đề) và \(out).sig")
         }

@@ -14,7 +14,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Khóa công khai của đài: tệp PREFIX.pub hoặc chính dòng base64.") var key: String
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw OperatorError("\(file): không đọc được") }
+        // Mapped, not read: an export of a million rows is hundreds of megabytes.
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else {
+            throw OperatorError("\(file): không đọc được")
+        }
         guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else {
             throw OperatorError("\(file).sig: không đọc được chữ ký (tệp xuất đi kèm tệp .sig)")
         }

@@ -16,7 +16,7 @@ struct AiringChainTests {
 
     func record(_ segment: String, at seconds: Double, outcome: AiringOutcome = .planned, title: String? = nil) -> AiringRecord {
         let t = Date(timeIntervalSince1970: 1_794_478_500 + seconds)
-        return AiringRecord(slot: "asean-toi", slotStartsAt: t, segmentID: segment, title: title ?? "Bản tin \(segment), “phát lại”",
+        return AiringRecord(slot: "asean-toi", slotStartsAt: t, segmentID: segment, title: title ?? "Bản tin \(segment), \"phát lại\"",
                             pillar: .kinhTe, campaign: "HNCC ASEAN 37", path: "\(segment).mp3", scheduledAt: t,
                             outcome: outcome, device: "pulse")
     }
@@ -62,7 +62,7 @@ struct AiringChainTests {
         for format in AiringExport.Format.allCases {
             let data = AiringExport.encode(try log.chain(), format: format)
             #expect(AiringExport.verify(data) == .intact(rows: 4, first: 1, last: 4), "\(format)")
-            #expect(String(decoding: data, as: UTF8.self).contains("Bản tin a, “phát lại”"))
+            #expect(String(decoding: data, as: UTF8.self).contains(format == .csv ? "\"Bản tin a, \"\"phát lại\"\"\"" : #"Bản tin a, \"phát lại\""#))
         }
     }
 
