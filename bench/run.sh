@@ -4,7 +4,8 @@
 # then a mixed library (MP3, WAV, FLAC at three rates) per hour of audio, live and through the playout copies
 # `loa segment add` writes, with the import's cost; the idle daemon's context switches over 60 s; and the onset
 # of slot starts through ALSA `pulse` beside aplay (bench/onset.py; NO_ONSET=1 skips it); a 500 MB feed fetched
-# from nginx against curl (bench/fetch.py; NO_FETCH=1 skips it). Medians of RUNS runs.
+# from nginx against curl (bench/fetch.py; NO_FETCH=1 skips it); a million airings exported and verified against
+# sqlite3 -csv (bench/export.py; NO_EXPORT=1 skips it). Medians of RUNS runs.
 # Writes Markdown tables to stdout and to bench/latest.md. AUDIO_ONLY=1 skips the store and planner timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -135,6 +136,12 @@ measure() {
     echo "Feeds (\`bench/fetch.py\`): \`loa fetch\` of a 500 MB feed from nginx on 127.0.0.1 against curl, peak RSS, polling cost."
     echo
     python3 bench/fetch.py "$LOA" "$work/fetch" 3
+    echo
+  fi
+  if [ -z "${NO_EXPORT:-}" ]; then
+    echo "The log as evidence (\`bench/export.py\`): a million chained airings exported and verified, against \`sqlite3 -csv\`."
+    echo
+    python3 bench/export.py "$LOA" "$work/export" 1000000 3
     echo
   fi
   if [ -n "${AUDIO_ONLY:-}" ]; then exit 0; fi

@@ -31,23 +31,71 @@ public enum AiringChain {
     /// SHA-256, in lowercase hex, of the previous hash, a line feed and the canonical content: the version and
     /// each field, separated by U+001F (a character no field holds: fields are one line of text).
     public static func link(previous: String, values: [String]) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data((previous + "\n" + ([version] + values).joined(separator: "\u{1F}")).utf8))
-        return hexText(hasher.finalize())
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(600)
+        bytes.append(contentsOf: previous.utf8)
+        bytes.append(0x0A)
+        bytes.append(contentsOf: version.utf8)
+        for value in values {
+            bytes.append(0x1F)
+            bytes.append(contentsOf: value.utf8)
+        }
+        return hexText(SHA256.hash(data: bytes))
     }
 
     /// An instant as RFC 3339 in UTC, to the millisecond: `2026-11-12T12:00:00.000Z`.
     public static func instant(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let secondsPart = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let (whole, fraction) = secondsPart.remainder < 0
-            ? (secondsPart.quotient - 1, secondsPart.remainder + 1000) : (secondsPart.quotient, secondsPart.remainder)
-        var time = time_t(whole)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction))
+        let (days, inDay) = floorDivision(milliseconds, 86_400_000)
+        let (year, month, day) = civil(fromDays: days)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        digits(year, 4, &out); out.append(0x2D); digits(month, 2, &out); out.append(0x2D); digits(day, 2, &out)
+        out.append(0x54)
+        digits(inDay / 3_600_000, 2, &out); out.append(0x3A); digits(inDay / 60_000 % 60, 2, &out); out.append(0x3A)
+        digits(inDay / 1000 % 60, 2, &out); out.append(0x2E); digits(inDay % 1000, 3, &out); out.append(0x5A)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
+    /// Seconds with three decimals, rounded to the millisecond: `60.000`, `-0.250`.
+    static func seconds(_ value: Double) -> String {
+        let milliseconds = Int64((value * 1000).rounded())
+        var out = [UInt8]()
+        if milliseconds < 0 { out.append(0x2D) }
+        let magnitude = milliseconds.magnitude
+        out.append(contentsOf: String(magnitude / 1000).utf8)
+        out.append(0x2E)
+        digits(Int64(magnitude % 1000), 3, &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func digits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(0x30 + UInt8(rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    private static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
+        let (q, r) = a.quotientAndRemainder(dividingBy: b)
+        return r < 0 ? (q - 1, r + b) : (q, r)
+    }
+
+    /// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01 (Howard Hinnant's
+    /// `civil_from_days`).
+    private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LoaCore
 
@@ -14,6 +15,28 @@ public enum AiringExport {
     }
 
     public static let columns = AiringChain.fields + ["previous_hash", "hash"]
+
+    /// What `FILE.sig` signs: the SHA-256 of the file's exact bytes (32 bytes), computed as the file is written
+    /// or read, so neither side holds a large export in memory (Ed25519 reads its whole message twice).
+    public struct Digest {
+        private var hasher = SHA256()
+
+        public init() {}
+
+        public mutating func update(_ data: Data) { hasher.update(data: data) }
+
+        /// The message the signature covers.
+        public var message: Data { Data(hasher.finalize()) }
+
+        /// The message for the file at `path`, read 1 MiB at a time.
+        public static func message(ofFile path: String) throws -> Data {
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw ParseError(message: "\(path): không đọc được") }
+            defer { try? handle.close() }
+            var digest = Digest()
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { digest.update(chunk) }
+            return digest.message
+        }
+    }
 
     /// A whole export of `rows`: ``header(_:)`` then ``encodeRows(_:format:)``.
     public static func encode(_ rows: [ChainedAiring], format: Format) -> Data {
@@ -48,87 +71,181 @@ public enum AiringExport {
 
     /// Recomputes every row's hash from its texts and checks each link to the row before. A row whose texts
     /// were edited no longer matches its hash; a row removed, inserted or moved breaks the sequence or the link.
-    /// Reads the rows one at a time: memory stays flat whatever the export's size (map a large file).
     public static func verify(_ data: Data) -> Verdict {
-        let count = AiringChain.fields.count
+        verify { feed in try feed(data) }
+    }
+
+    /// ``verify(_:)`` on the file at `path`, read 1 MiB at a time: memory stays flat whatever its size.
+    public static func verify(fileAt path: String) -> Verdict {
+        verify { feed in
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw ParseError(message: "\(path): không đọc được") }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try feed(chunk) }
+        }
+    }
+
+    static func verify(_ source: ((Data) throws -> Void) throws -> Void) -> Verdict {
+        let check = ChainCheck()
+        var reader = RecordReader()
+        do {
+            try source { chunk in
+                try chunk.withUnsafeBytes { raw in try reader.consume(raw.bindMemory(to: UInt8.self), check.row) }
+            }
+            try reader.finish(check.row)
+        } catch let error as ParseError {
+            return .broken(error.message)
+        } catch {
+            return .broken("\(error)")
+        }
+        return .intact(rows: check.rows, first: check.first, last: check.before?.seq)
+    }
+
+    /// Checks rows one after another against their hashes and links.
+    final class ChainCheck {
         var before: (seq: Int64, hash: String)?
         var rows = 0
         var first: Int64?
-        let failure: String? = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> String? in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            do {
-                try forEachRecord(bytes) { line, values in
-                    let seqText = values[0], id = values[1], previous = values[count], stated = values[count + 1]
-                    let name = "dòng \(line) (lượt phát #\(id), seq \(seqText))"
-                    guard let seq = Int64(seqText) else { throw ParseError(message: "\(name): seq không phải số") }
-                    if let before {
-                        if seq > before.seq + 1 {
-                            throw ParseError(message: "\(name): seq nhảy từ \(before.seq) lên \(seq): có dòng đã bị xóa hoặc đổi chỗ")
-                        }
-                        if seq <= before.seq {
-                            throw ParseError(message: "\(name): seq \(seq) sau seq \(before.seq): có dòng đã bị chèn hoặc đổi chỗ")
-                        }
-                        if previous != before.hash {
-                            throw ParseError(message: "\(name): không nối với dòng trước (previous_hash khác hash của dòng trước): có dòng đã bị chèn hoặc thay")
-                        }
-                    }
-                    guard AiringChain.link(previous: previous, values: Array(values[0..<count])) == stated else {
-                        throw ParseError(message: "\(name): nội dung không khớp hash ghi lúc lượt phát kết thúc: dòng đã bị sửa")
-                    }
-                    before = (seq, stated)
-                    first = first ?? seq
-                    rows += 1
+
+        func row(_ line: Int, _ values: [String]) throws {
+            let count = AiringChain.fields.count
+            let seqText = values[0], id = values[1], previous = values[count], stated = values[count + 1]
+            let name = "dòng \(line) (lượt phát #\(id), seq \(seqText))"
+            guard let seq = Int64(seqText) else { throw ParseError(message: "\(name): seq không phải số") }
+            if let before {
+                if seq > before.seq + 1 {
+                    throw ParseError(message: "\(name): seq nhảy từ \(before.seq) lên \(seq): có dòng đã bị xóa hoặc đổi chỗ")
                 }
-                return nil
-            } catch let error as ParseError {
-                return error.message
-            } catch {
-                return "\(error)"
+                if seq <= before.seq {
+                    throw ParseError(message: "\(name): seq \(seq) sau seq \(before.seq): có dòng đã bị chèn hoặc đổi chỗ")
+                }
+                if previous != before.hash {
+                    throw ParseError(message: "\(name): không nối với dòng trước (previous_hash khác hash của dòng trước): có dòng đã bị chèn hoặc thay")
+                }
             }
+            guard AiringChain.link(previous: previous, values: Array(values[0..<count])) == stated else {
+                throw ParseError(message: "\(name): nội dung không khớp hash ghi lúc lượt phát kết thúc: dòng đã bị sửa")
+            }
+            before = (seq, stated)
+            first = first ?? seq
+            rows += 1
         }
-        if let failure { return .broken(failure) }
-        return .intact(rows: rows, first: first, last: before?.seq)
     }
 
     struct ParseError: Error {
         let message: String
     }
 
-    /// Each row of an export with its line number in the file (a CSV's header is line 1), one at a time.
-    static func forEachRecord(_ bytes: UnsafeBufferPointer<UInt8>,
-                              _ body: (Int, [String]) throws -> Void) throws {
-        var start = 0
-        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
-        let width = columns.count
-        if start < bytes.count, bytes[start] == UInt8(ascii: "{") {
-            var line = 0, position = start
-            while position < bytes.count {
-                line += 1
-                var end = position
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-                if end > position {
-                    let values = try jsonObject(UnsafeBufferPointer(rebasing: bytes[position..<end]), line: line)
-                    try body(line, values)
-                }
-                position = end + 1
+    /// Reads an export's rows from consecutive chunks of its bytes, each with its line number in the file (a
+    /// CSV's header is line 1): the format is told by the first byte after the byte-order mark.
+    struct RecordReader {
+        private enum Format { case unknown, csv, ndjson }
+        private var format = Format.unknown
+        private var started = false
+        // CSV (RFC 4180): the state of one record, kept across chunks.
+        private var values: [String] = [], field: [UInt8] = []
+        private var quoted = false, pendingQuote = false, any = false
+        private var line = 1, start = 1
+        private var header = true
+        // NDJSON: the part of a line a chunk ended in.
+        private var pending: [UInt8] = []
+
+        mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, _ body: (Int, [String]) throws -> Void) throws {
+            var bytes = chunk[...]
+            if !started {
+                // A chunk of 1 MiB always holds the mark and the first byte; a tiny test input is whole.
+                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+                guard let first = bytes.first else { return }
+                format = first == UInt8(ascii: "{") ? .ndjson : .csv
+                started = true
             }
-            return
+            switch format {
+            case .ndjson:
+                for c in bytes {
+                    if c == 0x0A { try endLine(body) } else { pending.append(c) }
+                }
+            case .csv, .unknown:
+                for c in bytes { try csv(c, body) }
+            }
         }
-        var header = true
-        try csvRecords(UnsafeBufferPointer(rebasing: bytes[start...])) { line, values in
+
+        mutating func finish(_ body: (Int, [String]) throws -> Void) throws {
+            switch format {
+            case .ndjson: if !pending.isEmpty { try endLine(body) }
+            case .csv:
+                if any || !field.isEmpty {
+                    endField()
+                    try record(body)
+                }
+                if header { throw ParseError(message: "dòng 1: tiêu đề cột không phải của tệp xuất từ “loa log export”") }
+            case .unknown: break
+            }
+        }
+
+        private mutating func endLine(_ body: (Int, [String]) throws -> Void) throws {
+            line += 1
+            if !pending.isEmpty {
+                let values = try pending.withUnsafeBufferPointer { try AiringExport.jsonObject($0, line: line - 1) }
+                try body(line - 1, values)
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+
+        private mutating func endField() {
+            if field.last == 0x0D, !quoted { field.removeLast() }
+            values.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+        }
+
+        private mutating func record(_ body: (Int, [String]) throws -> Void) throws {
+            defer { values.removeAll(keepingCapacity: true) }
             if header {
-                guard values == columns else {
+                guard values == AiringExport.columns else {
                     throw ParseError(message: "dòng 1: tiêu đề cột không phải của tệp xuất từ “loa log export”")
                 }
                 header = false
                 return
             }
-            guard values.count == width else {
-                throw ParseError(message: "dòng \(line): \(values.count) cột thay vì \(width)")
+            guard values.count == AiringExport.columns.count else {
+                throw ParseError(message: "dòng \(start): \(values.count) cột thay vì \(AiringExport.columns.count)")
             }
-            try body(line, values)
+            try body(start, values)
         }
-        if header { throw ParseError(message: "dòng 1: tiêu đề cột không phải của tệp xuất từ “loa log export”") }
+
+        private mutating func csv(_ c: UInt8, _ body: (Int, [String]) throws -> Void) throws {
+            if quoted {
+                if pendingQuote {
+                    pendingQuote = false
+                    if c == UInt8(ascii: "\"") { field.append(c); return }
+                    quoted = false
+                } else if c == UInt8(ascii: "\"") {
+                    pendingQuote = true
+                    return
+                } else {
+                    if c == 0x0A { line += 1 }
+                    field.append(c)
+                    return
+                }
+            }
+            switch c {
+            case UInt8(ascii: "\"") where field.isEmpty:
+                quoted = true
+                any = true
+            case UInt8(ascii: ","):
+                endField()
+                any = true
+            case 0x0A:
+                if any || !field.isEmpty {
+                    endField()
+                    try record(body)
+                }
+                any = false
+                line += 1
+                start = line
+            default:
+                field.append(c)
+                any = true
+            }
+        }
     }
 
     /// The values of one NDJSON line, in column order: a flat object whose values are all strings.
@@ -187,81 +304,43 @@ public enum AiringExport {
     }
 
     static func csvLine(_ values: [String]) -> String {
-        values.map { value in
-            value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-        }.joined(separator: ",") + "\r\n"
+        var line = ""
+        line.reserveCapacity(512)
+        for (index, value) in values.enumerated() {
+            if index > 0 { line.append(",") }
+            if value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+                line.append("\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
+            } else {
+                line.append(value)
+            }
+        }
+        line.append("\r\n")
+        return line
     }
 
     static func jsonLine(_ values: [String]) -> String {
-        var fields: [String] = []
-        for (column, value) in zip(columns, values) {
-            var escaped = ""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": escaped += "\\\""
-                case "\\": escaped += "\\\\"
-                case "\n": escaped += "\\n"
-                case "\r": escaped += "\\r"
-                case "\t": escaped += "\\t"
-                case _ where scalar.value < 0x20: escaped += String(format: "\\u%04x", scalar.value)
-                default: escaped.unicodeScalars.append(scalar)
+        var out = [UInt8]()
+        out.reserveCapacity(1024)
+        out.append(UInt8(ascii: "{"))
+        for (index, (column, value)) in zip(columns, values).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: column.utf8)
+            out.append(contentsOf: "\":\"".utf8)
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+                case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+                case 0x0A: out.append(contentsOf: "\\n".utf8)
+                case 0x0D: out.append(contentsOf: "\\r".utf8)
+                case 0x09: out.append(contentsOf: "\\t".utf8)
+                case 0..<0x20: out.append(contentsOf: String(format: "\\u%04x", byte).utf8)
+                default: out.append(byte)
                 }
             }
-            fields.append("\"\(column)\":\"\(escaped)\"")
+            out.append(UInt8(ascii: "\""))
         }
-        return "{" + fields.joined(separator: ",") + "}\n"
-    }
-
-    /// RFC 4180 records, each with the line it starts on (a quoted field may span lines), one at a time.
-    static func csvRecords(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Int, [String]) throws -> Void) throws {
-        var values: [String] = [], field: [UInt8] = []
-        var quoted = false, pendingQuote = false, any = false
-        var line = 1, start = 1
-        func endField() {
-            if field.last == 0x0D, !quoted { field.removeLast() }
-            values.append(String(decoding: field, as: UTF8.self))
-            field.removeAll(keepingCapacity: true)
-        }
-        for c in bytes {
-            if quoted {
-                if pendingQuote {
-                    pendingQuote = false
-                    if c == UInt8(ascii: "\"") { field.append(c); continue }
-                    quoted = false
-                } else if c == UInt8(ascii: "\"") {
-                    pendingQuote = true
-                    continue
-                } else {
-                    if c == 0x0A { line += 1 }
-                    field.append(c)
-                    continue
-                }
-            }
-            switch c {
-            case UInt8(ascii: "\"") where field.isEmpty:
-                quoted = true
-                any = true
-            case UInt8(ascii: ","):
-                endField()
-                any = true
-            case 0x0A:
-                if any || !field.isEmpty {
-                    endField()
-                    try body(start, values)
-                }
-                values.removeAll(keepingCapacity: true)
-                any = false
-                line += 1
-                start = line
-            default:
-                field.append(c)
-                any = true
-            }
-        }
-        if any || !field.isEmpty {
-            endField()
-            try body(start, values)
-        }
+        out.append(contentsOf: "}\n".utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -75,7 +75,7 @@ public struct AiringLog: Sendable {
     public func records(from: Date? = nil, to: Date? = nil) throws(StoreError) -> [AiringRecord] {
         try database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM airing WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
+                \(AiringLog.selectRecords) WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
                 """, arguments: [from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
                                  to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude]).map(AiringLog.record)
         }
@@ -84,7 +84,7 @@ public struct AiringLog: Sendable {
     /// The rows of one occurrence of a slot, in plan order: its stored plan and what became of it.
     public func occurrence(slot: String, startsAt: Date) throws(StoreError) -> [AiringRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM airing WHERE slot = ? AND slot_starts_at = ? ORDER BY scheduled_at, id",
+            try Row.fetchAll(db, sql: "\(AiringLog.selectRecords) WHERE slot = ? AND slot_starts_at = ? ORDER BY scheduled_at, id",
                              arguments: [slot, startsAt.timeIntervalSince1970]).map(AiringLog.record)
         }
     }
@@ -171,18 +171,22 @@ public struct AiringLog: Sendable {
     /// Runs in the transaction that made them final, so a row is never final without its link.
     static func chainFinished(_ db: Database) throws {
         let final = AiringOutcome.allCases.filter(\.isFinal).map(\.rawValue)
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT * FROM airing WHERE chain_seq IS NULL AND outcome IN (\(databaseQuestionMarks(count: final.count))) ORDER BY id
-            """, arguments: StatementArguments(final))
-        guard !rows.isEmpty else { return }
         let last = try Row.fetchOne(db, sql: "SELECT chain_seq, chain_hash FROM airing WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1")
         var seq: Int64 = last?["chain_seq"] ?? 0
         var previous: String = last?["chain_hash"] ?? AiringChain.origin
-        for row in rows {
-            seq += 1
-            let hash = AiringChain.link(previous: previous, values: AiringChain.values(seq: seq, record(row)))
-            try db.execute(sql: "UPDATE airing SET chain_seq = ?, chain_hash = ? WHERE id = ?", arguments: [seq, hash, row["id"]])
-            previous = hash
+        let update = try db.makeStatement(sql: "UPDATE airing SET chain_seq = ?, chain_hash = ? WHERE id = ?")
+        // In batches: a log upgraded with a million rows is chained without holding them all.
+        while true {
+            let rows = try Row.fetchAll(db, sql: """
+                \(selectRecords) WHERE chain_seq IS NULL AND outcome IN (\(databaseQuestionMarks(count: final.count))) ORDER BY id LIMIT 10000
+                """, arguments: StatementArguments(final))
+            if rows.isEmpty { return }
+            for row in rows {
+                seq += 1
+                let hash = AiringChain.link(previous: previous, values: AiringChain.values(seq: seq, record(row)))
+                try update.execute(arguments: [seq, hash, row[0]])
+                previous = hash
+            }
         }
     }
 
@@ -206,12 +210,16 @@ public struct AiringLog: Sendable {
         try database.read { db in
             var previous = try String.fetchOne(db, sql: "SELECT chain_hash FROM airing WHERE chain_seq = ?",
                                                arguments: [places.lowerBound - 1]) ?? AiringChain.origin
-            return try Row.fetchAll(db, sql: "SELECT * FROM airing WHERE chain_seq BETWEEN ? AND ? ORDER BY chain_seq",
-                                    arguments: [places.lowerBound, places.upperBound]).map { row in
-                let link = ChainedAiring(record: AiringLog.record(row), seq: row["chain_seq"], hash: row["chain_hash"], previous: previous)
+            // A cursor's rows read the statement's columns in place; fetched whole, each would be copied first.
+            let rows = try Row.fetchCursor(db, sql: "\(AiringLog.selectRecords) WHERE chain_seq BETWEEN ? AND ? ORDER BY chain_seq",
+                                           arguments: [places.lowerBound, places.upperBound])
+            var links: [ChainedAiring] = []
+            while let row = try rows.next() {
+                let link = ChainedAiring(record: AiringLog.record(row), seq: row[23], hash: row[24], previous: previous)
                 previous = link.hash
-                return link
+                links.append(link)
             }
+            return links
         }
     }
 
@@ -221,19 +229,27 @@ public struct AiringLog: Sendable {
         return try chain(span)
     }
 
+    /// The columns a record is read from, in the order ``record(_:)`` reads them by position (a lookup by
+    /// name lowercases and compares every column name: most of an export's time on a million rows), then the
+    /// row's place in the chain.
+    static let recordColumns = ["id", "slot", "slot_starts_at", "segment_id", "title", "pillar", "campaign", "path", "sha256",
+                                "category", "feed", "scheduled_at", "planned_seconds", "started_at", "ended_at",
+                                "aired_seconds", "outcome", "reason", "device", "kind", "policy", "lost_seconds", "xruns",
+                                "chain_seq", "chain_hash"]
+    static let selectRecords = "SELECT " + recordColumns.joined(separator: ", ") + " FROM airing"
+
+    /// A row selected with ``selectRecords``.
     static func record(_ row: Row) -> AiringRecord {
-        func date(_ column: String) -> Date? { (row[column] as Double?).map(Date.init(timeIntervalSince1970:)) }
+        func date(_ index: Int) -> Date? { (row[index] as Double?).map(Date.init(timeIntervalSince1970:)) }
         return AiringRecord(
-            id: row["id"], slot: row["slot"], slotStartsAt: date("slot_starts_at") ?? Date(timeIntervalSince1970: 0),
-            segmentID: row["segment_id"], title: row["title"],
-            pillar: (row["pillar"] as String?).flatMap(Pillar.init(rawValue:)), campaign: row["campaign"], path: row["path"],
-            sha256: row["sha256"], category: row["category"], feed: row["feed"],
-            scheduledAt: date("scheduled_at") ?? Date(timeIntervalSince1970: 0), plannedSeconds: row["planned_seconds"],
-            startedAt: date("started_at"), endedAt: date("ended_at"), airedSeconds: row["aired_seconds"],
-            outcome: AiringOutcome(rawValue: row["outcome"]) ?? .failed, reason: row["reason"], device: row["device"],
-            kind: (row["kind"] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
-            policy: (row["policy"] as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: row["lost_seconds"],
-            xruns: row["xruns"])
+            id: row[0], slot: row[1], slotStartsAt: date(2) ?? Date(timeIntervalSince1970: 0),
+            segmentID: row[3], title: row[4], pillar: (row[5] as String?).flatMap(Pillar.init(rawValue:)), campaign: row[6],
+            path: row[7], sha256: row[8], category: row[9], feed: row[10],
+            scheduledAt: date(11) ?? Date(timeIntervalSince1970: 0), plannedSeconds: row[12],
+            startedAt: date(13), endedAt: date(14), airedSeconds: row[15],
+            outcome: AiringOutcome(rawValue: row[16]) ?? .failed, reason: row[17], device: row[18],
+            kind: (row[19] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
+            policy: (row[20] as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: row[21], xruns: row[22])
     }
 }
 

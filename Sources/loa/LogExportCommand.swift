@@ -27,10 +27,13 @@ struct LogExportCommand: AsyncParsableCommand {
         let span = try station.log.chainSpan(from: start, to: end)
         // Written under a temporary name and renamed: never a half-written export under the name asked for.
         let temporary = out + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: AiringExport.header(format)),
+        let header = AiringExport.header(format)
+        guard FileManager.default.createFile(atPath: temporary, contents: header),
               let handle = FileHandle(forWritingAtPath: temporary) else {
             throw OperatorError("\(out): không ghi được (\(temporary))")
         }
+        var digest = AiringExport.Digest()
+        digest.update(header)
         var rows = 0
         do {
             try handle.seekToEnd()
@@ -38,16 +41,16 @@ struct LogExportCommand: AsyncParsableCommand {
                 var low = span.lowerBound
                 while low <= span.upperBound {
                     let chunk = try station.log.chain(low...min(low + Self.batch - 1, span.upperBound))
-                    try handle.write(contentsOf: AiringExport.encodeRows(chunk, format: format))
+                    let data = AiringExport.encodeRows(chunk, format: format)
+                    try handle.write(contentsOf: data)
+                    digest.update(data)
                     rows += chunk.count
                     low += Self.batch
                 }
             }
             try handle.synchronize()
             try handle.close()
-            // Ed25519 signs the whole message: the file is mapped, not read into memory.
-            let written = try Data(contentsOf: URL(fileURLWithPath: temporary), options: .alwaysMapped)
-            let signature = try FeedSigning.sign(written, with: key)
+            let signature = try FeedSigning.sign(digest.message, with: key)
             try Data((signature + "\n").utf8).write(to: URL(fileURLWithPath: out + ".sig"), options: .atomic)
             guard rename(temporary, out) == 0 else { throw OperatorError("\(out): không đổi tên được từ \(temporary)") }
         } catch {

@@ -14,17 +14,15 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Khóa công khai của đài: tệp PREFIX.pub hoặc chính dòng base64.") var key: String
 
     func run() throws {
-        // Mapped, not read: an export of a million rows is hundreds of megabytes.
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped) else {
-            throw OperatorError("\(file): không đọc được")
-        }
+        guard FileManager.default.isReadableFile(atPath: file) else { throw OperatorError("\(file): không đọc được") }
         guard let signature = try? String(contentsOfFile: file + ".sig", encoding: .utf8) else {
             throw OperatorError("\(file).sig: không đọc được chữ ký (tệp xuất đi kèm tệp .sig)")
         }
         let publicKey = ((try? String(contentsOfFile: key, encoding: .utf8)) ?? key).trimmingCharacters(in: .whitespacesAndNewlines)
-        let signed = FeedSigning.signer(of: data, signature: signature, publicKeys: [publicKey]) != nil
+        let message = try AiringExport.Digest.message(ofFile: file)
+        let signed = FeedSigning.signer(of: message, signature: signature, publicKeys: [publicKey]) != nil
         // The chain first: it names the row; the signature then covers what the chain cannot (a chain recomputed whole).
-        switch AiringExport.verify(data) {
+        switch AiringExport.verify(fileAt: file) {
         case let .broken(reason):
             throw OperatorError("\(file): \(reason)" + (signed ? "" : " (chữ ký cũng không khớp)"))
         case let .intact(rows, first, last):

@@ -42,6 +42,24 @@ struct AiringChainTests {
         return (log, ids + [dropped])
     }
 
+    @Test("Instants are written as RFC 3339 in UTC to the millisecond, as Foundation writes them, from 1900 to 2100")
+    func instantsAsFoundationWritesThem() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var state: UInt64 = 88_172_645_463_325_252
+        for _ in 0..<20_000 {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            // Whole milliseconds, so that neither side has a rounding to make.
+            let milliseconds = Int64(state % 6_311_390_400_000) - 2_208_988_800_000
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            #expect(AiringChain.instant(date) == formatter.string(from: date), "\(milliseconds)")
+        }
+        #expect(AiringChain.instant(Date(timeIntervalSince1970: 1_794_478_500.004)) == "2026-11-12T10:15:00.004Z")
+        #expect(AiringChain.seconds(60) == "60.000" && AiringChain.seconds(-0.25) == "-0.250" && AiringChain.seconds(0.0004) == "0.000")
+        #expect(AiringChain.seconds(1234.5678) == "1234.568")
+    }
+
     @Test("Every row that becomes final takes the next place in the chain, in the order it became final; planned rows wait")
     func rowsChainedAsTheyFinish() throws {
         let (log, ids) = try finishedLog()
@@ -108,6 +126,27 @@ struct AiringChainTests {
         #expect(verdict(swapped, format).contains("đổi chỗ"))
 
         #expect(verdict(original, format) == "intact")
+    }
+
+    @Test("Read in pieces of a few bytes (records across every boundary), an export verifies the same, and an edit fails at the same row",
+          arguments: AiringExport.Format.allCases)
+    func piecesVerifyTheSame(_ format: AiringExport.Format) throws {
+        let (log, ids) = try finishedLog()
+        let data = AiringExport.encode(try log.chain(), format: format)
+        func inPieces(_ data: Data) -> AiringExport.Verdict {
+            AiringExport.verify { feed in
+                var offset = 0
+                while offset < data.count {
+                    try feed(data.subdata(in: offset..<min(offset + 7, data.count)))
+                    offset += 7
+                }
+            }
+        }
+        #expect(inPieces(data) == .intact(rows: 4, first: 1, last: 4))
+        let edited = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "interrupted", with: "completed").utf8)
+        #expect(inPieces(edited) == AiringExport.verify(edited))
+        guard case let .broken(reason) = inPieces(edited) else { Issue.record("edit not caught"); return }
+        #expect(reason.contains("lượt phát #\(ids[1])"), "\(reason)")
     }
 
     @Test("A row edited in the database after it finished is caught when exported: the stored hash is the one written at its end")
