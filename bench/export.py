@@ -79,7 +79,8 @@ for _ in range(RUNS):
     peer, peer_rss = timed(["sqlite3", "-csv", "-header", database, "SELECT * FROM airing ORDER BY chain_seq"],
                            out=os.path.join(WORK, "sqlite.csv"))
     verify, verify_rss = timed([LOA, "verify", csv, "--key", os.path.join(folder, "khoa", "xa.pub")])
-    rows.append((export_csv, export_ndjson, peer, verify, export_rss, verify_rss, peer_rss))
+    report, report_rss = timed([LOA, "report", "--config", config, "--year", "2026"])
+    rows.append((export_csv, export_ndjson, peer, verify, export_rss, verify_rss, peer_rss, report, report_rss))
 
 med = lambda i: statistics.median(r[i] for r in rows)
 total = ROWS + 1
@@ -91,6 +92,7 @@ print(f"| `loa log export` CSV, s ({total / med(0):,.0f} rows/s) | {med(0):.2f} 
 print(f"| `loa log export` NDJSON, s ({total / med(1):,.0f} rows/s) | {med(1):.2f} | | |")
 print(f"| `loa verify` the CSV, s ({total / med(3):,.0f} rows/s) | {med(3):.2f} | | |")
 print(f"| peak RSS, KB: export / verify | {med(4):.0f} / {med(5):.0f} | {med(6):.0f} | |")
+print(f"| `loa report --year 2026` (the year's 52,518 rows), s; peak RSS KB | {med(7):.2f}; {med(8):.0f} | | |")
 print(f"| export file, bytes per row | {os.path.getsize(csv) / total:.0f} | {os.path.getsize(os.path.join(WORK, 'sqlite.csv')) / total:.0f} | |")
 print()
 print(f"Chaining the {total:,} rows at the daemon's start (one transaction): {chained:.1f} s. "

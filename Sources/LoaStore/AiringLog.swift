@@ -74,18 +74,18 @@ public struct AiringLog: Sendable {
     /// Rows whose planned time falls in `[from, to)`, oldest first.
     public func records(from: Date? = nil, to: Date? = nil) throws(StoreError) -> [AiringRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: """
+            try AiringLog.records(db, sql: """
                 \(AiringLog.selectRecords) WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
                 """, arguments: [from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
-                                 to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude]).map(AiringLog.record)
+                                 to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
         }
     }
 
     /// The rows of one occurrence of a slot, in plan order: its stored plan and what became of it.
     public func occurrence(slot: String, startsAt: Date) throws(StoreError) -> [AiringRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "\(AiringLog.selectRecords) WHERE slot = ? AND slot_starts_at = ? ORDER BY scheduled_at, id",
-                             arguments: [slot, startsAt.timeIntervalSince1970]).map(AiringLog.record)
+            try AiringLog.records(db, sql: "\(AiringLog.selectRecords) WHERE slot = ? AND slot_starts_at = ? ORDER BY scheduled_at, id",
+                                  arguments: [slot, startsAt.timeIntervalSince1970])
         }
     }
 
@@ -237,6 +237,15 @@ public struct AiringLog: Sendable {
                                 "aired_seconds", "outcome", "reason", "device", "kind", "policy", "lost_seconds", "xruns",
                                 "chain_seq", "chain_hash"]
     static let selectRecords = "SELECT " + recordColumns.joined(separator: ", ") + " FROM airing"
+
+    /// The records `sql` (a ``selectRecords`` query) selects, read through a cursor: rows fetched whole are
+    /// each copied with their column names first.
+    static func records(_ db: Database, sql: String, arguments: StatementArguments) throws -> [AiringRecord] {
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        var records: [AiringRecord] = []
+        while let row = try rows.next() { records.append(record(row)) }
+        return records
+    }
 
     /// A row selected with ``selectRecords``.
     static func record(_ row: Row) -> AiringRecord {
