@@ -87,6 +87,9 @@ public enum PlayoutEvent: Sendable, Hashable {
     case starting(cue: Int, audibleAt: Date, fromSeconds: Double, policy: LatenessPolicy?)
     /// The cue's last sample has been heard (or it never started); `endedAt` is when it stopped being heard.
     case ended(cue: Int, result: ItemResult, airedSeconds: Double, endedAt: Date?, xruns: Int, lostSeconds: Double)
+    /// The cue has been heard for `airedSeconds` so far: reported every ``PlayoutEngine/progressInterval`` while
+    /// it airs, once heard, so that the log of an airing cut short by a crash keeps what was heard.
+    case progress(cue: Int, airedSeconds: Double)
     /// The device failed, vanished or stalled; the engine retries it.
     case deviceLost(String)
     /// The device is back, at this time.
@@ -653,6 +656,8 @@ struct ProgramRun {
         let endFade = limit < Int.max ? Int(program.endFadeSeconds * rate) : 0
         let stopFadeFrames = max(1, Int(program.stopFadeSeconds * rate))
         var stopFadeLeft: Int? = nil
+        var reportedFrame = itemFrames
+        let progressFrames = Int(PlayoutEngine.progressInterval * rate)
         var stopKind = ItemEnd.stopped
         var result = ItemResult.completed
         while true {
@@ -687,6 +692,13 @@ struct ProgramRun {
                 return .deviceLost(error)
             }
             itemFrames += n
+            if itemFrames - reportedFrame >= progressFrames {
+                reportedFrame = itemFrames
+                let heardSoFar = heard[cue] + Double(itemFrames - firstFrame) / rate, events = request.events
+                output.pending.append((startFrame + itemFrames + output.latency, { _ in
+                    events(.progress(cue: cue, airedSeconds: heardSoFar))
+                }))
+            }
             if let left = stopFadeLeft {
                 stopFadeLeft = left - n
                 if left - n <= 0 { result = .interrupted(stopKind == .preempted ? PlayoutEngine.preempted : PlayoutEngine.stopped); break }
@@ -847,6 +859,8 @@ extension PlayoutEngine {
     static let cutAtHardEnd = "cắt ở giờ kết thúc của khung giờ"
     /// How late an item may start under join before it is entered where the clock is.
     static let driftTolerance = 0.05
+    /// How often an airing's progress is reported: what a crash can lose from the log.
+    public static let progressInterval = 5.0
 }
 
 extension Duration {

@@ -129,6 +129,10 @@ public struct OccurrenceAiring: Sendable {
             } else {
                 logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \($0)" } ?? "")")
             }
+        case let .progress(cue, aired):
+            if let id = rows[cue].id {
+                do { try log.recordProgress(id: id, airedSeconds: aired) } catch { logger.error("\(error)") }
+            }
         case let .deviceLost(message):
             logger.error("Mất thiết bị âm thanh: \(message); thử lại mỗi 0,5 giây")
         case .deviceBack:

@@ -58,6 +58,15 @@ public struct AiringLog: Sendable {
         }
     }
 
+    /// What an airing still on air has been heard for so far: a row the daemon leaves `started` (killed, a power
+    /// cut) keeps it when the next start closes the row.
+    public func recordProgress(id: Int64, airedSeconds: Double) throws(StoreError) {
+        try database.write { db in
+            try db.execute(sql: "UPDATE airing SET aired_seconds = ? WHERE id = ? AND outcome = 'started'",
+                           arguments: [airedSeconds, id])
+        }
+    }
+
     /// Makes a row final.
     public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
                        lostSeconds: Double = 0, policy: LatenessPolicy? = nil) throws(StoreError) {

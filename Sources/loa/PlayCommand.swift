@@ -34,7 +34,7 @@ struct PlayCommand: AsyncParsableCommand {
                 }
             case let .deviceLost(message):
                 FileHandle.standardError.write(Data("loa: \(message)\n".utf8))
-            case .deviceBack:
+            case .deviceBack, .progress:
                 break
             }
         }

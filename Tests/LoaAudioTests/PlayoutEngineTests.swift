@@ -291,6 +291,23 @@ struct PlayoutEngineTests {
         #expect(abs(end.aired + end.lost - 4) < 0.01)
     }
 
+    @Test("While an item airs, how long it has been heard is reported every few seconds, before its end")
+    func progressReportedWhileAiring() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 12)
+        let (_, engine) = discardingEngine(from: start.addingTimeInterval(-1))
+        let events = await play(engine, program([(a, 12)], from: start))
+        let progress = events.compactMap { if case let .progress(0, aired) = $0 { aired } else { nil } }
+        let interval = PlayoutEngine.progressInterval
+        #expect(progress.count == 2, "\(progress)")
+        for (n, aired) in progress.enumerated() {
+            #expect(abs(aired - interval * Double(n + 1)) < 0.1, "\(progress)")
+        }
+        let end = events.firstIndex { if case .ended = $0 { true } else { false } }
+        let last = events.lastIndex { if case .progress = $0 { true } else { false } }
+        #expect(last.flatMap { last in end.map { last < $0 } } == true, "\(events)")
+    }
+
     @Test("A stalled device is let go of but kept until its replacement is open, then closed: the sound server never goes without a stream")
     func stalledDeviceKeptUntilReplaced() async throws {
         let fixtures = try Fixtures()

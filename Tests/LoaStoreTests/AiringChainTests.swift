@@ -74,6 +74,23 @@ struct AiringChainTests {
         #expect(last.seq == 5 && last.record.id == ids[3])
     }
 
+    @Test("Progress is kept on a row still on air, and by the row a crash left started once it is closed; a final row is never changed")
+    func progressKeptThroughACrash() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        let ids = try log.insert([record("a", at: 0), record("b", at: 60)])
+        try log.markStarted(id: ids[0], startedAt: Date(timeIntervalSince1970: 1_794_478_500), policy: nil)
+        try log.recordProgress(id: ids[0], airedSeconds: 5)
+        try log.recordProgress(id: ids[0], airedSeconds: 10)
+        #expect(try log.records().first?.airedSeconds == 10)
+        _ = try log.closeAbandoned(reason: "Loa dừng đột ngột")
+        let closed = try #require(try log.records().first)
+        #expect(closed.outcome == .interrupted && closed.airedSeconds == 10)
+        // A late report for a row already final would break its hash: it changes nothing.
+        try log.recordProgress(id: ids[0], airedSeconds: 15)
+        #expect(try log.records().first?.airedSeconds == 10)
+        #expect(AiringExport.verify(AiringExport.encode(try log.chain(), format: .csv)) == .intact(rows: 1, first: 1, last: 1))
+    }
+
     @Test("An untouched export verifies, as CSV and as NDJSON, and reads back with its diacritics")
     func untouchedExportVerifies() throws {
         let (log, _) = try finishedLog()
