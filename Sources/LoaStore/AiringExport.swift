@@ -29,11 +29,15 @@ public enum AiringExport {
         public var message: Data { Data(hasher.finalize()) }
 
         /// The message for the file at `path`, read 1 MiB at a time.
-        public static func message(ofFile path: String) throws -> Data {
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw ParseError(message: "\(path): không đọc được") }
+        public static func message(ofFile path: String) throws(StoreError) -> Data {
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw .file(path: path, message: "không đọc được") }
             defer { try? handle.close() }
             var digest = Digest()
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { digest.update(chunk) }
+            do {
+                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { digest.update(chunk) }
+            } catch {
+                throw .file(path: path, message: "lỗi khi đọc: \(error.localizedDescription)")
+            }
             return digest.message
         }
     }
