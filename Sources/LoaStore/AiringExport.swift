@@ -27,19 +27,6 @@ public enum AiringExport {
 
         /// The message the signature covers.
         public var message: Data { Data(hasher.finalize()) }
-
-        /// The message for the file at `path`, read 1 MiB at a time.
-        public static func message(ofFile path: String) throws(StoreError) -> Data {
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw .file(path: path, message: "không đọc được") }
-            defer { try? handle.close() }
-            var digest = Digest()
-            do {
-                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { digest.update(chunk) }
-            } catch {
-                throw .file(path: path, message: "lỗi khi đọc: \(error.localizedDescription)")
-            }
-            return digest.message
-        }
     }
 
     /// A whole export of `rows`: ``header(_:)`` then ``encodeRows(_:format:)``.
@@ -76,32 +63,55 @@ public enum AiringExport {
     /// Recomputes every row's hash from its texts and checks each link to the row before. A row whose texts
     /// were edited no longer matches its hash; a row removed, inserted or moved breaks the sequence or the link.
     public static func verify(_ data: Data) -> Verdict {
-        verify { feed in try feed(data) }
+        var verification = Verification()
+        verification.feed(data)
+        return verification.verdict
     }
 
-    /// ``verify(_:)`` on the file at `path`, read 1 MiB at a time: memory stays flat whatever its size.
-    public static func verify(fileAt path: String) -> Verdict {
-        verify { feed in
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw ParseError(message: "\(path): không đọc được") }
-            defer { try? handle.close() }
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { try feed(chunk) }
-        }
-    }
-
-    static func verify(_ source: ((Data) throws -> Void) throws -> Void) -> Verdict {
-        let check = ChainCheck()
-        var reader = RecordReader()
+    /// ``verify(_:)`` on the file at `path`, read once, 1 MiB at a time (memory stays flat whatever its size),
+    /// with the digest its signature covers (``Digest``), taken in the same read.
+    public static func verify(fileAt path: String) -> (verdict: Verdict, digest: Data) {
+        var verification = Verification()
+        guard let handle = FileHandle(forReadingAtPath: path) else { return (.broken("\(path): không đọc được"), Data()) }
+        defer { try? handle.close() }
         do {
-            try source { chunk in
-                try chunk.withUnsafeBytes { raw in try reader.consume(raw.bindMemory(to: UInt8.self), check.row) }
-            }
-            try reader.finish(check.row)
-        } catch let error as ParseError {
-            return .broken(error.message)
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { verification.feed(chunk) }
         } catch {
-            return .broken("\(error)")
+            return (.broken("\(path): lỗi khi đọc: \(error.localizedDescription)"), Data())
         }
-        return .intact(rows: check.rows, first: check.first, last: check.before?.seq)
+        return (verification.verdict, verification.digest.message)
+    }
+
+    /// An export checked as its bytes arrive, in pieces of any size. Past the first row that fails, the rest is
+    /// still taken into the digest, so the signature can be checked whatever the rows say.
+    struct Verification {
+        private let check = ChainCheck()
+        private var reader = RecordReader()
+        private var failure: String?
+        private(set) var digest = Digest()
+
+        mutating func feed(_ chunk: Data) {
+            digest.update(chunk)
+            guard failure == nil else { return }
+            let check = self.check
+            do {
+                try chunk.withUnsafeBytes { raw in try reader.consume(raw.bindMemory(to: UInt8.self), check.row) }
+            } catch {
+                failure = Self.describe(error)
+            }
+        }
+
+        var verdict: Verdict {
+            mutating get {
+                if failure == nil {
+                    do { try reader.finish(check.row) } catch { failure = Self.describe(error) }
+                }
+                if let failure { return .broken(failure) }
+                return .intact(rows: check.rows, first: check.first, last: check.before?.seq)
+            }
+        }
+
+        private static func describe(_ error: any Error) -> String { (error as? ParseError)?.message ?? "\(error)" }
     }
 
     /// Checks rows one after another against their hashes and links.

@@ -6,14 +6,11 @@ import LoaCore
 public enum StoreError: OperatorFacingError, Sendable {
     case open(path: String, message: String)
     case query(path: String, message: String)
-    /// A file beside the database: an export of the log.
-    case file(path: String, message: String)
 
     public var description: String {
         switch self {
         case let .open(path, message): "\(path): không mở được cơ sở dữ liệu: \(message)"
         case let .query(path, message): "\(path): lỗi cơ sở dữ liệu: \(message)"
-        case let .file(path, message): "\(path): \(message)"
         }
     }
 }

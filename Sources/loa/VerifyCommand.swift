@@ -19,10 +19,11 @@ struct VerifyCommand: ParsableCommand {
             throw OperatorError("\(file).sig: không đọc được chữ ký (tệp xuất đi kèm tệp .sig)")
         }
         let publicKey = ((try? String(contentsOfFile: key, encoding: .utf8)) ?? key).trimmingCharacters(in: .whitespacesAndNewlines)
-        let message = try AiringExport.Digest.message(ofFile: file)
-        let signed = FeedSigning.signer(of: message, signature: signature, publicKeys: [publicKey]) != nil
-        // The chain first: it names the row; the signature then covers what the chain cannot (a chain recomputed whole).
-        switch AiringExport.verify(fileAt: file) {
+        // One read gives both: the chain, which names the row, and the digest the signature covers (what the
+        // chain cannot: a chain recomputed whole).
+        let (verdict, digest) = AiringExport.verify(fileAt: file)
+        let signed = FeedSigning.signer(of: digest, signature: signature, publicKeys: [publicKey]) != nil
+        switch verdict {
         case let .broken(reason):
             throw OperatorError("\(file): \(reason)" + (signed ? "" : " (chữ ký cũng không khớp)"))
         case let .intact(rows, first, last):

@@ -151,13 +151,13 @@ struct AiringChainTests {
         let (log, ids) = try finishedLog()
         let data = AiringExport.encode(try log.chain(), format: format)
         func inPieces(_ data: Data) -> AiringExport.Verdict {
-            AiringExport.verify { feed in
-                var offset = 0
-                while offset < data.count {
-                    try feed(data.subdata(in: offset..<min(offset + 7, data.count)))
-                    offset += 7
-                }
+            var verification = AiringExport.Verification()
+            var offset = 0
+            while offset < data.count {
+                verification.feed(data.subdata(in: offset..<min(offset + 7, data.count)))
+                offset += 7
             }
+            return verification.verdict
         }
         #expect(inPieces(data) == .intact(rows: 4, first: 1, last: 4))
         let edited = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "interrupted", with: "completed").utf8)
