@@ -308,17 +308,23 @@ struct PlayoutEngineTests {
         #expect(last.flatMap { last in end.map { last < $0 } } == true, "\(events)")
     }
 
-    @Test("A stalled device is let go of but kept until its replacement is open, then closed: the sound server never goes without a stream")
-    func stalledDeviceKeptUntilReplaced() async throws {
+    /// A 4 s item on output "1", which stalls after 2 s of audio, then on output "2" (`busyUntilClosed` as
+    /// given); returns what happened to the outputs and the engine's events.
+    func stallThenReplace(busyUntilClosed: String? = nil) async throws -> (trail: [String], events: [PlayoutEvent]) {
         let fixtures = try Fixtures()
         let a = try fixtures.tone("a.wav", frequency: 440, seconds: 4)
         let clock = AudioDrivenClock(start.addingTimeInterval(-1))
         let trail = Trail()
         let script = OutputScript([ScriptedOutput(clock: clock, fault: .stallAfter(48000 * 2), trail: trail, label: "1"),
-                                   ScriptedOutput(clock: clock, trail: trail, label: "2")])
+                                   ScriptedOutput(clock: clock, trail: trail, label: "2", busyUntilClosed: busyUntilClosed)])
         let engine = PlayoutEngine(clock: clock, stallTimeout: 1.0) { script.next() }
-        _ = await play(engine, program([(a, 4)], from: start))
-        let entries = trail.all
+        let events = await play(engine, program([(a, 4)], from: start))
+        return (trail.all, events)
+    }
+
+    @Test("A stalled device is let go of but kept until its replacement is open, then closed: the sound server never goes without a stream")
+    func stalledDeviceKeptUntilReplaced() async throws {
+        let entries = try await stallThenReplace().trail
         let firstClose = entries.firstIndex(of: "close 1")
         #expect(entries.prefix(3) == ["open 1", "retire 1", "open 2"], "\(entries)")
         #expect(firstClose.map { $0 > 2 } == true, "the stalled device was closed before its replacement opened: \(entries)")
@@ -326,16 +332,9 @@ struct PlayoutEngineTests {
 
     @Test("A device held exclusively is let go of when its replacement finds it busy: the next attempt opens it and the item goes on")
     func busyDeviceReleasedForItsReplacement() async throws {
-        let fixtures = try Fixtures()
-        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 4)
-        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
-        let trail = Trail()
-        let script = OutputScript([ScriptedOutput(clock: clock, fault: .stallAfter(48000 * 2), trail: trail, label: "1"),
-                                   ScriptedOutput(clock: clock, trail: trail, label: "2", busyUntilClosed: "1")])
-        let engine = PlayoutEngine(clock: clock, stallTimeout: 1.0) { script.next() }
-        let events = await play(engine, program([(a, 4)], from: start))
-        #expect(trail.all.prefix(3) == ["open 1", "retire 1", "close 1"], "\(trail.all)")
-        #expect(trail.all.contains("open 2"), "\(trail.all)")
+        let (trail, events) = try await stallThenReplace(busyUntilClosed: "1")
+        #expect(trail.prefix(3) == ["open 1", "retire 1", "close 1"], "\(trail)")
+        #expect(trail.contains("open 2"), "\(trail)")
         let end = try #require(ended(events, 0))
         #expect(end.aired > 2.2, "aired \(end.aired) s of 4: the device never came back")
     }
