@@ -55,6 +55,21 @@ public enum ItemKind: String, Sendable, Codable, CaseIterable, Hashable {
     }
 }
 
+/// What the monitor input (a line-in wired to the amplifier's output) heard while an item aired.
+public enum OnAirConfirmation: String, Sendable, Codable, CaseIterable, Hashable {
+    /// Sound was present on the line for the item.
+    case heard
+    /// The line stayed silent while the item aired: the loudspeakers were likely not sounding.
+    case silent
+
+    public var label: String {
+        switch self {
+        case .heard: "nghe thấy"
+        case .silent: "im lặng"
+        }
+    }
+}
+
 /// One row of the airing log.
 public struct AiringRecord: Sendable, Hashable, Codable {
     public var id: Int64?
@@ -91,6 +106,14 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     public var lostSeconds: Double
     /// Underruns recovered from while the item aired.
     public var xruns: Int
+    /// The station that aired it (`station` in `loa.toml`): exports of several communes are told apart by it.
+    public var station: String?
+    /// The Circular 39 level of the segment when it was planned.
+    public var priority: Priority?
+    /// What the monitor input heard while the item aired; nil without a monitor.
+    public var confirmed: OnAirConfirmation?
+    /// The level the monitor measured over the item, in dBFS (RMS); nil without a monitor.
+    public var monitorDBFS: Double?
 
     public init(
         id: Int64? = nil, slot: String, slotStartsAt: Date, segmentID: String, title: String,
@@ -98,7 +121,8 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         feed: String? = nil, scheduledAt: Date, plannedSeconds: Double = 0,
         startedAt: Date? = nil, endedAt: Date? = nil, airedSeconds: Double = 0,
         outcome: AiringOutcome, reason: String? = nil, device: String? = nil, kind: ItemKind = .segment,
-        policy: LatenessPolicy? = nil, lostSeconds: Double = 0, xruns: Int = 0
+        policy: LatenessPolicy? = nil, lostSeconds: Double = 0, xruns: Int = 0, station: String? = nil,
+        priority: Priority? = nil, confirmed: OnAirConfirmation? = nil, monitorDBFS: Double? = nil
     ) {
         self.id = id
         self.slot = slot
@@ -123,23 +147,28 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         self.policy = policy
         self.lostSeconds = lostSeconds
         self.xruns = xruns
+        self.station = station
+        self.priority = priority
+        self.confirmed = confirmed
+        self.monitorDBFS = monitorDBFS
     }
 
     /// The `planned` row of an item, written before its occurrence airs: the stored plan.
-    public init(planned item: PlannedItem, in slot: PlannedSlot, device: String?) {
+    public init(planned item: PlannedItem, in slot: PlannedSlot, station: String?, device: String?) {
         self.init(planned: item.segment, slot: slot.slot.id, slotStartsAt: slot.startsAt, scheduledAt: item.startsAt,
-                  device: device, kind: item.kind)
+                  station: station, device: device, kind: item.kind)
     }
 
     /// The `planned` row of `segment` due at `scheduledAt`, with what the log keeps of it (title, pillar, SHA-256,
     /// feed) so the row stays whole once the segment's file is gone.
-    public init(planned segment: Segment, slot: String, slotStartsAt: Date, scheduledAt: Date, device: String?,
-                kind: ItemKind) {
+    public init(planned segment: Segment, slot: String, slotStartsAt: Date, scheduledAt: Date, station: String?,
+                device: String?, kind: ItemKind) {
         self.init(
             slot: slot, slotStartsAt: slotStartsAt, segmentID: segment.id, title: segment.title, pillar: segment.pillar,
             campaign: segment.campaign, path: segment.path, sha256: segment.sha256.isEmpty ? nil : segment.sha256,
             category: segment.origin?.category, feed: segment.origin?.feed, scheduledAt: scheduledAt,
-            plannedSeconds: segment.durationSeconds, outcome: .planned, device: device, kind: kind)
+            plannedSeconds: segment.durationSeconds, outcome: .planned, device: device, kind: kind, station: station,
+            priority: kind == .segment || kind == .emergency ? segment.priority : nil)
     }
 
     /// The planned item this row stands for, as the stored plan of its occurrence.

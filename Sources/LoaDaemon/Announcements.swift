@@ -47,7 +47,7 @@ extension PlayoutService {
         let rows = items.map { item in
             defer { offset += item.durationSeconds }
             return AiringRecord(planned: item, slot: slotID, slotStartsAt: now, scheduledAt: now.addingTimeInterval(offset),
-                                device: station.config.device, kind: kind)
+                                station: station.config.station, device: station.config.device, kind: kind)
         }
         let stored = try station.log.store(rows)
         let slot = Slot(id: slotID, start: .midnight, content: .play(items.map(\.path)), late: .whole)

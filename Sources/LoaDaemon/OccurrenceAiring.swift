@@ -27,9 +27,10 @@ public struct OccurrenceAiring: Sendable {
         if rows.isEmpty {
             let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
                                             history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
-            let planned = plan.items.map { AiringRecord(planned: $0, in: plan, device: station.config.device) }
+            let planned = plan.items.map { AiringRecord(planned: $0, in: plan, station: station.config.station,
+                                                       device: station.config.device) }
             rows = try log.store(planned)
-            logDropped(plan, device: station.config.device, log: log, logger: logger)
+            logDropped(plan, station: station.config.station, device: station.config.device, log: log, logger: logger)
         }
         return OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },
                                 audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger)
@@ -41,7 +42,7 @@ public struct OccurrenceAiring: Sendable {
     /// When the planned content ends.
     public var contentEndsAt: Date { rows.map { $0.scheduledAt.addingTimeInterval($0.plannedSeconds) }.max() ?? startsAt }
 
-    static func logDropped(_ plan: PlannedSlot, device: String, log: AiringLog, logger: Logger) {
+    static func logDropped(_ plan: PlannedSlot, station: String, device: String, log: AiringLog, logger: Logger) {
         let explicit: Bool
         if case .play = plan.slot.content { explicit = true } else { explicit = false }
         for reason in plan.dropped {
@@ -59,7 +60,8 @@ public struct OccurrenceAiring: Sendable {
                 let isJingle = reference == plan.slot.intro || reference == plan.slot.outro
                 try log.insert(AiringRecord(slot: plan.slot.id, slotStartsAt: plan.startsAt, segmentID: reference, title: reference,
                                             path: reference, scheduledAt: plan.startsAt, outcome: outcome,
-                                            reason: reason.description, device: device, kind: isJingle ? .jingle : .segment))
+                                            reason: reason.description, device: device, kind: isJingle ? .jingle : .segment,
+                                            station: station))
             } catch {
                 logger.error("\(error)")
             }

@@ -10,33 +10,52 @@ import LoaCore
 public enum AiringChain {
     /// The hash the first row links to.
     public static let origin = String(repeating: "0", count: 64)
-    /// Names the canonical form, first in what is hashed: a later form would be a new version, never a change.
-    public static let version = "loa-airing-1"
+    /// Names the canonical form rows are chained in now, first in what is hashed. A row keeps the form it was
+    /// chained in: a later form is a new version, never a change to an old one.
+    public static let version = 2
+    /// The text each form's name hashes as, by version.
+    public static func name(_ version: Int) -> String { "loa-airing-\(version)" }
 
-    /// The fields of the canonical content, in order; also the leading columns of an export.
+    /// The fields of the canonical content, in order; also the leading columns of an export. Version 1 hashed
+    /// the first ``fieldCount(_:)`` of them (rows chained before station, priority and confirmation were logged).
     public static let fields = ["seq", "id", "slot", "slot_starts_at", "segment", "title", "pillar", "category", "campaign",
                                 "feed", "sha256", "kind", "scheduled_at", "planned_seconds", "started_at", "ended_at",
-                                "aired_seconds", "lost_seconds", "outcome", "reason", "policy", "device", "xruns"]
+                                "aired_seconds", "lost_seconds", "outcome", "reason", "policy", "device", "xruns",
+                                "station", "priority", "confirmed", "monitor_dbfs"]
 
-    /// The row's fields as the texts that are hashed and exported: instants in UTC to the millisecond
-    /// (RFC 3339), seconds with three decimals, an absent value as the empty text.
-    public static func values(seq: Int64, _ r: AiringRecord) -> [String] {
-        [String(seq), String(r.id ?? 0), r.slot, instant(r.slotStartsAt), r.segmentID, r.title, r.pillar?.rawValue ?? "",
-         r.category ?? "", r.campaign ?? "", r.feed ?? "", r.sha256 ?? "", r.kind.rawValue, instant(r.scheduledAt),
-         seconds(r.plannedSeconds), r.startedAt.map(instant) ?? "", r.endedAt.map(instant) ?? "", seconds(r.airedSeconds),
-         seconds(r.lostSeconds), r.outcome.rawValue, r.reason ?? "", r.policy?.rawValue ?? "", r.device ?? "",
-         String(r.xruns)]
+    /// How many of ``fields`` a form hashes; nil for a version this build does not know.
+    public static func fieldCount(_ version: Int) -> Int? {
+        switch version {
+        case 1: 23
+        case 2: fields.count
+        default: nil
+        }
     }
 
-    /// SHA-256, in lowercase hex, of the previous hash, a line feed and the canonical content: the version and
-    /// each field, separated by U+001F (a character no field holds: fields are one line of text).
-    public static func link(previous: String, values: [String]) -> String {
+    /// The row's fields as the texts that are hashed and exported: instants in UTC to the millisecond
+    /// (RFC 3339), seconds and levels with three decimals, an absent value as the empty text. A row of an
+    /// earlier form has the fields it did not hash empty.
+    public static func values(seq: Int64, version: Int = version, _ r: AiringRecord) -> [String] {
+        let v1 = [String(seq), String(r.id ?? 0), r.slot, instant(r.slotStartsAt), r.segmentID, r.title,
+                  r.pillar?.rawValue ?? "", r.category ?? "", r.campaign ?? "", r.feed ?? "", r.sha256 ?? "", r.kind.rawValue,
+                  instant(r.scheduledAt), threeDecimals(r.plannedSeconds), r.startedAt.map(instant) ?? "",
+                  r.endedAt.map(instant) ?? "", threeDecimals(r.airedSeconds), threeDecimals(r.lostSeconds), r.outcome.rawValue,
+                  r.reason ?? "", r.policy?.rawValue ?? "", r.device ?? "", String(r.xruns)]
+        guard version >= 2 else { return v1 + ["", "", "", ""] }
+        return v1 + [r.station ?? "", r.priority?.rawValue ?? "", r.confirmed?.rawValue ?? "", r.monitorDBFS.map(threeDecimals) ?? ""]
+    }
+
+    /// SHA-256, in lowercase hex, of the previous hash, a line feed and the canonical content: the form's name
+    /// and each field it hashes, separated by U+001F (a character no field holds: fields are one line of text).
+    /// Nil for a form this build does not know.
+    public static func link(previous: String, version: Int = version, values: [String]) -> String? {
+        guard let count = fieldCount(version), values.count >= count else { return nil }
         var bytes = [UInt8]()
         bytes.reserveCapacity(600)
         bytes.append(contentsOf: previous.utf8)
         bytes.append(0x0A)
-        bytes.append(contentsOf: version.utf8)
-        for value in values {
+        bytes.append(contentsOf: name(version).utf8)
+        for value in values[0..<count] {
             bytes.append(0x1F)
             bytes.append(contentsOf: value.utf8)
         }
@@ -58,8 +77,8 @@ public enum AiringChain {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Seconds with three decimals, rounded to the millisecond: `60.000`, `-0.250`.
-    static func seconds(_ value: Double) -> String {
+    /// A number (seconds, a level) with three decimals, rounded to the thousandth: `60.000`, `-0.250`.
+    static func threeDecimals(_ value: Double) -> String {
         let milliseconds = Int64((value * 1000).rounded())
         var out = [UInt8]()
         if milliseconds < 0 { out.append(0x2D) }

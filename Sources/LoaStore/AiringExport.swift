@@ -3,8 +3,9 @@ import Foundation
 import LoaCore
 
 /// The file `loa log export` writes and `loa verify` checks: finished rows in chain order, each as the texts
-/// its hash was computed over (``AiringChain/fields``), then `previous_hash` and `hash`. The columns are stable:
-/// a later change would be a new ``AiringChain/version``.
+/// its hash was computed over (``AiringChain/fields``; those a row's form did not hash are empty), then `version`
+/// (the form: `loa-airing-2`), `previous_hash` and `hash`. The columns are stable: a later change would be a new
+/// ``AiringChain/version``.
 ///
 /// - CSV: UTF-8 with a byte-order mark (so spreadsheets show the diacritics), a header line of the column
 ///   names, RFC 4180 quoting, CRLF line ends.
@@ -14,7 +15,7 @@ public enum AiringExport {
         case csv, ndjson
     }
 
-    public static let columns = AiringChain.fields + ["previous_hash", "hash"]
+    public static let columns = AiringChain.fields + ["version", "previous_hash", "hash"]
 
     /// What `FILE.sig` signs: the SHA-256 of the file's exact bytes (32 bytes), computed as the file is written
     /// or read, so neither side holds a large export in memory (Ed25519 reads its whole message twice).
@@ -43,7 +44,8 @@ public enum AiringExport {
     public static func encodeRows(_ rows: [ChainedAiring], format: Format) -> Data {
         var out = ""
         for row in rows {
-            let values = AiringChain.values(seq: row.seq, row.record) + [row.previous, row.hash]
+            let values = AiringChain.values(seq: row.seq, version: row.version, row.record)
+                + [AiringChain.name(row.version), row.previous, row.hash]
             switch format {
             case .csv: out += csvLine(values)
             case .ndjson: out += jsonLine(values)
@@ -122,9 +124,17 @@ public enum AiringExport {
 
         func row(_ line: Int, _ values: [String]) throws {
             let count = AiringChain.fields.count
-            let seqText = values[0], id = values[1], previous = values[count], stated = values[count + 1]
+            let seqText = values[0], id = values[1], form = values[count], previous = values[count + 1], stated = values[count + 2]
             let name = "dòng \(line) (lượt phát #\(id), seq \(seqText))"
             guard let seq = Int64(seqText) else { throw ParseError(message: "\(name): seq không phải số") }
+            guard let version = (1...AiringChain.version).first(where: { AiringChain.name($0) == form }),
+                  let hashed = AiringChain.fieldCount(version) else {
+                throw ParseError(message: "\(name): dạng “\(form)” không biết (bản loa này đọc tới \(AiringChain.name(AiringChain.version)))")
+            }
+            // A field the row's form did not hash must be empty: anything there would not be covered by the hash.
+            if let unhashed = (hashed..<count).first(where: { !values[$0].isEmpty }) {
+                throw ParseError(message: "\(name): cột \(AiringChain.fields[unhashed]) có giá trị nhưng dạng \(form) không băm cột này: dòng đã bị sửa")
+            }
             if let before {
                 if seq > before.seq + 1 {
                     throw ParseError(message: "\(name): seq nhảy từ \(before.seq) lên \(seq): có dòng đã bị xóa hoặc đổi chỗ")
@@ -136,7 +146,7 @@ public enum AiringExport {
                     throw ParseError(message: "\(name): không nối với dòng trước (previous_hash khác hash của dòng trước): có dòng đã bị chèn hoặc thay")
                 }
             }
-            guard AiringChain.link(previous: previous, values: Array(values[0..<count])) == stated else {
+            guard AiringChain.link(previous: previous, version: version, values: values) == stated else {
                 throw ParseError(message: "\(name): nội dung không khớp hash ghi lúc lượt phát kết thúc: dòng đã bị sửa")
             }
             before = (seq, stated)

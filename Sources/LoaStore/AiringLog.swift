@@ -12,13 +12,15 @@ public struct AiringLog: Sendable {
 
     static let columns = ["slot", "slot_starts_at", "segment_id", "title", "pillar", "campaign", "path", "scheduled_at",
                           "planned_seconds", "started_at", "ended_at", "aired_seconds", "outcome", "reason", "device", "xruns",
-                          "kind", "policy", "lost_seconds", "sha256", "category", "feed"]
+                          "kind", "policy", "lost_seconds", "sha256", "category", "feed", "station", "priority", "confirmed",
+                          "monitor_dbfs"]
 
     static func arguments(_ r: AiringRecord) -> StatementArguments {
         [r.slot, r.slotStartsAt.timeIntervalSince1970, r.segmentID, r.title, r.pillar?.rawValue, r.campaign, r.path,
          r.scheduledAt.timeIntervalSince1970, r.plannedSeconds, r.startedAt?.timeIntervalSince1970,
          r.endedAt?.timeIntervalSince1970, r.airedSeconds, r.outcome.rawValue, r.reason, r.device, r.xruns, r.kind.rawValue,
-         r.policy?.rawValue, r.lostSeconds, r.sha256, r.category, r.feed]
+         r.policy?.rawValue, r.lostSeconds, r.sha256, r.category, r.feed, r.station, r.priority?.rawValue,
+         r.confirmed?.rawValue, r.monitorDBFS]
     }
 
     static let insertSQL = "INSERT INTO airing (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))"
@@ -176,23 +178,28 @@ public struct AiringLog: Sendable {
         }
     }
 
-    /// Links every final row not yet in the chain, in id order, after the chain's last row (``AiringChain``).
+    /// Links every final row not yet in the chain, in id order, after the chain's last row (``AiringChain``), in
+    /// `form` (an upgrade pins the form of its time: its tables lack the later form's columns).
     /// Runs in the transaction that made them final, so a row is never final without its link.
-    static func chainFinished(_ db: Database) throws {
+    static func chainFinished(_ db: Database, form: Int = AiringChain.version) throws {
         let final = AiringOutcome.allCases.filter(\.isFinal).map(\.rawValue)
         let last = try Row.fetchOne(db, sql: "SELECT chain_seq, chain_hash FROM airing WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1")
         var seq: Int64 = last?["chain_seq"] ?? 0
         var previous: String = last?["chain_hash"] ?? AiringChain.origin
-        let update = try db.makeStatement(sql: "UPDATE airing SET chain_seq = ?, chain_hash = ? WHERE id = ?")
+        let update = try db.makeStatement(sql: form == 1
+            ? "UPDATE airing SET chain_seq = ?, chain_hash = ? WHERE id = ?"
+            : "UPDATE airing SET chain_seq = ?, chain_hash = ?, chain_version = \(form) WHERE id = ?")
+        let select = form == 1 ? "SELECT " + recordColumns[..<v1ColumnCount].joined(separator: ", ") + " FROM airing" : selectRecords
         // In batches: a log upgraded with a million rows is chained without holding them all.
         while true {
             let rows = try Row.fetchAll(db, sql: """
-                \(selectRecords) WHERE chain_seq IS NULL AND outcome IN (\(databaseQuestionMarks(count: final.count))) ORDER BY id LIMIT 10000
+                \(select) WHERE chain_seq IS NULL AND outcome IN (\(databaseQuestionMarks(count: final.count))) ORDER BY id LIMIT 10000
                 """, arguments: StatementArguments(final))
             if rows.isEmpty { return }
             for row in rows {
                 seq += 1
-                let hash = AiringChain.link(previous: previous, values: AiringChain.values(seq: seq, record(row)))
+                let hash = AiringChain.link(previous: previous, version: form,
+                                            values: AiringChain.values(seq: seq, version: form, record(row))) ?? ""
                 try update.execute(arguments: [seq, hash, row[0]])
                 previous = hash
             }
@@ -224,7 +231,9 @@ public struct AiringLog: Sendable {
                                            arguments: [places.lowerBound, places.upperBound])
             var links: [ChainedAiring] = []
             while let row = try rows.next() {
-                let link = ChainedAiring(record: AiringLog.record(row), seq: row[23], hash: row[24], previous: previous)
+                let link = ChainedAiring(record: AiringLog.record(row), seq: row[AiringLog.chainIndex],
+                                         hash: row[AiringLog.chainIndex + 1], version: row[AiringLog.chainIndex + 2] ?? 1,
+                                         previous: previous)
                 previous = link.hash
                 links.append(link)
             }
@@ -244,7 +253,11 @@ public struct AiringLog: Sendable {
     static let recordColumns = ["id", "slot", "slot_starts_at", "segment_id", "title", "pillar", "campaign", "path", "sha256",
                                 "category", "feed", "scheduled_at", "planned_seconds", "started_at", "ended_at",
                                 "aired_seconds", "outcome", "reason", "device", "kind", "policy", "lost_seconds", "xruns",
-                                "chain_seq", "chain_hash"]
+                                "station", "priority", "confirmed", "monitor_dbfs", "chain_seq", "chain_hash", "chain_version"]
+    /// Where `chain_seq` is in ``recordColumns``; `chain_hash` and `chain_version` follow it.
+    static let chainIndex = 27
+    /// How many of ``recordColumns`` the tables had before station, priority and confirmation were logged.
+    static let v1ColumnCount = 23
     static let selectRecords = "SELECT " + recordColumns.joined(separator: ", ") + " FROM airing"
 
     /// The records `sql` (a ``selectRecords`` query) selects, read through a cursor: rows fetched whole are
@@ -267,7 +280,10 @@ public struct AiringLog: Sendable {
             startedAt: date(13), endedAt: date(14), airedSeconds: row[15],
             outcome: AiringOutcome(rawValue: row[16]) ?? .failed, reason: row[17], device: row[18],
             kind: (row[19] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
-            policy: (row[20] as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: row[21], xruns: row[22])
+            policy: (row[20] as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: row[21], xruns: row[22],
+            station: row.count > 23 ? row[23] : nil, priority: row.count > 24 ? (row[24] as String?).flatMap(Priority.init(rawValue:)) : nil,
+            confirmed: row.count > 25 ? (row[25] as String?).flatMap(OnAirConfirmation.init(rawValue:)) : nil,
+            monitorDBFS: row.count > 26 ? row[26] : nil)
     }
 }
 
@@ -277,6 +293,8 @@ public struct ChainedAiring: Sendable {
     public var seq: Int64
     /// SHA-256 of `previous` and the row's canonical content, computed when the row was finished.
     public var hash: String
+    /// The canonical form the hash was computed in (``AiringChain/version`` when it was chained).
+    public var version: Int
     /// The hash of the row before it in the chain (``AiringChain/origin`` for the first).
     public var previous: String
 }

@@ -194,7 +194,23 @@ public final class StationDatabase: Sendable {
             }
             try db.execute(sql: "CREATE UNIQUE INDEX airing_by_chain_seq ON airing(chain_seq) WHERE chain_seq IS NOT NULL")
             try db.execute(sql: "CREATE INDEX airing_unchained ON airing(id) WHERE chain_seq IS NULL")
-            try AiringLog.chainFinished(db)
+            try AiringLog.chainFinished(db, form: 1)
+        }
+        // The station and the Circular 39 level of each row, and what the monitor input heard while it aired.
+        // Rows already chained keep the form they were hashed in (version 1, without these fields).
+        migrator.registerMigration("v11-airing-station-priority-confirmed") { db in
+            try db.alter(table: "airing") { t in
+                t.add(column: "station", .text)
+                t.add(column: "priority", .text)
+                t.add(column: "confirmed", .text)
+                t.add(column: "monitor_dbfs", .double)
+                t.add(column: "chain_version", .integer)
+            }
+            try db.execute(sql: "UPDATE airing SET chain_version = 1 WHERE chain_seq IS NOT NULL")
+            try db.execute(sql: """
+                UPDATE airing SET priority = (SELECT priority FROM segment WHERE segment.id = airing.segment_id)
+                WHERE chain_seq IS NULL AND kind IN ('segment', 'emergency')
+                """)
         }
         return migrator
     }

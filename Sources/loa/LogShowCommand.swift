@@ -17,6 +17,10 @@ struct LogShowCommand: AsyncParsableCommand {
         let kind: String, policy: String?, planned_seconds: Double, lost_seconds: Double, xruns: Int
         /// What the log keeps of the file aired, whether or not it is still in the library.
         let sha256: String?, category: String?, feed: String?
+        /// The station that aired it and the Circular 39 level of the segment.
+        let station: String?, priority: String?
+        /// What the monitor input heard: `heard`, `silent`, or null without a monitor (always present); its level.
+        let confirmed: Nullable<String>, monitor_dbfs: Double?
     }
 
     func run() async throws {
@@ -33,7 +37,8 @@ struct LogShowCommand: AsyncParsableCommand {
                       onset_error_ms: r.onsetErrorMilliseconds, reason: r.reason, device: r.device, kind: r.kind.rawValue,
                       policy: r.policy?.rawValue, planned_seconds: roundedToMilliseconds(r.plannedSeconds),
                       lost_seconds: roundedToMilliseconds(r.lostSeconds), xruns: r.xruns, sha256: r.sha256,
-                      category: r.category, feed: r.feed)
+                      category: r.category, feed: r.feed, station: r.station, priority: r.priority?.rawValue,
+                      confirmed: Nullable(r.confirmed?.rawValue), monitor_dbfs: r.monitorDBFS.map { ($0 * 10).rounded() / 10 })
         }
         switch format {
         case .json:
@@ -41,13 +46,15 @@ struct LogShowCommand: AsyncParsableCommand {
         case .csv:
             print(csvLine(["id", "slot", "segment", "title", "pillar", "campaign", "scheduled_at", "started_at", "ended_at",
                            "aired_seconds", "outcome", "onset_error_ms", "reason", "kind", "policy", "planned_seconds",
-                           "lost_seconds", "xruns", "sha256", "category", "feed"]))
+                           "lost_seconds", "xruns", "sha256", "category", "feed", "station", "priority", "confirmed",
+                           "monitor_dbfs"]))
             for e in entries {
                 print(csvLine([String(e.id), e.slot, e.segment, e.title, e.pillar ?? "", e.campaign ?? "", e.scheduled_at,
                                e.started_at ?? "", e.ended_at ?? "", seconds(e.aired_seconds), e.outcome,
                                e.onset_error_ms.map { String(Int($0)) } ?? "", e.reason ?? "", e.kind, e.policy ?? "",
                                seconds(e.planned_seconds), seconds(e.lost_seconds), String(e.xruns), e.sha256 ?? "",
-                               e.category ?? "", e.feed ?? ""]))
+                               e.category ?? "", e.feed ?? "", e.station ?? "", e.priority ?? "", e.confirmed.value ?? "",
+                               e.monitor_dbfs.map { String($0) } ?? ""]))
             }
         case .table:
             if records.isEmpty { print("Chưa có lượt phát nào trong khoảng này."); return }

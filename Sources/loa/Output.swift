@@ -83,3 +83,15 @@ final class ProgressBar: @unchecked Sendable {
         }
     }
 }
+
+/// A value JSON always shows, as `null` when absent (a synthesized `Encodable` leaves a nil optional out).
+struct Nullable<Value: Encodable>: Encodable {
+    let value: Value?
+
+    init(_ value: Value?) { self.value = value }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}

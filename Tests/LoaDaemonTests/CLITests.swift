@@ -117,22 +117,29 @@ struct CLITests {
             let t = calendar.instant(day, try #require(TimeOfDay(hour: 17, minute: 15))).addingTimeInterval(Double(n * 60))
             try log.insert(AiringRecord(slot: "asean-toi", slotStartsAt: t, segmentID: "s\(n)", title: "Bản tin số \(n), “ASEAN”", pillar: pillar,
                                         campaign: "HNCC ASEAN 37", path: "s\(n).mp3", scheduledAt: t, startedAt: t.addingTimeInterval(0.004),
-                                        endedAt: t.addingTimeInterval(30), airedSeconds: outcome == .failed ? 0 : 30, outcome: outcome))
+                                        endedAt: t.addingTimeInterval(30), airedSeconds: outcome == .failed ? 0 : 30, outcome: outcome,
+                                        station: "Xã Hòa An", priority: .normal, confirmed: n == 1 ? .silent : nil,
+                                        monitorDBFS: n == 1 ? -71.04 : nil))
         }
         struct Row: Decodable {
             let id: Int, slot: String, segment: String, title: String, pillar: String?, campaign: String?, scheduled_at: String
             let started_at: String?, ended_at: String?, aired_seconds: Double, outcome: String, onset_error_ms: Double?
+            let station: String?, priority: String?, confirmed: String?, monitor_dbfs: Double?
         }
         let json = try station.loaCommand(["log", "--from", "2026-11-12", "--to", "2026-11-12", "--format", "json"])
         let rows = try JSONDecoder().decode([Row].self, from: Data(json.out.utf8))
         #expect(rows.map(\.outcome) == ["completed", "truncated", "completed", "failed"])
         #expect(rows[0].scheduled_at == "2026-11-12T17:15:00.000+07:00" && rows[0].started_at == "2026-11-12T17:15:00.004+07:00")
         #expect(rows[0].onset_error_ms == 4)
+        #expect(rows[0].station == "Xã Hòa An" && rows[0].priority == "normal")
+        #expect(rows.map(\.confirmed) == [nil, "silent", nil, nil] && rows[1].monitor_dbfs == -71)
+        // Without a monitor, `confirmed` is there as null rather than left out.
+        #expect(json.out.components(separatedBy: "\"confirmed\" : null").count == 4)
         #expect(try station.loaCommand(["log", "--from", "2026-11-13", "--format", "json"]).out.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" ||
                 (try station.loaCommand(["log", "--from", "2026-11-13", "--format", "json"]).out.contains("[]")))
 
         let csv = try station.loaCommand(["log", "--format", "csv"]).out.split(separator: "\n")
-        #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason,kind,policy,planned_seconds,lost_seconds,xruns,sha256,category,feed")
+        #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason,kind,policy,planned_seconds,lost_seconds,xruns,sha256,category,feed,station,priority,confirmed,monitor_dbfs")
         #expect(csv.count == 5)
         #expect(csv[1].contains("\"Bản tin số 0, “ASEAN”\""))
 

@@ -56,8 +56,8 @@ struct AiringChainTests {
             #expect(AiringChain.instant(date) == formatter.string(from: date), "\(milliseconds)")
         }
         #expect(AiringChain.instant(Date(timeIntervalSince1970: 1_794_478_500.004)) == "2026-11-12T10:15:00.004Z")
-        #expect(AiringChain.seconds(60) == "60.000" && AiringChain.seconds(-0.25) == "-0.250" && AiringChain.seconds(0.0004) == "0.000")
-        #expect(AiringChain.seconds(1234.5678) == "1234.568")
+        #expect(AiringChain.threeDecimals(60) == "60.000" && AiringChain.threeDecimals(-0.25) == "-0.250" && AiringChain.threeDecimals(0.0004) == "0.000")
+        #expect(AiringChain.threeDecimals(1234.5678) == "1234.568")
     }
 
     @Test("Every row that becomes final takes the next place in the chain, in the order it became final; planned rows wait")

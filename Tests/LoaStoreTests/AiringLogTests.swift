@@ -61,23 +61,24 @@ struct AiringLogTests {
         #expect(try log.history()["b"].count == 0)
     }
 
-    @Test("A fetched segment's row keeps its SHA-256, category and feed after the segment is removed from the library")
+    @Test("A fetched segment's row keeps its SHA-256, category, feed, level and station after the segment is removed from the library")
     func rowKeepsWhatReportsNeed() throws {
         let database = try StationDatabase(path: path)
         let library = SegmentLibrary(database), log = AiringLog(database)
         let t = Date(timeIntervalSince1970: 5000)
         let segment = Segment(id: "rcep", title: "RCEP và nông sản", pillar: .kinhTe, path: "huyen/rcep.mp3", durationSeconds: 60,
                               sha256: String(repeating: "ab", count: 32),
-                              origin: FeedOrigin(feed: "huyen", entry: "rcep", category: "Kinh tế"))
+                              origin: FeedOrigin(feed: "huyen", entry: "rcep", category: "Kinh tế", priority: .priority))
         try library.install(segment, importedAt: t)
-        let id = try log.insert(AiringRecord(planned: segment, slot: "asean-toi", slotStartsAt: t, scheduledAt: t, device: "pulse",
-                                             kind: .segment))
+        let id = try log.insert(AiringRecord(planned: segment, slot: "asean-toi", slotStartsAt: t, scheduledAt: t,
+                                             station: "Xã Hòa An", device: "pulse", kind: .segment))
         try log.finish(id: id, outcome: .completed, endedAt: t.addingTimeInterval(60), airedSeconds: 60, reason: nil, xruns: 0)
         try library.markRemoved("rcep", at: t.addingTimeInterval(86400))
         #expect(try library.all().isEmpty)
         let row = try #require(try AiringLog(try StationDatabase(path: path)).records().first)
         #expect(row.sha256 == segment.sha256 && row.category == "Kinh tế" && row.feed == "huyen")
         #expect(row.title == "RCEP và nông sản" && row.pillar == .kinhTe && row.plannedSeconds == 60)
+        #expect(row.station == "Xã Hòa An" && row.priority == .priority && row.confirmed == nil)
     }
 
     @Test("Rotation history counts only airings that were heard")

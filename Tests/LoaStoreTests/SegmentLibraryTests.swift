@@ -103,6 +103,35 @@ struct SegmentLibraryTests {
         #expect(chain.map { $0.record.id } == [1, 2, 3])
         #expect(AiringExport.verify(AiringExport.encode(chain, format: .csv)) == .intact(rows: 3, first: 1, last: 3))
     }
+
+    @Test("Rows chained before station and level were logged keep their form; later rows take the new form after them")
+    func upgradedChainKeepsItsForm() throws {
+        try upgradeFirstRelease()
+        let log = AiringLog(try StationDatabase(path: path))
+        let t = Date(timeIntervalSince1970: 90_000)
+        try log.insert(AiringRecord(slot: "s", slotStartsAt: t, segmentID: "x", title: "Tin mới", path: "x.mp3", scheduledAt: t,
+                                    plannedSeconds: 5, airedSeconds: 5, outcome: .completed, station: "Xã Hòa An",
+                                    priority: .priority))
+        let chain = try log.chain()
+        #expect(chain.map(\.version) == [1, 1, 1, 2])
+        #expect(chain[3].previous == chain[2].hash && chain[3].record.station == "Xã Hòa An")
+        let export = AiringExport.encode(chain, format: .csv)
+        #expect(AiringExport.verify(export) == .intact(rows: 4, first: 1, last: 4))
+        // A station written into a row whose form did not hash it is an edit the hash cannot see: refused.
+        let lines = String(decoding: export, as: UTF8.self).components(separatedBy: "\r\n")
+        var fields = lines[1].components(separatedBy: ",")
+        let station = try #require(AiringExport.columns.firstIndex(of: "station"))
+        fields[station] = "Xã khác"
+        let edited = ([lines[0], fields.joined(separator: ",")] + lines[2...]).joined(separator: "\r\n")
+        guard case let .broken(message) = AiringExport.verify(Data(edited.utf8)) else { Issue.record("verified"); return }
+        #expect(message.contains("dòng 2") && message.contains("station"))
+        // The new form hashes the station: changing it on the last row breaks its hash.
+        var last = lines[4].components(separatedBy: ",")
+        last[station] = "Xã khác"
+        let renamed = (lines[0...3] + [last.joined(separator: ",")] + lines[5...]).joined(separator: "\r\n")
+        guard case let .broken(other) = AiringExport.verify(Data(renamed.utf8)) else { Issue.record("verified"); return }
+        #expect(other.contains("dòng 5") && other.contains("đã bị sửa"))
+    }
 }
 
 @Suite("Segment playout copies in the library")
