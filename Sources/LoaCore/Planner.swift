@@ -170,7 +170,9 @@ public struct Planner: Sendable {
             // Circular 39's `priority` level: a segment that has not aired yet opens the first slot that admits it.
             let first = eligible.filter { $0.priority == .priority && history[$0.id].count == 0 }.sorted { $0.id < $1.id }
             var taken = [Int](repeating: 0, count: pillars.count)
-            for segment in first where items.count < count {
+            // `count` is of segments: the intro already in `items` is not one of them.
+            var picked: Int { items.count { $0.kind == .segment } }
+            for segment in first where picked < count {
                 if fits(segment) {
                     take(segment)
                     if let pillar = segment.pillar, let turn = pillars.firstIndex(of: pillar) { taken[turn] += 1 }
@@ -181,7 +183,7 @@ public struct Planner: Sendable {
             }
             let heads = Set(first.map(\.id))
             var queues = pillars.map { pillar in ranked(eligible.filter { $0.pillar == pillar && !heads.contains($0.id) }) }
-            while items.count < count {
+            while picked < count {
                 let open = queues.indices.filter { !queues[$0].isEmpty }
                 guard !open.isEmpty else { break }
                 // The pillar with the fewest picks in this slot; ties to the one whose next segment is least aired.
@@ -200,7 +202,7 @@ public struct Planner: Sendable {
                                                remainingSeconds: max(0, available - cursor - reserved)))
                 }
             }
-            if items.count < count, eligible.count < count {
+            if picked < count, eligible.count < count {
                 dropped.append(.notEnoughSegments(wanted: count, found: eligible.count))
             }
         }

@@ -46,6 +46,15 @@ struct PlannerTests {
         #expect(planner.plan(date: date("2026-11-12"), slots: [slot], library: library, history: AiringHistory()).slots[0].items.count == 2)
     }
 
+    @Test("A pick of N airs N segments between its jingles: the intro is not one of them")
+    func pickCountsSegmentsOnly() {
+        let lib = library + [segment("nhac-hieu", nil, 5)]
+        let slot = Slot(id: "s", start: time("05:30"), end: time("06:00"), content: .pick(pillars: [.kinhTe, .vanHoaXaHoi], count: 2),
+                        intro: "nhac-hieu", outro: "nhac-hieu")
+        let items = planner.plan(date: date("2026-11-12"), slots: [slot], library: lib, history: AiringHistory()).slots[0].items
+        #expect(items.map(\.kind) == [.jingle, .segment, .segment, .jingle])
+    }
+
     @Test("Picks take the least-aired segment, then the one aired longest ago")
     func leastAiredFirst() {
         var history = AiringHistory()
