@@ -1,80 +1,304 @@
 import Foundation
 
-/// How a report groups airings.
+/// How a report groups airings. Days, weeks (ISO, Monday first) and months are the station's.
 public enum ReportGrouping: String, Sendable, Codable, CaseIterable {
-    case pillar, segment
+    case pillar, category, segment, campaign, day, week, month
+
+    /// The heading of the grouping's first column.
+    public var heading: String {
+        switch self {
+        case .pillar: "Trụ cột"
+        case .category: "Lĩnh vực"
+        case .segment: "Bản tin"
+        case .campaign: "Chiến dịch"
+        case .day: "Ngày"
+        case .week: "Tuần"
+        case .month: "Tháng"
+        }
+    }
 }
 
-/// One line of a report.
+/// One line of a report: the province's figures for one group of airings.
 public struct ReportRow: Sendable, Hashable, Codable {
     public var key: String
     public var label: String
+    /// Items (số tin bài): distinct segments with at least one completed airing.
+    public var items: Int
+    /// Airings (số lượt phát): only `completed` rows count.
     public var completed: Int
     public var truncated: Int
     public var interrupted: Int
     public var failed: Int
+    /// Deliberately not aired (the daemon was not running, a late entry): what the plan asked and did not get.
+    public var skipped: Int
+    /// Completed airings of emergency bulletins.
+    public var emergency: Int
+    /// Completed airings the monitor line heard, and those it found silent.
+    public var confirmedHeard: Int
+    public var confirmedSilent: Int
+    /// Airtime (thời lượng phát): seconds heard, whatever became of the airing.
     public var airedSeconds: Double
+    /// Requested duration: seconds the stored plans asked to air.
+    public var requestedSeconds: Double
 
-    public init(key: String, label: String, completed: Int = 0, truncated: Int = 0, interrupted: Int = 0,
-                failed: Int = 0, airedSeconds: Double = 0) {
+    public init(key: String, label: String, items: Int = 0, completed: Int = 0, truncated: Int = 0, interrupted: Int = 0,
+                failed: Int = 0, skipped: Int = 0, emergency: Int = 0, confirmedHeard: Int = 0, confirmedSilent: Int = 0,
+                airedSeconds: Double = 0, requestedSeconds: Double = 0) {
         self.key = key
         self.label = label
+        self.items = items
         self.completed = completed
         self.truncated = truncated
         self.interrupted = interrupted
         self.failed = failed
+        self.skipped = skipped
+        self.emergency = emergency
+        self.confirmedHeard = confirmedHeard
+        self.confirmedSilent = confirmedSilent
         self.airedSeconds = airedSeconds
+        self.requestedSeconds = requestedSeconds
     }
 
-    /// Airings that were heard: completed and truncated.
-    public var airings: Int { completed + truncated }
+    /// Airings (số lượt phát): completed only.
+    public var airings: Int { completed }
 
     mutating func add(_ record: AiringRecord) {
         switch record.outcome {
-        case .completed: completed += 1
+        case .completed:
+            completed += 1
+            if record.kind == .emergency { emergency += 1 }
+            if record.confirmed == .heard { confirmedHeard += 1 }
+            if record.confirmed == .silent { confirmedSilent += 1 }
         case .truncated: truncated += 1
         case .interrupted: interrupted += 1
         case .failed: failed += 1
-        case .planned, .started, .skipped: break
+        case .skipped: skipped += 1
+        case .planned, .started: return
         }
         airedSeconds += record.airedSeconds
+        requestedSeconds += record.plannedSeconds
+    }
+
+    /// The figures of `rows` added together, with `items` counted by the caller (a segment in several rows is
+    /// one item).
+    public static func sum(key: String, label: String, _ rows: [ReportRow], items: Int) -> ReportRow {
+        var total = ReportRow(key: key, label: label, items: items)
+        for row in rows {
+            total.completed += row.completed
+            total.truncated += row.truncated
+            total.interrupted += row.interrupted
+            total.failed += row.failed
+            total.skipped += row.skipped
+            total.emergency += row.emergency
+            total.confirmedHeard += row.confirmedHeard
+            total.confirmedSilent += row.confirmedSilent
+            total.airedSeconds += row.airedSeconds
+            total.requestedSeconds += row.requestedSeconds
+        }
+        return total
     }
 }
 
-/// Counts and airtime over a period.
-public struct Report: Sendable, Hashable, Codable {
-    public var from: LocalDate
-    public var to: LocalDate
+/// A report's rows under one grouping.
+public struct ReportTable: Sendable, Hashable, Codable {
     public var by: ReportGrouping
     public var rows: [ReportRow]
+}
+
+/// A segment whose publisher asked for a number of airings: what was asked over the period and what aired.
+public struct RequestRow: Sendable, Hashable, Codable {
+    public var segment: String
+    public var title: String
+    public var feed: String?
+    public var request: RequestedAirings
+    /// Airings asked for over the report's period: `per_week` times the weeks (Monday to Sunday) of the period
+    /// within the segment's dates; a `total` whole.
+    public var requested: Int
+    /// Completed airings in the period.
+    public var aired: Int
+}
+
+/// Completed airings of one pillar in one month: the report's chart.
+public struct MonthlyAirings: Sendable, Hashable, Codable {
+    /// `YYYY-MM`.
+    public var month: String
+    /// A pillar's slug, or `khac` for segments without one.
+    public var pillar: String
+    public var airings: Int
+}
+
+/// Counts and airtime of one station over a period.
+public struct Report: Sendable, Hashable, Codable {
+    public var station: String
+    public var from: LocalDate
+    public var to: LocalDate
+    /// Only this campaign's airings, when asked.
+    public var campaign: String?
+    public var tables: [ReportTable]
     public var total: ReportRow
+    public var requests: [RequestRow]
+    public var chart: [MonthlyAirings]
 }
 
 /// Builds reports from log rows. Pure.
 public enum ReportBuilder {
-    /// Groups `records` (already limited to the period) by `grouping`. Rows are sorted by key;
-    /// every pillar appears in a pillar report, even with no airings, so a zero is visible.
-    public static func build(records: [AiringRecord], from: LocalDate, to: LocalDate, by grouping: ReportGrouping) -> Report {
-        var rows: [String: ReportRow] = [:]
-        if grouping == .pillar {
-            for pillar in Pillar.allCases { rows[pillar.rawValue] = ReportRow(key: pillar.rawValue, label: pillar.label) }
+    /// Groups `records` (already limited to the period) under each of `groupings`. Segments and emergency
+    /// bulletins count; jingles and announcements do not (they are not bulletins). Every pillar appears in a
+    /// pillar table and every day, week or month of the period in its table, so a zero is visible. `library`
+    /// gives the requests of segments whose feed asked for a number of airings.
+    public static func build(station: String, records: [AiringRecord], calendar: StationCalendar, from: LocalDate,
+                             to: LocalDate, by groupings: [ReportGrouping], campaign: String? = nil,
+                             library: [Segment] = []) -> Report {
+        let counted = records.filter {
+            $0.outcome.isFinal && ($0.kind == .segment || $0.kind == .emergency) && (campaign == nil || $0.campaign == campaign)
+        }
+        let days = counted.map { calendar.localDate(of: $0.scheduledAt) }
+        let tables = groupings.map { grouping in
+            ReportTable(by: grouping, rows: rows(counted, days: days, by: grouping, from: from, to: to))
         }
         var total = ReportRow(key: "total", label: "Tổng cộng")
-        // Rows not yet final or deliberately skipped are neither airings nor failures; jingles are not
-        // segments and announcements are not programme airings.
-        for record in records where record.outcome.isFinal && record.outcome != .skipped && record.kind == .segment {
-            let key: String, label: String
-            switch grouping {
-            case .pillar:
-                key = record.pillar?.rawValue ?? "khac"
-                label = record.pillar?.label ?? "Khác (không thuộc trụ cột)"
-            case .segment:
-                key = record.segmentID
-                label = record.title
-            }
-            rows[key, default: ReportRow(key: key, label: label)].add(record)
+        var items = Set<String>()
+        for record in counted {
             total.add(record)
+            if record.outcome == .completed { items.insert(record.segmentID) }
         }
-        return Report(from: from, to: to, by: grouping, rows: rows.values.sorted { $0.key < $1.key }, total: total)
+        total.items = items.count
+        var chart: [String: Int] = [:]
+        for (record, day) in zip(counted, days) where record.outcome == .completed {
+            chart[monthKey(day) + "\u{1F}" + (record.pillar?.rawValue ?? "khac"), default: 0] += 1
+        }
+        let months = periods(from: from, to: to, by: .month).map(\.key)
+        let pillars = Pillar.allCases.map(\.rawValue) + (chart.keys.contains { $0.hasSuffix("\u{1F}khac") } ? ["khac"] : [])
+        return Report(
+            station: station, from: from, to: to, campaign: campaign, tables: tables, total: total,
+            requests: requests(counted, library: library, from: from, to: to),
+            chart: months.flatMap { month in
+                pillars.map { MonthlyAirings(month: month, pillar: $0, airings: chart[month + "\u{1F}" + $0] ?? 0) }
+            })
     }
+
+    static func rows(_ records: [AiringRecord], days: [LocalDate], by grouping: ReportGrouping, from: LocalDate,
+                     to: LocalDate) -> [ReportRow] {
+        var rows: [String: ReportRow] = [:]
+        var items: [String: Set<String>] = [:]
+        var order: [String] = []
+        switch grouping {
+        case .pillar: order = Pillar.allCases.map(\.rawValue)
+        case .day, .week, .month: order = periods(from: from, to: to, by: grouping).map(\.key)
+        case .category, .segment, .campaign: break
+        }
+        for (key, label) in order.map({ ($0, label(key: $0, by: grouping)) }) { rows[key] = ReportRow(key: key, label: label) }
+        for (record, day) in zip(records, days) {
+            let (key, label) = group(record, day: day, by: grouping)
+            rows[key, default: ReportRow(key: key, label: label)].add(record)
+            if record.outcome == .completed { items[key, default: []].insert(record.segmentID) }
+        }
+        for (key, segments) in items { rows[key]?.items = segments.count }
+        let known = Set(order)
+        let rest = rows.keys.filter { !known.contains($0) }.sorted { a, b in
+            // In the order of their labels as a Vietnamese reader sorts them; the group without a value last.
+            if a.isEmpty != b.isEmpty { return b.isEmpty }
+            return (vietnameseSortKey(rows[a]?.label ?? a), a) < (vietnameseSortKey(rows[b]?.label ?? b), b)
+        }
+        return (order + rest).compactMap { rows[$0] }
+    }
+
+    /// The group a record falls in, as a key and the label a person reads.
+    static func group(_ record: AiringRecord, day: LocalDate, by grouping: ReportGrouping) -> (String, String) {
+        switch grouping {
+        case .pillar: (record.pillar?.rawValue ?? "khac", record.pillar?.label ?? "Khác (không thuộc trụ cột)")
+        case .category: (record.category ?? "", record.category ?? "(không có lĩnh vực)")
+        case .segment: (record.segmentID, record.title)
+        case .campaign: (record.campaign ?? "", record.campaign ?? "(ngoài chiến dịch)")
+        case .day, .week, .month:
+            (periodKey(day, by: grouping), label(key: periodKey(day, by: grouping), by: grouping))
+        }
+    }
+
+    static func periodKey(_ day: LocalDate, by grouping: ReportGrouping) -> String {
+        grouping == .day ? day.description : grouping == .week ? weekKey(day) : monthKey(day)
+    }
+
+    /// Every day, week or month that `from...to` touches, in order.
+    static func periods(from: LocalDate, to: LocalDate, by grouping: ReportGrouping) -> [(key: String, first: LocalDate)] {
+        var out: [(String, LocalDate)] = []
+        var day = from
+        while day <= to {
+            let key = periodKey(day, by: grouping)
+            if out.last?.0 != key { out.append((key, day)) }
+            day = day.adding(days: 1)
+        }
+        return out
+    }
+
+    static func monthKey(_ day: LocalDate) -> String { String(day.description.prefix(7)) }
+
+    /// The ISO 8601 week of `day`: `2026-W46`. A week belongs to the year of its Thursday.
+    static func weekKey(_ day: LocalDate) -> String {
+        let (year, week) = isoWeek(day)
+        return "\(year)-W" + (week < 10 ? "0\(week)" : "\(week)")
+    }
+
+    static func isoWeek(_ day: LocalDate) -> (year: Int, week: Int) {
+        let monday = day.adding(days: -(Weekday.allCases.firstIndex(of: day.weekday) ?? 0))
+        let thursday = monday.adding(days: 3)
+        let january1 = LocalDate(year: thursday.year, month: 1, day: 1) ?? thursday
+        return (thursday.year, (thursday.dayNumber - january1.dayNumber) / 7 + 1)
+    }
+
+    /// The label of a period key: `Thứ Năm 12/11/2026`, `Tuần 46/2026 (09/11–15/11)`, `Tháng 11/2026`.
+    static func label(key: String, by grouping: ReportGrouping) -> String {
+        switch grouping {
+        case .pillar: return Pillar(rawValue: key)?.label ?? key
+        case .day:
+            guard let day = LocalDate(parsing: key) else { return key }
+            return "\(day.weekday.label) \(dayMonth(day))/\(day.year)"
+        case .week:
+            let parts = key.split(separator: "-W")
+            guard parts.count == 2, let year = Int(parts[0]), let week = Int(parts[1]),
+                  let january4 = LocalDate(year: year, month: 1, day: 4) else { return key }
+            let monday = january4.adding(days: -(Weekday.allCases.firstIndex(of: january4.weekday) ?? 0) + (week - 1) * 7)
+            return "Tuần \(week)/\(year) (\(dayMonth(monday))–\(dayMonth(monday.adding(days: 6))))"
+        case .month:
+            let parts = key.split(separator: "-")
+            guard parts.count == 2, let month = Int(parts[1]) else { return key }
+            return "Tháng \(month)/\(parts[0])"
+        case .category, .segment, .campaign: return key
+        }
+    }
+
+    private static func dayMonth(_ day: LocalDate) -> String {
+        (day.day < 10 ? "0\(day.day)" : "\(day.day)") + "/" + (day.month < 10 ? "0\(day.month)" : "\(day.month)")
+    }
+
+    /// What each requesting segment was asked for over the period and how often it aired.
+    static func requests(_ records: [AiringRecord], library: [Segment], from: LocalDate, to: LocalDate) -> [RequestRow] {
+        var aired: [String: Int] = [:]
+        for record in records where record.outcome == .completed { aired[record.segmentID, default: 0] += 1 }
+        return library.compactMap { segment -> RequestRow? in
+            guard let origin = segment.origin, let request = origin.requested else { return nil }
+            let first = max(from, origin.validFrom ?? from), last = min(to, origin.validUntil ?? to)
+            let requested: Int
+            switch request {
+            case let .total(n): requested = n
+            case let .perWeek(n): requested = first <= last ? n * periods(from: first, to: last, by: .week).count : 0
+            }
+            guard requested > 0 || aired[segment.id] != nil else { return nil }
+            return RequestRow(segment: segment.id, title: segment.title, feed: origin.feed, request: request,
+                              requested: requested, aired: aired[segment.id] ?? 0)
+        }.sorted { (vietnameseSortKey($0.title), $0.segment) < (vietnameseSortKey($1.title), $1.segment) }
+    }
+}
+
+/// Sorts text as the Vietnamese alphabet does, near enough for a report: letters before their tone and vowel
+/// marks (`Tổng` before `Tuần`, though Unicode order puts `ổ` after `u`), and `đ` its own letter after `d`.
+public func vietnameseSortKey(_ text: String) -> String {
+    text.lowercased().replacingOccurrences(of: "đ", with: "d{").folding(options: .diacriticInsensitive, locale: nil)
+}
+
+/// Seconds as `h:mm:ss`, the way airtime is written in a report: `1:02:03`, `0:00:45`.
+public func clockDuration(_ seconds: Double) -> String {
+    let whole = Int(seconds.rounded())
+    let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)
+    return "\(h):" + (m < 10 ? "0\(m)" : "\(m)") + ":" + (s < 10 ? "0\(s)" : "\(s)")
 }

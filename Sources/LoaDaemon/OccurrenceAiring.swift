@@ -43,28 +43,12 @@ public struct OccurrenceAiring: Sendable {
     public var contentEndsAt: Date { rows.map { $0.scheduledAt.addingTimeInterval($0.plannedSeconds) }.max() ?? startsAt }
 
     static func logDropped(_ plan: PlannedSlot, station: String, device: String, log: AiringLog, logger: Logger) {
-        let explicit: Bool
-        if case .play = plan.slot.content { explicit = true } else { explicit = false }
-        for reason in plan.dropped {
-            let record: (String, AiringOutcome)?
-            switch reason {
-            case let .doesNotFit(id, _, _) where explicit: record = (id, .skipped)
-            case let .notInLibrary(reference): record = (reference, .failed)
-            case .doesNotFit, .notEnoughSegments: record = nil
-            }
-            guard let (reference, outcome) = record else {
+        for (reason, row) in plan.droppedRows(station: station, device: device) {
+            guard let row else {
                 logger.warning("\(plan.slot.id): \(reason)")
                 continue
             }
-            do {
-                let isJingle = reference == plan.slot.intro || reference == plan.slot.outro
-                try log.insert(AiringRecord(slot: plan.slot.id, slotStartsAt: plan.startsAt, segmentID: reference, title: reference,
-                                            path: reference, scheduledAt: plan.startsAt, outcome: outcome,
-                                            reason: reason.description, device: device, kind: isJingle ? .jingle : .segment,
-                                            station: station))
-            } catch {
-                logger.error("\(error)")
-            }
+            do { try log.insert(row) } catch { logger.error("\(error)") }
         }
     }
 

@@ -62,6 +62,46 @@ public enum AiringChain {
         return hexText(SHA256.hash(data: bytes))
     }
 
+    /// A row read back from its texts (``values(seq:version:_:)``); nil when an instant, a number or the outcome
+    /// cannot be read.
+    public static func record(_ values: [String]) -> AiringRecord? {
+        guard values.count >= fields.count, let id = Int64(values[1]), let slotStartsAt = instant(parsing: values[3]),
+              let scheduledAt = instant(parsing: values[12]), let planned = Double(values[13]), let aired = Double(values[16]),
+              let lost = Double(values[17]), let outcome = AiringOutcome(rawValue: values[18]), let xruns = Int(values[22]),
+              let kind = ItemKind(rawValue: values[11]) else { return nil }
+        func optional(_ index: Int) -> String? { values[index].isEmpty ? nil : values[index] }
+        func time(_ index: Int) -> Date?? { values[index].isEmpty ? .some(nil) : instant(parsing: values[index]).map { $0 } }
+        guard let startedAt = time(14), let endedAt = time(15) else { return nil }
+        return AiringRecord(
+            id: id, slot: values[2], slotStartsAt: slotStartsAt, segmentID: values[4], title: values[5],
+            pillar: optional(6).flatMap(Pillar.init(rawValue:)), campaign: optional(8), path: values[4], sha256: optional(10),
+            category: optional(7), feed: optional(9), scheduledAt: scheduledAt, plannedSeconds: planned, startedAt: startedAt,
+            endedAt: endedAt, airedSeconds: aired, outcome: outcome, reason: optional(19), device: optional(21), kind: kind,
+            policy: optional(20).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: lost, xruns: xruns,
+            station: optional(23), priority: optional(24).flatMap(Priority.init(rawValue:)),
+            confirmed: optional(25).flatMap(OnAirConfirmation.init(rawValue:)), monitorDBFS: optional(26).flatMap(Double.init))
+    }
+
+    /// Reads what ``instant(_:)`` writes: `2026-11-12T12:00:00.000Z`.
+    static func instant(parsing text: String) -> Date? {
+        let u = Array(text.utf8)
+        guard u.count == 24, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A, u[19] == 0x2E,
+              u[23] == 0x5A else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var n = 0
+            for c in u[range] {
+                guard (0x30...0x39).contains(c) else { return nil }
+                n = n * 10 + Int(c - 0x30)
+            }
+            return n
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), let second = number(17..<19), let milli = number(20..<23),
+              let date = LocalDate(year: year, month: month, day: day), hour < 24, minute < 60, second < 60 else { return nil }
+        let milliseconds = Int64(date.dayNumber) * 86_400_000 + Int64(hour * 3_600_000 + minute * 60_000 + second * 1000 + milli)
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
     /// An instant as RFC 3339 in UTC, to the millisecond: `2026-11-12T12:00:00.000Z`.
     public static func instant(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())

@@ -73,24 +73,40 @@ public enum AiringExport {
     /// ``verify(_:)`` on the file at `path`, read once, 1 MiB at a time (memory stays flat whatever its size),
     /// with the digest its signature covers (``Digest``), taken in the same read.
     public static func verify(fileAt path: String) -> (verdict: Verdict, digest: Data) {
-        var verification = Verification()
-        guard let handle = FileHandle(forReadingAtPath: path) else { return (.broken("\(path): không đọc được"), Data()) }
+        let (verdict, digest, _) = read(fileAt: path, keepingRecords: false)
+        return (verdict, digest)
+    }
+
+    /// The rows of the export at `path` as records (`loa report --merge`), with the verdict on its chain and the
+    /// digest its signature covers; the records stop at the first row that does not hold.
+    public static func records(fileAt path: String) -> (verdict: Verdict, digest: Data, records: [AiringRecord]) {
+        read(fileAt: path, keepingRecords: true)
+    }
+
+    private static func read(fileAt path: String, keepingRecords: Bool) -> (Verdict, Data, [AiringRecord]) {
+        var verification = Verification(keepingRecords: keepingRecords)
+        guard let handle = FileHandle(forReadingAtPath: path) else { return (.broken("\(path): không đọc được"), Data(), []) }
         defer { try? handle.close() }
         do {
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { verification.feed(chunk) }
         } catch {
-            return (.broken("\(path): lỗi khi đọc: \(error.localizedDescription)"), Data())
+            return (.broken("\(path): lỗi khi đọc: \(error.localizedDescription)"), Data(), [])
         }
-        return (verification.verdict, verification.digest.message)
+        return (verification.verdict, verification.digest.message, verification.records)
     }
 
     /// An export checked as its bytes arrive, in pieces of any size. Past the first row that fails, the rest is
     /// still taken into the digest, so the signature can be checked whatever the rows say.
     struct Verification {
-        private let check = ChainCheck()
+        private let check: ChainCheck
         private var reader = RecordReader()
         private var failure: String?
         private(set) var digest = Digest()
+
+        init(keepingRecords: Bool = false) { check = ChainCheck(keepingRecords: keepingRecords) }
+
+        /// The rows read so far that held, when asked to keep them.
+        var records: [AiringRecord] { check.records }
 
         mutating func feed(_ chunk: Data) {
             digest.update(chunk)
@@ -121,6 +137,10 @@ public enum AiringExport {
         var before: (seq: Int64, hash: String)?
         var rows = 0
         var first: Int64?
+        let keepingRecords: Bool
+        var records: [AiringRecord] = []
+
+        init(keepingRecords: Bool) { self.keepingRecords = keepingRecords }
 
         func row(_ line: Int, _ values: [String]) throws {
             let count = AiringChain.fields.count
@@ -152,6 +172,12 @@ public enum AiringExport {
             before = (seq, stated)
             first = first ?? seq
             rows += 1
+            if keepingRecords {
+                guard let record = AiringChain.record(values) else {
+                    throw ParseError(message: "\(name): giá trị không đọc được (thời điểm, số giây hoặc kết quả)")
+                }
+                records.append(record)
+            }
         }
     }
 

@@ -92,6 +92,30 @@ public struct AiringLog: Sendable {
         }
     }
 
+    /// The first and last planned times of a campaign's rows; nil when it has none.
+    public func campaignSpan(_ campaign: String) throws(StoreError) -> ClosedRange<Date>? {
+        try database.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT MIN(scheduled_at) AS first, MAX(scheduled_at) AS last FROM airing WHERE campaign = ?",
+                                       arguments: [campaign])
+            guard let first: Double = row?["first"], let last: Double = row?["last"] else { return nil }
+            return Date(timeIntervalSince1970: first)...Date(timeIntervalSince1970: last)
+        }
+    }
+
+    /// Whether any row was aired on another device than `device` (a simulated log's rows all carry one name).
+    public func hasAirings(notOn device: String) throws(StoreError) -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM airing WHERE device IS NOT ? )", arguments: [device]) ?? false
+        }
+    }
+
+    /// The latest planned time of any row, nil for an empty log.
+    public func latestScheduledAt() throws(StoreError) -> Date? {
+        try database.read { db in
+            try Double.fetchOne(db, sql: "SELECT MAX(scheduled_at) FROM airing").map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     /// The rows of one occurrence of a slot, in plan order: its stored plan and what became of it.
     public func occurrence(slot: String, startsAt: Date) throws(StoreError) -> [AiringRecord] {
         try database.read { db in

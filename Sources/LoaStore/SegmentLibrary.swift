@@ -15,6 +15,13 @@ public struct SegmentLibrary: Sendable {
         }
     }
 
+    /// Every segment ever in the library, removed ones too (a report of a past period names what aired then).
+    public func everything() throws(StoreError) -> [Segment] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM segment ORDER BY id").map(SegmentLibrary.segment)
+        }
+    }
+
     /// Marks a fetched segment whose files were removed; it leaves ``all()``, its row stays for the log.
     public func markRemoved(_ id: String, at instant: Date) throws(StoreError) {
         try database.write { db in

@@ -9,7 +9,7 @@ struct Loa: AsyncParsableCommand {
         abstract: "Loa: điều khiển phát thanh cho đài truyền thanh cấp xã.",
         subcommands: [DaemonCommand.self, PlayCommand.self, ScheduleCommand.self, SegmentCommand.self,
                       LogCommand.self, ReportCommand.self, AnnounceCommand.self, FetchCommand.self,
-                      KeygenCommand.self, PublishCommand.self, VerifyCommand.self])
+                      KeygenCommand.self, PublishCommand.self, VerifyCommand.self, SimulateCommand.self])
 
     /// Exit 0 on success, 1 with one line on stderr on any user error: never a stack trace.
     static func main() async {

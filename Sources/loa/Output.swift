@@ -25,11 +25,13 @@ func csvLine(_ cells: [String]) -> String {
 }
 
 /// Pretty JSON with stable key order and UTF-8 kept readable.
-func printJSON<T: Encodable>(_ value: T) throws {
+func printJSON<T: Encodable>(_ value: T) throws { print(try jsonText(value), terminator: "") }
+
+/// ``printJSON(_:)``'s text, ending in a line feed.
+func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    print(String(decoding: data, as: UTF8.self))
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
 }
 
 func seconds(_ value: Double) -> String { String(format: "%.3f", value) }

@@ -6,7 +6,8 @@ import Testing
 @Suite("loa log export and loa verify as processes")
 struct LogExportCLITests {
     /// A station with its own signing key in `loa.toml` and three finished airings on 2026-11-12 (station time).
-    static func stationWithAirings() throws -> (ProcessStation, AiringLog, [Int64]) {
+    static func stationWithAirings(named name: String = "UBND xã Thử Nghiệm",
+                                   pillars: [Pillar] = [.kinhTe, .kinhTe, .kinhTe]) throws -> (ProcessStation, AiringLog, [Int64]) {
         let station = try ProcessStation(device: "null")
         let made = try station.loaCommand(["keygen", "--out", station.folder.appendingPathComponent("khoa/xa").path])
         try #require(made.status == 0, "\(made.err)")
@@ -18,8 +19,8 @@ struct LogExportCLITests {
         for (n, title) in ["Hội nghị cấp cao ASEAN", "Phòng chống bão lũ", "Nông sản và RCEP"].enumerated() {
             let t = start.addingTimeInterval(Double(n) * 120)
             let id = try log.insert(AiringRecord(slot: "asean-toi", slotStartsAt: start, segmentID: "tin\(n)", title: title,
-                                                 pillar: .kinhTe, path: "tin\(n).mp3", scheduledAt: t, startedAt: t,
-                                                 outcome: .started, device: "null"))
+                                                 pillar: pillars[n], path: "tin\(n).mp3", scheduledAt: t, startedAt: t,
+                                                 outcome: .started, device: "null", station: name))
             try log.finish(id: id, outcome: .completed, endedAt: t.addingTimeInterval(90), airedSeconds: 90, reason: nil, xruns: 0)
             ids.append(id)
         }
@@ -64,6 +65,44 @@ struct LogExportCLITests {
         let checked = try verify(station, file)
         #expect(checked.status == 1, "\(checked.out)")
         #expect(checked.err.contains("dòng 3 (lượt phát #\(ids[1])") && checked.err.contains("đã bị sửa"), "\(checked.err)")
+    }
+
+    @Test("loa report --merge reports each commune's verified export and their total; an edited export or a wrong key stops it")
+    func mergedReport() throws {
+        let (dongHoa, _, _) = try Self.stationWithAirings(named: "UBND xã Đông Hòa")
+        let (anPhu, anPhuLog, anPhuIDs) = try Self.stationWithAirings(named: "UBND xã An Phú", pillars: [.kinhTe, .vanHoaXaHoi, .chinhTriAnNinh])
+        let first = dongHoa.folder.appendingPathComponent("dong-hoa.csv").path, second = anPhu.folder.appendingPathComponent("an-phu.ndjson").path
+        #expect(try dongHoa.loaCommand(["log", "export", "--format", "csv", "--out", first]).status == 0)
+        #expect(try anPhu.loaCommand(["log", "export", "--format", "ndjson", "--out", second]).status == 0)
+        let keys = [dongHoa.folder.appendingPathComponent("khoa/xa.pub").path, anPhu.folder.appendingPathComponent("khoa/xa.pub").path]
+        struct Row: Decodable { let key: String, airings: Int, aired_seconds: Double }
+        struct Report: Decodable { let station: String, from: String, to: String, rows: [Row], total: Row }
+        struct Merged: Decodable { let stations: [Report], total: Report }
+        // At the district: no loa.toml of its own.
+        let merged = try Harness.run(dongHoa.loa.path, ["report", "--merge", first, second, "--key"] + keys + ["--format", "json"],
+                                     in: FileManager.default.temporaryDirectory)
+        try #require(merged.status == 0, "\(merged.err)")
+        let report = try JSONDecoder().decode(Merged.self, from: Data(merged.out.utf8))
+        #expect(report.stations.map(\.station) == ["UBND xã An Phú", "UBND xã Đông Hòa"])
+        #expect(report.stations.map(\.total.airings) == [3, 3] && report.total.total.airings == 6 && report.total.total.aired_seconds == 540)
+        #expect(report.total.from == "2026-11-12" && report.total.to == "2026-11-12")
+        #expect(report.total.rows.first { $0.key == "kinh-te" }?.airings == 4)
+        #expect(report.stations[0].rows.first { $0.key == "van-hoa-xa-hoi" }?.airings == 1)
+
+        // Without keys the chains are still checked, and the operator is told the signatures were not.
+        let unsigned = try Harness.run(dongHoa.loa.path, ["report", "--merge", first, second], in: FileManager.default.temporaryDirectory)
+        #expect(unsigned.status == 0 && unsigned.err.contains("\(first): chưa kiểm chữ ký"), "\(unsigned.err)")
+        let wrongKey = try Harness.run(dongHoa.loa.path, ["report", "--merge", first, second, "--key", keys[0]],
+                                       in: FileManager.default.temporaryDirectory)
+        #expect(wrongKey.status == 1 && wrongKey.err == "loa: \(second): chữ ký sai, hoặc không phải của khóa nào trong --key\n", "\(wrongKey.err)")
+        // A row edited in one commune's database and exported again: the merge names the file and the row.
+        let edit = try Harness.run("/usr/bin/sqlite3", [anPhuLog.database.path, "UPDATE airing SET outcome = 'completed', aired_seconds = 5 WHERE id = \(anPhuIDs[2])"])
+        try #require(edit.status == 0)
+        #expect(try anPhu.loaCommand(["log", "export", "--format", "ndjson", "--out", second]).status == 0)
+        let edited = try Harness.run(dongHoa.loa.path, ["report", "--merge", first, second, "--key"] + keys,
+                                     in: FileManager.default.temporaryDirectory)
+        #expect(edited.status == 1 && edited.err.contains("\(second): dòng 3 (lượt phát #\(anPhuIDs[2])") && edited.err.contains("đã bị sửa"),
+                "\(edited.err)")
     }
 
     @Test("loa log --help prints its whole help, both subcommands, and exits 0")
