@@ -155,15 +155,19 @@ public struct Planner: Sendable {
             // Behind its request first; then least aired; then the one aired longest ago; then by id, so the
             // plan is stable. Among equals the rotation stays fair.
             func ranked(_ segments: [Segment]) -> [Segment] {
-                segments.sorted { a, b in
-                    let ha = history[a.id], hb = history[b.id]
-                    let ba = behind(a), bb = behind(b)
-                    if ba != bb { return ba }
-                    if ha.count != hb.count { return ha.count < hb.count }
-                    let la = ha.lastAiredAt ?? .distantPast, lb = hb.lastAiredAt ?? .distantPast
-                    if la != lb { return la < lb }
-                    return a.id < b.id
+                // Each segment's keys are computed once and the positions sorted: sorting the segments themselves
+                // copied them at every step, most of a year's `loa simulate` (perf, BENCHMARKS.md).
+                let keys = segments.map { segment in
+                    let entry = history[segment.id]
+                    return (behind: behind(segment), count: entry.count, last: entry.lastAiredAt ?? .distantPast, id: segment.id)
                 }
+                return keys.indices.sorted { a, b in
+                    let ka = keys[a], kb = keys[b]
+                    if ka.behind != kb.behind { return ka.behind }
+                    if ka.count != kb.count { return ka.count < kb.count }
+                    if ka.last != kb.last { return ka.last < kb.last }
+                    return ka.id < kb.id
+                }.map { segments[$0] }
             }
             // One queue per pillar: a slot over several pillars takes them in turn, so a pick of three
             // from three pillars airs one of each rather than three of whichever is least aired.

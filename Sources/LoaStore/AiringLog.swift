@@ -34,8 +34,10 @@ public struct AiringLog: Sendable {
     /// Writes rows in one transaction (the stored plan of an occurrence) and returns their ids, in order.
     public func insert(_ records: [AiringRecord]) throws(StoreError) -> [Int64] {
         try database.write { db in
+            // Prepared once: parsing the statement again for every row was a tenth of `loa simulate`'s time.
+            let statement = try db.cachedStatement(sql: AiringLog.insertSQL)
             let ids = try records.map { record in
-                try db.execute(sql: AiringLog.insertSQL, arguments: AiringLog.arguments(record))
+                try statement.execute(arguments: AiringLog.arguments(record))
                 return db.lastInsertedRowID
             }
             try AiringLog.chainFinished(db)
