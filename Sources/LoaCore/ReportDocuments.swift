@@ -138,7 +138,8 @@ public enum ReportDocuments {
         let top = max(1, data.map(\.airings).max() ?? 1)
         let bar = 14.0, gap = 10.0, left = 40.0, plotHeight = 180.0, base = 20.0 + plotHeight
         let groupWidth = Double(pillars.count) * bar + gap
-        let width = left + Double(months.count) * groupWidth + 10
+        // Wide enough for the legend's longest pillar name, whatever the number of months.
+        let width = max(300, left + Double(months.count) * groupWidth + 10)
         let height = base + 40 + Double(pillars.count) * 16
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
         svg += "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Số lượt phát theo tháng và trụ cột\" "
@@ -153,9 +154,9 @@ public enum ReportDocuments {
                 let h = plotHeight * Double(count) / Double(top)
                 let x = x0 + Double(p) * bar
                 let name = Pillar(rawValue: pillar)?.label ?? "Khác"
-                svg += "<rect x=\"\(x)\" y=\"\(base - h)\" width=\"\(bar - 2)\" height=\"\(h)\" fill=\"\(pillarColours[pillar] ?? "#666")\">"
+                svg += "<rect x=\"\(x)\" y=\"\(tenth(base - h))\" width=\"\(bar - 2)\" height=\"\(tenth(h))\" fill=\"\(pillarColours[pillar] ?? "#666")\">"
                 svg += "<title>\(escape(name)), \(escape(ReportBuilder.label(key: month, by: .month))): \(count) lượt phát</title></rect>\n"
-                if count > 0 { svg += "<text x=\"\(x + (bar - 2) / 2)\" y=\"\(base - h - 2)\" text-anchor=\"middle\">\(count)</text>\n" }
+                if count > 0 { svg += "<text x=\"\(x + (bar - 2) / 2)\" y=\"\(tenth(base - h - 2))\" text-anchor=\"middle\">\(count)</text>\n" }
             }
             let parts = month.split(separator: "-")
             let label = parts.count == 2 ? "\(Int(parts[1]) ?? 0)/\(parts[0])" : month
@@ -168,6 +169,9 @@ public enum ReportDocuments {
         }
         return svg + "</svg>"
     }
+
+    /// A coordinate to a tenth of a pixel.
+    static func tenth(_ value: Double) -> String { String((value * 10).rounded() / 10) }
 
     /// Text made safe for HTML content and attribute values.
     static func escape(_ text: String) -> String {
