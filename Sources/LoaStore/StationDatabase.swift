@@ -329,13 +329,15 @@ extension StationDatabase {
         let copy = path + ".recreating"
         var aside: String?
         do {
-            try? FileManager.default.removeItem(atPath: copy)
-            try state.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
+            // A replacement is moved aside first: with another file at its path, SQLite finds the open database
+            // malformed (the path is what it checks), while with none it reads it whole.
             if FileIdentity(path: path) != nil {
                 let name = "\(path).replaced-\(Int64(instant.timeIntervalSince1970))"
                 try FileManager.default.moveItem(atPath: path, toPath: name)
                 aside = name
             }
+            try? FileManager.default.removeItem(atPath: copy)
+            try state.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
             // The old connection is closed before the new file opens: closing checkpoints into the old file and
             // deletes `-wal` by name, which must not be the new file's.
             try state.pool.close()
