@@ -49,10 +49,10 @@ extension PlayoutService {
             return AiringRecord(planned: item, slot: slotID, slotStartsAt: now, scheduledAt: now.addingTimeInterval(offset),
                                 station: station.config.station, device: station.config.device, kind: kind)
         }
-        let stored = try station.log.store(rows)
+        let stored = try writer.store(rows)
         let slot = Slot(id: slotID, start: .midnight, content: .play(items.map(\.path)), late: .whole)
         return OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
-                                device: station.config.device, log: station.log, logger: logger)
+                                device: station.config.device, log: writer, logger: logger)
     }
 
     /// The slot name emergency rows are logged under.

@@ -15,13 +15,14 @@ public struct OccurrenceAiring: Sendable {
     public let rows: [AiringRecord]
     public let audioFolder: URL
     public let device: String
-    public let log: AiringLog
+    /// Every write goes through the daemon's one writer, which holds what the disk refuses.
+    public let log: AiringLogWriter
     public let logger: Logger
 
     /// Reads the occurrence's stored plan, or plans it now and stores the plan. What the planner had to
     /// leave out of an explicit list gets a final row of its own, so the log says what happened to it.
-    public static func prepare(_ slot: Slot, startsAt: Date, station: Station, logger: Logger) throws -> OccurrenceAiring {
-        let log = station.log
+    public static func prepare(_ slot: Slot, startsAt: Date, station: Station, log: AiringLogWriter,
+                               logger: Logger) throws -> OccurrenceAiring {
         var rows = try log.occurrence(slot: slot.id, startsAt: startsAt)
         let end = slot.lengthSeconds.map { startsAt.addingTimeInterval(Double($0)) }
         if rows.isEmpty {
@@ -42,7 +43,7 @@ public struct OccurrenceAiring: Sendable {
     /// When the planned content ends.
     public var contentEndsAt: Date { rows.map { $0.scheduledAt.addingTimeInterval($0.plannedSeconds) }.max() ?? startsAt }
 
-    static func logDropped(_ plan: PlannedSlot, station: String, device: String, log: AiringLog, logger: Logger) {
+    static func logDropped(_ plan: PlannedSlot, station: String, device: String, log: AiringLogWriter, logger: Logger) {
         for (reason, row) in plan.droppedRows(station: station, device: device) {
             guard let row else {
                 logger.warning("\(plan.slot.id): \(reason)")

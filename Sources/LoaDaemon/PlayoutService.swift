@@ -1,5 +1,6 @@
 import Foundation
 import LoaAudio
+import LoaConfig
 import LoaCore
 import LoaStore
 import Logging
@@ -23,6 +24,8 @@ public final class PlayoutService: Service, Sendable {
     let announcements = AsyncStream.makeStream(of: Announcement.self, bufferingPolicy: .unbounded)
     /// The station as last loaded, for the control channel.
     let current: StationBox
+    /// The one writer of the airing log: what the disk refuses is held and written later, and playout goes on.
+    public let writer: AiringLogWriter
     /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
     static let clockStepSeconds = 30.0
 
@@ -36,6 +39,7 @@ public final class PlayoutService: Service, Sendable {
         let device = station.config.device
         engine = PlayoutEngine(clock: clock) { makeOutput(device) }
         current = StationBox(station)
+        writer = AiringLogWriter(database: station.database, clock: clock, logger: logger)
     }
 
     /// Re-reads `loa.toml` and the schedules before the next slot (SIGHUP).
@@ -44,7 +48,7 @@ public final class PlayoutService: Service, Sendable {
     public func run() async throws {
         var station = initial
         report(station)
-        try closeAbandoned(station)
+        closeAbandoned(station)
         // A slot already on air is entered per its lateness policy: it is visited first.
         let searchFrom = resumePoint(at: clock.now(), station)
         // A discarding group: a daemon that runs for months must not keep every finished airing.
@@ -101,7 +105,8 @@ public final class PlayoutService: Service, Sendable {
             taken.insert(next.slot.id)
             let airing: OccurrenceAiring
             do {
-                airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, logger: logger)
+                airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, log: writer,
+                                                     logger: logger)
             } catch {
                 logger.error("\(next.slot.id): không lưu được kế hoạch phát: \(error)")
                 continue
@@ -128,15 +133,20 @@ public final class PlayoutService: Service, Sendable {
 
     /// Rows a run that died left open: `started` ones are closed interrupted, and planned occurrences
     /// whose time has wholly passed are closed skipped. An occurrence still on air is left to its policy.
-    private func closeAbandoned(_ station: Station) throws {
-        let abandoned = try station.log.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
-        if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
-        let now = clock.now()
-        for stale in try station.log.stalePlans(before: now) {
-            let skipped = try station.log.closePlanned(
-                slot: stale.slot, startsAt: stale.startsAt,
-                reason: "Loa không chạy khi đến giờ phát (khởi động lại lúc \(station.config.calendar.clockTime(now)))")
-            logger.warning("\(stale.slot) lúc \(station.config.calendar.rfc3339(stale.startsAt)): \(skipped) bản tin đã lên kế hoạch nhưng Loa không chạy; ghi là bỏ qua")
+    /// A log that cannot be read or written does not stop playout: the writer holds what it cannot write.
+    private func closeAbandoned(_ station: Station) {
+        do {
+            let abandoned = try writer.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
+            if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
+            let now = clock.now()
+            for stale in try writer.stalePlans(before: now) {
+                let skipped = try writer.closePlanned(
+                    slot: stale.slot, startsAt: stale.startsAt,
+                    reason: "Loa không chạy khi đến giờ phát (khởi động lại lúc \(station.config.calendar.clockTime(now)))")
+                logger.warning("\(stale.slot) lúc \(station.config.calendar.rfc3339(stale.startsAt)): \(skipped) bản tin đã lên kế hoạch nhưng Loa không chạy; ghi là bỏ qua")
+            }
+        } catch {
+            logger.error("\(error)")
         }
     }
 
@@ -149,7 +159,12 @@ public final class PlayoutService: Service, Sendable {
     /// Reads the files again; a reload with any error keeps the schedule that was last valid on air.
     private func reload(_ old: Station) -> Station {
         do {
-            let station = try Station.load(configFile: old.config.file)
+            let config = try StationConfig.load(old.config.file)
+            // The same database stays open: the log's writer holds it, and a second pool would not see it recreated.
+            if config.database != old.config.database {
+                logger.warning("database trong loa.toml đổi thành \(config.database.path): chỉ có hiệu lực khi khởi động lại Loa")
+            }
+            let station = Station.load(config: config, database: old.database)
             let problems = try station.validate()
             if !problems.isEmpty {
                 for problem in problems { logger.error("\(problem)") }

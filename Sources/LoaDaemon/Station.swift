@@ -14,16 +14,22 @@ public struct Station: Sendable {
     public var library: SegmentLibrary { SegmentLibrary(database) }
     public var planner: Planner { Planner(calendar: config.calendar) }
 
-    /// Reads `loa.toml`, the schedule folder, and opens the database.
-    public static func load(configFile: URL) throws -> Station {
-        try load(config: StationConfig.load(configFile))
+    /// Reads `loa.toml`, the schedule folder, and opens the database; without `createDatabase` a missing database
+    /// is an error (``StoreError/missing(path:)``), not a new empty one.
+    public static func load(configFile: URL, createDatabase: Bool = false) throws -> Station {
+        try load(config: StationConfig.load(configFile), createDatabase: createDatabase)
     }
 
-    /// Reads the schedule folder of an already parsed `loa.toml`, and opens the database.
-    public static func load(config: StationConfig) throws -> Station {
+    /// Reads the schedule folder of an already parsed `loa.toml`, and opens the database (see
+    /// ``load(configFile:createDatabase:)``).
+    public static func load(config: StationConfig, createDatabase: Bool = false) throws -> Station {
+        try load(config: config, database: StationDatabase(path: config.database, create: createDatabase))
+    }
+
+    /// Reads the schedule folder of an already parsed `loa.toml`, with a database already open.
+    public static func load(config: StationConfig, database: StationDatabase) -> Station {
         let base = config.file.deletingLastPathComponent()
         let schedules = ScheduleSet.load(folder: config.schedules, relativeTo: base)
-        let database = try StationDatabase(path: config.database)
         return Station(config: config, schedules: schedules, database: database)
     }
 

@@ -24,6 +24,11 @@ public struct AiringLog: Sendable {
     }
 
     static let insertSQL = "INSERT INTO airing (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))"
+    /// For a row whose id was given before it could be written (``AiringLogWriter`` hands ids out up front).
+    static func insertSQL(withID: Bool, orIgnore: Bool = false) -> String {
+        guard withID else { return insertSQL }
+        return "INSERT \(orIgnore ? "OR IGNORE " : "")INTO airing (id, \(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count + 1)))"
+    }
 
     /// Writes a row and returns its id.
     @discardableResult
@@ -31,12 +36,19 @@ public struct AiringLog: Sendable {
         try insert([record])[0]
     }
 
-    /// Writes rows in one transaction (the stored plan of an occurrence) and returns their ids, in order.
-    public func insert(_ records: [AiringRecord]) throws(StoreError) -> [Int64] {
+    /// Writes rows in one transaction (the stored plan of an occurrence) and returns their ids, in order. A
+    /// record with an id is written under it (with `ignoringWritten`, skipped when a row has it already: a spool
+    /// replayed after a crash may hold rows that went in).
+    public func insert(_ records: [AiringRecord], ignoringWritten: Bool = false) throws(StoreError) -> [Int64] {
         try database.write { db in
             // Prepared once: parsing the statement again for every row was a tenth of `loa simulate`'s time.
             let statement = try db.cachedStatement(sql: AiringLog.insertSQL)
             let ids = try records.map { record in
+                if let id = record.id {
+                    try db.execute(sql: AiringLog.insertSQL(withID: true, orIgnore: ignoringWritten),
+                                   arguments: [id] + AiringLog.arguments(record))
+                    return id
+                }
                 try statement.execute(arguments: AiringLog.arguments(record))
                 return db.lastInsertedRowID
             }

@@ -6,35 +6,72 @@ import LoaCore
 public enum StoreError: OperatorFacingError, Sendable {
     case open(path: String, message: String)
     case query(path: String, message: String)
+    /// The disk refused a write or a read (full, failing, read-only, the file gone or damaged): what could not be
+    /// written is worth keeping and trying again, unlike a query the database itself refuses.
+    case disk(path: String, message: String)
+    /// A command that only reads found no database where `loa.toml` says it is: it does not make an empty one.
+    case missing(path: String)
 
     public var description: String {
         switch self {
         case let .open(path, message): "\(path): không mở được cơ sở dữ liệu: \(message)"
         case let .query(path, message): "\(path): lỗi cơ sở dữ liệu: \(message)"
+        case let .disk(path, message): "\(path): không ghi hoặc đọc được trên đĩa: \(message)"
+        case let .missing(path):
+            "\(path): không có cơ sở dữ liệu ở đây (bị xóa hoặc chưa tạo); lệnh này không tạo tệp rỗng — khôi phục bản sao lưu, hoặc `loa segment add` / `loa daemon` để tạo mới"
         }
+    }
+
+    /// Whether the write that failed so may go in later: the disk or the file failed, not the statement.
+    public var isDiskFault: Bool {
+        if case .disk = self { true } else { false }
     }
 }
 
 /// The station's SQLite file: the segment library and the airing log, in WAL mode with
 /// `synchronous=FULL`, so an airing that was logged survives a power cut.
-public final class StationDatabase: Sendable {
+public final class StationDatabase: @unchecked Sendable {
     public let path: String
-    let pool: DatabasePool
+    /// The open pool and the file it was opened on; replaced together when the file is recreated (``recreate(at:)``).
+    private var state: (pool: DatabasePool, file: FileIdentity?)
+    private let lock = NSLock()
 
-    public init(path: URL) throws(StoreError) {
+    /// Set when the recreated file could not be opened: the next use tries again.
+    private var reopenNeeded = false
+
+    var pool: DatabasePool {
+        lock.withLock {
+            if reopenNeeded, let pool = try? StationDatabase.openPool(path) {
+                state = (pool, FileIdentity(path: path))
+                reopenNeeded = false
+            }
+            return state.pool
+        }
+    }
+
+    /// Opens the database at `path`; with `create` (the daemon, and commands that add to the library) a missing
+    /// file is created, otherwise a missing file is ``StoreError/missing(path:)``: a lost database must not be
+    /// replaced by an empty one unnoticed.
+    public init(path: URL, create: Bool = true) throws(StoreError) {
         self.path = path.path
+        if !create && !FileManager.default.fileExists(atPath: path.path) { throw .missing(path: path.path) }
         do {
             try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(5)
-            configuration.label = "loa"
-            pool = try DatabasePool(path: path.path, configuration: configuration)
-            // GRDB sets synchronous=NORMAL on the writer when it enables WAL; every airing row must hit the disk.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            try StationDatabase.migrator.migrate(pool)
+            state = (try StationDatabase.openPool(path.path), FileIdentity(path: path.path))
         } catch {
             throw .open(path: path.path, message: StationDatabase.message(error))
         }
+    }
+
+    private static func openPool(_ path: String) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.label = "loa"
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets synchronous=NORMAL on the writer when it enables WAL; every airing row must hit the disk.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try StationDatabase.migrator.migrate(pool)
+        return pool
     }
 
     /// Append-only: a landed migration is never edited; changes come as new ones.
@@ -222,18 +259,120 @@ public final class StationDatabase: Sendable {
 
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(body) } catch {
-            throw .query(path: path, message: StationDatabase.message(error))
+            throw StationDatabase.storeError(path: path, error)
         }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch {
-            throw .query(path: path, message: StationDatabase.message(error))
+            throw StationDatabase.storeError(path: path, error)
         }
     }
+
+    /// A disk fault (``StoreError/disk(path:message:)``) when SQLite's result says the disk or the file failed.
+    static func storeError(path: String, _ error: any Error) -> StoreError {
+        if let error = error as? DatabaseError, diskCodes.contains(error.resultCode.primaryResultCode) {
+            return .disk(path: path, message: message(error))
+        }
+        return .query(path: path, message: message(error))
+    }
+
+    /// Full, I/O error, read-only, cannot open, damaged, not a database, busy or locked past the timeout, out of memory.
+    static let diskCodes: [ResultCode] = [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_CORRUPT,
+                                             .SQLITE_NOTADB, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_PROTOCOL, .SQLITE_NOMEM,
+                                             .SQLITE_PERM]
 
     static func message(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
         return "\(error)"
+    }
+}
+
+/// Which file a path names (device and inode): a database deleted or replaced under an open connection is
+/// told apart from the one that connection writes to.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
+/// What became of the database's file under the open connection.
+public enum DatabaseFileState: Sendable, Equatable {
+    case inPlace
+    /// Nothing at the path: every write would go into the unlinked file and be lost with it.
+    case missing
+    /// Another file at the path (a copy moved over it, a restore): the open connection no longer writes there.
+    case replaced
+}
+
+extension StationDatabase {
+    /// Whether the file at ``path`` is still the one the connection writes to.
+    public func fileState() -> DatabaseFileState {
+        let opened = lock.withLock { state.file }
+        guard let now = FileIdentity(path: path) else { return .missing }
+        return opened == nil || now == opened ? .inPlace : .replaced
+    }
+
+    /// Writes what the open connection holds to ``path`` again and reopens there, after the file was deleted or
+    /// replaced under it. A file found in its place is moved aside (returned), never overwritten. The copy is made
+    /// whole beside the path first (`VACUUM INTO`) and renamed into place, so the path never holds half a database.
+    @discardableResult
+    public func recreate(at instant: Date) throws(StoreError) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        let copy = path + ".recreating"
+        var aside: String?
+        do {
+            // A replacement is moved aside first: with another file at its path, SQLite finds the open database
+            // malformed (the path is what it checks), while with none it reads it whole.
+            if FileIdentity(path: path) != nil {
+                let name = "\(path).replaced-\(Int64(instant.timeIntervalSince1970))"
+                try FileManager.default.moveItem(atPath: path, toPath: name)
+                aside = name
+            }
+            try? FileManager.default.removeItem(atPath: copy)
+            try state.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
+            // The old connection is closed before the new file opens: closing checkpoints into the old file and
+            // deletes `-wal` by name, which must not be the new file's.
+            try state.pool.close()
+        } catch {
+            try? FileManager.default.removeItem(atPath: copy)
+            throw StationDatabase.storeError(path: path, error)
+        }
+        guard rename(copy, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            // Writes go on into the copy, so nothing is lost; the next check finds the path still empty.
+            if let pool = try? StationDatabase.openPool(copy) { state = (pool, FileIdentity(path: copy)) }
+            throw .disk(path: path, message: reason)
+        }
+        StationDatabase.syncFolder(of: path)
+        do {
+            state = (try StationDatabase.openPool(path), FileIdentity(path: path))
+        } catch {
+            state.file = FileIdentity(path: path)
+            reopenNeeded = true
+            throw .disk(path: path, message: StationDatabase.message(error))
+        }
+        return aside
+    }
+
+    /// The rename is durable only once the folder is.
+    static func syncFolder(of path: String) {
+        let folder = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+        guard folder >= 0 else { return }
+        fsync(folder)
+        close(folder)
+    }
+
+    /// `PRAGMA quick_check`: "ok", or what SQLite found damaged (first lines). Reads the whole file: seconds on a
+    /// large log, so callers run it off the playout path.
+    public func quickCheck() throws(StoreError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(20)") }
     }
 }

@@ -18,8 +18,10 @@ struct DaemonCommand: AsyncParsableCommand {
         let config = try StationConfig.load(global.configFile())
         // One daemon per database, decided before the database is opened: the second one names the first and exits 1.
         let lock = try DaemonLock.acquire(path: config.lockFile.path, startedAt: clock.now(), calendar: config.calendar)
-        // Fail fast on a broken database; schedule problems are logged and the rest airs.
-        let station = try Station.load(config: config)
+        // Fail fast on a database that cannot be opened; schedule problems are logged and the rest airs. The first
+        // run creates it; a database missing later (deleted) is said so once the log is set up.
+        let existed = FileManager.default.fileExists(atPath: config.database.path)
+        let station = try Station.load(config: config, createDatabase: true)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -27,6 +29,9 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "loa")
         logger.info("Giữ khóa \(lock.path) (pid \(getpid()))")
+        if !existed {
+            logger.warning("\(config.database.path): chưa có cơ sở dữ liệu; đã tạo mới (lần chạy đầu, hoặc tệp cũ đã mất)")
+        }
         let playout = PlayoutService(station: station, clock: clock, logger: logger) { device in
             ALSAOutput(device: device)
         }
@@ -36,6 +41,11 @@ struct DaemonCommand: AsyncParsableCommand {
         // Services stop in reverse order: the control socket closes before playout does.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
+                // First, so it stops last: held log writes get a last try after playout has written its final rows.
+                .init(service: AiringLogKeeper(writer: playout.writer, clock: clock)),
+                // Done once at start, off the playout path; its end must not stop the daemon.
+                .init(service: DatabaseQuickCheck(database: station.database, clock: clock, logger: logger),
+                      successTerminationBehavior: .ignore),
                 .init(service: playout),
                 .init(service: ReloadOnHangup(target: playout)),
                 .init(service: control),

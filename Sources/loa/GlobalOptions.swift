@@ -12,7 +12,11 @@ struct GlobalOptions: ParsableArguments {
         try StationConfig.locate(config, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }
 
-    func station() throws -> Station { try Station.load(configFile: configFile()) }
+    /// The station; only commands that add to it (`segment add`, `fetch`, `daemon`) create a missing database:
+    /// the others stop with one line naming the path, so a database that was lost is not replaced by an empty one.
+    func station(createDatabase: Bool = false) throws -> Station {
+        try Station.load(configFile: configFile(), createDatabase: createDatabase)
+    }
 }
 
 /// Output formats shared by listing commands.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoaConfig
 import LoaCore
 
 struct ScheduleListCommand: AsyncParsableCommand {
@@ -13,7 +14,9 @@ struct ScheduleListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let slots = try global.station().schedules.slots.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+        // Only the schedule files: listing them needs no database.
+        let config = try StationConfig.load(global.configFile())
+        let slots = ScheduleSet.load(folder: config.schedules, relativeTo: config.file.deletingLastPathComponent()).slots.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
         if json {
             try printJSON(slots.map { slot in
                 var play: [String]? = nil, pillar: [String]? = nil, count: Int? = nil

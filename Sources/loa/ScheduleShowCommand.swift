@@ -23,7 +23,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
     struct PlanJSON: Encodable { let date: String, station: String, slots: [SlotJSON] }
 
     func run() async throws {
-        let station = try global.station()
+        // A setup command, run before anything is imported: it may create the database.
+        let station = try global.station(createDatabase: true)
         let calendar = station.config.calendar
         let day = try date.map { try parseDate($0) } ?? calendar.localDate(of: SystemClock().now())
         let library = try station.library.all()

@@ -8,7 +8,8 @@ struct ScheduleValidateCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let station = try global.station()
+        // A setup command, run before anything is imported: it may create the database.
+        let station = try global.station(createDatabase: true)
         let problems = try station.validate()
         for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
         if problems.isEmpty {

@@ -17,7 +17,7 @@ struct SegmentAddCommand: AsyncParsableCommand {
     @Option(help: "Chiến dịch, ví dụ \"HNCC ASEAN 37\".") var campaign: String?
 
     func run() async throws {
-        let station = try global.station()
+        let station = try global.station(createDatabase: true)
         let pillar = try self.pillar.map { name in
             guard let parsed = Pillar(rawValue: name) else { throw OperatorError(Pillar.unknownMessage(name)) }
             return parsed

@@ -114,6 +114,7 @@ struct LogExportCLITests {
     @Test("Without signing_key in loa.toml, export says how to make one and writes nothing")
     func exportNeedsAKey() throws {
         let station = try ProcessStation(device: "null")
+        _ = try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite"))
         let file = station.folder.appendingPathComponent("xa.csv").path
         let exported = try station.loaCommand(["log", "export", "--out", file])
         #expect(exported.status == 1 && exported.err.contains("signing_key") && exported.err.contains("loa keygen"), "\(exported.err)")

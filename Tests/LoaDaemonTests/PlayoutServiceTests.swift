@@ -195,8 +195,10 @@ struct PlayoutServiceTests {
         let station = try VirtualStation(schedule: Self.schedule)
         let loaded = try Station.load(configFile: station.config)
         let slot = try #require(loaded.schedules.slots.first)
-        let airing = try OccurrenceAiring.prepare(slot, startsAt: station.at("17:15"), station: loaded,
-                                                  logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let writer = AiringLogWriter(database: loaded.database, clock: VirtualClock(station.at("17:15"), horizon: station.at("17:20")),
+                                     logger: quiet)
+        let airing = try OccurrenceAiring.prepare(slot, startsAt: station.at("17:15"), station: loaded, log: writer, logger: quiet)
         try AiringLog(station.database).markStarted(id: try #require(airing.rows[0].id), startedAt: station.at("17:15"), policy: nil)
         let rows = try await station.runService(from: station.at("17:15").addingTimeInterval(1), horizon: station.at("17:20"))
         #expect(rows.map(\.outcome) == [.interrupted, .completed], "\(rows)")
