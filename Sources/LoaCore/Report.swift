@@ -140,59 +140,109 @@ public struct Report: Sendable, Hashable, Codable {
     public var chart: [MonthlyAirings]
 }
 
-/// Builds reports from log rows. Pure.
-public enum ReportBuilder {
-    /// Groups `records` (already limited to the period) under each of `groupings`. Segments and emergency
-    /// bulletins count; jingles and announcements do not (they are not bulletins). Every pillar appears in a
-    /// pillar table and every day, week or month of the period in its table, so a zero is visible. `library`
-    /// gives the requests of segments whose feed asked for a number of airings.
-    public static func build(station: String, records: [AiringRecord], calendar: StationCalendar, from: LocalDate,
-                             to: LocalDate, by groupings: [ReportGrouping], campaign: String? = nil,
-                             library: [Segment] = []) -> Report {
-        let counted = records.filter {
-            $0.outcome.isFinal && ($0.kind == .segment || $0.kind == .emergency) && (campaign == nil || $0.campaign == campaign)
+/// A report built one log row at a time, so a year of rows is never held (`loa report` feeds it from a cursor).
+/// Pure: ``add(_:)`` each row of the period, then ``report(library:)``.
+public struct ReportAccumulator: Sendable {
+    public let station: String
+    public let calendar: StationCalendar
+    public let from: LocalDate, to: LocalDate
+    public let groupings: [ReportGrouping]
+    public let campaign: String?
+    private var rows: [[String: ReportRow]]
+    private var items: [[String: Set<String>]]
+    private var total = ReportRow(key: "total", label: "Tổng cộng")
+    private var allItems = Set<String>()
+    private var chart: [String: Int] = [:]
+    private var completedBySegment: [String: Int] = [:]
+    private var dayOfQuarter: [Int: LocalDate] = [:]
+
+    public init(station: String, calendar: StationCalendar, from: LocalDate, to: LocalDate, by groupings: [ReportGrouping],
+                campaign: String? = nil) {
+        self.station = station
+        self.calendar = calendar
+        self.from = from
+        self.to = to
+        self.groupings = groupings
+        self.campaign = campaign
+        rows = Array(repeating: [:], count: groupings.count)
+        items = Array(repeating: [:], count: groupings.count)
+    }
+
+    /// Counts `record` if it is a final row of a segment or an emergency bulletin (of the campaign, when asked):
+    /// jingles and announcements are not bulletins.
+    public mutating func add(_ record: AiringRecord) {
+        guard record.outcome.isFinal, record.kind == .segment || record.kind == .emergency,
+              campaign == nil || record.campaign == campaign else { return }
+        let day = stationDay(record.scheduledAt)
+        let completed = record.outcome == .completed
+        for index in groupings.indices {
+            let (key, label) = ReportBuilder.group(record, day: day, by: groupings[index])
+            rows[index][key, default: ReportRow(key: key, label: label)].add(record)
+            if completed { items[index][key, default: []].insert(record.segmentID) }
         }
-        let days = counted.map { calendar.localDate(of: $0.scheduledAt) }
-        let tables = groupings.map { grouping in
-            ReportTable(by: grouping, rows: rows(counted, days: days, by: grouping, from: from, to: to))
+        total.add(record)
+        if completed {
+            allItems.insert(record.segmentID)
+            chart[ReportBuilder.monthKey(day) + "\u{1F}" + (record.pillar?.rawValue ?? "khac"), default: 0] += 1
+            completedBySegment[record.segmentID, default: 0] += 1
         }
-        var total = ReportRow(key: "total", label: "Tổng cộng")
-        var items = Set<String>()
-        for record in counted {
-            total.add(record)
-            if record.outcome == .completed { items.insert(record.segmentID) }
+    }
+
+    /// Foundation's calendar for every row was a fifth of a year's report; every time zone's offset is a whole
+    /// number of quarter hours, so all instants of a quarter hour fall on the same station day.
+    private mutating func stationDay(_ instant: Date) -> LocalDate {
+        let quarter = Int((instant.timeIntervalSince1970 / 900).rounded(.down))
+        if let day = dayOfQuarter[quarter] { return day }
+        let day = calendar.localDate(of: instant)
+        dayOfQuarter[quarter] = day
+        return day
+    }
+
+    /// The report of what was added. Every pillar appears in a pillar table and every day, week or month of the
+    /// period in its table, so a zero is visible. `library` gives the requests of segments whose feed asked for a
+    /// number of airings.
+    public func report(library: [Segment] = []) -> Report {
+        let tables = groupings.indices.map { index in
+            ReportTable(by: groupings[index], rows: ReportBuilder.ordered(rows[index], items: items[index], by: groupings[index],
+                                                                          from: from, to: to))
         }
-        total.items = items.count
-        var chart: [String: Int] = [:]
-        for (record, day) in zip(counted, days) where record.outcome == .completed {
-            chart[monthKey(day) + "\u{1F}" + (record.pillar?.rawValue ?? "khac"), default: 0] += 1
-        }
-        let months = periods(from: from, to: to, by: .month).map(\.key)
+        var total = self.total
+        total.items = allItems.count
+        let months = ReportBuilder.periods(from: from, to: to, by: .month).map(\.key)
         let pillars = Pillar.allCases.map(\.rawValue) + (chart.keys.contains { $0.hasSuffix("\u{1F}khac") } ? ["khac"] : [])
         return Report(
             station: station, from: from, to: to, campaign: campaign, tables: tables, total: total,
-            requests: requests(counted, library: library, from: from, to: to),
+            requests: ReportBuilder.requests(completedBySegment, library: library, from: from, to: to),
             chart: months.flatMap { month in
                 pillars.map { MonthlyAirings(month: month, pillar: $0, airings: chart[month + "\u{1F}" + $0] ?? 0) }
             })
     }
+}
 
-    static func rows(_ records: [AiringRecord], days: [LocalDate], by grouping: ReportGrouping, from: LocalDate,
-                     to: LocalDate) -> [ReportRow] {
-        var rows: [String: ReportRow] = [:]
-        var items: [String: Set<String>] = [:]
+/// Builds reports from log rows. Pure.
+public enum ReportBuilder {
+    /// The report of `records` (already limited to the period) under each of `groupings` (``ReportAccumulator``).
+    public static func build(station: String, records: [AiringRecord], calendar: StationCalendar, from: LocalDate,
+                             to: LocalDate, by groupings: [ReportGrouping], campaign: String? = nil,
+                             library: [Segment] = []) -> Report {
+        var accumulator = ReportAccumulator(station: station, calendar: calendar, from: from, to: to, by: groupings,
+                                            campaign: campaign)
+        for record in records { accumulator.add(record) }
+        return accumulator.report(library: library)
+    }
+
+    /// A table's rows in reading order: pillars in their order, periods in time order (each one of the period,
+    /// counted or not), the rest by label; with the items of each row.
+    static func ordered(_ counted: [String: ReportRow], items: [String: Set<String>], by grouping: ReportGrouping,
+                        from: LocalDate, to: LocalDate) -> [ReportRow] {
+        var rows = counted
         var order: [String] = []
         switch grouping {
         case .pillar: order = Pillar.allCases.map(\.rawValue)
         case .day, .week, .month: order = periods(from: from, to: to, by: grouping).map(\.key)
         case .category, .segment, .campaign: break
         }
-        for (key, label) in order.map({ ($0, label(key: $0, by: grouping)) }) { rows[key] = ReportRow(key: key, label: label) }
-        for (record, day) in zip(records, days) {
-            let (key, label) = group(record, day: day, by: grouping)
-            rows[key, default: ReportRow(key: key, label: label)].add(record)
-            if record.outcome == .completed { items[key, default: []].insert(record.segmentID) }
-        }
+        for key in order where rows[key] == nil { rows[key] = ReportRow(key: key, label: label(key: key, by: grouping)) }
         for (key, segments) in items { rows[key]?.items = segments.count }
         let known = Set(order)
         let rest = rows.keys.filter { !known.contains($0) }.sorted { a, b in
@@ -272,10 +322,8 @@ public enum ReportBuilder {
     }
 
     /// What each requesting segment was asked for over the period and how often it aired.
-    static func requests(_ records: [AiringRecord], library: [Segment], from: LocalDate, to: LocalDate) -> [RequestRow] {
-        var aired: [String: Int] = [:]
-        for record in records where record.outcome == .completed { aired[record.segmentID, default: 0] += 1 }
-        return library.compactMap { segment -> RequestRow? in
+    static func requests(_ aired: [String: Int], library: [Segment], from: LocalDate, to: LocalDate) -> [RequestRow] {
+        library.compactMap { segment -> RequestRow? in
             guard let origin = segment.origin, let request = origin.requested else { return nil }
             let first = max(from, origin.validFrom ?? from), last = min(to, origin.validUntil ?? to)
             let requested: Int

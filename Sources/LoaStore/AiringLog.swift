@@ -96,6 +96,29 @@ public struct AiringLog: Sendable {
         }
     }
 
+    /// Hands `body` what a report reads of each row planned in `[from, to)`, oldest first, one at a time (a year
+    /// of rows is never held): what aired (segment, title, pillar, category, campaign, kind), when it was planned,
+    /// its outcome, seconds and confirmation; the rest of each record is left empty.
+    public func forEachReportRecord(from: Date? = nil, to: Date? = nil, _ body: (AiringRecord) -> Void) throws(StoreError) {
+        try database.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT segment_id, title, pillar, category, campaign, kind, outcome, scheduled_at, planned_seconds,
+                       aired_seconds, confirmed FROM airing WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
+                """, arguments: [from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
+                                 to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
+            while let row = try rows.next() {
+                let scheduled = Date(timeIntervalSince1970: row[7])
+                body(AiringRecord(
+                    slot: "", slotStartsAt: scheduled, segmentID: row[0], title: row[1],
+                    pillar: (row[2] as String?).flatMap(Pillar.init(rawValue:)), campaign: row[4], path: "", category: row[3],
+                    scheduledAt: scheduled, plannedSeconds: row[8], airedSeconds: row[9],
+                    outcome: AiringOutcome(rawValue: row[6]) ?? .failed,
+                    kind: (row[5] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
+                    confirmed: (row[10] as String?).flatMap(OnAirConfirmation.init(rawValue:))))
+            }
+        }
+    }
+
     /// Rows whose planned time falls in `[from, to)`, oldest first.
     public func records(from: Date? = nil, to: Date? = nil) throws(StoreError) -> [AiringRecord] {
         try database.read { db in

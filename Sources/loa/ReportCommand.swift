@@ -66,9 +66,10 @@ struct ReportCommand: AsyncParsableCommand {
             (calendar.localDate(of: $0.lowerBound), calendar.localDate(of: $0.upperBound))
         })
         let (start, end) = calendar.bounds(from, to)
-        let report = ReportBuilder.build(station: config.station, records: try station.log.records(from: start, to: end),
-                                         calendar: calendar, from: from, to: to, by: groupings, campaign: campaign,
-                                         library: try station.library.everything())
+        var accumulator = ReportAccumulator(station: config.station, calendar: calendar, from: from, to: to, by: groupings,
+                                            campaign: campaign)
+        try station.log.forEachReportRecord(from: start, to: end) { accumulator.add($0) }
+        let report = accumulator.report(library: try station.library.everything())
         try write([report], total: nil)
     }
 
