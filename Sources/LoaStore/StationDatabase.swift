@@ -345,6 +345,10 @@ extension StationDatabase {
             try? FileManager.default.removeItem(atPath: copy)
             throw StationDatabase.storeError(path: path, error)
         }
+        // The old file's `-wal` and `-shm` are found by name: left beside the copy, SQLite would take the old WAL's
+        // pages as the new file's (seen: the library read empty, then "malformed"). Everything in them is in the
+        // copy already.
+        for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
         guard rename(copy, path) == 0 else {
             let reason = String(cString: strerror(errno))
             // Writes go on into the copy, so nothing is lost; the next check finds the path still empty.
