@@ -53,6 +53,8 @@ public final class AiringLogWriter: @unchecked Sendable {
         pending = PendingWrites(held: recovered.map { PendingWrites.Held($0, replaying: true) })
         let spooledID = recovered.compactMap(\.largestID).max() ?? 0
         do {
+            // A log opened read-only may lag behind rows its WAL held: its ids are not to be trusted.
+            if database.isReadOnly { throw StoreError.disk(path: database.path, message: "chỉ đọc được") }
             nextID = max(try AiringLog(database).nextFreeID(), spooledID + 1)
         } catch {
             // Ids must never repeat one already stored: with the log unreadable, milliseconds since 1970 stand

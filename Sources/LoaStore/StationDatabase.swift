@@ -32,18 +32,25 @@ public enum StoreError: OperatorFacingError, Sendable {
 /// `synchronous=FULL`, so an airing that was logged survives a power cut.
 public final class StationDatabase: @unchecked Sendable {
     public let path: String
-    /// The open pool and the file it was opened on; replaced together when the file is recreated (``recreate(at:)``).
-    private var state: (pool: DatabasePool, file: FileIdentity?)
+    /// The open pool and the file it was opened on; replaced together when the file is recreated (``recreate(at:)``)
+    /// or reopened for writing after a read-only start (``openForPlayout(path:)``).
+    private var state: (pool: any DatabaseWriter, file: FileIdentity?)
     private let lock = NSLock()
 
     /// Set when the recreated file could not be opened: the next use tries again.
     private var reopenNeeded = false
 
-    var pool: DatabasePool {
+    /// Whether the database could only be read when it was opened (``openForPlayout(path:)``): writes are refused
+    /// until a writable open succeeds, and ids read from it may lag behind rows only its WAL held.
+    public var isReadOnly: Bool { lock.withLock { readOnly } }
+    private var readOnly = false
+
+    var pool: any DatabaseWriter {
         lock.withLock {
             if reopenNeeded, let pool = try? StationDatabase.openPool(path) {
                 state = (pool, FileIdentity(path: path))
                 reopenNeeded = false
+                readOnly = false
             }
             return state.pool
         }
@@ -61,6 +68,43 @@ public final class StationDatabase: @unchecked Sendable {
         } catch {
             throw .open(path: path.path, message: StationDatabase.message(error))
         }
+    }
+
+    /// Opens the database for the daemon, which must air whatever its disk does: when the file cannot be opened for
+    /// writing (a full disk cannot take its `-shm`, a read-only mount), it is opened read-only, so the library and
+    /// the history still plan the day; writes are refused as disk faults (held by the daemon's writer), and every
+    /// use tries a writable open again. Only a file that cannot even be read is an error.
+    public static func openForPlayout(path: URL) throws(StoreError) -> StationDatabase {
+        do {
+            return try StationDatabase(path: path, create: true)
+        } catch let writable {
+            guard FileManager.default.fileExists(atPath: path.path), let reader = try? openReadOnly(path.path) else {
+                throw writable
+            }
+            return StationDatabase(path: path.path, readOnly: reader)
+        }
+    }
+
+    private init(path: String, readOnly reader: DatabaseQueue) {
+        self.path = path
+        state = (reader, FileIdentity(path: path))
+        readOnly = true
+        reopenNeeded = true
+    }
+
+    /// The file as it was last checkpointed, read without the `-shm` a WAL reader needs (a full disk cannot make
+    /// one): `immutable` reads the main file only.
+    private static func openReadOnly(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.label = "loa-readonly"
+        let url = URL(fileURLWithPath: path).absoluteString + "?immutable=1"
+        let queue = try DatabaseQueue(path: url, configuration: configuration)
+        // A file this version never migrated would be read with the wrong columns: refuse it.
+        guard try queue.read({ db in try StationDatabase.migrator.hasCompletedMigrations(db) }) else {
+            throw DatabaseError(resultCode: .SQLITE_READONLY, message: "cần nâng cấp nhưng không ghi được")
+        }
+        return queue
     }
 
     private static func openPool(_ path: String) throws -> DatabasePool {

@@ -4,6 +4,7 @@ import LoaAudio
 import LoaConfig
 import LoaDaemon
 import LoaFeed
+import LoaStore
 import Logging
 import ServiceLifecycle
 
@@ -18,10 +19,11 @@ struct DaemonCommand: AsyncParsableCommand {
         let config = try StationConfig.load(global.configFile())
         // One daemon per database, decided before the database is opened: the second one names the first and exits 1.
         let lock = try DaemonLock.acquire(path: config.lockFile.path, startedAt: clock.now(), calendar: config.calendar)
-        // Fail fast on a database that cannot be opened; schedule problems are logged and the rest airs. The first
-        // run creates it; a database missing later (deleted) is said so once the log is set up.
+        // Fail fast only on a database that cannot even be read; one that cannot be written (a full disk) is read
+        // and the station airs. Schedule problems are logged and the rest airs. The first run creates it; a
+        // database missing later (deleted) is said so once the log is set up.
         let existed = FileManager.default.fileExists(atPath: config.database.path)
-        let station = try Station.load(config: config, createDatabase: true)
+        let station = Station.load(config: config, database: try StationDatabase.openForPlayout(path: config.database))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -29,6 +31,9 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "loa")
         logger.info("Giữ khóa \(lock.path) (pid \(getpid()))")
+        if station.database.isReadOnly {
+            logger.error("\(config.database.path): không mở để ghi được (đĩa đầy hoặc chỉ đọc); đài vẫn phát theo thư viện đã lưu, nhật ký phát được giữ lại và ghi khi đĩa ghi được")
+        }
         if !existed {
             logger.warning("\(config.database.path): chưa có cơ sở dữ liệu; đã tạo mới (lần chạy đầu, hoặc tệp cũ đã mất)")
         }

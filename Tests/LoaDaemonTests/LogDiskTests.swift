@@ -121,7 +121,7 @@ struct LogDiskTests {
         }
     }
 
-    @Test("The log's disk full during a slot: it airs, its rows are held and written in order once space is back; full at a SIGKILL, the spool brings them back at the next start")
+    @Test("The log's disk full during a slot: it airs, its rows are held and written in order once space is back; full at a SIGKILL, the spool brings them back at the next start; full at start, it airs all the same")
     func diskFull() async throws {
         let server = try SoundServer()
         defer { server.stop() }
@@ -158,7 +158,7 @@ struct LogDiskTests {
 
         // Full again, a slot airs, and the daemon is killed while holding its rows; space back, the next start writes them.
         let second = station.wholeSecond(after: 3)
-        try station.writeSlot("sau-khi-chet", start: second, files: ["d.wav"], file: "hai.toml")
+        try station.writeSlot("sau-khi-chet", start: second, files: ["d.wav"], end: second.addingTimeInterval(3), file: "hai.toml")
         try space.shell("fill; kill -HUP $(cat \"$F/daemon.pid\")")
         try await Task.sleep(for: .seconds(max(0, second.timeIntervalSinceNow + 2)))
         try space.shell("kill -KILL $(cat \"$F/daemon.pid\"); free_space; start_daemon")
@@ -171,6 +171,26 @@ struct LogDiskTests {
         #expect(after.map(\.segment) == ["a-wav", "b-wav", "c-wav", "d-wav"], "\(after)\n\(space.daemonLog)")
         #expect(after.last.map { ["completed", "truncated"].contains($0.outcome) && abs($0.aired_seconds + ($0.lost_seconds ?? 0) - 1) < 0.05 } == true,
                 "\(after)")
+        // Full when the daemon starts: it airs (the database opened read-only when it cannot even take its `-shm`, or
+        // opened and refusing writes), and writes the row once space is back.
+        try space.shell("stop_daemon")
+        let third = station.wholeSecond(after: 4)
+        try station.writeSlot("day-luc-khoi-dong", start: third, files: ["d.wav"], file: "ba.toml")
+        try space.shell("fill; start_daemon")
+        try await Task.sleep(for: .seconds(max(0, third.timeIntervalSinceNow + 1)))
+        for _ in 0..<60 where !(space.daemonLog.components(separatedBy: "Giữ khóa").last ?? "").contains("Xong “d.wav”") {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let lastRun = space.daemonLog.components(separatedBy: "Giữ khóa").last ?? ""
+        #expect((lastRun.contains("không mở để ghi được") || lastRun.contains("Đài vẫn phát")) && lastRun.contains("Xong “d.wav”"), "\(lastRun)")
+        try space.shell("free_space")
+        var last = try space.rows()
+        let until = Date().addingTimeInterval(15)
+        while last.count < 5 && Date() < until {
+            try await Task.sleep(for: .milliseconds(300))
+            last = try space.rows()
+        }
+        #expect(last.map(\.slot).suffix(2) == ["sau-khi-chet", "day-luc-khoi-dong"] && last.last?.outcome == "completed", "\(last)\n\(space.daemonLog)")
         try space.shell("stop_daemon")
         #expect(try space.shell("sqlite3 \"$DB_DIR/loa.sqlite\" 'PRAGMA integrity_check'").out.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
