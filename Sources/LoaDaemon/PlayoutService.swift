@@ -23,13 +23,16 @@ public final class PlayoutService: Service, Sendable {
     let announcements = AsyncStream.makeStream(of: Announcement.self, bufferingPolicy: .unbounded)
     /// The station as last loaded, for the control channel.
     let current: StationBox
+    /// The on-air check, when `loa.toml` names a `monitor`; it runs as a service of its own.
+    let monitor: OnAirMonitor?
     /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
     static let clockStepSeconds = 30.0
 
     /// `station` is loaded by the caller, which can then fail fast on a broken `loa.toml` or database.
-    public init(station: Station, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger,
+    public init(station: Station, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger, monitor: OnAirMonitor? = nil,
                 makeOutput: @escaping @Sendable (String) -> any AudioOutput) {
         self.initial = station
+        self.monitor = monitor
         self.clock = clock
         self.logger = logger
         self.leadSeconds = leadSeconds
@@ -101,7 +104,8 @@ public final class PlayoutService: Service, Sendable {
             taken.insert(next.slot.id)
             let airing: OccurrenceAiring
             do {
-                airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, logger: logger)
+                airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, logger: logger,
+                                                      monitor: monitor)
             } catch {
                 logger.error("\(next.slot.id): không lưu được kế hoạch phát: \(error)")
                 continue

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoaAudio
 import LoaConfig
+import LoaCore
 import LoaDaemon
 import LoaFeed
 import Logging
@@ -27,15 +28,22 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "loa")
         logger.info("Giữ khóa \(lock.path) (pid \(getpid()))")
-        let playout = PlayoutService(station: station, clock: clock, logger: logger) { device in
+        let monitor = config.monitor.map { device in
+            OnAirMonitor(device: device, check: OnAirCheck(silenceDBFS: config.monitorSilenceDBFS), clock: clock, logger: logger) {
+                ALSACapture(device: device, clock: clock)
+            }
+        }
+        let playout = PlayoutService(station: station, clock: clock, logger: logger, monitor: monitor) { device in
             ALSAOutput(device: device)
         }
         let control = try ControlServer(socketPath: config.controlSocket.path, clock: clock, logger: logger) { request in
             await playout.handleControl(request)
         }
         // Services stop in reverse order: the control socket closes before playout does.
+        // The monitor comes first so that it stops last: the items playout ends on shutdown still get their verdict.
+        let monitoring: [ServiceGroupConfiguration.ServiceConfiguration] = monitor.map { [.init(service: $0)] } ?? []
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
+            services: monitoring + [
                 .init(service: playout),
                 .init(service: ReloadOnHangup(target: playout)),
                 .init(service: control),
