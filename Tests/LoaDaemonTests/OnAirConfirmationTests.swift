@@ -47,18 +47,39 @@ struct OnAirConfirmationTests {
         print(log.split(separator: "\n").filter { $0.contains("kiểm tra") || $0.contains("Xong") }.joined(separator: "\n"))
     }
 
+    @Test("A monitor that cannot be opened is logged, naming it, and never stops playout: the rows air and are left unconfirmed (null), not silent")
+    func monitorMissing() async throws {
+        let station = try ProcessStation(device: "pulse")
+        let server = try SoundServer()
+        defer { server.stop() }
+        try (String(contentsOfFile: station.config, encoding: .utf8) + "\nmonitor = \"hw:CARD=KhongCo\"\n")
+            .write(toFile: station.config, atomically: true, encoding: .utf8)
+        try station.addTone("a.wav", frequency: 440, seconds: 1.5, rate: 48000, title: "Bản tin A")
+        let start = station.wholeSecond(after: 3)
+        try station.writeSchedule("kiem-tra", start: start, end: start.addingTimeInterval(60), play: ["a.wav"])
+        let daemon = try station.startDaemon(environment: server.environment)
+        defer { _ = daemon.stop() }
+        let rows = try await waitForConfirmedRows(station, count: 1, until: start.addingTimeInterval(15))
+        let log = daemon.output
+        #expect(rows.map(\.outcome) == ["completed"], "\(log)")
+        #expect(rows.first?.confirmed == nil && rows.first?.monitor_dbfs == nil)
+        #expect(log.contains("Không nghe được đường kiểm tra phát sóng: đường kiểm tra phát sóng “hw:CARD=KhongCo”"), "\(log)")
+        // Retried every 5 s, logged once while the failure stays the same.
+        #expect(log.components(separatedBy: "Không nghe được đường kiểm tra").count == 2, "\(log)")
+    }
+
     func mute(_ server: SoundServer, _ on: Bool) throws {
         let r = try Harness.run("/usr/bin/pactl", ["-s", server.recorderSocket, "set-sink-mute", server.sink, on ? "1" : "0"])
         guard r.status == 0 else { throw HarnessError("pactl set-sink-mute: \(r.err)") }
     }
 
-    func waitForConfirmedRows(_ station: ProcessStation, until deadline: Date) async throws -> [ConfirmedRow] {
+    func waitForConfirmedRows(_ station: ProcessStation, count: Int = 3, until deadline: Date) async throws -> [ConfirmedRow] {
         var rows: [ConfirmedRow] = []
         repeat {
             let r = try station.loaCommand(["log", "--format", "json"])
             guard r.status == 0 else { throw HarnessError("loa log: \(r.err)") }
             rows = try JSONDecoder().decode([ConfirmedRow].self, from: Data(r.out.utf8))
-            if rows.count == 3 && rows.allSatisfy({ $0.outcome != "planned" && $0.outcome != "started" }) { break }
+            if rows.count == count && rows.allSatisfy({ $0.outcome != "planned" && $0.outcome != "started" }) { break }
             try await Task.sleep(for: .milliseconds(200))
         } while Date() < deadline
         return rows
