@@ -31,6 +31,9 @@ public final class ALSACapture: LevelCapture {
     public let windowSeconds: Double
     /// No input for this long, without an error, is a stall: the device is let go of and opened again.
     public static let stallSeconds = 2.0
+    /// The first input may take longer: through PulseAudio a null sink's monitor delivered its first frames 1.2 s
+    /// after the open (measured on an idle machine), and a loaded one must not take that for a stall.
+    public static let firstInputSeconds = 5.0
     private let clock: any WallClock
     private var pcm: OpaquePointer?
     private var channels = 2
@@ -39,12 +42,14 @@ public final class ALSACapture: LevelCapture {
     private var sums: [Double] = []
     private var framesInWindow = 0
     private var lastInput = 0.0
+    private var receivedAny = false
     /// When frame 0 of this run of contiguous frames was heard, and the frames read since.
     private var anchor: Date? = nil
     private var framesRead = 0
     /// What the device buffers: a larger delay than this is not believed.
     private var bufferFrames = 0
 
+    /// Captures `device` (an ALSA PCM name) at `rate`, in windows of `windowSeconds`, stamped with `clock`.
     public init(device: String, clock: any WallClock, rate: Int = 48000, windowSeconds: Double = 0.1) {
         self.name = device
         self.clock = clock
@@ -89,6 +94,7 @@ public final class ALSACapture: LevelCapture {
             buffer = [Int16](repeating: 0, count: windowFrames * channels)
             resetWindow()
             lastInput = clock.monotonicSeconds()
+            receivedAny = false
             return
         }
         throw fail(code)
@@ -117,6 +123,7 @@ public final class ALSACapture: LevelCapture {
             }
             let frames = Int(read)
             lastInput = clock.monotonicSeconds()
+            receivedAny = true
             // When the last frame read was heard: what the device holds beyond it was captured after it. The pulse
             // plugin reports half a second more than its buffer for the first half second of a capture (measured:
             // 486 ms falling to 0 by 50 ms a read, then 0): a delay beyond the buffer is not believed.
@@ -146,7 +153,8 @@ public final class ALSACapture: LevelCapture {
             framesRead += frames
         }
         let silentFor = clock.monotonicSeconds() - lastInput
-        if windows.isEmpty, silentFor > ALSACapture.stallSeconds { throw .captureStalled(name: name, seconds: silentFor) }
+        let limit = receivedAny ? ALSACapture.stallSeconds : ALSACapture.firstInputSeconds
+        if windows.isEmpty, silentFor > limit { throw .captureStalled(name: name, seconds: silentFor) }
         return windows
     }
 

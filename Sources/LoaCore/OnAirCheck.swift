@@ -4,6 +4,7 @@ import Foundation
 public struct MonitorWindow: Sendable, Hashable {
     /// When the window's first frame was captured, on the station's clock.
     public var start: Date
+    /// How long the window lasts (0.1 s from the daemon's ALSA capture).
     public var seconds: Double
     /// RMS level of the window's loudest channel, in dBFS, never below ``OnAirCheck/floorDBFS``.
     public var dbfs: Double

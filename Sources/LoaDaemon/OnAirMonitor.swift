@@ -12,7 +12,9 @@ import ServiceLifecycle
 ///
 /// The monitor device is read at start; a SIGHUP reload does not change it (nor the output device).
 public final class OnAirMonitor: Service, @unchecked Sendable {
+    /// The capture PCM's name (`monitor` in `loa.toml`), for messages.
     public let device: String
+    /// The silence threshold and the decisions on the windows.
     public let check: OnAirCheck
     let clock: any WallClock
     let logger: Logger
@@ -38,6 +40,7 @@ public final class OnAirMonitor: Service, @unchecked Sendable {
     /// Items on air by row id: their title, when they became audible, and whether a silent line was reported.
     private var onAir: [Int64: (title: String, audibleAt: Date, warned: Bool)] = [:]
 
+    /// `makeCapture` makes a fresh capture for each attempt to open the monitor (at start and after each failure).
     public init(device: String, check: OnAirCheck, clock: any WallClock, logger: Logger,
                 makeCapture: @escaping @Sendable () -> any LevelCapture) {
         self.device = device
