@@ -14,9 +14,13 @@ public struct ReportRow: Sendable, Hashable, Codable {
     public var interrupted: Int
     public var failed: Int
     public var airedSeconds: Double
+    /// Airings (completed or truncated) the monitor line confirmed heard.
+    public var confirmedHeard: Int
+    /// Airings (completed or truncated) during which the monitor line was silent.
+    public var confirmedSilent: Int
 
     public init(key: String, label: String, completed: Int = 0, truncated: Int = 0, interrupted: Int = 0,
-                failed: Int = 0, airedSeconds: Double = 0) {
+                failed: Int = 0, airedSeconds: Double = 0, confirmedHeard: Int = 0, confirmedSilent: Int = 0) {
         self.key = key
         self.label = label
         self.completed = completed
@@ -24,7 +28,12 @@ public struct ReportRow: Sendable, Hashable, Codable {
         self.interrupted = interrupted
         self.failed = failed
         self.airedSeconds = airedSeconds
+        self.confirmedHeard = confirmedHeard
+        self.confirmedSilent = confirmedSilent
     }
+
+    /// Airings the monitor line judged, heard or silent: zero at a station without a monitor.
+    public var monitored: Int { confirmedHeard + confirmedSilent }
 
     /// Airings that were heard: completed and truncated.
     public var airings: Int { completed + truncated }
@@ -38,6 +47,14 @@ public struct ReportRow: Sendable, Hashable, Codable {
         case .planned, .started, .skipped: break
         }
         airedSeconds += record.airedSeconds
+        // Only airings are confirmed: an interrupted or failed row's verdict says nothing of an airing.
+        if record.outcome == .completed || record.outcome == .truncated {
+            switch record.confirmed {
+            case .heard: confirmedHeard += 1
+            case .silent: confirmedSilent += 1
+            case nil: break
+            }
+        }
     }
 }
 

@@ -16,9 +16,12 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct RowJSON: Encodable {
         let key: String, label: String, completed: Int, truncated: Int, interrupted: Int, failed: Int, aired_seconds: Double
+        /// Airings the monitor line confirmed heard, and those it found silent (both 0 without a monitor).
+        let confirmed_heard: Int, confirmed_silent: Int
         init(_ row: ReportRow) {
             key = row.key; label = row.label; completed = row.completed; truncated = row.truncated
             interrupted = row.interrupted; failed = row.failed; aired_seconds = roundedToMilliseconds(row.airedSeconds)
+            confirmed_heard = row.confirmedHeard; confirmed_silent = row.confirmedSilent
         }
     }
     struct ReportJSON: Encodable {
@@ -51,10 +54,14 @@ struct ReportCommand: AsyncParsableCommand {
         case .table:
             print("\(station.config.station) — báo cáo phát thanh từ \(from) đến \(to)")
             let heading = by == .pillar ? "Trụ cột" : "Bản tin"
+            // The monitor's column only where a monitor judged something: zeros at a station without one would read as failures.
+            let monitored = report.total.monitored > 0
             let rows = (report.rows + [report.total]).map { row in
                 [row.label, String(row.completed), String(row.truncated), String(row.airings), formatSeconds(row.airedSeconds)]
+                    + (monitored ? ["\(row.confirmedHeard)/\(row.monitored)"] : [])
             }
-            printTable([heading, "Phát xong", "Bị cắt", "Số lượt phát", "Thời lượng phát"], rows)
+            printTable([heading, "Phát xong", "Bị cắt", "Số lượt phát", "Thời lượng phát"]
+                       + (monitored ? ["Xác nhận nghe thấy"] : []), rows)
         }
     }
 }

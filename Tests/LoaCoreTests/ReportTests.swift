@@ -23,6 +23,24 @@ struct ReportTests {
         #expect(report.total.airings == 2)
     }
 
+    @Test("Airings the monitor confirmed heard and found silent are counted; rows without a verdict and non-airings are not")
+    func confirmed() throws {
+        let day = try #require(LocalDate(parsing: "2026-11-12"))
+        func judged(_ outcome: AiringOutcome, _ confirmed: OnAirConfirmation?) -> AiringRecord {
+            var r = record("a", .kinhTe, outcome, 60)
+            r.confirmed = confirmed
+            return r
+        }
+        let report = ReportBuilder.build(records: [
+            judged(.completed, .heard), judged(.truncated, .heard), judged(.completed, .silent), judged(.completed, nil),
+            judged(.interrupted, .heard),
+        ], from: day, to: day, by: .pillar)
+        #expect(report.total.confirmedHeard == 2 && report.total.confirmedSilent == 1 && report.total.monitored == 3)
+        #expect(report.rows.first { $0.key == "kinh-te" }?.confirmedHeard == 2)
+        let unmonitored = ReportBuilder.build(records: [record("a", .kinhTe, .completed, 60)], from: day, to: day, by: .pillar)
+        #expect(unmonitored.total.monitored == 0)
+    }
+
     @Test("By segment: one row per segment")
     func bySegment() throws {
         let day = try #require(LocalDate(parsing: "2026-11-12"))

@@ -43,6 +43,14 @@ struct OnAirConfirmationTests {
         #expect((rows[1].monitor_dbfs ?? 0) < -25, "\(rows[1])")
         #expect(log.contains("im lặng") && log.contains("trong khi đang phát “Bản tin B”"), "\(log)")
         #expect(!log.contains("trong khi đang phát “Bản tin A”") && !log.contains("trong khi đang phát “Bản tin C”"))
+        // The report counts the airings the monitor confirmed heard.
+        struct Report: Decodable {
+            struct Total: Decodable { let confirmed_heard: Int, confirmed_silent: Int }
+            let total: Total
+        }
+        let report = try station.loaCommand(["report", "--from", String(rowsDay(start, station)), "--format", "json"])
+        let total = try JSONDecoder().decode(Report.self, from: Data(report.out.utf8)).total
+        #expect(total.confirmed_heard == 2 && total.confirmed_silent == 1, "\(report.out)")
         print("monitor_dbfs:", rows.map { $0.monitor_dbfs.map { String($0) } ?? "null" })
         print(log.split(separator: "\n").filter { $0.contains("kiểm tra") || $0.contains("Xong") }.joined(separator: "\n"))
     }
@@ -66,6 +74,12 @@ struct OnAirConfirmationTests {
         #expect(log.contains("Không nghe được đường kiểm tra phát sóng: đường kiểm tra phát sóng “hw:CARD=KhongCo”"), "\(log)")
         // Retried every 5 s, logged once while the failure stays the same.
         #expect(log.components(separatedBy: "Không nghe được đường kiểm tra").count == 2, "\(log)")
+    }
+
+    /// The station day of `instant`, as `loa report --from` takes it.
+    func rowsDay(_ instant: Date, _ station: ProcessStation) -> String {
+        let c = station.zone.dateComponents([.year, .month, .day], from: instant)
+        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 
     func mute(_ server: SoundServer, _ on: Bool) throws {
