@@ -60,6 +60,11 @@ struct OnAirConfirmationTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
+        // Nothing of the daemon's reads the sink's monitor here: a null sink with no reader renders ahead and stalls
+        // the output (see ALSAOutput.retire), so parecord reads it, as in the other real-time tests.
+        let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
+        defer { _ = recorder.stop() }
         try (String(contentsOfFile: station.config, encoding: .utf8) + "\nmonitor = \"hw:CARD=KhongCo\"\n")
             .write(toFile: station.config, atomically: true, encoding: .utf8)
         try station.addTone("a.wav", frequency: 440, seconds: 1.5, rate: 48000, title: "Bản tin A")
