@@ -154,7 +154,7 @@ public final class ALSAOutput: AudioOutput {
 
 /// One `snd_pcm_open` + `snd_pcm_set_params`, on a thread of its own so that the caller can give up on it.
 /// An attempt given up on closes what it opens if it ever returns; while one is still stuck, a new one for
-/// the same device is refused rather than piling up threads behind a frozen server.
+/// the same device and direction is refused rather than piling up threads behind a frozen server.
 final class OpenAttempt: @unchecked Sendable {
     private static let registry = NSLock()
     nonisolated(unsafe) private static var stuck: Set<String> = []
@@ -165,14 +165,17 @@ final class OpenAttempt: @unchecked Sendable {
     private(set) var handle: OpaquePointer?
     private(set) var code: Int32 = 0
 
-    static func start(device: String, format: AudioFormat, latency: Duration) throws(AudioError) -> OpenAttempt {
-        let busy = registry.withLock { stuck.contains(device) }
+    static func start(device: String, stream: snd_pcm_stream_t = SND_PCM_STREAM_PLAYBACK, format: AudioFormat,
+                      latency: Duration) throws(AudioError) -> OpenAttempt {
+        // A capture and a playback of the same PCM are two different opens: one stuck must not refuse the other.
+        let key = (stream == SND_PCM_STREAM_CAPTURE ? "capture:" : "playback:") + device
+        let busy = registry.withLock { stuck.contains(key) }
         if busy { throw .stalled(name: device, seconds: ALSAOutput.openTimeout) }
-        let attempt = OpenAttempt(device: device)
+        let attempt = OpenAttempt(key: key)
         let micros = UInt32(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
         let thread = Thread {
             var handle: OpaquePointer?
-            var rc = snd_pcm_open(&handle, device, SND_PCM_STREAM_PLAYBACK, SND_PCM_NONBLOCK)
+            var rc = snd_pcm_open(&handle, device, stream, SND_PCM_NONBLOCK)
             if rc >= 0, let opened = handle {
                 rc = snd_pcm_set_params(opened, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
                                         UInt32(format.channels), UInt32(format.sampleRate), 1, micros)
@@ -189,7 +192,7 @@ final class OpenAttempt: @unchecked Sendable {
             }
             if !keep {
                 if rc >= 0, let handle { snd_pcm_close(handle) }
-                registry.withLock { _ = stuck.remove(device) }
+                registry.withLock { _ = stuck.remove(key) }
             }
             attempt.finished.signal()
         }
@@ -198,8 +201,8 @@ final class OpenAttempt: @unchecked Sendable {
         return attempt
     }
 
-    private let device: String
-    private init(device: String) { self.device = device }
+    private let key: String
+    private init(key: String) { self.key = key }
 
     /// Whether the attempt finished within `seconds`; if not, it is given up on.
     func wait(seconds: Double) -> Bool {
@@ -207,14 +210,14 @@ final class OpenAttempt: @unchecked Sendable {
         return lock.withLock {
             if handle != nil || code != 0 { return true }
             abandoned = true
-            OpenAttempt.registry.withLock { _ = OpenAttempt.stuck.insert(device) }
+            OpenAttempt.registry.withLock { _ = OpenAttempt.stuck.insert(key) }
             return false
         }
     }
 }
 
 /// A PCM handle handed to the thread that closes it.
-private struct ClosingHandle: @unchecked Sendable {
+struct ClosingHandle: @unchecked Sendable {
     let pcm: OpaquePointer
     init(_ pcm: OpaquePointer) { self.pcm = pcm }
 }

@@ -14,6 +14,10 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
     case loudness(source: String, message: String)
     /// The playout copy (the file converted to the output format at import) could not be written.
     case playoutCopy(path: String, message: String)
+    /// The monitor line (the capture of the amplifier's output) could not be opened, or failed while capturing.
+    case capture(name: String, code: Int32, message: String)
+    /// The monitor line stopped delivering audio without an error (a frozen sound server, a hung driver).
+    case captureStalled(name: String, seconds: Double)
 
     public var description: String {
         switch self {
@@ -23,6 +27,9 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
         case let .resample(path, message): "\(path): lỗi chuyển tần số mẫu: \(message)"
         case let .loudness(source, message): "\(source): không đo được độ to: \(message)"
         case let .playoutCopy(path, message): "\(path): không ghi được bản phát (bản chuyển sẵn sang 48 kHz): \(message)"
+        case let .capture(name, code, message): "đường kiểm tra phát sóng “\(name)” (thu ALSA): \(message) (mã ALSA \(code))"
+        case let .captureStalled(name, seconds):
+            "đường kiểm tra phát sóng “\(name)” không gửi âm thanh trong \(decimalText(seconds)) giây (treo)"
         }
     }
 }

@@ -67,13 +67,17 @@ public struct StationConfig: Sendable {
     /// (`control_socket`, default `<database>.sock` beside the database).
     public var controlSocket: URL
     public var device: String
+    /// The ALSA capture PCM wired to the amplifier's output (`monitor`), whose level confirms each airing; nil without one.
+    public var monitor: String?
+    /// The level at or below which the monitor line counts as silent (`monitor_silence_dbfs`, default −50).
+    public var monitorSilenceDBFS: Double
     public var feeds: [FeedConfig]
     public var targetLUFS: Double
     /// The station's own Ed25519 private key (`signing_key`, made by `loa keygen`), which signs `loa log export`.
     public var signingKey: URL?
 
-    static let rootKeys = ["station", "timezone", "schedules", "audio", "database", "control_socket", "device", "feed",
-                           "loudness", "signing_key"]
+    static let rootKeys = ["station", "timezone", "schedules", "audio", "database", "control_socket", "device", "monitor",
+                           "monitor_silence_dbfs", "feed", "loudness", "signing_key"]
 
     /// The default search order: `./loa.toml`, then `/etc/loa/loa.toml`.
     public static func locate(_ explicit: String?, workingDirectory: URL) throws(ConfigError) -> URL {
@@ -129,6 +133,20 @@ public struct StationConfig: Sendable {
             }
             target = number
         }
+        var monitor: String? = nil
+        if let value = table["monitor"] {
+            guard let name = value.string, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw .invalid(Diagnostic(at("monitor"), "“monitor” phải là tên thiết bị thu ALSA (ví dụ \"hw:1\" hoặc \"plughw:1,0\")"))
+            }
+            monitor = name
+        }
+        var silence = OnAirCheck.defaultSilenceDBFS
+        if let value = table["monitor_silence_dbfs"] {
+            guard let number = value.double ?? value.int.map(Double.init), (-90.0...(-10.0)).contains(number) else {
+                throw .invalid(Diagnostic(at("monitor_silence_dbfs"), "“monitor_silence_dbfs” phải là số từ -90 đến -10, ví dụ -50"))
+            }
+            silence = number
+        }
         let database = try path("database", default: "loa.sqlite")
         return StationConfig(
             file: file,
@@ -140,6 +158,8 @@ public struct StationConfig: Sendable {
             controlSocket: table["control_socket"] == nil
                 ? URL(fileURLWithPath: database.path + ".sock") : try path("control_socket", default: ""),
             device: try string("device", default: "default"),
+            monitor: monitor,
+            monitorSilenceDBFS: silence,
             feeds: feeds,
             targetLUFS: target,
             signingKey: table["signing_key"] == nil ? nil : try path("signing_key", default: ""))

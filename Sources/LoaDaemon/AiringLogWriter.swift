@@ -101,9 +101,10 @@ public final class AiringLogWriter: @unchecked Sendable {
     }
 
     public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
-                       lostSeconds: Double = 0, policy: LatenessPolicy? = nil) throws(StoreError) {
+                       lostSeconds: Double = 0, policy: LatenessPolicy? = nil, confirmed: OnAirConfirmation? = nil,
+                       monitorDBFS: Double? = nil) throws(StoreError) {
         try submit(.finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: airedSeconds, reason: reason, xruns: xruns,
-                           lostSeconds: lostSeconds, policy: policy))
+                           lostSeconds: lostSeconds, policy: policy, confirmed: confirmed, monitorDBFS: monitorDBFS))
     }
 
     /// Returns how many rows it closed; 0 while held.

@@ -52,7 +52,7 @@ extension PlayoutService {
         let stored = try writer.store(rows)
         let slot = Slot(id: slotID, start: .midnight, content: .play(items.map(\.path)), late: .whole)
         return OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
-                                device: station.config.device, log: writer, logger: logger)
+                                device: station.config.device, log: writer, logger: logger, monitor: monitor)
     }
 
     /// The slot name emergency rows are logged under.

@@ -18,11 +18,13 @@ public struct OccurrenceAiring: Sendable {
     /// Every write goes through the daemon's one writer, which holds what the disk refuses.
     public let log: AiringLogWriter
     public let logger: Logger
+    /// The on-air check, when `loa.toml` names a `monitor`: each finished row carries its verdict.
+    public var monitor: OnAirMonitor? = nil
 
     /// Reads the occurrence's stored plan, or plans it now and stores the plan. What the planner had to
     /// leave out of an explicit list gets a final row of its own, so the log says what happened to it.
     public static func prepare(_ slot: Slot, startsAt: Date, station: Station, log: AiringLogWriter,
-                               logger: Logger) throws -> OccurrenceAiring {
+                               logger: Logger, monitor: OnAirMonitor? = nil) throws -> OccurrenceAiring {
         var rows = try log.occurrence(slot: slot.id, startsAt: startsAt)
         let end = slot.lengthSeconds.map { startsAt.addingTimeInterval(Double($0)) }
         if rows.isEmpty {
@@ -34,7 +36,8 @@ public struct OccurrenceAiring: Sendable {
             logDropped(plan, station: station.config.station, device: station.config.device, log: log, logger: logger)
         }
         return OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },
-                                audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger)
+                                audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger,
+                                monitor: monitor)
     }
 
     /// Whether every row is already final: nothing of it will air again.
@@ -95,6 +98,7 @@ public struct OccurrenceAiring: Sendable {
             let row = rows[cue]
             if let id = row.id {
                 do { try log.markStarted(id: id, startedAt: audibleAt, policy: policy) } catch { logger.error("\(error)") }
+                monitor?.began(id, title: row.title, audibleAt: audibleAt)
             }
             let onset = Int((audibleAt.timeIntervalSince(row.scheduledAt.addingTimeInterval(from)) * 1000).rounded())
             let entry = policy.map { ", vào muộn \(formatSeconds(from)) (late = \($0.rawValue))" } ?? ""
@@ -103,18 +107,21 @@ public struct OccurrenceAiring: Sendable {
             let row = rows[cue]
             let (outcome, reason) = OccurrenceAiring.outcome(result)
             let policy: LatenessPolicy? = lost > 0.05 ? slot.late : nil
+            // Waits (bounded) for the monitor's last windows of the item: this is the log writer's queue, not audio.
+            let verdict = row.id.flatMap { monitor?.verdict($0, from: row.startedAt, to: endedAt) }
             if let id = row.id {
                 do {
                     try log.finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: aired, reason: reason, xruns: xruns,
-                                   lostSeconds: lost, policy: policy)
+                                   lostSeconds: lost, policy: policy, confirmed: verdict?.confirmed, monitorDBFS: verdict?.dbfs)
                 } catch {
                     logger.error("\(error)")
                 }
             }
-            if outcome == .completed {
-                logger.info("Xong “\(row.title)”: \(formatSeconds(aired))")
+            let heard = verdict.map { "; đường kiểm tra: \($0.confirmed.label) (\(decimalText($0.dbfs)) dBFS)" } ?? ""
+            if outcome == .completed && verdict?.confirmed != .silent {
+                logger.info("Xong “\(row.title)”: \(formatSeconds(aired))\(heard)")
             } else {
-                logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \($0)" } ?? "")")
+                logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \($0)" } ?? "")\(heard)")
             }
         case let .progress(cue, aired):
             if let id = rows[cue].id {

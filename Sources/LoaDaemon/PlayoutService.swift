@@ -26,13 +26,16 @@ public final class PlayoutService: Service, Sendable {
     let current: StationBox
     /// The one writer of the airing log: what the disk refuses is held and written later, and playout goes on.
     public let writer: AiringLogWriter
+    /// The on-air check, when `loa.toml` names a `monitor`; it runs as a service of its own.
+    let monitor: OnAirMonitor?
     /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
     static let clockStepSeconds = 30.0
 
     /// `station` is loaded by the caller, which can then fail fast on a broken `loa.toml` or database.
-    public init(station: Station, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger,
+    public init(station: Station, clock: any WallClock, leadSeconds: Double = 1.5, logger: Logger, monitor: OnAirMonitor? = nil,
                 makeOutput: @escaping @Sendable (String) -> any AudioOutput) {
         self.initial = station
+        self.monitor = monitor
         self.clock = clock
         self.logger = logger
         self.leadSeconds = leadSeconds
@@ -106,7 +109,7 @@ public final class PlayoutService: Service, Sendable {
             let airing: OccurrenceAiring
             do {
                 airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, log: writer,
-                                                     logger: logger)
+                                                      logger: logger, monitor: monitor)
             } catch {
                 logger.error("\(next.slot.id): không lưu được kế hoạch phát: \(error)")
                 continue

@@ -85,13 +85,15 @@ public struct AiringLog: Sendable {
 
     /// Makes a row final.
     public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
-                       lostSeconds: Double = 0, policy: LatenessPolicy? = nil) throws(StoreError) {
+                       lostSeconds: Double = 0, policy: LatenessPolicy? = nil, confirmed: OnAirConfirmation? = nil,
+                       monitorDBFS: Double? = nil) throws(StoreError) {
+        // The monitor's verdict is written here, not later: the chain hashes the row as this transaction leaves it.
         try database.write { db in
             try db.execute(sql: """
                 UPDATE airing SET outcome = ?, ended_at = ?, aired_seconds = ?, reason = ?, xruns = ?, lost_seconds = ?,
-                                  policy = COALESCE(?, policy) WHERE id = ?
+                                  policy = COALESCE(?, policy), confirmed = ?, monitor_dbfs = ? WHERE id = ?
                 """, arguments: [outcome.rawValue, endedAt?.timeIntervalSince1970, airedSeconds, reason, xruns, lostSeconds,
-                                 policy?.rawValue, id])
+                                 policy?.rawValue, confirmed?.rawValue, monitorDBFS, id])
             try AiringLog.chainFinished(db)
         }
     }

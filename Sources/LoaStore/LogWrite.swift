@@ -11,7 +11,7 @@ public enum LogWrite: Sendable, Codable, Equatable {
     case markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?)
     case progress(id: Int64, airedSeconds: Double)
     case finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
-                lostSeconds: Double, policy: LatenessPolicy?)
+                lostSeconds: Double, policy: LatenessPolicy?, confirmed: OnAirConfirmation? = nil, monitorDBFS: Double? = nil)
     case closePlanned(slot: String, startsAt: Date, reason: String)
     case closeAbandoned(reason: String)
 
@@ -19,7 +19,7 @@ public enum LogWrite: Sendable, Codable, Equatable {
     public var largestID: Int64? {
         switch self {
         case let .insert(records): records.compactMap(\.id).max()
-        case let .markStarted(id, _, _), let .progress(id, _), let .finish(id, _, _, _, _, _, _, _): id
+        case let .markStarted(id, _, _), let .progress(id, _), let .finish(id, _, _, _, _, _, _, _, _, _): id
         case .closePlanned, .closeAbandoned: nil
         }
     }
@@ -40,10 +40,10 @@ extension AiringLog {
         case let .progress(id, airedSeconds):
             try recordProgress(id: id, airedSeconds: airedSeconds)
             return 1
-        case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy):
+        case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy, confirmed, monitorDBFS):
             if replaying, try self.outcome(id: id)?.isFinal != false { return 0 }
             try finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: airedSeconds, reason: reason, xruns: xruns,
-                       lostSeconds: lostSeconds, policy: policy)
+                       lostSeconds: lostSeconds, policy: policy, confirmed: confirmed, monitorDBFS: monitorDBFS)
             return 1
         case let .closePlanned(slot, startsAt, reason):
             return try closePlanned(slot: slot, startsAt: startsAt, reason: reason)
@@ -155,9 +155,11 @@ public struct PendingWrites: Sendable {
                 }
             case let .progress(id, airedSeconds):
                 update(id) { row in if row.outcome == .started { row.airedSeconds = airedSeconds } }
-            case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy):
+            case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy, confirmed, monitorDBFS):
                 update(id) { row in
                     row.outcome = outcome
+                    row.confirmed = confirmed
+                    row.monitorDBFS = monitorDBFS
                     row.endedAt = endedAt
                     row.airedSeconds = airedSeconds
                     row.reason = reason

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoaAudio
 import LoaConfig
+import LoaCore
 import LoaDaemon
 import LoaFeed
 import LoaStore
@@ -37,17 +38,26 @@ struct DaemonCommand: AsyncParsableCommand {
         if !existed {
             logger.warning("\(config.database.path): chưa có cơ sở dữ liệu; đã tạo mới (lần chạy đầu, hoặc tệp cũ đã mất)")
         }
-        let playout = PlayoutService(station: station, clock: clock, logger: logger) { device in
+        let monitor = config.monitor.map { device in
+            OnAirMonitor(device: device, check: OnAirCheck(silenceDBFS: config.monitorSilenceDBFS), clock: clock, logger: logger) {
+                ALSACapture(device: device, clock: clock)
+            }
+        }
+        let playout = PlayoutService(station: station, clock: clock, logger: logger, monitor: monitor) { device in
             ALSAOutput(device: device)
         }
         let control = try ControlServer(socketPath: config.controlSocket.path, clock: clock, logger: logger) { request in
             await playout.handleControl(request)
         }
         // Services stop in reverse order: the control socket closes before playout does.
+        // The monitor comes before playout so that it stops after it: the items playout ends on shutdown still get
+        // their verdict (and the log keeper, first of all, stops last).
+        let monitoring: [ServiceGroupConfiguration.ServiceConfiguration] = monitor.map { [.init(service: $0)] } ?? []
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
                 // First, so it stops last: held log writes get a last try after playout has written its final rows.
                 .init(service: AiringLogKeeper(writer: playout.writer, clock: clock)),
+            ] + monitoring + [
                 // Done once at start, off the playout path; its end must not stop the daemon.
                 .init(service: DatabaseQuickCheck(database: station.database, clock: clock, logger: logger),
                       successTerminationBehavior: .ignore),

@@ -274,6 +274,24 @@ struct StationConfigTests {
         #expect(explicit.controlSocket.path == "/etc/loa/run/loa.sock")
     }
 
+    @Test("monitor is optional; its silence threshold defaults to −50 dBFS; bad values name file and line")
+    func monitor() throws {
+        let file = URL(fileURLWithPath: "/etc/loa/loa.toml")
+        let without = try StationConfig.parse("station = \"x\"\n", file: file)
+        #expect(without.monitor == nil && without.monitorSilenceDBFS == -50)
+        let with = try StationConfig.parse("device = \"hw:0\"\nmonitor = \"hw:1\"\nmonitor_silence_dbfs = -60\n", file: file)
+        #expect(with.monitor == "hw:1" && with.monitorSilenceDBFS == -60)
+        for (text, line, word) in [("station = \"x\"\nmonitor = \"\"\n", 2, "monitor"), ("monitor = 1\n", 1, "monitor"),
+                                   ("\nmonitor = \"hw:1\"\nmonitor_silence_dbfs = 3\n", 3, "monitor_silence_dbfs"),
+                                   ("monitor_silence_dbfs = \"-50\"\n", 1, "monitor_silence_dbfs")] {
+            #expect {
+                try StationConfig.parse(text, file: file)
+            } throws: { error in
+                "\(error)".hasPrefix("/etc/loa/loa.toml:\(line):") && "\(error)".contains(word)
+            }
+        }
+    }
+
     @Test("Unknown keys and bad time zones name file and line")
     func errors() {
         #expect(throws: ConfigError.self) { try StationConfig.parse("station = \"x\"\nvolume = 3\n", file: URL(fileURLWithPath: "/x/loa.toml")) }

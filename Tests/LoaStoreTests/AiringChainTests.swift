@@ -180,6 +180,27 @@ struct AiringChainTests {
         #expect(reason.contains("dòng 2 (lượt phát #\(ids[0])") && reason.contains("đã bị sửa"), "\(reason)")
     }
 
+    @Test("The monitor's verdict is written by finish, in the transaction that chains the row: a verdict changed afterwards is caught")
+    func confirmationChainedAtFinish() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        let ids = try log.insert([record("a", at: 0), record("b", at: 60)])
+        try log.markStarted(id: ids[0], startedAt: Date(timeIntervalSince1970: 1_794_478_500), policy: nil)
+        try log.finish(id: ids[0], outcome: .completed, endedAt: Date(timeIntervalSince1970: 1_794_478_560), airedSeconds: 60,
+                       reason: nil, xruns: 0, confirmed: .silent, monitorDBFS: -120)
+        try log.finish(id: ids[1], outcome: .skipped, endedAt: nil, airedSeconds: 0, reason: "muộn", xruns: 0)
+        let rows = try log.records()
+        #expect(rows.map(\.confirmed) == [.silent, nil] && rows.map(\.monitorDBFS) == [-120, nil])
+        #expect(AiringExport.verify(AiringExport.encode(try log.chain(), format: .csv)) == .intact(rows: 2, first: 1, last: 2))
+        try log.database.write { db in
+            try db.execute(sql: "UPDATE airing SET confirmed = 'heard', monitor_dbfs = -18 WHERE id = ?", arguments: [ids[0]])
+        }
+        guard case let .broken(reason) = AiringExport.verify(AiringExport.encode(try log.chain(), format: .csv)) else {
+            Issue.record("a row whose verdict was changed after it finished passed")
+            return
+        }
+        #expect(reason.contains("lượt phát #\(ids[0])"), "\(reason)")
+    }
+
     @Test("An export of a period carries the chain contiguous from the period's first finished row, linked to the row before it")
     func periodExportIsContiguous() throws {
         let (log, ids) = try finishedLog()
