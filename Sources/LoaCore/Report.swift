@@ -78,25 +78,6 @@ public struct ReportRow: Sendable, Hashable, Codable {
         airedSeconds += record.airedSeconds
         requestedSeconds += record.plannedSeconds
     }
-
-    /// The figures of `rows` added together, with `items` counted by the caller (a segment in several rows is
-    /// one item).
-    public static func sum(key: String, label: String, _ rows: [ReportRow], items: Int) -> ReportRow {
-        var total = ReportRow(key: key, label: label, items: items)
-        for row in rows {
-            total.completed += row.completed
-            total.truncated += row.truncated
-            total.interrupted += row.interrupted
-            total.failed += row.failed
-            total.skipped += row.skipped
-            total.emergency += row.emergency
-            total.confirmedHeard += row.confirmedHeard
-            total.confirmedSilent += row.confirmedSilent
-            total.airedSeconds += row.airedSeconds
-            total.requestedSeconds += row.requestedSeconds
-        }
-        return total
-    }
 }
 
 /// A report's rows under one grouping.
