@@ -56,7 +56,7 @@ public struct DatabaseQuickCheck: Service {
         if problems.isEmpty {
             logger.info("\(database.path): kiểm tra nhanh (quick_check) không thấy hỏng (\(formatSeconds(seconds)))")
         } else {
-            logger.error("\(database.path) bị hỏng (quick_check: \(problems.prefix(3).joined(separator: "; "))). Đài vẫn phát; sao chép ngay tệp này và các tệp \(database.path)-wal, -shm sang nơi khác rồi chạy `loa doctor`")
+            logger.error("\(database.path) bị hỏng (quick_check: \(problems.prefix(3).joined(separator: "; "))). Đài vẫn phát; sao chép ngay tệp này và các tệp -wal, -shm bên cạnh sang nơi khác, rồi kiểm tra đầy đủ bằng `sqlite3 \(database.path) 'PRAGMA integrity_check'`")
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import LoaCore
+import LoaStore
 import Testing
 
 /// `PRAGMA integrity_check` through the sqlite3 shell: SQLite's own verdict on the file, not Loa's.
@@ -129,25 +131,25 @@ struct LogDiskTests {
         defer { space.stop() }
         let station = space.station
         for (name, frequency) in [("a.wav", 440), ("b.wav", 660), ("c.wav", 880), ("d.wav", 990)] {
-            try space.addTone(name, frequency: frequency, seconds: name == "d.wav" ? 1 : 2)
+            try await space.addTone(name, frequency: frequency, seconds: name == "d.wav" ? 1 : 2)
         }
         let slotStart = station.wholeSecond(after: 5)
         try station.writeSlot("day-dia", start: slotStart, files: ["a.wav", "b.wav", "c.wav"], end: slotStart.addingTimeInterval(7))
-        try space.shell("start_daemon")
+        try await space.shell("start_daemon")
         // Full before the plan is stored (1.5 s ahead), free again in the middle of the second item.
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow - 3)))
-        let full = try space.shell("fill; df --output=avail -B1 \"$DB_DIR\" | tail -1")
+        let full = try await space.shell("fill; df --output=avail -B1 \"$DB_DIR\" | tail -1")
         #expect(full.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the disk is full: \(full.out)")
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow + 3)))
-        let whileFull = try space.rows()
+        let whileFull = try await space.rows()
         #expect(whileFull.isEmpty, "nothing could be written yet: \(whileFull)")
-        try space.shell("free_space")
-        var rows = try space.rows()
+        try await space.shell("free_space")
+        var rows = try await space.rows()
         // The last row is finished once its last sample has been heard: a little after the slot's content ends.
         while !(rows.count == 3 && rows.allSatisfy { $0.outcome != "started" && $0.outcome != "planned" })
                 && Date() < slotStart.addingTimeInterval(9) {
             try await Task.sleep(for: .milliseconds(300))
-            rows = try space.rows()
+            rows = try await space.rows()
         }
         #expect(rows.map(\.segment) == ["a-wav", "b-wav", "c-wav"], "\(rows)\n\(space.daemonLog)")
         // Aired on time, or joined a little late on a loaded machine, with what was missed counted.
@@ -159,40 +161,40 @@ struct LogDiskTests {
         // Full again, a slot airs, and the daemon is killed while holding its rows; space back, the next start writes them.
         let second = station.wholeSecond(after: 3)
         try station.writeSlot("sau-khi-chet", start: second, files: ["d.wav"], end: second.addingTimeInterval(3), file: "hai.toml")
-        try space.shell("fill; kill -HUP $(cat \"$F/daemon.pid\")")
+        try await space.shell("fill; kill -HUP $(cat \"$F/daemon.pid\")")
         try await Task.sleep(for: .seconds(max(0, second.timeIntervalSinceNow + 2)))
-        try space.shell("kill -KILL $(cat \"$F/daemon.pid\"); free_space; start_daemon")
+        try await space.shell("kill -KILL $(cat \"$F/daemon.pid\"); free_space; start_daemon")
         let deadline = Date().addingTimeInterval(8)
-        var after = try space.rows()
+        var after = try await space.rows()
         while after.count < 4 && Date() < deadline {
             try await Task.sleep(for: .milliseconds(300))
-            after = try space.rows()
+            after = try await space.rows()
         }
         #expect(after.map(\.segment) == ["a-wav", "b-wav", "c-wav", "d-wav"], "\(after)\n\(space.daemonLog)")
         #expect(after.last.map { ["completed", "truncated"].contains($0.outcome) && abs($0.aired_seconds + ($0.lost_seconds ?? 0) - 1) < 0.05 } == true,
                 "\(after)")
         // Full when the daemon starts: it airs (the database opened read-only when it cannot even take its `-shm`, or
         // opened and refusing writes), and writes the row once space is back.
-        try space.shell("stop_daemon")
+        try await space.shell("stop_daemon")
         let third = station.wholeSecond(after: 4)
         try station.writeSlot("day-luc-khoi-dong", start: third, files: ["d.wav"], file: "ba.toml")
-        try space.shell("fill; start_daemon")
+        try await space.shell("fill; start_daemon")
         try await Task.sleep(for: .seconds(max(0, third.timeIntervalSinceNow + 1)))
         for _ in 0..<60 where !(space.daemonLog.components(separatedBy: "Giữ khóa").last ?? "").contains("Xong “d.wav”") {
             try await Task.sleep(for: .milliseconds(250))
         }
         let lastRun = space.daemonLog.components(separatedBy: "Giữ khóa").last ?? ""
         #expect((lastRun.contains("không mở để ghi được") || lastRun.contains("Đài vẫn phát")) && lastRun.contains("Xong “d.wav”"), "\(lastRun)")
-        try space.shell("free_space")
-        var last = try space.rows()
+        try await space.shell("free_space")
+        var last = try await space.rows()
         let until = Date().addingTimeInterval(15)
         while last.count < 5 && Date() < until {
             try await Task.sleep(for: .milliseconds(300))
-            last = try space.rows()
+            last = try await space.rows()
         }
         #expect(last.map(\.slot).suffix(2) == ["sau-khi-chet", "day-luc-khoi-dong"] && last.last?.outcome == "completed", "\(last)\n\(space.daemonLog)")
-        try space.shell("stop_daemon")
-        #expect(try space.shell("sqlite3 \"$DB_DIR/loa.sqlite\" 'PRAGMA integrity_check'").out.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+        try await space.shell("stop_daemon")
+        #expect(try await space.shell("sqlite3 \"$DB_DIR/loa.sqlite\" 'PRAGMA integrity_check'").out.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
     }
 }
 }
@@ -239,7 +241,7 @@ final class SmallDisk {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let mounted = try shell("findmnt -n -o FSTYPE \"$DB_DIR\"")
+        let mounted = try shellBlocking("findmnt -n -o FSTYPE \"$DB_DIR\"", timeout: 20)
         guard mounted.out.contains("tmpfs") else {
             throw HarnessError("no tmpfs in a user namespace (unshare --user --map-root-user --mount): \(mounted.out)")
         }
@@ -247,40 +249,98 @@ final class SmallDisk {
 
     var daemonLog: String { (try? String(contentsOf: control.appendingPathComponent("daemon.log"), encoding: .utf8)) ?? "" }
 
-    /// Runs `command` in the namespace's shell and returns its status and output.
+    /// Runs `command` in the namespace's shell and returns its status and output. It waits with `Task.sleep`: a
+    /// test blocking a thread of Swift's cooperative pool for the seconds a daemon takes to stop starved the tests
+    /// running beside it (two threads on two cores), whose in-process daemons then did not answer in time.
     @discardableResult
-    func shell(_ command: String, timeout: Double = 20) throws -> (status: Int32, out: String) {
-        let n = next
-        next += 1
-        try command.write(to: control.appendingPathComponent("cmd.\(n)"), atomically: true, encoding: .utf8)
-        let done = control.appendingPathComponent("done.\(n)")
+    func shell(_ command: String, timeout: Double = 20) async throws -> (status: Int32, out: String) {
+        let done = try send(command)
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FileManager.default.fileExists(atPath: done.path) {
+            guard process.isRunning, Date() < deadline else { throw HarnessError("namespace shell did not run: \(command)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try result(done)
+    }
+
+    /// ``shell(_:timeout:)`` for the setup and the teardown, which cannot wait asynchronously; short commands only.
+    private func shellBlocking(_ command: String, timeout: Double) throws -> (status: Int32, out: String) {
+        let done = try send(command)
         let deadline = Date().addingTimeInterval(timeout)
         while !FileManager.default.fileExists(atPath: done.path) {
             guard process.isRunning, Date() < deadline else { throw HarnessError("namespace shell did not run: \(command)") }
             Thread.sleep(forTimeInterval: 0.02)
         }
+        return try result(done)
+    }
+
+    private func send(_ command: String) throws -> URL {
+        let n = next
+        next += 1
+        try command.write(to: control.appendingPathComponent("cmd.\(n)"), atomically: true, encoding: .utf8)
+        return control.appendingPathComponent("done.\(n)")
+    }
+
+    private func result(_ done: URL) throws -> (status: Int32, out: String) {
+        let n = done.pathExtension
         let status = Int32((try String(contentsOf: done, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         return (status, (try? String(contentsOf: control.appendingPathComponent("out.\(n)"), encoding: .utf8)) ?? "")
     }
 
-    func addTone(_ name: String, frequency: Int, seconds: Double) throws {
+    func addTone(_ name: String, frequency: Int, seconds: Double) async throws {
         let url = station.audio.appendingPathComponent(name)
         try Harness.tone(url, frequency: frequency, seconds: seconds, rate: 48000)
-        let r = try shell("\"$LOA\" segment add '\(url.path)' --title '\(name)' --pillar kinh-te --config \"$CONF\"")
+        let r = try await shell("\"$LOA\" segment add '\(url.path)' --title '\(name)' --pillar kinh-te --config \"$CONF\"")
         guard r.status == 0 else { throw HarnessError("segment add: \(r.out)") }
     }
 
-    func rows() throws -> [ProcessStation.LogRow] {
-        let r = try shell("\"$LOA\" log --format json --config \"$CONF\"")
+    func rows() async throws -> [ProcessStation.LogRow] {
+        let r = try await shell("\"$LOA\" log --format json --config \"$CONF\"")
         guard r.status == 0 else { throw HarnessError("loa log: \(r.out)") }
         return try JSONDecoder().decode([ProcessStation.LogRow].self, from: Data(r.out.utf8))
     }
 
     func stop() {
-        _ = try? shell("[ -e \"$F/daemon.pid\" ] && kill -KILL $(cat \"$F/daemon.pid\"); true", timeout: 5)
+        _ = try? shellBlocking("[ -e \"$F/daemon.pid\" ] && kill -KILL $(cat \"$F/daemon.pid\"); true", timeout: 5)
         process.terminate()
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: station.folder)
+    }
+}
+
+@Suite("A damaged database at the daemon's start")
+struct DamagedDatabaseTests {
+    @Test("A page of an index overwritten: the daemon says so at start with what to do, and the slot still airs")
+    func damagedIndexReported() async throws {
+        let station = try ProcessStation(device: "null")
+        try station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
+        // Enough rows that the index of planned times has pages of its own.
+        do {
+            let log = AiringLog(try StationDatabase(path: URL(fileURLWithPath: station.database)))
+            let t = Date(timeIntervalSince1970: 1_794_478_500)
+            try log.insert((0..<3000).map { n in
+                AiringRecord(slot: "cu", slotStartsAt: t, segmentID: "a-wav", title: "A", path: "a.wav",
+                             scheduledAt: t.addingTimeInterval(Double(n) * 600), outcome: .completed, device: "null")
+            })
+        }
+        let checkpoint = try Harness.run("/usr/bin/sqlite3", [station.database, "PRAGMA wal_checkpoint(TRUNCATE)"])
+        try #require(checkpoint.status == 0)
+        let root = try Harness.run("/usr/bin/sqlite3", [station.database, "SELECT rootpage FROM sqlite_master WHERE name = 'airing_by_time'"])
+        let page = try #require(Int(root.out.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: station.database))
+        try file.seek(toOffset: UInt64((page - 1) * 4096))
+        try file.write(contentsOf: Data(repeating: 0xA5, count: 4096))
+        try file.close()
+        #expect(try integrityCheck(station.database) != "ok")
+
+        let start = station.wholeSecond(after: 3)
+        try station.writeSlot("sau-hong", start: start, files: ["a.wav"], end: start.addingTimeInterval(3))
+        let daemon = try station.startDaemon(environment: [:])
+        defer { _ = daemon.stop() }
+        #expect(try await daemon.waitForOutput("bị hỏng (quick_check", timeout: 10), "\(daemon.output)")
+        #expect(daemon.output.contains("integrity_check"), "what to do: \(daemon.output)")
+        #expect(try await daemon.waitForOutput("Xong “A”", timeout: 10), "the slot airs: \(daemon.output)")
+        #expect(daemon.stop() == 0)
     }
 }
