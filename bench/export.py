@@ -37,7 +37,7 @@ def timed(args, out=None):
 
 run([LOA, "keygen", "--out", os.path.join(folder, "khoa", "xa")])
 open(config, "w").write('station = "Xã Thử"\ndevice = "null"\nsigning_key = "khoa/xa.key"\n')
-run([LOA, "segment", "list", "--config", config])  # creates the database at the current schema
+run([LOA, "schedule", "validate", "--config", config])  # creates the database at the current schema
 
 # The library goes straight into the database: simulate reads the segments, never their audio.
 run(["sqlite3", database, """

@@ -5,7 +5,7 @@
 # `loa segment add` writes, with the import's cost; the idle daemon's context switches over 60 s; and the onset
 # of slot starts through ALSA `pulse` beside aplay (bench/onset.py; NO_ONSET=1 skips it); a 500 MB feed fetched
 # from nginx against curl (bench/fetch.py; NO_FETCH=1 skips it); a million airings exported and verified against
-# sqlite3 -csv (bench/export.py; NO_EXPORT=1 skips it). Medians of RUNS runs.
+# sqlite3 -csv, on a log made by loa simulate (bench/export.py; NO_EXPORT=1 skips it). Medians of RUNS runs.
 # Writes Markdown tables to stdout and to bench/latest.md. AUDIO_ONLY=1 skips the store and planner timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -139,7 +139,7 @@ measure() {
     echo
   fi
   if [ -z "${NO_EXPORT:-}" ]; then
-    echo "The log as evidence (\`bench/export.py\`): a million chained airings exported and verified, against \`sqlite3 -csv\`."
+    echo "The log as evidence (\`bench/export.py\`): a million airings made by \`loa simulate\`, reported, exported and verified, against \`sqlite3 -csv\`."
     echo
     python3 bench/export.py "$LOA" "$work/export" 1000000 3
     echo
