@@ -31,7 +31,8 @@ public struct TOMLLineIndex: Sendable {
         var sections = [Section(name: "", isArrayElement: false, line: 1, keys: [:], orderedKeys: [])]
         var depth = 0 // open brackets of a multi-line value
         var inMultilineString: String? = nil
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // A CRLF line end is one `Character` in Swift: splitting on "\n" alone kept a Windows-edited file one line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         for (i, rawLine) in lines.enumerated() {
             let number = i + 1
             let line = rawLine.trimmingCharacters(in: .whitespaces)

@@ -60,6 +60,15 @@ struct ScheduleParserTests {
         #expect(problems(text) == ["schedules/toi.toml:4: khóa không hợp lệ “colour” (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, intro, outro, late)"])
     }
 
+    @Test("A file saved with CRLF line ends (Windows Notepad) reports each problem at its own line")
+    func crlfLines() {
+        let text = "# Lịch sáng\r\n[[slot]]\r\nid = \"a\"\r\nstart = \"25:00\"\r\nplay = [\"x.mp3\"]\r\n\r\n[[slot]]\r\nid = \"b\"\r\nstart = \"06:00\"\r\ncolour = \"red\"\r\nplay = [\"x.mp3\"]\r\n"
+        let found = problems(text)
+        #expect(found.count == 2)
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:4: giờ không hợp lệ") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:10: khóa không hợp lệ “colour”") }, "\(found)")
+    }
+
     @Test("Bad time: reported at the start or end line")
     func badTime() {
         let text = """
