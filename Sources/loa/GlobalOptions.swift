@@ -12,6 +12,12 @@ struct GlobalOptions: ParsableArguments {
         try StationConfig.locate(config, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }
 
+    /// The configuration file when `--config` names one or one is found; nil when none is given and none found.
+    func configFileIfAny() throws -> URL? {
+        if config != nil { return try configFile() }
+        return try? configFile()
+    }
+
     /// The station; only commands that add to it (`segment add`, `fetch`, `daemon`) create a missing database:
     /// the others stop with one line naming the path, so a database that was lost is not replaced by an empty one.
     func station(createDatabase: Bool = false) throws -> Station {

@@ -7,9 +7,13 @@ struct Loa: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loa",
         abstract: "Loa: điều khiển phát thanh cho đài truyền thanh cấp xã.",
+        version: Loa.version,
         subcommands: [DaemonCommand.self, PlayCommand.self, ScheduleCommand.self, SegmentCommand.self,
                       LogCommand.self, ReportCommand.self, AnnounceCommand.self, FetchCommand.self,
                       KeygenCommand.self, PublishCommand.self, VerifyCommand.self, SimulateCommand.self])
+
+    /// What `loa --version` prints (and the `.deb` will be numbered by).
+    static let version = "0.13.0"
 
     /// Exit 0 on success, 1 with one line on stderr on any user error: never a stack trace.
     static func main() async {

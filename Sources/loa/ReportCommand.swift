@@ -43,9 +43,8 @@ struct ReportCommand: AsyncParsableCommand {
         let groupings = by?.groupings ?? (format == .html ? [.pillar, .category, .campaign, .month, .segment] : [.pillar])
         if !merge.isEmpty {
             // The district may have no loa.toml: days are then Vietnam's.
-            let calendar = try global.config != nil || (try? global.configFile()) != nil
-                ? StationConfig.load(global.configFile()).calendar
-                : StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
+            let calendar = try global.configFileIfAny().map { try StationConfig.load($0).calendar }
+                ?? StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
             let merged = try ReportMerge(files: merge, keys: key).reports(
                 calendar: calendar, period: { try requestedPeriod(calendar: calendar, default: $0) }, groupings: groupings,
                 campaign: campaign)

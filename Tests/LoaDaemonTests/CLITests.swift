@@ -166,4 +166,19 @@ struct CLITests {
         let unknown = try Harness.run(station.loa.path, ["phat-thu"])
         #expect(unknown.status == 1 && unknown.err.split(separator: "\n").count == 1, "\(unknown.err)")
     }
+
+    @Test("loa --version prints the version and exits 0; play takes --config before or after it and plays on the station's device")
+    func versionAndPlayConfig() throws {
+        let station = try ProcessStation(device: "null")
+        let version = try Harness.run(station.loa.path, ["--version"])
+        #expect(version.status == 0 && version.out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3,
+                "\(version.out)\(version.err)")
+        let tone = station.audio.appendingPathComponent("thu.wav")
+        try Harness.tone(tone, frequency: 440, seconds: 0.2, rate: 48000)
+        // The station's device is `null`: without --config's device, ALSA's default would be tried.
+        for arguments in [["play", tone.path, "--config", station.config], ["--config", station.config, "play", tone.path]] {
+            let played = try Harness.run(station.loa.path, arguments)
+            #expect(played.status == 0 && played.out.contains("✓"), "\(arguments): \(played.out)\(played.err)")
+        }
+    }
 }
