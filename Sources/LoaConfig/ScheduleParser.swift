@@ -4,6 +4,16 @@ import TOMLKit
 
 /// Reads one schedule file's text into slots, reporting every problem with its line.
 public enum ScheduleParser {
+    /// Whether a `play`, `intro` or `outro` entry names something inside the audio folder (or a segment id): no
+    /// absolute path and no `..`, so a schedule cannot air, or make the daemon read, a file elsewhere.
+    static func staysInAudio(_ entry: String) -> Bool {
+        !entry.hasPrefix("/") && !entry.split(separator: "/").contains("..")
+    }
+
+    static func outsideAudio(_ entry: String) -> String {
+        "“\(entry)” ra ngoài thư mục audio: chỉ dùng tệp trong audio/ (đường dẫn tương đối, không có “..”) hoặc mã bản tin"
+    }
+
     static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play", "intro", "outro", "late"]
     static let fileKeys = ["title", "slot"]
 
@@ -96,7 +106,10 @@ struct SlotReader {
 
     mutating func readJingle(_ key: String) -> String? {
         guard let value = table[key] else { return nil }
-        if let text = value.string, !text.isEmpty { return text }
+        if let text = value.string, !text.isEmpty {
+            guard ScheduleParser.staysInAudio(text) else { problem(key, ScheduleParser.outsideAudio(text)); return nil }
+            return text
+        }
         problem(key, "“\(key)” phải là đường dẫn tệp trong thư mục audio hoặc mã bản tin, ví dụ \"nhac-hieu\"")
         return nil
     }
@@ -158,6 +171,10 @@ struct SlotReader {
         }
         if let play {
             if play.isEmpty { problem("play", "danh sách “play” rỗng") ; return nil }
+            if let outside = play.first(where: { !ScheduleParser.staysInAudio($0) }) {
+                problem("play", ScheduleParser.outsideAudio(outside))
+                return nil
+            }
             if hasCount { problem("count", "“count” chỉ dùng với “pillar”") ; return nil }
             return .play(play)
         }

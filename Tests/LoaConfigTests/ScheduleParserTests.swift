@@ -69,6 +69,32 @@ struct ScheduleParserTests {
         #expect(found.contains { $0.hasPrefix("schedules/toi.toml:10: khóa không hợp lệ “colour”") }, "\(found)")
     }
 
+    @Test("A play, intro or outro entry outside the audio folder (.. or an absolute path) is refused at its line")
+    func outsideAudio() {
+        let text = """
+        [[slot]]
+        id = "a"
+        start = "17:00"
+        play = ["tin.mp3", "../x.mp3"]
+
+        [[slot]]
+        id = "b"
+        start = "18:00"
+        intro = "/etc/passwd"
+        play = ["asean/../../y.mp3"]
+
+        [[slot]]
+        id = "c"
+        start = "19:00"
+        play = ["asean/tin..mp3", "nhac-hieu"]
+        """
+        let found = problems(text)
+        #expect(found.count == 3, "\(found)")
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:4: “../x.mp3” ra ngoài thư mục audio") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:9: “/etc/passwd” ra ngoài thư mục audio") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("schedules/toi.toml:10: “asean/../../y.mp3” ra ngoài thư mục audio") }, "\(found)")
+    }
+
     @Test("Bad time: reported at the start or end line")
     func badTime() {
         let text = """
