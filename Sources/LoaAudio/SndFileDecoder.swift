@@ -240,7 +240,11 @@ public final class SndFileDecoder {
         }
         if isDirectory.boolValue { return .decode(path: path, message: "đây là thư mục, không phải tệp âm thanh") }
         guard FileManager.default.isReadableFile(atPath: path) else { return .decode(path: path, message: "không có quyền đọc") }
-        return .decode(path: path, message: "không phải WAV, MP3, FLAC hay Ogg, hoặc tệp bị hỏng (libsndfile: \(detail))")
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if bytes == 0 { return .decode(path: path, message: "tệp rỗng (0 byte): chép lại tệp âm thanh") }
+        // Its pipe message is libsndfile's answer to any format it does not know: it would only mislead.
+        let known = detail.contains("possibly a pipe") ? "" : " (libsndfile: \(detail))"
+        return .decode(path: path, message: "không phải tệp WAV, MP3, FLAC hay Ogg, hoặc tệp bị hỏng: kiểm tra đúng tệp chưa\(known)")
     }
 
     static func formatName(_ format: Int32) -> String {

@@ -41,7 +41,9 @@ public struct SegmentSidecar: Sendable, Hashable {
         }
         func string(_ key: String) throws(ConfigError) -> String? {
             guard let value = table[key] else { return nil }
-            guard let text = value.string, !text.isEmpty else { throw fail(key, "“\(key)” phải là một chuỗi không rỗng") }
+            guard let text = value.string, isOneLineText(text) else {
+                throw fail(key, "“\(key)” phải là một dòng chữ, không rỗng, không xuống dòng hay ký tự điều khiển")
+            }
             return text
         }
         func date(_ key: String) throws(ConfigError) -> LocalDate? {

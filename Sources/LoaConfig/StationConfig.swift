@@ -92,7 +92,11 @@ public struct StationConfig: Sendable {
     public static func load(_ file: URL) throws(ConfigError) -> StationConfig {
         let text: String
         do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-            throw .unreadable(path: file.path, reason: (error as NSError).localizedDescription)
+            // Foundation's own words are English and about "the operation": say what is wrong.
+            let reason = !FileManager.default.fileExists(atPath: file.path) ? "không có tệp này"
+                : !FileManager.default.isReadableFile(atPath: file.path) ? "không có quyền đọc"
+                : "không phải văn bản UTF-8"
+            throw .unreadable(path: file.path, reason: reason)
         }
         return try parse(text, file: file)
     }

@@ -215,6 +215,12 @@ public struct FeedEntry: Sendable, Hashable, Codable {
         validUntil = try c.decodeIfPresent(String.self, forKey: .validUntil).map(Self.date(.validUntil, in: c))
         requested = try c.decodeIfPresent(RequestedAirings.self, forKey: .requested)
         priority = try c.decodeIfPresent(Priority.self, forKey: .priority) ?? .normal
+        // A line break in a title would break every table and log line after it.
+        for (key, text) in [(CodingKeys.title, title), (.category, category), (.campaign, campaign)] {
+            guard let text, !isOneLineText(text) else { continue }
+            throw DecodingError.dataCorruptedError(forKey: key, in: c,
+                                                   debugDescription: "“\(key.rawValue)” rỗng hoặc có xuống dòng hay ký tự điều khiển")
+        }
     }
 
     private static func date(_ key: CodingKeys, in c: KeyedDecodingContainer<CodingKeys>) -> (String) throws -> LocalDate {

@@ -130,3 +130,9 @@ public struct AiringHistory: Sendable, Hashable {
         entries[segmentID] = entry
     }
 }
+
+/// Whether a title, campaign or category can stand in a table cell, a log line and a CSV field as written: not
+/// blank, and no line break, tab or other control character.
+public func isOneLineText(_ text: String) -> Bool {
+    !text.trimmingCharacters(in: .whitespaces).isEmpty && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+}

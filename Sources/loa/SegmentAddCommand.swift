@@ -17,6 +17,12 @@ struct SegmentAddCommand: AsyncParsableCommand {
     @Option(help: "Chiến dịch, ví dụ \"HNCC ASEAN 37\".") var campaign: String?
 
     func run() async throws {
+        // Checked before anything is opened or created: a line break in a title would break every table and log line.
+        for (option, text) in [("--title", title), ("--campaign", campaign)] {
+            if let text, !isOneLineText(text) {
+                throw OperatorError("\(option): phải là một dòng chữ, không rỗng, không xuống dòng hay ký tự điều khiển")
+            }
+        }
         let station = try global.station(createDatabase: true)
         let pillar = try self.pillar.map { name in
             guard let parsed = Pillar(rawValue: name) else { throw OperatorError(Pillar.unknownMessage(name)) }

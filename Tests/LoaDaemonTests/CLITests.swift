@@ -59,6 +59,18 @@ struct CLITests {
         #expect(refused.status == 1)
         #expect(refused.err.hasPrefix("loa: \(garbage.path): không giải mã được"), "\(refused.err)")
         #expect(refused.err.split(separator: "\n").count == 1)
+        // libsndfile blames a pipe for any format it does not know: that would send the officer the wrong way.
+        #expect(!refused.err.contains("pipe"), "\(refused.err)")
+        let empty = outside.appendingPathComponent("rong.mp3")
+        try Data().write(to: empty)
+        let emptyRefused = try station.loaCommand(["segment", "add", empty.path, "--title", "Rỗng"])
+        #expect(emptyRefused.status == 1 && emptyRefused.err.contains("tệp rỗng (0 byte)"), "\(emptyRefused.err)")
+        // A title with a line break would break every table and log line after it: refused before anything is read.
+        let twoLines = try station.loaCommand(["segment", "add", garbage.path, "--title", "Dòng một\nDòng hai"])
+        #expect(twoLines.status == 1 && twoLines.err == "loa: --title: phải là một dòng chữ, không rỗng, không xuống dòng hay ký tự điều khiển\n",
+                "\(twoLines.err)")
+        let noConfig = try Harness.run(station.loa.path, ["segment", "list", "--config", outside.appendingPathComponent("khong-co.toml").path])
+        #expect(noConfig.err == "loa: \(outside.appendingPathComponent("khong-co.toml").path): không đọc được: không có tệp này\n", "\(noConfig.err)")
 
         let tone = outside.appendingPathComponent("rcep.flac")
         try Harness.tone(tone, frequency: 440, seconds: 0.5, rate: 44100)

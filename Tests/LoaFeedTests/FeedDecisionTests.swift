@@ -69,13 +69,14 @@ struct FeedDecisionTests {
         #expect(decision.refused.count == 5, "\(decision.refused)")
     }
 
-    @Test("An entry that does not decode (unknown pillar, missing field) is refused alone; the manifest is read")
+    @Test("An entry that does not decode (unknown pillar, missing field, a title of two lines) is refused alone; the manifest is read")
     func undecodableEntry() throws {
         let json = """
         {"format": 1, "publisher": "Huyện", "sequence": 3, "published": "2026-11-25T08:00:00+07:00",
          "expires": "2026-12-02T08:00:00+07:00", "segments": [
           {"id": "la", "title": "Lạ", "pillar": "the-thao", "path": "la.mp3", "bytes": 10, "sha256": "\(Self.sha)", "duration_seconds": 1},
           {"id": "thieu", "title": "Thiếu", "path": "thieu.mp3", "bytes": 10},
+          {"id": "hai-dong", "title": "Dòng một\\nDòng hai", "path": "hai.mp3", "bytes": 10, "sha256": "\(Self.sha)", "duration_seconds": 1},
           {"id": "tot", "title": "Tốt", "path": "tot.mp3", "bytes": 10, "sha256": "\(Self.sha)", "duration_seconds": 1,
            "requested": {"per_week": 3}, "priority": "emergency", "valid_until": "2026-12-31"}
         ]}
@@ -84,11 +85,12 @@ struct FeedDecisionTests {
         #expect(manifest.segments.map(\.id) == ["tot"])
         #expect(manifest.segments.first?.requested == .perWeek(3))
         #expect(manifest.segments.first?.priority == .emergency)
-        #expect(manifest.undecodable.count == 2)
-        #expect(manifest.undecodable.map(\.description).allSatisfy { $0.hasPrefix("la:") || $0.hasPrefix("thieu:") }, "\(manifest.undecodable)")
+        #expect(manifest.undecodable.count == 3)
+        #expect(manifest.undecodable.map(\.description).allSatisfy { $0.hasPrefix("la:") || $0.hasPrefix("thieu:") || $0.hasPrefix("hai-dong:") },
+                "\(manifest.undecodable)")
         let decision = try FeedDecision.decide(manifest, accepted: nil, installed: [:],
                                                now: Date(timeIntervalSince1970: 1_795_000_000))
-        #expect(decision.toFetch.map(\.id) == ["tot"] && decision.refused.count == 2)
+        #expect(decision.toFetch.map(\.id) == ["tot"] && decision.refused.count == 3)
     }
 
     @Test("A manifest survives encoding and decoding unchanged")
