@@ -14,16 +14,14 @@ public struct Station: Sendable {
     public var library: SegmentLibrary { SegmentLibrary(database) }
     public var planner: Planner { Planner(calendar: config.calendar) }
 
-    /// Reads `loa.toml`, the schedule folder, and opens the database; without `createDatabase` a missing database
-    /// is an error (``StoreError/missing(path:)``), not a new empty one.
-    public static func load(configFile: URL, createDatabase: Bool = false) throws -> Station {
-        try load(config: StationConfig.load(configFile), createDatabase: createDatabase)
+    /// Reads `loa.toml`, the schedule folder, and opens the database as `access` says.
+    public static func load(configFile: URL, access: DatabaseAccess) throws -> Station {
+        try load(config: StationConfig.load(configFile), access: access)
     }
 
-    /// Reads the schedule folder of an already parsed `loa.toml`, and opens the database (see
-    /// ``load(configFile:createDatabase:)``).
-    public static func load(config: StationConfig, createDatabase: Bool = false) throws -> Station {
-        try load(config: config, database: StationDatabase(path: config.database, create: createDatabase))
+    /// Reads the schedule folder of an already parsed `loa.toml`, and opens the database as `access` says.
+    public static func load(config: StationConfig, access: DatabaseAccess) throws -> Station {
+        try load(config: config, database: StationDatabase.open(path: config.database, access))
     }
 
     /// Reads the schedule folder of an already parsed `loa.toml`, with a database already open.

@@ -70,6 +70,54 @@ public final class StationDatabase: @unchecked Sendable {
         }
     }
 
+    /// Opens the database as a command needs it (``DatabaseAccess``).
+    public static func open(path: URL, _ access: DatabaseAccess) throws(StoreError) -> StationDatabase {
+        switch access {
+        case .create: return try StationDatabase(path: path, create: true)
+        case .write: return try StationDatabase(path: path, create: false)
+        case .read, .readOrEmpty:
+            guard FileManager.default.fileExists(atPath: path.path) else {
+                guard access == .readOrEmpty else { throw .missing(path: path.path) }
+                do { return StationDatabase(path: path.path, reading: try emptyInMemory()) } catch {
+                    throw .open(path: path.path, message: message(error))
+                }
+            }
+            do {
+                var configuration = Configuration()
+                configuration.readonly = true
+                configuration.busyMode = .timeout(5)
+                configuration.label = "loa-read"
+                let pool = try DatabasePool(path: path.path, configuration: configuration)
+                // A file an older Loa wrote has not got this version's columns: reading it would go wrong.
+                guard try pool.read({ db in try migrator.hasCompletedMigrations(db) }) else {
+                    throw DatabaseError(resultCode: .SQLITE_READONLY,
+                                        message: "cơ sở dữ liệu của bản Loa cũ: chạy `loa daemon` hoặc `loa segment add` một lần để nâng cấp")
+                }
+                return StationDatabase(path: path.path, reading: pool)
+            } catch {
+                // A WAL reader needs the `-shm`; where it cannot make one (a read-only folder, a full disk) and
+                // there is no WAL content to miss, the file alone is the whole database.
+                let wal = (try? FileManager.default.attributesOfItem(atPath: path.path + "-wal")[.size] as? Int) ?? nil
+                if wal == nil || wal == 0, let reader = try? openReadOnly(path.path) {
+                    return StationDatabase(path: path.path, reading: reader)
+                }
+                throw .open(path: path.path, message: message(error))
+            }
+        }
+    }
+
+    private init(path: String, reading: any DatabaseWriter) {
+        self.path = path
+        state = (reading, FileIdentity(path: path))
+    }
+
+    /// An empty library and log, in memory: what a setup command sees before anything was imported.
+    private static func emptyInMemory() throws -> DatabaseQueue {
+        let queue = try DatabaseQueue()
+        try migrator.migrate(queue)
+        return queue
+    }
+
     /// Opens the database for the daemon, which must air whatever its disk does: when the file cannot be opened for
     /// writing (a full disk cannot take its `-shm`, a read-only mount), it is opened read-only, so the library and
     /// the history still plan the day; writes are refused as disk faults (held by the daemon's writer), and every
@@ -412,7 +460,7 @@ extension StationDatabase {
 
     /// The rename is durable only once the folder is.
     static func syncFolder(of path: String) {
-        let folder = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+        let folder = Glibc.open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
         guard folder >= 0 else { return }
         fsync(folder)
         close(folder)
@@ -423,4 +471,17 @@ extension StationDatabase {
     public func quickCheck() throws(StoreError) -> [String] {
         try read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(20)") }
     }
+}
+
+/// How a command opens the station's database.
+public enum DatabaseAccess: Sendable {
+    /// Created when missing, migrated: the daemon, and commands that add to the library (`segment add`, `fetch`).
+    case create
+    /// Written and migrated, never created: a missing file is an error (``StoreError/missing(path:)``).
+    case write
+    /// Read only, without migrations or write access, so a command that only reads never contends with the
+    /// daemon's writes; a missing file is an error.
+    case read
+    /// As ``read``, but a missing file reads as an empty library and log (setup commands, before any import).
+    case readOrEmpty
 }

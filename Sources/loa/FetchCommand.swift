@@ -12,7 +12,7 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Chỉ tải feed có tên này.") var feed: String?
 
     func run() async throws {
-        let station = try global.station(createDatabase: true)
+        let station = try global.station(.create)
         let feeds = station.config.feeds.filter { feed == nil || $0.name == feed }
         guard !feeds.isEmpty else {
             throw OperatorError(feed.map { "không có [[feed]] tên “\($0)” trong \(station.config.file.path)" }

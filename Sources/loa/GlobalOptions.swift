@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoaConfig
 import LoaDaemon
+import LoaStore
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
@@ -18,10 +19,11 @@ struct GlobalOptions: ParsableArguments {
         return try? configFile()
     }
 
-    /// The station; only commands that add to it (`segment add`, `fetch`, `daemon`) create a missing database:
-    /// the others stop with one line naming the path, so a database that was lost is not replaced by an empty one.
-    func station(createDatabase: Bool = false) throws -> Station {
-        try Station.load(configFile: configFile(), createDatabase: createDatabase)
+    /// The station, its database opened as the command needs it: only commands that add to the library create
+    /// a missing one (a database that was lost is not replaced by an empty one unnoticed), and commands that only
+    /// read open it read-only.
+    func station(_ access: DatabaseAccess) throws -> Station {
+        try Station.load(configFile: configFile(), access: access)
     }
 }
 

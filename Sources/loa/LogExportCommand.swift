@@ -17,7 +17,7 @@ struct LogExportCommand: AsyncParsableCommand {
     static let batch: Int64 = 10_000
 
     func run() async throws {
-        let station = try global.station()
+        let station = try global.station(.read)
         guard let keyFile = station.config.signingKey else {
             throw OperatorError("\(station.config.file.path) chưa có “signing_key”: tạo khóa bằng “loa keygen --out PREFIX” rồi ghi signing_key = \"PREFIX.key\"")
         }

@@ -24,7 +24,7 @@ struct LogShowCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let station = try global.station()
+        let station = try global.station(.read)
         let calendar = station.config.calendar
         let range = try period.dates()
         let (start, end) = calendar.bounds(range.from, range.to)

@@ -55,7 +55,7 @@ struct ReportCommand: AsyncParsableCommand {
         if !key.isEmpty { throw OperatorError("--key chỉ dùng với --merge") }
         var config = try StationConfig.load(global.configFile())
         if let database { config.database = URL(fileURLWithPath: database) }
-        let station = try Station.load(config: config)
+        let station = try Station.load(config: config, access: .read)
         let calendar = config.calendar
         let span = try campaign.map { try station.log.campaignSpan($0) } ?? nil
         if let campaign, span == nil, period.from == nil, period.to == nil, year == nil {

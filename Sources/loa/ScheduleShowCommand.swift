@@ -23,8 +23,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
     struct PlanJSON: Encodable { let date: String, station: String, slots: [SlotJSON] }
 
     func run() async throws {
-        // A setup command, run before anything is imported: it may create the database.
-        let station = try global.station(createDatabase: true)
+        // A setup command, run before anything is imported: without a database the library is empty.
+        let station = try global.station(.readOrEmpty)
         let calendar = station.config.calendar
         let day = try date.map { try parseDate($0) } ?? calendar.localDate(of: SystemClock().now())
         let library = try station.library.all()

@@ -8,8 +8,8 @@ struct ScheduleValidateCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        // A setup command, run before anything is imported: it may create the database.
-        let station = try global.station(createDatabase: true)
+        // A setup command, run before anything is imported: without a database the library is empty.
+        let station = try global.station(.readOrEmpty)
         let problems = try station.validate()
         for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
         if problems.isEmpty {

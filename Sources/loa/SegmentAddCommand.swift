@@ -23,7 +23,7 @@ struct SegmentAddCommand: AsyncParsableCommand {
                 throw OperatorError("\(option): phải là một dòng chữ, không rỗng, không xuống dòng hay ký tự điều khiển")
             }
         }
-        let station = try global.station(createDatabase: true)
+        let station = try global.station(.create)
         let pillar = try self.pillar.map { name in
             guard let parsed = Pillar(rawValue: name) else { throw OperatorError(Pillar.unknownMessage(name)) }
             return parsed

@@ -15,7 +15,7 @@ struct SegmentListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let station = try global.station()
+        let station = try global.station(.read)
         let segments = try station.library.all()
         let target = station.config.targetLUFS
         func gain(_ segment: Segment) -> Double? { segment.loudness?.playoutGainDB(targetLUFS: target) }

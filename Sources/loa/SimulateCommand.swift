@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LoaConfig
 import LoaCore
+import LoaDaemon
 import LoaStore
 
 struct SimulateCommand: AsyncParsableCommand {
@@ -26,9 +28,11 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let (first, last) = (try parseDate(from, option: "--from"), try parseDate(to, option: "--to"))
         if last < first { throw OperatorError("--to \(last) trước --from \(first)") }
-        let station = try global.station()
-        let target = database.map { URL(fileURLWithPath: $0) } ?? station.config.database
-        let own = target.resolvingSymlinksInPath().standardizedFileURL == station.config.database.resolvingSymlinksInPath().standardizedFileURL
+        let config = try StationConfig.load(global.configFile())
+        let target = database.map { URL(fileURLWithPath: $0) } ?? config.database
+        let own = target.resolvingSymlinksInPath().standardizedFileURL == config.database.resolvingSymlinksInPath().standardizedFileURL
+        // The station's own database is written only when the simulation goes into its (empty) log.
+        let station = try Station.load(config: config, access: own ? .write : .read)
         let calendar = station.config.calendar
         let start = calendar.instant(first, .midnight)
         let simulated = own ? station.database : try StationDatabase(path: target)

@@ -51,7 +51,7 @@ struct PlayoutCopyTests {
         #expect(rows.map(\.outcome) == [.completed, .completed])
         #expect(try library.all().map(\.playoutPath) == [nil, nil])
 
-        let loaded = try Station.load(configFile: station.config)
+        let loaded = try Station.load(configFile: station.config, access: .create)
         try await LibraryBackfill(station: loaded, logger: Logger(label: "test")).run()
         let segments = try library.all()
         #expect(segments.map(\.playoutPath) == [".playout/a.wav.wav", ".playout/b.wav.wav"])
@@ -86,7 +86,7 @@ struct PlayoutCopyTests {
     @Test("The daemon airs the copy: with the original files gone the slot still airs whole; a copy cut short is not used")
     func airsTheCopy() async throws {
         let station = try VirtualStation(schedule: PlayoutServiceTests.schedule)
-        let loaded = try Station.load(configFile: station.config)
+        let loaded = try Station.load(configFile: station.config, access: .create)
         let library = SegmentLibrary(station.database)
         for segment in try library.all() {
             let original = loaded.config.audio.appendingPathComponent(segment.path)

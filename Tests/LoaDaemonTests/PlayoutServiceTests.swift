@@ -109,7 +109,7 @@ struct VirtualStation {
                     onOpen: @escaping @Sendable () -> Void = {},
                     makeOutput: (@Sendable (String) -> any AudioOutput)? = nil) async throws -> [AiringRecord] {
         let clock = VirtualClock(start, horizon: horizon, oversleep: oversleep, step: step, stepAfter: stepAfter)
-        let service = PlayoutService(station: try Station.load(configFile: config), clock: clock, logger: Logger(label: "test") { StreamLogHandler.standardError(label: $0) },
+        let service = PlayoutService(station: try Station.load(configFile: config, access: .create), clock: clock, logger: Logger(label: "test") { StreamLogHandler.standardError(label: $0) },
                                      makeOutput: makeOutput ?? { _ in
                                         onOpen()
                                         return DiscardOutput { clock.advance(frames: $0) }
@@ -193,7 +193,7 @@ struct PlayoutServiceTests {
     @Test("Restarted inside a slot whose plan was stored: the killed item stays interrupted, the rest joins, every item has one row")
     func restartJoinsStoredPlan() async throws {
         let station = try VirtualStation(schedule: Self.schedule)
-        let loaded = try Station.load(configFile: station.config)
+        let loaded = try Station.load(configFile: station.config, access: .create)
         let slot = try #require(loaded.schedules.slots.first)
         let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let writer = AiringLogWriter(database: loaded.database, clock: VirtualClock(station.at("17:15"), horizon: station.at("17:20")),
