@@ -375,7 +375,15 @@ public final class StationDatabase: @unchecked Sendable {
                                              .SQLITE_PERM]
 
     static func message(_ error: any Error) -> String {
-        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        if let error = error as? DatabaseError {
+            // SQLite's words for the faults an operator can act on, said in Vietnamese with what to check.
+            switch error.resultCode.primaryResultCode {
+            case .SQLITE_NOTADB: return "tệp này không phải cơ sở dữ liệu SQLite của Loa: kiểm tra “database” trong loa.toml"
+            case .SQLITE_CORRUPT: return "cơ sở dữ liệu bị hỏng (\(error.message ?? "SQLITE_CORRUPT")): sao chép tệp sang nơi khác rồi kiểm tra bằng `sqlite3 TỆP 'PRAGMA integrity_check'`"
+            case .SQLITE_FULL: return "đĩa đầy (\(error.message ?? "SQLITE_FULL"))"
+            default: return error.message ?? "\(error.resultCode)"
+            }
+        }
         return "\(error)"
     }
 }

@@ -167,7 +167,7 @@ struct CLITests {
         #expect(table.status == 0 && table.out.contains("Bản tin số 2, “ASEAN”"))
     }
 
-    @Test("--config before the subcommand works; a missing config is one line and exit 1")
+    @Test("--config before the subcommand works; a missing config, or a database path naming another file, is one line and exit 1")
     func configOption() throws {
         let station = try ProcessStation(device: "null")
         let before = try Harness.run(station.loa.path, ["--config", station.config, "schedule", "list", "--json"])
@@ -177,6 +177,13 @@ struct CLITests {
         #expect(missing.err.split(separator: "\n").count == 1 && missing.err.hasPrefix("loa: /khong/co/loa.toml: không đọc được"), "\(missing.err)")
         let unknown = try Harness.run(station.loa.path, ["phat-thu"])
         #expect(unknown.status == 1 && unknown.err.split(separator: "\n").count == 1, "\(unknown.err)")
+        // A database path that names some other file: one line, in Vietnamese, saying what to check.
+        try Data("không phải cơ sở dữ liệu".utf8).write(to: station.folder.appendingPathComponent("loa.sqlite"))
+        for command in [["log"], ["segment", "add", "/khong/co.wav", "--title", "X"]] {
+            let notDatabase = try station.loaCommand(command)
+            #expect(notDatabase.status == 1 && notDatabase.err.split(separator: "\n").count == 1
+                    && notDatabase.err.contains("không phải cơ sở dữ liệu SQLite của Loa"), "\(command): \(notDatabase.err)")
+        }
     }
 
     @Test("Commands that only read open the database read-only: they work on a read-only mount, as beside a daemon holding its writes")
