@@ -63,6 +63,8 @@ struct DaemonCommand: AsyncParsableCommand {
                       successTerminationBehavior: .ignore),
                 .init(service: playout),
                 .init(service: ReloadOnHangup(target: playout)),
+                .init(service: ReloadOnFileChange(target: playout, schedules: config.schedules, configFile: config.file,
+                                                  clock: clock, logger: logger)),
                 .init(service: control),
                 // Done once at start; its end must not stop the daemon.
                 .init(service: LibraryBackfill(station: station, logger: logger), successTerminationBehavior: .ignore),

@@ -485,6 +485,34 @@ struct PlayoutFaultTests {
         let onset = heardAt(recording, analysis.firstSound).timeIntervalSince(start)
         #expect(abs(onset) < 0.25, "heard \(onset) s from the slot time")
     }
+
+    @Test("A schedule file written while an item airs is reloaded with no SIGHUP: the item goes on whole, the next slot comes from the new file, and a broken edit after it keeps the schedule")
+    func fileChangeReloads() async throws {
+        let station = try ProcessStation(device: "pulse")
+        let server = try SoundServer()
+        defer { server.stop() }
+        let recorder = try MonitorRecorder(server: server)
+        try recorder.waitUntilRecording()
+        try station.addTone("dai.wav", frequency: 440, seconds: 4, rate: 48000, title: "Dài")
+        try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
+        let start = station.wholeSecond(after: 4)
+        try station.writeSlot("dang-phat", start: start, files: ["dai.wav"], end: start.addingTimeInterval(6))
+        let daemon = try station.startDaemon(environment: server.environment)
+        defer { _ = daemon.stop() }
+        try await Task.sleep(for: .seconds(max(0, start.timeIntervalSinceNow) + 1))
+        // Written as `loa schedule` and editors do: a new file renamed into the folder, while the long item airs.
+        let next = station.wholeSecond(after: 6)
+        try station.writeSlot("moi", start: next, files: ["b.wav"], end: next.addingTimeInterval(3), file: "moi.toml")
+        #expect(try await daemon.waitForOutput("Đã nạp lại", timeout: 5), "\(daemon.output)")
+        try "[[slot]]\nid = \"hong\"\nstart = \"25:00\"\nplay = [\"b.wav\"]\n"
+            .write(to: station.schedules.appendingPathComponent("hong.toml"), atomically: true, encoding: .utf8)
+        #expect(try await daemon.waitForOutput("hong.toml:3", timeout: 5), "the broken edit is named at its line: \(daemon.output)")
+        let rows = try await station.waitForFinalRows(count: 2, until: next.addingTimeInterval(4))
+        _ = recorder.stop()
+        #expect(rows.map(\.slot) == ["dang-phat", "moi"] && rows.allSatisfy { $0.outcome == "completed" }, "\(rows)\n\(daemon.output)")
+        #expect(abs((rows.first?.aired_seconds ?? 0) - 4) < 0.05, "the item on air was not cut: \(rows)")
+        #expect(daemon.stop() == 0)
+    }
 }
 }
 
