@@ -181,7 +181,7 @@ struct ControlChannelTests {
     }
 
     @Test("A socket path longer than sun_path is refused in one line that names it")
-    func longPath() throws {
+    func longPath() async throws {
         let path = "/tmp/" + String(repeating: "x", count: 120) + ".sock"
         do {
             _ = try ControlServer(socketPath: path, clock: TestWallClock(), logger: Logger(label: "test")) { _ in .success("") }
@@ -228,7 +228,7 @@ struct ControlChannelTests {
     }
 
     @Test("With no server, the client says no daemon is running and names the socket")
-    func notRunning() throws {
+    func notRunning() async throws {
         let fixture = try ControlFixture()
         defer { try? FileManager.default.removeItem(at: fixture.folder) }
         do {
@@ -244,11 +244,11 @@ struct ControlChannelTests {
 @Suite("loa announce")
 struct AnnounceCommandTests {
     @Test("With no daemon running: exit 3 and one line on stderr naming the socket")
-    func noDaemon() throws {
+    func noDaemon() async throws {
         let station = try ProcessStation(device: "null")
         let file = station.folder.appendingPathComponent("thong-bao.wav")
         try Harness.tone(file, frequency: 880, seconds: 0.3, rate: 48000)
-        let r = try station.loaCommand(["announce", file.path])
+        let r = try await station.loaCommand(["announce", file.path])
         #expect(r.status == 3)
         let socket = station.folder.appendingPathComponent("loa.sqlite.sock").path
         #expect(r.err.hasPrefix("loa: không có Loa daemon đang chạy (không kết nối được \(socket)"), "\(r.err)")
@@ -256,20 +256,20 @@ struct AnnounceCommandTests {
     }
 
     @Test("A missing file, an undecodable one, or --repeat 0 is refused with exit 1 before the daemon is asked")
-    func refusedFiles() throws {
+    func refusedFiles() async throws {
         let station = try ProcessStation(device: "null")
-        let missing = try station.loaCommand(["announce", "khong-co.wav"])
+        let missing = try await station.loaCommand(["announce", "khong-co.wav"])
         #expect(missing.status == 1)
         #expect(missing.err == "loa: khong-co.wav: không có tệp này\n", "\(missing.err)")
         let garbage = station.folder.appendingPathComponent("hong.mp3")
         try Data(repeating: 0x5A, count: 4096).write(to: garbage)
-        let broken = try station.loaCommand(["announce", garbage.path])
+        let broken = try await station.loaCommand(["announce", garbage.path])
         #expect(broken.status == 1)
         #expect(broken.err.hasPrefix("loa: \(garbage.path): không giải mã được"), "\(broken.err)")
         #expect(broken.err.split(separator: "\n").count == 1, "\(broken.err)")
         let file = station.folder.appendingPathComponent("thong-bao.wav")
         try Harness.tone(file, frequency: 880, seconds: 0.3, rate: 48000)
-        let zero = try station.loaCommand(["announce", file.path, "--repeat", "0"])
+        let zero = try await station.loaCommand(["announce", file.path, "--repeat", "0"])
         #expect(zero.status == 1)
         #expect(zero.err.contains("--repeat"), "\(zero.err)")
     }

@@ -9,7 +9,7 @@ struct DaemonLockTests {
     let started = Date(timeIntervalSince1970: 1_794_477_600)  // 2026-11-12 17:00 +07:00
 
     @Test("A second acquisition from another descriptor fails naming the holder; the lock is free once the holder releases it")
-    func exclusive() throws {
+    func exclusive() async throws {
         let folder = try Harness.temporaryFolder("loa-lock")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("loa.sqlite.lock").path
@@ -66,7 +66,7 @@ struct DaemonLockTests {
                                      log: station.folder.appendingPathComponent("next.log"), environment: [:])
         defer { _ = next.stop() }
         #expect(try await next.waitForOutput("Kênh điều khiển", timeout: 15), "\(next.output)")
-        let asked = try station.loaCommand(["announce", try toneFile(in: station).path])
+        let asked = try await station.loaCommand(["announce", try toneFile(in: station).path])
         #expect(asked.status != 3, "the new daemon did not answer: \(asked.err)")
         #expect(next.stop() == 0)
     }

@@ -79,7 +79,7 @@ struct EndToEndTests {
         // The slot starts on a whole second, far enough ahead for the daemon to start and open the device.
         let slotStart = station.wholeSecond(after: 5)
         try station.writeSlot("thu-nghiem", start: slotStart, files: items.map(\.name))
-        let validate = try station.loaCommand(["schedule", "validate"])
+        let validate = try await station.loaCommand(["schedule", "validate"])
         try #require(validate.status == 0, "\(validate.err)")
 
         let recorder = try MonitorRecorder(server: server)
@@ -211,7 +211,7 @@ struct EndToEndTests {
         }
         let recorder = try MonitorRecorder(server: server)
         try recorder.waitUntilRecording()
-        let played = try Harness.run(station.loa.path, ["play", "--device", "pulse"] + items.map { station.audio.appendingPathComponent($0.name).path },
+        let played = try await Harness.run(station.loa.path, ["play", "--device", "pulse"] + items.map { station.audio.appendingPathComponent($0.name).path },
                                      environment: server.environment)
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
@@ -267,7 +267,7 @@ struct AnnouncementTests {
         try recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
-        let announced = try station.loaCommand(["announce", note.path])
+        let announced = try await station.loaCommand(["announce", note.path])
         #expect(announced.status == 0, "\(announced.err)")
         let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(8)) { rows in
             rows.count == 3 && rows.allSatisfy { $0.outcome != "planned" && $0.outcome != "started" }

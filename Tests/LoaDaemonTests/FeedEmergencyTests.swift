@@ -15,7 +15,7 @@ struct FeedEmergencyTests {
         // An empty feed first, so the daemon polls a valid manifest from the start.
         let (key, source) = try station.addFeed(served: district, interval: "1s")
         try Harness.tone(source.appendingPathComponent("thuong.wav"), frequency: 330, seconds: 1, rate: 48000)
-        #expect(try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
+        #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
 
         let slotStart = try station.interruptibleSlot("co-khan-cap", longSeconds: 8)
         let recorder = try MonitorRecorder(server: server)
@@ -28,7 +28,7 @@ struct FeedEmergencyTests {
             title = "Cảnh báo bão khẩn cấp"
             priority = "emergency"
             """.write(to: source.appendingPathComponent("bao.toml"), atomically: true, encoding: .utf8)
-        let published = try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path])
+        let published = try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path])
         #expect(published.status == 0, "\(published.err)")
         let publishedAt = Date()
 
@@ -44,7 +44,7 @@ struct FeedEmergencyTests {
         #expect(bySlot["khan-cap"]?.map(\.outcome) == ["completed"], "\(rows)")
         #expect(bySlot["khan-cap"]?.first?.kind == "emergency")
         // The row names the file that aired by its SHA-256 and the feed it came from.
-        let sum = try Harness.run("/usr/bin/sha256sum", [source.appendingPathComponent("bao.wav").path])
+        let sum = try await Harness.run("/usr/bin/sha256sum", [source.appendingPathComponent("bao.wav").path])
         #expect(bySlot["khan-cap"]?.first?.sha256 == String(sum.out.prefix(64)))
         #expect(bySlot["khan-cap"]?.first?.feed == "huyen")
         // What the loudspeaker heard: the long item, the emergency, then the slot's next item.

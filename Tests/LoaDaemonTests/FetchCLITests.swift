@@ -14,19 +14,19 @@ struct FetchCLITests {
     }
 
     @Test("keygen refuses to overwrite a key; publish then fetch print one line each and exit 0")
-    func roundTrip() throws {
+    func roundTrip() async throws {
         let (station, district, key, source) = try Self.stationWithFeed()
         defer { district.stop() }
-        let again = try station.loaCommand(["keygen", "--out", key])
+        let again = try await station.loaCommand(["keygen", "--out", key])
         #expect(again.status == 1 && again.err.hasPrefix("loa: ") && again.err.contains("không ghi đè"), "\(again.err)")
         let mode = try FileManager.default.attributesOfItem(atPath: key + ".key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
         try Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
-        let published = try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path])
+        let published = try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path])
         #expect(published.status == 0 && published.out.contains("#1"), "\(published.out)\(published.err)")
-        let fetched = try station.loaCommand(["fetch"])
+        let fetched = try await station.loaCommand(["fetch"])
         #expect(fetched.status == 0 && fetched.out.contains("cài 1 bản tin mới"), "\(fetched.out)\(fetched.err)")
-        let second = try station.loaCommand(["fetch"])
+        let second = try await station.loaCommand(["fetch"])
         #expect(second.status == 0 && second.out.contains("304"), "\(second.out)")
     }
 
@@ -39,7 +39,7 @@ struct FetchCLITests {
         let withoutFeed = String(withFeed[..<(withFeed.range(of: "[[feed]]")?.lowerBound ?? withFeed.endIndex)])
         try withoutFeed.write(to: config, atomically: true, encoding: .utf8)
         try Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
-        #expect(try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
+        #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
         let daemon = try station.startDaemon(environment: [:])
         defer { _ = daemon.stop() }
         #expect(try await daemon.waitForOutput("khung giờ", timeout: 10), "\(daemon.output)")
@@ -52,24 +52,24 @@ struct FetchCLITests {
     }
 
     @Test("A disk that fills mid-download leaves no partial or temporary file, installs nothing, and says why")
-    func fullDisk() throws {
+    func fullDisk() async throws {
         let (station, district, key, source) = try Self.stationWithFeed()
         defer { district.stop() }
         try Harness.tone(source.appendingPathComponent("dai.wav"), frequency: 440, seconds: 5, rate: 48000) // 480 kB
-        #expect(try station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
+        #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
         // The database exists before the disk fills (creating it writes more than the limit below).
         _ = try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite"))
         // The file-size limit stands in for a full disk: a write past it fails (EFBIG), as one on a full disk does
         // (ENOSPC). SIGXFSZ is ignored, and stays ignored across exec, so the write fails instead of killing loa.
-        let limited = try Harness.run("/bin/bash", ["-c", "trap '' XFSZ; ulimit -f 200; exec \"$0\" fetch --config \"$1\"",
+        let limited = try await Harness.run("/bin/bash", ["-c", "trap '' XFSZ; ulimit -f 200; exec \"$0\" fetch --config \"$1\"",
                                                     station.loa.path, station.config])
         #expect(limited.status == 1, "\(limited.out)\(limited.err)")
         #expect(limited.out.contains("huyen") && limited.out.contains("dai") && limited.out.contains("không ghi được"), "\(limited.out)")
         let left = try FileManager.default.subpathsOfDirectory(atPath: station.audio.path).filter { !$0.hasSuffix(".feed.json") }
         #expect(!left.contains { $0.hasSuffix(".part") || $0.contains(".tmp") || $0.hasSuffix(".wav") }, "\(left)")
-        #expect(try station.loaCommand(["segment", "list", "--json"]).out.filter { !$0.isWhitespace } == "[]")
+        #expect(try await station.loaCommand(["segment", "list", "--json"]).out.filter { !$0.isWhitespace } == "[]")
         // Room again: the same fetch installs it.
-        let fetched = try station.loaCommand(["fetch"])
+        let fetched = try await station.loaCommand(["fetch"])
         #expect(fetched.status == 0 && fetched.out.contains("cài 1 bản tin mới"), "\(fetched.out)")
     }
 }

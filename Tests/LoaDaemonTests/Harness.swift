@@ -26,6 +26,19 @@ enum Harness {
         return url
     }
 
+    /// ``run(_:_:environment:in:)`` from an async test: the wait happens on a thread of its own. Waited for on a
+    /// thread of Swift's cooperative pool (two on two cores), a few tests running commands at once starved every
+    /// other test of the process, and the in-process daemons of those tests stopped answering (seen in CI).
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil)
+        async throws -> (status: Int32, out: String, err: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(tool, arguments, environment: environment, in: folder) })
+            }
+        }
+    }
+
     /// Runs a program to completion; returns status, stdout and stderr. Output goes through files,
     /// not pipes, so a daemon the program leaves behind cannot hold the read end open.
     @discardableResult
@@ -314,6 +327,11 @@ struct ProcessStation {
 
     func loaCommand(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         try Harness.run(loa.path, arguments + ["--config", config], environment: environment)
+    }
+
+    /// ``loaCommand(_:environment:)`` from an async test, waited for off the cooperative pool.
+    func loaCommand(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, out: String, err: String) {
+        try await Harness.run(loa.path, arguments + ["--config", config], environment: environment)
     }
 
     struct LogRow: Decodable {

@@ -94,7 +94,7 @@ struct LogDiskTests {
         defer { _ = daemon.stop() }
         _ = try await station.waitForRows(until: starts[0].addingTimeInterval(3)) { $0.first?.outcome == "completed" }
         try FileManager.default.removeItem(atPath: station.database)
-        let reading = try station.loaCommand(["log", "--format", "json"])
+        let reading = try await station.loaCommand(["log", "--format", "json"])
         #expect(reading.status == 1 && reading.err.contains(station.database) && reading.err.split(separator: "\n").count == 1,
                 "\(reading)")
         #expect(!FileManager.default.fileExists(atPath: station.database), "the CLI must not create an empty database")
@@ -324,9 +324,9 @@ struct DamagedDatabaseTests {
                              scheduledAt: t.addingTimeInterval(Double(n) * 600), outcome: .completed, device: "null")
             })
         }
-        let checkpoint = try Harness.run("/usr/bin/sqlite3", [station.database, "PRAGMA wal_checkpoint(TRUNCATE)"])
+        let checkpoint = try await Harness.run("/usr/bin/sqlite3", [station.database, "PRAGMA wal_checkpoint(TRUNCATE)"])
         try #require(checkpoint.status == 0)
-        let root = try Harness.run("/usr/bin/sqlite3", [station.database, "SELECT rootpage FROM sqlite_master WHERE name = 'airing_by_time'"])
+        let root = try await Harness.run("/usr/bin/sqlite3", [station.database, "SELECT rootpage FROM sqlite_master WHERE name = 'airing_by_time'"])
         let page = try #require(Int(root.out.trimmingCharacters(in: .whitespacesAndNewlines)))
         let file = try FileHandle(forWritingTo: URL(fileURLWithPath: station.database))
         try file.seek(toOffset: UInt64((page - 1) * 4096))

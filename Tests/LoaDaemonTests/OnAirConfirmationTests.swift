@@ -48,7 +48,7 @@ struct OnAirConfirmationTests {
             struct Total: Decodable { let confirmed_heard: Int, confirmed_silent: Int }
             let total: Total
         }
-        let report = try station.loaCommand(["report", "--from", String(rowsDay(start, station)), "--format", "json"])
+        let report = try await station.loaCommand(["report", "--from", String(rowsDay(start, station)), "--format", "json"])
         let total = try JSONDecoder().decode(Report.self, from: Data(report.out.utf8)).total
         #expect(total.confirmed_heard == 2 && total.confirmed_silent == 1, "\(report.out)")
         print("monitor_dbfs:", rows.map { $0.monitor_dbfs.map { String($0) } ?? "null" })
@@ -95,7 +95,7 @@ struct OnAirConfirmationTests {
     func waitForConfirmedRows(_ station: ProcessStation, count: Int = 3, until deadline: Date) async throws -> [ConfirmedRow] {
         var rows: [ConfirmedRow] = []
         repeat {
-            let r = try station.loaCommand(["log", "--format", "json"])
+            let r = try await station.loaCommand(["log", "--format", "json"])
             guard r.status == 0 else { throw HarnessError("loa log: \(r.err)") }
             rows = try JSONDecoder().decode([ConfirmedRow].self, from: Data(r.out.utf8))
             if rows.count == count && rows.allSatisfy({ $0.outcome != "planned" && $0.outcome != "started" }) { break }

@@ -9,12 +9,12 @@ import Testing
 @Suite("Playout copies: made at import and at start, aired by the daemon")
 struct PlayoutCopyTests {
     @Test("segment add writes a 48 kHz copy of the right length with its first sound at frame 0; a second add changes nothing")
-    func segmentAddWritesCopy() throws {
+    func segmentAddWritesCopy() async throws {
         let station = try ProcessStation(device: "null")
         // Mono MP3 at 44.1 kHz: decoded, resampled and kept mono.
         try station.addTone("rcep.mp3", frequency: 440, seconds: 1.5, rate: 44100, title: "RCEP")
         struct Listed: Decodable { let sha256: String, duration_seconds: Double }
-        let listed = try #require(try JSONDecoder().decode([Listed].self, from: Data(try station.loaCommand(["segment", "list", "--json"]).out.utf8)).first)
+        let listed = try #require(try JSONDecoder().decode([Listed].self, from: Data(try await station.loaCommand(["segment", "list", "--json"]).out.utf8)).first)
         let folder = station.audio.appendingPathComponent(".playout")
         let copy = folder.appendingPathComponent("\(listed.sha256).wav")
         let info = try SndFileDecoder.probe(path: copy.path)
@@ -27,7 +27,7 @@ struct PlayoutCopyTests {
         #expect(first <= 24, "first sound at frame \(first)")
 
         let before = try FileManager.default.attributesOfItem(atPath: copy.path)
-        let again = try station.loaCommand(["segment", "add", station.audio.appendingPathComponent("rcep.mp3").path, "--title", "Lần nữa"])
+        let again = try await station.loaCommand(["segment", "add", station.audio.appendingPathComponent("rcep.mp3").path, "--title", "Lần nữa"])
         #expect(again.status == 0 && again.out.hasPrefix("Đã có trong thư viện"), "\(again.out)")
         let after = try FileManager.default.attributesOfItem(atPath: copy.path)
         #expect(before[.systemFileNumber] as? Int == after[.systemFileNumber] as? Int)
@@ -36,7 +36,7 @@ struct PlayoutCopyTests {
 
         // A copy that was lost is made again by the next add of the same file.
         try FileManager.default.removeItem(at: copy)
-        let remade = try station.loaCommand(["segment", "add", station.audio.appendingPathComponent("rcep.mp3").path, "--title", "Lần nữa"])
+        let remade = try await station.loaCommand(["segment", "add", station.audio.appendingPathComponent("rcep.mp3").path, "--title", "Lần nữa"])
         #expect(remade.status == 0 && remade.out.contains("Đã tạo bản phát 48 kHz"), "\(remade.out)")
         #expect(PlayoutCopyWriter.isSane(path: copy.path, durationSeconds: listed.duration_seconds, channels: 1))
     }

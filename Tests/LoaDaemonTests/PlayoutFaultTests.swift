@@ -209,7 +209,7 @@ struct PlayoutFaultTests {
         let recording = recorder.stop()
         if rows.count != 2 || rows.contains(where: { $0.outcome == "started" || $0.outcome == "planned" }) {
             // A daemon that does not finish the slot is a finding: say where its threads are.
-            let trace = try? Harness.run("/usr/bin/gdb", ["-p", "\(daemon.process.processIdentifier)", "-batch", "-ex", "thread apply all bt"])
+            let trace = try? await Harness.run("/usr/bin/gdb", ["-p", "\(daemon.process.processIdentifier)", "-batch", "-ex", "thread apply all bt"])
             print("E2E stall: the slot did not finish; rows \(rows)\n\(daemon.output)\n\(trace?.out ?? "no gdb")")
         }
         let output = daemon.output
@@ -311,12 +311,12 @@ struct PlayoutFaultTests {
         try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let mp3 = station.audio.appendingPathComponent("a.mp3")
         // Its playout copy (named by the original's SHA-256) is cut too: the daemon then airs the original.
-        let sum = try Harness.run("/usr/bin/sha256sum", [mp3.path])
+        let sum = try await Harness.run("/usr/bin/sha256sum", [mp3.path])
         let copy = station.audio.appendingPathComponent(".playout/\(sum.out.prefix(64)).wav")
         #expect(FileManager.default.fileExists(atPath: copy.path), "no playout copy at \(copy.path)")
         for file in [mp3, copy] {
             let size = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
-            let cut = try Harness.run("/bin/sh", ["-c", "head -c \(size / 2) '\(file.path)' > '\(file.path).half' && mv '\(file.path).half' '\(file.path)'"])
+            let cut = try await Harness.run("/bin/sh", ["-c", "head -c \(size / 2) '\(file.path)' > '\(file.path).half' && mv '\(file.path).half' '\(file.path)'"])
             try #require(cut.status == 0, "\(cut.err)")
         }
         let start = station.wholeSecond(after: 4)
@@ -372,7 +372,7 @@ struct PlayoutFaultTests {
         #expect(rows.allSatisfy { $0.outcome == "completed" }, "\(rows)")
         struct Count: Decodable { let completed: Int }
         struct Report: Decodable { let total: Count }
-        let report = try station.loaCommand(["report", "--format", "json"])
+        let report = try await station.loaCommand(["report", "--format", "json"])
         try #require(report.status == 0, "\(report.err)")
         #expect(try JSONDecoder().decode(Report.self, from: Data(report.out.utf8)).total.completed == 1, "\(report.out)")
     }
@@ -387,13 +387,13 @@ struct PlayoutFaultTests {
         try recorder.waitUntilRecording()
         // A 1 kHz sine of peak p played on both loudspeakers reads about 20·log10(p) LUFS.
         for (name, frequency, volume) in [("nho.wav", 1000, 0.04), ("to.wav", 500, 0.16)] {
-            let r = try Harness.run("/usr/bin/sox", ["-n", "-r", "48000", "-c", "1", station.audio.appendingPathComponent(name).path,
+            let r = try await Harness.run("/usr/bin/sox", ["-n", "-r", "48000", "-c", "1", station.audio.appendingPathComponent(name).path,
                                                      "synth", "3", "sine", "\(frequency)", "vol", "\(volume)"])
             try #require(r.status == 0, "\(r.err)")
             try station.importSegment(name, title: name)
         }
         struct Listed: Decodable { let path: String, loudness_lufs: Double? }
-        let listed = try JSONDecoder().decode([Listed].self, from: Data(try station.loaCommand(["segment", "list", "--json"]).out.utf8))
+        let listed = try JSONDecoder().decode([Listed].self, from: Data(try await station.loaCommand(["segment", "list", "--json"]).out.utf8))
         let quiet = try #require(listed.first { $0.path == "nho.wav" }?.loudness_lufs)
         let loud = try #require(listed.first { $0.path == "to.wav" }?.loudness_lufs)
         try #require(abs(loud - quiet - 12) < 1, "the files must be 12 LU apart: \(quiet), \(loud) LUFS")

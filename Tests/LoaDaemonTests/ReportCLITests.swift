@@ -19,7 +19,7 @@ import Testing
 /// (Monday to Saturday) airs 6 `a` and 5 `b`; 1/12–6/12 (Tuesday to Sunday) 6 `a` and 4 `b`.
 @Suite("loa simulate and loa report as processes")
 struct ReportCLITests {
-    static func simulatedStation() throws -> ProcessStation {
+    static func simulatedStation() async throws -> ProcessStation {
         let station = try ProcessStation(device: "null")
         let database = try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite"))
         let library = SegmentLibrary(database)
@@ -61,7 +61,7 @@ struct ReportCLITests {
         pillar = ["chinh-tri-an-ninh"]
         count = 1
         """.write(to: station.schedules.appendingPathComponent("thang.toml"), atomically: true, encoding: .utf8)
-        let simulated = try station.loaCommand(["simulate", "--from", "2026-10-26", "--to", "2026-12-06"])
+        let simulated = try await station.loaCommand(["simulate", "--from", "2026-10-26", "--to", "2026-12-06"])
         try #require(simulated.status == 0, "\(simulated.err)")
         return station
     }
@@ -80,9 +80,9 @@ struct ReportCLITests {
     }
 
     @Test("A simulated November reports the hand-computed airings, items and airtime by pillar, category, campaign, day, week and month in station time")
-    func simulatedMonth() throws {
-        let station = try Self.simulatedStation()
-        let out = try station.loaCommand(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json",
+    func simulatedMonth() async throws {
+        let station = try await Self.simulatedStation()
+        let out = try await station.loaCommand(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json",
                                           "--by", "pillar,category,campaign,segment,day,week,month"])
         try #require(out.status == 0, "\(out.err)")
         let report = try JSONDecoder().decode(Report.self, from: Data(out.out.utf8))
@@ -111,23 +111,23 @@ struct ReportCLITests {
         #expect(report.requests.map { "\($0.segment) \($0.per_week ?? 0) \($0.requested) \($0.aired)" } == ["c 3 3 4"])
 
         // A campaign alone: its own days, 12–15/11.
-        let only = try JSONDecoder().decode(Report.self, from: Data(try station.loaCommand(
+        let only = try JSONDecoder().decode(Report.self, from: Data(try await station.loaCommand(
             ["report", "--campaign", "HNCC ASEAN 37", "--format", "json"]).out.utf8))
         #expect(only.from == "2026-11-12" && only.to == "2026-11-15" && only.total.airings == 4)
         // October's last week and December's first: months in station time.
-        let months = try JSONDecoder().decode(Report.self, from: Data(try station.loaCommand(
+        let months = try JSONDecoder().decode(Report.self, from: Data(try await station.loaCommand(
             ["report", "--from", "2026-10-26", "--to", "2026-12-06", "--by", "month", "--format", "json"]).out.utf8))
         #expect(["2026-10", "2026-11", "2026-12"].map { months.table("month")[$0]?.airings } == [6 + 5, 55, 6 + 4])
     }
 
     @Test("The report's CSV reads back in Python's csv module with its diacritics, and its HTML parses with a chart and a table per grouping")
-    func csvAndHTMLReadBack() throws {
-        let station = try Self.simulatedStation()
+    func csvAndHTMLReadBack() async throws {
+        let station = try await Self.simulatedStation()
         let csv = station.folder.appendingPathComponent("bao-cao.csv"), html = station.folder.appendingPathComponent("bao-cao.html")
-        let csvOut = try station.loaCommand(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "--by", "pillar,week",
+        let csvOut = try await station.loaCommand(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "--by", "pillar,week",
                                              "--out", csv.path])
         try #require(csvOut.status == 0, "\(csvOut.err)")
-        let read = try Harness.run("/usr/bin/python3", ["-c", """
+        let read = try await Harness.run("/usr/bin/python3", ["-c", """
             import csv, json, sys
             raw = open(sys.argv[1], 'rb').read()
             assert raw.startswith(b'\\xef\\xbb\\xbf'), 'no byte-order mark'
@@ -140,9 +140,9 @@ struct ReportCLITests {
         #expect(rows.contains(["Tuần", "Tuần 46/2026 (09/11–15/11)", "16", "0:12:45", "UBND xã Thử Nghiệm"]))
         #expect(rows.last == ["Tổng cộng", "Tổng cộng", "55", "0:47:45", "UBND xã Thử Nghiệm"])
 
-        let htmlOut = try station.loaCommand(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "html", "--out", html.path])
+        let htmlOut = try await station.loaCommand(["report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "html", "--out", html.path])
         try #require(htmlOut.status == 0, "\(htmlOut.err)")
-        let parsed = try Harness.run("/usr/bin/python3", ["-c", """
+        let parsed = try await Harness.run("/usr/bin/python3", ["-c", """
             import json, sys
             from html.parser import HTMLParser
             class Page(HTMLParser):
@@ -186,18 +186,18 @@ struct ReportCLITests {
     }
 
     @Test("loa simulate refuses a log that holds real airings, and a period before what it already simulated")
-    func simulateProtectsEvidence() throws {
-        let station = try Self.simulatedStation()
-        let again = try station.loaCommand(["simulate", "--from", "2026-11-01", "--to", "2026-11-02"])
+    func simulateProtectsEvidence() async throws {
+        let station = try await Self.simulatedStation()
+        let again = try await station.loaCommand(["simulate", "--from", "2026-11-01", "--to", "2026-11-02"])
         #expect(again.status == 1 && again.err.contains("đã có lượt phát mô phỏng đến"))
         let real = try ProcessStation(device: "null")
         let log = AiringLog(try StationDatabase(path: real.folder.appendingPathComponent("loa.sqlite")))
         let t = Date(timeIntervalSince1970: 1_794_478_500)
         try log.insert(AiringRecord(slot: "s", slotStartsAt: t, segmentID: "x", title: "x", path: "x.mp3", scheduledAt: t,
                                     outcome: .completed, device: "null"))
-        let refused = try real.loaCommand(["simulate", "--from", "2027-01-01", "--to", "2027-01-02"])
+        let refused = try await real.loaCommand(["simulate", "--from", "2027-01-01", "--to", "2027-01-02"])
         #expect(refused.status == 1 && refused.err.contains("có lượt phát thật"))
-        let elsewhere = try real.loaCommand(["simulate", "--from", "2027-01-01", "--to", "2027-01-02", "--database",
+        let elsewhere = try await real.loaCommand(["simulate", "--from", "2027-01-01", "--to", "2027-01-02", "--database",
                                              real.folder.appendingPathComponent("thu.sqlite").path])
         #expect(elsewhere.status == 0, "\(elsewhere.err)")
     }

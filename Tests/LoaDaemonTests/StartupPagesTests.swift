@@ -21,7 +21,7 @@ struct StartupPagesTests {
     }
 
     @Test("The executable's clean pages leave the resident set, and the code they hold still runs")
-    func releasesCleanPages() throws {
+    func releasesCleanPages() async throws {
         let before = try Self.residentCodeKB()
         #expect(before > 1000, "\(before) kB")
         let released = StartupPages.release()
