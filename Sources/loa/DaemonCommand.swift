@@ -53,6 +53,15 @@ struct DaemonCommand: AsyncParsableCommand {
         // The monitor comes before playout so that it stops after it: the items playout ends on shutdown still get
         // their verdict (and the log keeper, first of all, stops last).
         let monitoring: [ServiceGroupConfiguration.ServiceConfiguration] = monitor.map { [.init(service: $0)] } ?? []
+        // Under systemd (`Type=notify`): READY once the services run, the watchdog's pings, and STOPPING first on
+        // shutdown (services stop in reverse order, and this one is last).
+        let environment = ProcessInfo.processInfo.environment
+        let notifying: [ServiceGroupConfiguration.ServiceConfiguration] = SystemdNotifier(environment: environment).map { notifier in
+            [.init(service: SystemdNotifyService(
+                notifier: notifier, environment: environment, pid: getpid(),
+                status: "\(station.config.station): \(station.schedules.slots.count) khung giờ, thiết bị \(station.config.device)",
+                clock: clock))]
+        } ?? []
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
                 // First, so it stops last: held log writes get a last try after playout has written its final rows.
@@ -72,7 +81,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 .init(service: FeedService(playout: playout, clock: clock, logger: logger) { feed in
                     HTTPFeedTransport(timeoutSeconds: feed.timeoutSeconds)
                 }, successTerminationBehavior: .ignore),
-            ],
+            ] + notifying,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         // Start-up is over: its code need not stay resident while the station airs.
