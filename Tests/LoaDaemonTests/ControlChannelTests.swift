@@ -111,7 +111,8 @@ struct RawSocket {
     }
 }
 
-@Suite("Control channel: the CLI's way to the running daemon")
+extension RealTimeTests {
+@Suite("Control channel: the CLI's way to the running daemon", .serialized)
 struct ControlChannelTests {
     @Test("Requests and answers round-trip through the socket as one JSON line each; the socket is 0660 and removed on shutdown")
     func roundTrip() async throws {
@@ -239,6 +240,7 @@ struct ControlChannelTests {
             #expect(error.description.hasPrefix("không có Loa daemon đang chạy (không kết nối được \(fixture.socket)"))
         }
     }
+}
 }
 
 @Suite("loa announce")

@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 /// Every suite that measures real time through the sound server runs inside this one, one test at a
-/// time: two daemons and two sound servers at once on a two-core machine would measure each other.
+/// time: two daemons and two sound servers at once on a two-core machine would measure each other. So do the
+/// suites whose in-process server or daemon must answer within seconds (control channel, notify, playout copies,
+/// a damaged database): beside the other process tests they sometimes missed their deadlines in CI.
 @Suite("Real time through ALSA and PulseAudio", .serialized)
 struct RealTimeTests {}
 

@@ -309,7 +309,8 @@ final class SmallDisk {
     }
 }
 
-@Suite("A damaged database at the daemon's start")
+extension RealTimeTests {
+@Suite("A damaged database at the daemon's start", .serialized)
 struct DamagedDatabaseTests {
     @Test("A page of an index overwritten: the daemon says so at start with what to do, and the slot still airs")
     func damagedIndexReported() async throws {
@@ -343,4 +344,5 @@ struct DamagedDatabaseTests {
         #expect(try await daemon.waitForOutput("Xong “A”", timeout: 10), "the slot airs: \(daemon.output)")
         #expect(daemon.stop() == 0)
     }
+}
 }

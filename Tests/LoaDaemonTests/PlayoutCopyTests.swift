@@ -6,7 +6,8 @@ import LoaStore
 import Logging
 import Testing
 
-@Suite("Playout copies: made at import and at start, aired by the daemon")
+extension RealTimeTests {
+@Suite("Playout copies: made at import and at start, aired by the daemon", .serialized)
 struct PlayoutCopyTests {
     @Test("segment add writes a 48 kHz copy of the right length with its first sound at frame 0; a second add changes nothing")
     func segmentAddWritesCopy() async throws {
@@ -106,4 +107,5 @@ struct PlayoutCopyTests {
         #expect(abs(rows[0].airedSeconds - 2) < 0.001, "\(rows[0])")
         #expect(rows.map(\.path) == ["a.wav", "b.wav"], "the log keeps the original's path")
     }
+}
 }

@@ -41,7 +41,8 @@ final class NotifySocket {
     }
 }
 
-@Suite("systemd's notify protocol against a real datagram socket")
+extension RealTimeTests {
+@Suite("systemd's notify protocol against a real datagram socket", .serialized)
 struct SystemdNotifyTests {
     @Test("Under Type=notify the daemon says READY before the first slot, pings the watchdog at half WATCHDOG_USEC, and says STOPPING on SIGTERM")
     func readyWatchdogStopping() async throws {
@@ -79,6 +80,7 @@ struct SystemdNotifyTests {
         #expect(try await daemon.waitForOutput("Kênh điều khiển", timeout: 10), "\(daemon.output)")
         #expect(daemon.stop() == 0)
     }
+}
 }
 
 @Suite("The systemd unit")
