@@ -71,15 +71,6 @@ struct SystemdNotifyTests {
         let last = try await socket.receive(until: Date().addingTimeInterval(2))
         #expect(last.contains { $0.message == "STOPPING=1" }, "\(last.map(\.message))")
     }
-
-    @Test("Without NOTIFY_SOCKET nothing is sent and the daemon runs as before")
-    func withoutSystemd() async throws {
-        let station = try ProcessStation(device: "null")
-        let daemon = try station.startDaemon(environment: [:])
-        defer { _ = daemon.stop() }
-        #expect(try await daemon.waitForOutput("Kênh điều khiển", timeout: 10), "\(daemon.output)")
-        #expect(daemon.stop() == 0)
-    }
 }
 }
 
