@@ -67,6 +67,18 @@ struct CollectingHandler: LogHandler {
     }
 }
 
+/// Polls `condition` every 20 ms until it holds; fails the test after `seconds`.
+func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else {
+            Issue.record("still false after \(seconds) s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
 @Suite("On-air monitor: verdicts, the silent-line warning and a monitor that goes away, on a scripted line")
 struct OnAirMonitorTests {
     @Test("Heard, then silent with one warning naming the item, then nothing (not silent) while the device is gone, logged once")
@@ -77,7 +89,8 @@ struct OnAirMonitorTests {
         let group = ServiceGroup(services: [monitor], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Task.sleep(for: .milliseconds(300))
+            // Under a loaded test run the capture thread may start late: item 1 begins once the line is heard.
+            try await waitUntil { !collected.messages(.notice).isEmpty }
 
             let t1 = Date()
             monitor.began(1, title: "Bản tin A", audibleAt: t1)
@@ -95,7 +108,7 @@ struct OnAirMonitorTests {
                     "\(warnings)")
 
             capture.set(gone: true)
-            try await Task.sleep(for: .milliseconds(200))
+            try await waitUntil { !collected.messages(.error).isEmpty }
             let t3 = Date()
             monitor.began(3, title: "Bản tin C", audibleAt: t3)
             try await Task.sleep(for: .milliseconds(800))
