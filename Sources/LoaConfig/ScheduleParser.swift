@@ -14,7 +14,7 @@ public enum ScheduleParser {
         "“\(entry)” ra ngoài thư mục audio: chỉ dùng tệp trong audio/ (đường dẫn tương đối, không có “..”) hoặc mã bản tin"
     }
 
-    static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play", "intro", "outro", "late"]
+    static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play", "intro", "outro", "late", "enabled"]
     static let fileKeys = ["title", "slot"]
 
     /// Parses `text`; `file` is the name used in diagnostics. Returns the slots that parsed cleanly
@@ -99,9 +99,10 @@ struct SlotReader {
         let content = readContent()
         let intro = readJingle("intro"), outro = readJingle("outro")
         let late = readLate()
+        let enabled = readEnabled()
         guard problems.count == before, let start, let days, let content, let late else { return nil }
         return Slot(id: id, start: start, end: end, days: days, from: from, until: until, content: content,
-                    intro: intro, outro: outro, late: late, source: header, keyLines: keyLines)
+                    intro: intro, outro: outro, late: late, enabled: enabled, source: header, keyLines: keyLines)
     }
 
     mutating func readJingle(_ key: String) -> String? {
@@ -112,6 +113,13 @@ struct SlotReader {
         }
         problem(key, "“\(key)” phải là đường dẫn tệp trong thư mục audio hoặc mã bản tin, ví dụ \"nhac-hieu\"")
         return nil
+    }
+
+    mutating func readEnabled() -> Bool {
+        guard let value = table["enabled"] else { return true }
+        if let flag = value.bool { return flag }
+        problem("enabled", "“enabled” phải là true hoặc false, không phải \(value.debugDescription)")
+        return true
     }
 
     mutating func readLate() -> LatenessPolicy? {

@@ -7,9 +7,12 @@ public enum ConfigError: OperatorFacingError, Sendable {
     case notFound(tried: [String])
     case unreadable(path: String, reason: String)
     case invalid(Diagnostic)
+    /// An edit that cannot be made as asked, or that would break the schedules; nothing was written.
+    case refused(String)
 
     public var description: String {
         switch self {
+        case let .refused(reason): reason
         case let .notFound(tried): "không tìm thấy tệp cấu hình (đã thử: \(tried.joined(separator: ", ")))"
         case let .unreadable(path, reason): "\(path): không đọc được: \(reason)"
         case let .invalid(diagnostic): diagnostic.description
@@ -235,22 +238,29 @@ public struct ScheduleSet: Sendable {
     public var problems: [Diagnostic]
     public var files: [URL]
 
-    /// Reads every `*.toml` in `folder`, in name order. Paths in diagnostics are relative to `base`.
-    public static func load(folder: URL, relativeTo base: URL) -> ScheduleSet {
-        let names: [String]
+    /// The schedule files in `folder`, in name order: `*.toml`, not hidden (an editor's or an edit's temporary file).
+    public static func files(in folder: URL) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }.sorted().map { folder.appendingPathComponent($0) }
+    }
+
+    /// Reads every `*.toml` in `folder`, in name order. Paths in diagnostics are relative to `base`. `replacing`
+    /// gives the text of files as an edit would leave them (a file not yet written is added).
+    public static func load(folder: URL, relativeTo base: URL, replacing: [URL: String] = [:]) -> ScheduleSet {
+        var urls: [URL]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-                .filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }.sorted()
+            urls = try files(in: folder)
         } catch {
             return ScheduleSet(slots: [], problems: [Diagnostic(SourceLocation(file: folder.path, line: 0),
                                                                  "không đọc được thư mục lịch phát")], files: [])
         }
+        for url in replacing.keys where !urls.contains(url) { urls.append(url) }
+        urls.sort { $0.lastPathComponent < $1.lastPathComponent }
         var set = ScheduleSet(slots: [], problems: [], files: [])
-        for name in names {
-            let url = folder.appendingPathComponent(name)
+        for url in urls {
             let display = displayPath(url, base: base)
             set.files.append(url)
-            guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
+            guard let text = replacing[url] ?? FileManager.default.contents(atPath: url.path).flatMap({ String(data: $0, encoding: .utf8) }) else {
                 set.problems.append(Diagnostic(SourceLocation(file: display, line: 1), "không đọc được tệp, hoặc tệp không phải UTF-8"))
                 continue
             }

@@ -23,7 +23,8 @@ public struct ScheduleValidator: Sendable {
             }
         }
         for (i, later) in slots.enumerated() {
-            for earlier in slots[..<i] where ScheduleValidator.overlap(earlier, later) {
+            // A disabled slot airs on no day, so it meets nothing; enabling it again is checked then.
+            for earlier in slots[..<i] where earlier.enabled && later.enabled && ScheduleValidator.overlap(earlier, later) {
                 problems.append(Diagnostic(later.source,
                     "khung giờ “\(later.id)” (\(ScheduleValidator.span(later))) trùng với “\(earlier.id)” (\(ScheduleValidator.span(earlier))) ở \(earlier.source)"))
             }

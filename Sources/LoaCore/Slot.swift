@@ -37,6 +37,8 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
     public var outro: String?
     /// What happens when the slot is already running when Loa can air it.
     public var late: LatenessPolicy
+    /// False when the schedule says `enabled = false` (`loa schedule disable`): the slot stays written but airs on no day.
+    public var enabled: Bool
     /// Where the slot's `[[slot]]` header is.
     public var source: SourceLocation
     /// The line of each key inside the slot's table, for pointing at a bad value.
@@ -45,7 +47,7 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
     public init(
         id: String, start: TimeOfDay, end: TimeOfDay? = nil, days: DaySet = .daily,
         from: LocalDate? = nil, until: LocalDate? = nil, content: SlotContent,
-        intro: String? = nil, outro: String? = nil, late: LatenessPolicy = .join,
+        intro: String? = nil, outro: String? = nil, late: LatenessPolicy = .join, enabled: Bool = true,
         source: SourceLocation = SourceLocation(file: "<memory>", line: 1), keyLines: [String: Int] = [:]
     ) {
         self.keyLines = keyLines
@@ -59,6 +61,7 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
         self.intro = intro
         self.outro = outro
         self.late = late
+        self.enabled = enabled
         self.source = source
     }
 
@@ -69,6 +72,7 @@ public struct Slot: Sendable, Hashable, Codable, Identifiable {
 
     /// Whether the slot airs on `date`.
     public func airs(on date: LocalDate) -> Bool {
+        guard enabled else { return false }
         if let from, date < from { return false }
         if let until, date > until { return false }
         return days.contains(date.weekday)

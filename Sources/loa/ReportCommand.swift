@@ -95,12 +95,8 @@ struct ReportCommand: AsyncParsableCommand {
     func write(_ reports: [Report], total: Report?) throws {
         if let out {
             let text = try document(reports, total: total)
-            // Written under a temporary name and renamed: never a half-written report under the name asked for.
-            let temporary = out + ".tmp"
-            do { try Data(text.utf8).write(to: URL(fileURLWithPath: temporary)) } catch {
-                throw OperatorError("\(temporary): không ghi được: \(error.localizedDescription)")
-            }
-            guard rename(temporary, out) == 0 else { throw OperatorError("\(out): không đổi tên được từ \(temporary)") }
+            // Never a half-written report under the name asked for.
+            try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: out))
             return
         }
         switch format {

@@ -10,7 +10,7 @@ struct ScheduleListCommand: AsyncParsableCommand {
 
     struct SlotJSON: Encodable {
         let id: String, start: String, end: String?, days: String, from: String?, until: String?
-        let play: [String]?, pillar: [String]?, count: Int?, file: String, line: Int
+        let play: [String]?, pillar: [String]?, count: Int?, enabled: Bool, file: String, line: Int
     }
 
     func run() async throws {
@@ -26,13 +26,13 @@ struct ScheduleListCommand: AsyncParsableCommand {
                 }
                 return SlotJSON(id: slot.id, start: slot.start.description, end: slot.end?.description,
                                 days: slot.days.description, from: slot.from?.description, until: slot.until?.description,
-                                play: play, pillar: pillar, count: count, file: slot.source.file, line: slot.source.line)
+                                play: play, pillar: pillar, count: count, enabled: slot.enabled, file: slot.source.file, line: slot.source.line)
             })
             return
         }
         printTable(["Khung giờ", "Giờ", "Ngày phát", "Thời hạn", "Nội dung", "Tệp"], slots.map { slot in
             let range = [slot.from.map { "từ \($0)" }, slot.until.map { "đến \($0)" }].compactMap { $0 }.joined(separator: " ")
-            return [slot.id, slot.end.map { "\(slot.start)–\($0)" } ?? "\(slot.start)", slot.days.description,
+            return [slot.enabled ? slot.id : "\(slot.id) (đã tắt)", slot.end.map { "\(slot.start)–\($0)" } ?? "\(slot.start)", slot.days.description,
                     range.isEmpty ? "—" : range, ScheduleListCommand.describe(slot.content), slot.source.description]
         })
     }

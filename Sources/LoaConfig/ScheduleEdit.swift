@@ -1,0 +1,142 @@
+import Foundation
+import LoaCore
+
+/// What an edit sets on a slot, as the operator typed it; nil leaves a key as it is. Values are written into the
+/// file as given and checked by parsing the edited file, so a bad one is named at its `file:line` exactly as
+/// `loa schedule validate` would.
+public struct SlotSettings: Sendable, Equatable {
+    public var title: String?
+    public var start: String?
+    public var end: String?
+    public var days: String?
+    public var from: String?
+    public var until: String?
+    public var pillar: [String]?
+    public var count: Int?
+    public var play: [String]?
+    public var intro: String?
+    public var outro: String?
+    public var late: String?
+    /// Keys to take out of the slot (`end`, `from`, `until`, `intro`, `outro`, `title`, `count`).
+    public var clear: [String] = []
+
+    public init(title: String? = nil, start: String? = nil, end: String? = nil, days: String? = nil, from: String? = nil,
+                until: String? = nil, pillar: [String]? = nil, count: Int? = nil, play: [String]? = nil,
+                intro: String? = nil, outro: String? = nil, late: String? = nil, clear: [String] = []) {
+        self.title = title
+        self.start = start
+        self.end = end
+        self.days = days
+        self.from = from
+        self.until = until
+        self.pillar = pillar
+        self.count = count
+        self.play = play
+        self.intro = intro
+        self.outro = outro
+        self.late = late
+        self.clear = clear
+    }
+
+    /// Keys `clear` may name: those a slot can do without.
+    public static let clearable = ["title", "end", "days", "from", "until", "count", "intro", "outro", "late"]
+
+    /// The keys to write, in the order a new slot lists them (the sample schedules' order).
+    var values: [(key: String, value: String)] {
+        var out: [(String, String)] = []
+        if let title { out.append(("title", TOMLText.string(title))) }
+        if let start { out.append(("start", TOMLText.string(start))) }
+        if let end { out.append(("end", TOMLText.string(end))) }
+        if let days { out.append(("days", TOMLText.string(days))) }
+        if let from { out.append(("from", TOMLText.date(from))) }
+        if let until { out.append(("until", TOMLText.date(until))) }
+        if let pillar { out.append(("pillar", TOMLText.array(pillar))) }
+        if let count { out.append(("count", "\(count)")) }
+        if let play { out.append(("play", TOMLText.array(play))) }
+        if let intro { out.append(("intro", TOMLText.string(intro))) }
+        if let outro { out.append(("outro", TOMLText.string(outro))) }
+        if let late { out.append(("late", TOMLText.string(late))) }
+        return out
+    }
+
+    public var isEmpty: Bool { values.isEmpty && clear.isEmpty }
+}
+
+/// One change to the schedules, as the CLI asks for it.
+public enum ScheduleChange: Sendable, Equatable {
+    case add(id: String, SlotSettings)
+    case remove(id: String)
+    case enable(id: String)
+    case disable(id: String)
+    case edit(id: String, SlotSettings)
+
+    public var id: String {
+        switch self {
+        case let .add(id, _), let .remove(id), let .enable(id), let .disable(id), let .edit(id, _): id
+        }
+    }
+
+    /// Applies the change to one file's text. Pure: the caller reads, checks and writes.
+    public func apply(to text: inout ScheduleText, file: String) throws(ConfigError) {
+        if case let .add(id, settings) = self {
+            if let existing = text.slot(id) {
+                throw .refused("đã có khung giờ “\(id)” ở \(file):\(existing.header + 1)")
+            }
+            if settings.play == nil && settings.pillar == nil {
+                throw .refused("khung giờ mới cần nội dung: --play TỆP… hoặc --pillar TRỤ-CỘT…")
+            }
+            text.append(slot: [("id", TOMLText.string(id))] + settings.values)
+            return
+        }
+        guard let block = text.slot(id) else { throw .refused("không có khung giờ “\(id)” trong \(file)") }
+        switch self {
+        case .add: return
+        case .remove:
+            text.remove(block)
+        case .disable:
+            guard block.lines(of: "enabled") == nil || !ScheduleChange.isDisabled(block, in: text) else {
+                throw .refused("khung giờ “\(id)” đã tắt sẵn (\(file):\(block.header + 1))")
+            }
+            text.set("enabled", to: "false", in: block)
+        case .enable:
+            guard block.lines(of: "enabled") != nil else {
+                throw .refused("khung giờ “\(id)” đang bật, không có gì để đổi (\(file):\(block.header + 1))")
+            }
+            // Taking the line out, rather than writing `true`, makes disable then enable give back the file as it was.
+            text.remove("enabled", from: block)
+        case let .edit(_, settings):
+            try ScheduleChange.edit(block, settings, in: &text)
+        }
+    }
+
+    static func isDisabled(_ block: ScheduleText.SlotBlock, in text: ScheduleText) -> Bool {
+        guard let span = block.lines(of: "enabled") else { return false }
+        return text.lines[span].joined().contains("false")
+    }
+
+    /// Sets and clears keys one at a time, finding the slot again after each (line numbers move).
+    static func edit(_ block: ScheduleText.SlotBlock, _ settings: SlotSettings, in text: inout ScheduleText) throws(ConfigError) {
+        guard !settings.isEmpty else { throw .refused("không có gì để sửa: cho biết --start, --end, --days, --play, … hoặc --clear") }
+        if settings.play != nil && settings.pillar != nil {
+            throw .refused("chỉ dùng một trong hai: --play (danh sách tệp) hoặc --pillar (chọn theo trụ cột)")
+        }
+        if let key = settings.clear.first(where: { !SlotSettings.clearable.contains($0) }) {
+            throw .refused("--clear \(key): chỉ bỏ được \(SlotSettings.clearable.joined(separator: ", "))")
+        }
+        guard let id = block.id else { return }
+        func current() -> ScheduleText.SlotBlock { text.slot(id) ?? block }
+        for (key, value) in settings.values {
+            switch key {
+            // Switching between the two kinds of content: the new key takes the old one's place.
+            case "play":
+                text.replace("pillar", with: "play", value: value, in: current())
+                text.remove("count", from: current())
+            case "pillar":
+                text.replace("play", with: "pillar", value: value, in: current())
+            default:
+                text.set(key, to: value, in: current())
+            }
+        }
+        for key in settings.clear { text.remove(key, from: current()) }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import LoaConfig
+import LoaCore
+import Testing
+
+@Suite("Surgical schedule edits: only the lines an edit names change, byte for byte")
+struct ScheduleTextTests {
+    /// Three slots, Vietnamese comments above, between and at the end of lines, a multi-line array and a key
+    /// aligned by hand.
+    static let evening = """
+    # Chương trình buổi tối — đừng xóa dòng này.
+    title = "Chương trình phát thanh buổi tối"
+
+    # Chuyên mục ASEAN các ngày trong tuần.
+    [[slot]]
+    id = "asean-toi"
+    start = "17:15"
+    end   = "17:30"   # giờ cứng: Đài huyện tiếp sóng lúc 17:30
+    days = "mon-fri"
+    pillar = [
+        "kinh-te",          # ưu tiên kinh tế
+        "van-hoa-xa-hoi",
+    ]
+    count = 3
+    late = "next"
+
+    # Đợt tuyên truyền Hội nghị Cấp cao ASEAN 37.
+    # Chỉ cuối tuần.
+    [[slot]]
+    id = "hncc-asean-37"
+    start = "17:15"
+    days = ["sat", "sun"]
+    from = 2026-11-12
+    until = 2026-11-15
+    play = ["asean/kinh-te.mp3"]
+    # hết đợt thì xóa khung này
+
+    [[slot]]
+    id = "tin-xa"
+    start = "18:00"
+    play = ["thong-bao.mp3"]
+
+    """
+
+    func edited(_ text: String, _ change: ScheduleChange) throws -> String {
+        var document = ScheduleText(text)
+        try change.apply(to: &document, file: "toi.toml")
+        return document.text
+    }
+
+    /// The lines of `after` that are not in `before`, and the ones gone, in order.
+    func difference(_ before: String, _ after: String) -> (added: [String], removed: [String]) {
+        let a = before.components(separatedBy: "\n"), b = after.components(separatedBy: "\n")
+        let diff = b.difference(from: a)
+        var added: [(Int, String)] = [], removed: [(Int, String)] = []
+        for change in diff {
+            switch change {
+            case let .insert(offset, line, _): added.append((offset, line))
+            case let .remove(offset, line, _): removed.append((offset, line))
+            }
+        }
+        return (added.sorted { $0.0 < $1.0 }.map(\.1), removed.sorted { $0.0 < $1.0 }.map(\.1))
+    }
+
+    @Test("The file reads back into lines and out again byte for byte, LF, CRLF and no final newline alike")
+    func roundTrip() {
+        for text in [Self.evening, Self.evening.replacingOccurrences(of: "\n", with: "\r\n"), "title = \"x\"", ""] {
+            #expect(ScheduleText(text).text == text)
+        }
+        #expect(ScheduleText(Self.evening).slots.map(\.id) == ["asean-toi", "hncc-asean-37", "tin-xa"])
+    }
+
+    @Test("Add then remove gives back the file as it was, for LF, CRLF, no final newline, trailing blanks and an empty file")
+    func addThenRemove() throws {
+        let texts = [Self.evening, Self.evening.replacingOccurrences(of: "\n", with: "\r\n"),
+                     String(Self.evening.dropLast()), Self.evening + "\n\n", "", "# chỉ có chú thích\n"]
+        let settings = SlotSettings(title: "Trưa \"ASEAN\"", start: "11:30", end: "11:45", days: "mon,wed",
+                                    from: "2026-12-01", pillar: ["kinh-te"], count: 2, intro: "jingles/intro.ogg")
+        for text in texts {
+            let added = try edited(text, .add(id: "asean-trua", settings))
+            #expect(added.hasPrefix(text))
+            let parsed = ScheduleParser.parse(added, file: "toi.toml")
+            let slot = try #require(parsed.slots.first { $0.id == "asean-trua" }, "\(parsed.problems)")
+            #expect(slot.start.description == "11:30" && slot.from?.description == "2026-12-01")
+            #expect(slot.content == .pick(pillars: [.kinhTe], count: 2))
+            if text.contains("\r\n") {
+                // The new lines end as the file's do.
+                let new = String(decoding: added.utf8.dropFirst(text.utf8.count), as: UTF8.self)
+                #expect(!new.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "\(Array(new.utf8))")
+            }
+            #expect(try edited(added, .remove(id: "asean-trua")) == text, "\(text.debugDescription)")
+        }
+    }
+
+    @Test("Removing a slot takes its leading comments and one blank line; every other byte stays")
+    func removeMiddle() throws {
+        let middle = """
+        # Đợt tuyên truyền Hội nghị Cấp cao ASEAN 37.
+        # Chỉ cuối tuần.
+        [[slot]]
+        id = "hncc-asean-37"
+        start = "17:15"
+        days = ["sat", "sun"]
+        from = 2026-11-12
+        until = 2026-11-15
+        play = ["asean/kinh-te.mp3"]
+        # hết đợt thì xóa khung này\n\n
+        """
+        let removed = try edited(Self.evening, .remove(id: "hncc-asean-37"))
+        #expect(removed == Self.evening.replacingOccurrences(of: middle, with: ""), "\(removed.debugDescription)")
+        // The first slot, with the file's title and comment above it.
+        let first = try edited(Self.evening, .remove(id: "asean-toi"))
+        #expect(first.hasPrefix("# Chương trình buổi tối — đừng xóa dòng này.\ntitle = \"Chương trình phát thanh buổi tối\"\n\n# Đợt"))
+        // The last one: the file then ends as the slot before it did.
+        #expect(try edited(Self.evening, .remove(id: "tin-xa")).hasSuffix("# hết đợt thì xóa khung này\n"))
+    }
+
+    @Test("Editing a key changes its line only, keeping alignment and its comment; a multi-line array becomes one line")
+    func editKeys() throws {
+        let after = try edited(Self.evening, .edit(id: "asean-toi", SlotSettings(end: "17:40", late: "skip")))
+        var (added, removed) = difference(Self.evening, after)
+        #expect(removed == ["end   = \"17:30\"   # giờ cứng: Đài huyện tiếp sóng lúc 17:30", "late = \"next\""])
+        #expect(added == ["end   = \"17:40\"   # giờ cứng: Đài huyện tiếp sóng lúc 17:30", "late = \"skip\""])
+
+        let pillars = try edited(Self.evening, .edit(id: "asean-toi", SlotSettings(pillar: ["van-hoa-xa-hoi"])))
+        (added, removed) = difference(Self.evening, pillars)
+        #expect(removed == ["pillar = [", "    \"kinh-te\",          # ưu tiên kinh tế", "    \"van-hoa-xa-hoi\",", "]"])
+        #expect(added == ["pillar = [\"van-hoa-xa-hoi\"]"])
+
+        // A key the slot lacks goes after its last value, before the comment that closes it.
+        let intro = try edited(Self.evening, .edit(id: "hncc-asean-37", SlotSettings(intro: "jingles/intro.ogg")))
+        #expect(intro.contains("play = [\"asean/kinh-te.mp3\"]\nintro = \"jingles/intro.ogg\"\n# hết đợt thì xóa khung này\n"))
+        #expect(difference(Self.evening, intro).removed.isEmpty)
+    }
+
+    @Test("Switching content: --play takes pillar's place and count goes; --clear takes keys out")
+    func switchContent() throws {
+        let after = try edited(Self.evening, .edit(id: "asean-toi", SlotSettings(play: ["a.mp3", "b.mp3"], clear: ["end"])))
+        let parsed = ScheduleParser.parse(after, file: "toi.toml")
+        let slot = try #require(parsed.slots.first { $0.id == "asean-toi" }, "\(parsed.problems)")
+        #expect(slot.content == .play(["a.mp3", "b.mp3"]) && slot.end == nil)
+        #expect(after.contains("days = \"mon-fri\"\nplay = [\"a.mp3\", \"b.mp3\"]\nlate = \"next\"\n"))
+    }
+
+    @Test("Disable then enable gives back the file as it was; a disabled slot parses and airs on no day")
+    func disableEnable() throws {
+        for text in [Self.evening, Self.evening.replacingOccurrences(of: "\n", with: "\r\n"), String(Self.evening.dropLast())] {
+            let disabled = try edited(text, .disable(id: "tin-xa"))
+            let slot = try #require(ScheduleParser.parse(disabled, file: "toi.toml").slots.first { $0.id == "tin-xa" })
+            #expect(!slot.enabled && !slot.airs(on: LocalDate(year: 2026, month: 11, day: 26)!))
+            #expect(try edited(disabled, .enable(id: "tin-xa")) == text)
+        }
+        #expect(throws: ConfigError.self) { try edited(Self.evening, .enable(id: "tin-xa")) }
+    }
+
+    @Test("Refused: an id already there, an id not there, a new slot with no content, an edit with nothing to do")
+    func refusals() {
+        for change in [ScheduleChange.add(id: "tin-xa", SlotSettings(start: "19:00", play: ["x.mp3"])),
+                       .add(id: "moi", SlotSettings(start: "19:00")), .remove(id: "khong-co"),
+                       .edit(id: "tin-xa", SlotSettings()), .edit(id: "tin-xa", SlotSettings(clear: ["id"]))] {
+            #expect(throws: ConfigError.self, "\(change)") { try edited(Self.evening, change) }
+        }
+    }
+
+    @Test("Values are written as TOML the parser reads back: quotes, backslashes and diacritics in a title")
+    func values() throws {
+        let title = "Bản tin \"đặc biệt\" \\ trưa"
+        let after = try edited("", .add(id: "t", SlotSettings(title: title, start: "12:00", play: ["x.mp3"])))
+        #expect(after.contains("title = \"Bản tin \\\"đặc biệt\\\" \\\\ trưa\""))
+        #expect(ScheduleParser.parse(after, file: "t.toml").problems.isEmpty)
+    }
+
+    @Test("An edit's problems are compared with the schedule's before it, not counting lines that moved")
+    func introducedProblems() {
+        let at = { (line: Int, message: String) in Diagnostic(SourceLocation(file: "toi.toml", line: line), message) }
+        let before = [at(5, "khung giờ “a” trùng với “b” ở toi.toml:9")]
+        let after = [at(7, "khung giờ “a” trùng với “b” ở toi.toml:11"), at(12, "giờ không hợp lệ")]
+        #expect(ScheduleEditor.introduced(before: before, after: after) == [at(12, "giờ không hợp lệ")])
+    }
+}
