@@ -31,6 +31,9 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// Days since 1970-01-01 (proleptic Gregorian), for arithmetic without a calendar.
+    /// The Monday of this date's week (ISO weeks start on Monday).
+    public var weekStart: LocalDate { adding(days: -weekday.index) }
+
     public var dayNumber: Int {
         // Howard Hinnant's days_from_civil.
         let y = month <= 2 ? year - 1 : year

@@ -9,6 +9,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Ngày YYYY-MM-DD (mặc định hôm nay).") var date: String?
     @Flag(help: "In JSON.") var json = false
+    @Flag(help: "Cả tuần (thứ Hai đến Chủ nhật, có ngày --date) thành một lưới: mỗi hàng một khung giờ, mỗi cột một ngày.")
+    var week = false
 
     struct ItemJSON: Encodable {
         let segment: String, title: String, kind: String, pillar: String?, path: String, starts_at: String, ends_at: String
@@ -28,23 +30,21 @@ struct ScheduleShowCommand: AsyncParsableCommand {
         let calendar = station.config.calendar
         let day = try date.map { try parseDate($0) } ?? calendar.localDate(of: SystemClock().now())
         let library = try station.library.all()
-        let plan = station.planner.plan(date: day, slots: station.schedules.slots, library: library,
-                                        history: try station.log.history(
-                                            recentSince: calendar.instant(day.adding(days: -8), .midnight)))
-        let pending = station.config.feeds.flatMap { feed in
-            FeedFetcher.pending(feed: feed.name, audio: station.config.audio, library: library, on: day).map { (feed.name, $0) }
-        }
-        // What a slot is waiting for: entries its pillars admit, or that its play list names (as id or feed path).
-        func waiting(_ slot: PlannedSlot) -> [(feed: String, entry: FeedEntry)] {
-            pending.filter { feed, entry in
+        let history = try station.log.history(recentSince: calendar.instant(day.adding(days: -8), .midnight))
+        // Feed entries listed but not downloaded yet, that a slot of `day` is waiting for: entries its pillars
+        // admit, or that its play list names (as id or feed path).
+        func waiting(_ slot: PlannedSlot, on day: LocalDate) -> [(feed: String, entry: FeedEntry)] {
+            station.config.feeds.flatMap { feed in
+                FeedFetcher.pending(feed: feed.name, audio: station.config.audio, library: library, on: day).map { (feed.name, $0) }
+            }.filter { feed, entry in
                 switch slot.slot.content {
                 case let .pick(pillars, _): entry.pillar.map(pillars.contains) ?? false
                 case let .play(references): references.contains(entry.id) || references.contains("\(feed)/\(entry.path)")
                 }
             }
         }
-        if json {
-            try printJSON(PlanJSON(date: day.description, station: station.config.station, slots: plan.slots.map { slot in
+        func planJSON(_ plan: DayPlan) -> PlanJSON {
+            PlanJSON(date: plan.date.description, station: station.config.station, slots: plan.slots.map { slot in
                 SlotJSON(slot: slot.slot.id, starts_at: calendar.rfc3339(slot.startsAt), ends_at: slot.endsAt.map(calendar.rfc3339),
                          items: slot.items.map { item in
                              ItemJSON(segment: item.segment.id, title: item.segment.title, kind: item.kind.rawValue,
@@ -52,10 +52,21 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                                       path: item.segment.path, starts_at: calendar.rfc3339(item.startsAt),
                                       ends_at: calendar.rfc3339(item.endsAt), duration_seconds: item.segment.durationSeconds)
                          }, dropped: slot.dropped.map(\.description),
-                         pending: waiting(slot).map { PendingJSON(feed: $0.feed, id: $0.entry.id, title: $0.entry.title, path: $0.entry.path) })
-            }))
+                         pending: waiting(slot, on: plan.date).map {
+                             PendingJSON(feed: $0.feed, id: $0.entry.id, title: $0.entry.title, path: $0.entry.path)
+                         })
+            })
+        }
+        if week {
+            let plans = station.planner.plans(from: day.weekStart, days: 7, slots: station.schedules.slots, library: library,
+                                              history: history)
+            if json { return try printJSON(plans.map(planJSON)) }
+            print("\(station.config.station) — lịch phát tuần \(day.weekStart) đến \(day.weekStart.adding(days: 6))")
+            WeekGrid(plans: plans).lines.forEach { print($0) }
             return
         }
+        let plan = station.planner.plan(date: day, slots: station.schedules.slots, library: library, history: history)
+        if json { return try printJSON(planJSON(plan)) }
         print("\(station.config.station) — kế hoạch phát \(day.weekday.label), \(day)")
         if plan.slots.isEmpty { print("Không có khung giờ nào trong ngày này.") }
         for slot in plan.slots {
@@ -65,7 +76,7 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                 print("  \(calendar.clockTime(item.startsAt))  \(item.segment.title)  [\(item.kind == .segment ? item.segment.pillar?.label ?? "—" : item.kind.label)]  \(formatSeconds(item.segment.durationSeconds))")
             }
             if slot.items.isEmpty { print("  (không có bản tin nào)") }
-            let waits = waiting(slot)
+            let waits = waiting(slot, on: day)
             for reason in slot.dropped {
                 // An explicit entry that a feed lists but has not delivered yet is waited for, not missing.
                 if case let .notInLibrary(reference) = reason,
