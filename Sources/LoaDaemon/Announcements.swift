@@ -22,8 +22,12 @@ extension PlayoutService {
                 return .failure("\(error)")
             }
         case .status:
-            let station = current.get()
-            return .success("\(station.config.station): \(station.schedules.slots.count) khung giờ, thiết bị \(station.config.device)")
+            do {
+                return ControlResponse(ok: true, status: try current.get().status(now: clock.now(), daemon: (health, getpid()),
+                                                                                  host: current.get().hostChecks()))
+            } catch {
+                return .failure("\(error)")
+            }
         }
     }
 
@@ -51,8 +55,10 @@ extension PlayoutService {
         }
         let stored = try writer.store(rows)
         let slot = Slot(id: slotID, start: .midnight, content: .play(items.map(\.path)), late: .whole)
-        return OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
-                                device: station.config.device, log: writer, logger: logger, monitor: monitor)
+        var airing = OccurrenceAiring(slot: slot, startsAt: now, hardEnd: nil, rows: stored, audioFolder: station.config.audio,
+                                      device: station.config.device, log: writer, logger: logger, monitor: monitor)
+        airing.health = health
+        return airing
     }
 
     /// The slot name emergency rows are logged under.

@@ -65,11 +65,14 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var message: String?
     /// Why it did not, one line for the operator.
     public var error: String?
+    /// The answer to `status`.
+    public var status: StationStatus?
 
-    public init(ok: Bool, message: String? = nil, error: String? = nil) {
+    public init(ok: Bool, message: String? = nil, error: String? = nil, status: StationStatus? = nil) {
         self.ok = ok
         self.message = message
         self.error = error
+        self.status = status
     }
 
     public static func success(_ message: String) -> ControlResponse { ControlResponse(ok: true, message: message) }

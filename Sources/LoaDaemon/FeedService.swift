@@ -82,6 +82,7 @@ public struct FeedService: Service {
         let playout = self.playout
         fetcher.onInstall = { segment in if segment.priority == .emergency { playout.airEmergency(segment) } }
         let report = await fetcher.fetch()
+        playout.health.polled(report)
         switch report.manifest {
         case .unchanged: logger.debug("\(report.summary)")
         case .accepted: logger.notice("\(report.summary)")

@@ -20,6 +20,8 @@ public struct OccurrenceAiring: Sendable {
     public let logger: Logger
     /// The on-air check, when `loa.toml` names a `monitor`: each finished row carries its verdict.
     public var monitor: OnAirMonitor? = nil
+    /// Told of the device's state as the engine reports it, for `loa status`.
+    public var health: DaemonHealth? = nil
 
     /// Reads the occurrence's stored plan, or plans it now and stores the plan. What the planner had to
     /// leave out of an explicit list gets a final row of its own, so the log says what happened to it.
@@ -95,6 +97,7 @@ public struct OccurrenceAiring: Sendable {
     func record(_ event: PlayoutEvent) {
         switch event {
         case let .starting(cue, audibleAt, from, policy):
+            health?.deviceWorks(at: audibleAt)
             let row = rows[cue]
             if let id = row.id {
                 do { try log.markStarted(id: id, startedAt: audibleAt, policy: policy) } catch { logger.error("\(error)") }
@@ -128,8 +131,10 @@ public struct OccurrenceAiring: Sendable {
                 do { try log.recordProgress(id: id, airedSeconds: aired) } catch { logger.error("\(error)") }
             }
         case let .deviceLost(message):
+            health?.deviceLost(message)
             logger.error("Mất thiết bị âm thanh: \(message); thử lại mỗi 0,5 giây")
-        case .deviceBack:
+        case let .deviceBack(at):
+            health?.deviceWorks(at: at)
             logger.notice("Thiết bị âm thanh “\(device)” đã trở lại; phát tiếp theo giờ (late = \(slot.late.rawValue))")
         }
     }

@@ -28,6 +28,8 @@ public final class PlayoutService: Service, Sendable {
     public let writer: AiringLogWriter
     /// The on-air check, when `loa.toml` names a `monitor`; it runs as a service of its own.
     let monitor: OnAirMonitor?
+    /// The device's state and each feed's last poll, for `loa status`.
+    public let health: DaemonHealth
     /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
     static let clockStepSeconds = 30.0
 
@@ -39,6 +41,7 @@ public final class PlayoutService: Service, Sendable {
         self.clock = clock
         self.logger = logger
         self.leadSeconds = leadSeconds
+        health = DaemonHealth(clock: clock)
         let device = station.config.device
         engine = PlayoutEngine(clock: clock) { makeOutput(device) }
         current = StationBox(station)
@@ -106,10 +109,11 @@ public final class PlayoutService: Service, Sendable {
             if next.startsAt != searchFrom { taken = [] }
             searchFrom = next.startsAt
             taken.insert(next.slot.id)
-            let airing: OccurrenceAiring
+            var airing: OccurrenceAiring
             do {
                 airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, log: writer,
                                                       logger: logger, monitor: monitor)
+                airing.health = health
             } catch {
                 logger.error("\(next.slot.id): không lưu được kế hoạch phát: \(error)")
                 continue

@@ -9,7 +9,7 @@ struct Loa: AsyncParsableCommand {
         abstract: "Loa: điều khiển phát thanh cho đài truyền thanh cấp xã.",
         version: Loa.version,
         subcommands: [DaemonCommand.self, PlayCommand.self, ScheduleCommand.self, SegmentCommand.self,
-                      LogCommand.self, ReportCommand.self, AnnounceCommand.self, FetchCommand.self,
+                      LogCommand.self, ReportCommand.self, StatusCommand.self, AnnounceCommand.self, FetchCommand.self,
                       KeygenCommand.self, PublishCommand.self, VerifyCommand.self, SimulateCommand.self])
 
     /// What `loa --version` prints (and the `.deb` will be numbered by).
