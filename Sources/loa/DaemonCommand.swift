@@ -25,10 +25,9 @@ struct DaemonCommand: AsyncParsableCommand {
         // database missing later (deleted) is said so once the log is set up.
         let existed = FileManager.default.fileExists(atPath: config.database.path)
         let station = Station.load(config: config, database: try StationDatabase.openForPlayout(path: config.database))
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+        let environment = ProcessInfo.processInfo.environment
+        LoggingSystem.bootstrap { _ in
+            StationLogHandler(calendar: config.calendar, clock: clock, environment: environment)
         }
         let logger = Logger(label: "loa")
         logger.info("Giữ khóa \(lock.path) (pid \(getpid()))")
@@ -55,7 +54,6 @@ struct DaemonCommand: AsyncParsableCommand {
         let monitoring: [ServiceGroupConfiguration.ServiceConfiguration] = monitor.map { [.init(service: $0)] } ?? []
         // Under systemd (`Type=notify`): READY once the services run, the watchdog's pings, and STOPPING first on
         // shutdown (services stop in reverse order, and this one is last).
-        let environment = ProcessInfo.processInfo.environment
         let notifying: [ServiceGroupConfiguration.ServiceConfiguration] = SystemdNotifier(environment: environment).map { notifier in
             [.init(service: SystemdNotifyService(
                 notifier: notifier, environment: environment, pid: getpid(),
