@@ -172,9 +172,6 @@ public final class ALSACapture: LevelCapture {
     public func close() {
         guard let pcm else { return }
         self.pcm = nil
-        let handle = ClosingHandle(pcm)
-        let thread = Thread { snd_pcm_close(handle.pcm) }
-        thread.name = "loa-alsa-close"
-        thread.start()
+        ClosingHandle(pcm).closeOnOwnThread()
     }
 }

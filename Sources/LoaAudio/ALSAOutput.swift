@@ -126,10 +126,7 @@ public final class ALSAOutput: AudioOutput {
         release = nil
         guard let pcm else { return }
         self.pcm = nil
-        let handle = ClosingHandle(pcm)
-        let thread = Thread { snd_pcm_close(handle.pcm) }
-        thread.name = "loa-alsa-close"
-        thread.start()
+        ClosingHandle(pcm).closeOnOwnThread()
     }
 
     /// Drops what is queued, on a thread of its own (the pulse plugin waits for its server without a timeout),
@@ -220,4 +217,12 @@ final class OpenAttempt: @unchecked Sendable {
 struct ClosingHandle: @unchecked Sendable {
     let pcm: OpaquePointer
     init(_ pcm: OpaquePointer) { self.pcm = pcm }
+
+    /// `snd_pcm_close` on a thread of its own: the pulse plugin waits for its sound server without a timeout,
+    /// so a frozen server would hold the caller (the output thread, the monitor's capture thread).
+    func closeOnOwnThread() {
+        let thread = Thread { snd_pcm_close(pcm) }
+        thread.name = "loa-alsa-close"
+        thread.start()
+    }
 }
