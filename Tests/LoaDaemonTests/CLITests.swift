@@ -9,7 +9,7 @@ struct CLITests {
     @Test("schedule validate: every problem as file:line on stderr, exit 1; a clean station exits 0")
     func validate() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("a.wav", frequency: 440, seconds: 0.3, rate: 48000, title: "A")
+        try await station.addTone("a.wav", frequency: 440, seconds: 0.3, rate: 48000, title: "A")
         try """
         # sáng
         [[slot]]
@@ -73,7 +73,7 @@ struct CLITests {
         #expect(noConfig.err == "loa: \(outside.appendingPathComponent("khong-co.toml").path): không đọc được: không có tệp này\n", "\(noConfig.err)")
 
         let tone = outside.appendingPathComponent("rcep.flac")
-        try Harness.tone(tone, frequency: 440, seconds: 0.5, rate: 44100)
+        try await Harness.tone(tone, frequency: 440, seconds: 0.5, rate: 44100)
         let added = try await station.loaCommand(["segment", "add", tone.path, "--title", "Hiệp định RCEP", "--pillar", "kinh-te", "--campaign", "HNCC ASEAN 37"])
         #expect(added.status == 0, "\(added.err)")
         #expect(FileManager.default.fileExists(atPath: station.audio.appendingPathComponent("rcep.flac").path))
@@ -96,8 +96,8 @@ struct CLITests {
     @Test("schedule show --json: the day's items in order with RFC 3339 times")
     func scheduleShow() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "A")
-        try station.addTone("b.wav", frequency: 440, seconds: 3, rate: 48000, title: "B")
+        try await station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "A")
+        try await station.addTone("b.wav", frequency: 440, seconds: 3, rate: 48000, title: "B")
         try """
         [[slot]]
         id = "toi"
@@ -189,7 +189,7 @@ struct CLITests {
     @Test("Commands that only read open the database read-only: they work on a read-only mount, as beside a daemon holding its writes")
     func readOnlyCommands() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("tin.wav", frequency: 440, seconds: 0.3, rate: 48000, title: "Tin sáng")
+        try await station.addTone("tin.wav", frequency: 440, seconds: 0.3, rate: 48000, title: "Tin sáng")
         try """
         [[slot]]
         id = "sang"
@@ -220,7 +220,7 @@ struct CLITests {
         #expect(version.status == 0 && version.out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3,
                 "\(version.out)\(version.err)")
         let tone = station.audio.appendingPathComponent("thu.wav")
-        try Harness.tone(tone, frequency: 440, seconds: 0.2, rate: 48000)
+        try await Harness.tone(tone, frequency: 440, seconds: 0.2, rate: 48000)
         // The station's device is `null`: without --config's device, ALSA's default would be tried.
         for arguments in [["play", tone.path, "--config", station.config], ["--config", station.config, "play", tone.path]] {
             let played = try await Harness.run(station.loa.path, arguments)

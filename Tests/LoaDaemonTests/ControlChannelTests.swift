@@ -249,7 +249,7 @@ struct AnnounceCommandTests {
     func noDaemon() async throws {
         let station = try ProcessStation(device: "null")
         let file = station.folder.appendingPathComponent("thong-bao.wav")
-        try Harness.tone(file, frequency: 880, seconds: 0.3, rate: 48000)
+        try await Harness.tone(file, frequency: 880, seconds: 0.3, rate: 48000)
         let r = try await station.loaCommand(["announce", file.path])
         #expect(r.status == 3)
         let socket = station.folder.appendingPathComponent("loa.sqlite.sock").path
@@ -270,7 +270,7 @@ struct AnnounceCommandTests {
         #expect(broken.err.hasPrefix("loa: \(garbage.path): không giải mã được"), "\(broken.err)")
         #expect(broken.err.split(separator: "\n").count == 1, "\(broken.err)")
         let file = station.folder.appendingPathComponent("thong-bao.wav")
-        try Harness.tone(file, frequency: 880, seconds: 0.3, rate: 48000)
+        try await Harness.tone(file, frequency: 880, seconds: 0.3, rate: 48000)
         let zero = try await station.loaCommand(["announce", file.path, "--repeat", "0"])
         #expect(zero.status == 1)
         #expect(zero.err.contains("--repeat"), "\(zero.err)")

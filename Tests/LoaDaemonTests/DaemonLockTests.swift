@@ -42,7 +42,7 @@ struct DaemonLockTests {
         let deadline = Date().addingTimeInterval(10)
         while second.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!second.isRunning, "the second daemon is still running")
-        guard !second.isRunning else { _ = second.stop(); return }
+        guard !second.isRunning else { _ = await second.stop(); return }
         #expect(second.process.terminationStatus == 1)
         let lines = second.output.split(separator: "\n")
         #expect(lines.count == 1, "\(second.output)")
@@ -50,7 +50,7 @@ struct DaemonLockTests {
         #expect(second.output.contains("pid \(first.process.processIdentifier)"), "\(second.output)")
         #expect(second.output.contains("loa.sqlite.lock"), "\(second.output)")
         #expect(first.isRunning)
-        #expect(first.stop() == 0)
+        #expect(await first.stop() == 0)
     }
 
     @Test("A SIGKILLed daemon leaves no lock and no socket in the way: the next one starts and answers")
@@ -68,7 +68,7 @@ struct DaemonLockTests {
         #expect(try await next.waitForOutput("Kênh điều khiển", timeout: 15), "\(next.output)")
         let asked = try await station.loaCommand(["announce", try toneFile(in: station).path])
         #expect(asked.status != 3, "the new daemon did not answer: \(asked.err)")
-        #expect(next.stop() == 0)
+        #expect(await next.stop() == 0)
     }
 
     func toneFile(in station: ProcessStation) throws -> URL {

@@ -74,7 +74,7 @@ struct EndToEndTests {
             ("mot.wav", 440, 1.0, 44100), ("hai.mp3", 1000, 1.2, 44100), ("ba.flac", 2200, 0.8, 22050),
         ]
         for (n, item) in items.enumerated() {
-            try station.addTone(item.name, frequency: item.frequency, seconds: item.seconds, rate: item.rate, title: "Bản tin thử \(n + 1)")
+            try await station.addTone(item.name, frequency: item.frequency, seconds: item.seconds, rate: item.rate, title: "Bản tin thử \(n + 1)")
         }
         // The slot starts on a whole second, far enough ahead for the daemon to start and open the device.
         let slotStart = station.wholeSecond(after: 5)
@@ -83,11 +83,11 @@ struct EndToEndTests {
         try #require(validate.status == 0, "\(validate.err)")
 
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         let total = items.reduce(0) { $0 + $1.seconds }
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + total + 1.5))
-        let status = daemon.stop()
+        let status = await daemon.stop()
         let recording = recorder.stop()
         #expect(status == 0, "\(daemon.output)")
 
@@ -105,7 +105,7 @@ struct EndToEndTests {
             #expect(abs(heard.seconds - item.seconds) < 0.05, "\(item.name): heard \(heard.seconds) s, file \(item.seconds) s")
         }
 
-        let rows = try station.logRows()
+        let rows = try await station.logRows()
         #expect(rows.count == items.count, "\(rows)")
         #expect(rows.allSatisfy { $0.outcome == "completed" && $0.slot == "thu-nghiem" }, "\(rows)")
         for (row, item) in zip(rows, items) {
@@ -120,15 +120,15 @@ struct EndToEndTests {
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
-        let slotStart = try station.interruptibleSlot("ngat", longSeconds: 6)
+        let slotStart = try await station.interruptibleSlot("ngat", longSeconds: 6)
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1.5))
         let stoppedAt = Date()
-        let status = daemon.stop()
+        let status = await daemon.stop()
         let stopSeconds = Date().timeIntervalSince(stoppedAt)
         #expect(status == 0, "\(daemon.output)")
         #expect(stopSeconds < 3, "took \(stopSeconds) s to stop")
-        let rows = try station.logRows()
+        let rows = try await station.logRows()
         try #require(rows.count == 2, "\(rows)\n\(daemon.output)")
         #expect(rows[0].outcome == "interrupted")
         #expect(rows[0].aired_seconds > 1.2 && rows[0].aired_seconds < 2.5, "aired \(rows[0].aired_seconds) s")
@@ -138,8 +138,8 @@ struct EndToEndTests {
     @Test("Device absent at the slot: each item is logged failed with the ALSA error and the daemon keeps running")
     func deviceAbsent() async throws {
         let station = try ProcessStation(device: "pulse")
-        try station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
-        try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
+        try await station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
+        try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let slotStart = station.wholeSecond(after: 3)
         try station.writeSlot("mat-thiet-bi", start: slotStart, files: ["a.wav", "b.wav"], end: slotStart.addingTimeInterval(3))
         // No sound server at this address: the pulse PCM cannot be opened; it is retried until the slot's end.
@@ -148,13 +148,13 @@ struct EndToEndTests {
         #expect(daemon.isRunning, "the daemon must survive a missing device")
         #expect(rows.map(\.outcome) == ["failed", "failed"], "\(rows)")
         #expect(rows.allSatisfy { $0.reason?.hasPrefix("thiết bị âm thanh “pulse”") == true }, "\(rows)")
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
     }
 
     @Test("SIGHUP reloads the schedules: a slot added while running airs")
     func sighupReloads() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
+        try await station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
         try station.writeSlot("xa", start: station.wholeSecond(after: 3600), files: ["a.wav"])
         let daemon = try station.startDaemon(environment: [:])
         #expect(try await daemon.waitForOutput("Khung giờ tiếp theo: xa", timeout: 10), "\(daemon.output)")
@@ -164,7 +164,7 @@ struct EndToEndTests {
         #expect(try await daemon.waitForOutput("Đã nạp lại", timeout: 5), "\(daemon.output)")
         let rows = try await station.waitForRows(until: soon.addingTimeInterval(6)) { $0.first?.outcome == "completed" }
         #expect(rows.map(\.slot) == ["moi"] && rows.first?.outcome == "completed", "\(rows)\n\(daemon.output)")
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
     }
 
     @Test("SIGKILL mid-item and restart in the slot: the killed item is interrupted, the next airs on its second, one row per planned item")
@@ -173,19 +173,19 @@ struct EndToEndTests {
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
-        let slotStart = try station.interruptibleSlot("mat-dien", longSeconds: 4)
+        let slotStart = try await station.interruptibleSlot("mat-dien", longSeconds: 4)
         let first = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
         first.send(SIGKILL) // a power cut, as far as the log can tell
         first.process.waitUntilExit()
-        let during = try station.logRows()
+        let during = try await station.logRows()
         #expect(during.map(\.outcome) == ["started", "planned"], "the plan is stored and the started row written before the first sample: \(during)")
 
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let second = try station.startDaemon(environment: server.environment)
         let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(9)) { $0.last?.outcome == "completed" }
-        #expect(second.stop() == 0)
+        #expect(await second.stop() == 0)
         let recording = recorder.stop()
         #expect(rows.map(\.outcome) == ["interrupted", "completed"], "nothing aired twice, every planned item has a row: \(rows)\n\(second.output)")
         // The second item (660 Hz) is heard on its planned second, measured from the monitor.
@@ -207,10 +207,10 @@ struct EndToEndTests {
             ("a.ogg", 440, 0.7, 48000), ("b.mp3", 1000, 0.9, 44100), ("c.wav", 2200, 0.6, 22050),
         ]
         for item in items {
-            try Harness.tone(station.audio.appendingPathComponent(item.name), frequency: item.frequency, seconds: item.seconds, rate: item.rate)
+            try await Harness.tone(station.audio.appendingPathComponent(item.name), frequency: item.frequency, seconds: item.seconds, rate: item.rate)
         }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let played = try await Harness.run(station.loa.path, ["play", "--device", "pulse"] + items.map { station.audio.appendingPathComponent($0.name).path },
                                      environment: server.environment)
         try await Task.sleep(for: .milliseconds(300))
@@ -230,20 +230,20 @@ struct EndToEndTests {
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
-        try station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "A")
-        try station.addTone("b.wav", frequency: 2200, seconds: 1, rate: 48000, title: "B")
+        try await station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "A")
+        try await station.addTone("b.wav", frequency: 2200, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 5)
         try station.writeSlot("truoc", start: start, files: ["a.wav"], end: start.addingTimeInterval(2), file: "a.toml")
         try station.writeSlot("sau", start: start.addingTimeInterval(2), files: ["b.wav"], file: "b.toml")
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(start.timeIntervalSinceNow + 4.5))
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
         let recording = recorder.stop()
         let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 2200]))
         #expect(analysis.tones.map(\.frequency) == [440, 2200], "\(analysis.tones)")
-        let rows = try station.logRows()
+        let rows = try await station.logRows()
         print("E2E touching slots: \(rows.map { "\($0.slot) \($0.outcome) onset \(Int($0.onset_error_ms ?? -1)) ms" })")
         #expect(rows.map(\.outcome) == ["completed", "completed"], "\(rows)")
         #expect(rows.last.flatMap(\.onset_error_ms).map { abs($0) < 250 } == true, "\(rows)")
@@ -260,11 +260,11 @@ struct AnnouncementTests {
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
-        let slotStart = try station.interruptibleSlot("co-thong-bao", longSeconds: 4)
+        let slotStart = try await station.interruptibleSlot("co-thong-bao", longSeconds: 4)
         let note = station.folder.appendingPathComponent("bao-bao.wav")
-        try Harness.tone(note, frequency: 880, seconds: 1, rate: 48000)
+        try await Harness.tone(note, frequency: 880, seconds: 1, rate: 48000)
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
         let announced = try await station.loaCommand(["announce", note.path])
@@ -272,7 +272,7 @@ struct AnnouncementTests {
         let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(8)) { rows in
             rows.count == 3 && rows.allSatisfy { $0.outcome != "planned" && $0.outcome != "started" }
         }
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
         let recording = recorder.stop()
         let bySlot = Dictionary(grouping: rows, by: \.slot)
         #expect(bySlot["co-thong-bao"]?.map(\.outcome) == ["interrupted", "completed"], "\(rows)\n\(daemon.output)")

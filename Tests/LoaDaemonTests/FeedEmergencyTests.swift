@@ -14,16 +14,16 @@ struct FeedEmergencyTests {
         defer { district.stop() }
         // An empty feed first, so the daemon polls a valid manifest from the start.
         let (key, source) = try station.addFeed(served: district, interval: "1s")
-        try Harness.tone(source.appendingPathComponent("thuong.wav"), frequency: 330, seconds: 1, rate: 48000)
+        try await Harness.tone(source.appendingPathComponent("thuong.wav"), frequency: 330, seconds: 1, rate: 48000)
         #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
 
-        let slotStart = try station.interruptibleSlot("co-khan-cap", longSeconds: 8)
+        let slotStart = try await station.interruptibleSlot("co-khan-cap", longSeconds: 8)
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1.5))
 
-        try Harness.tone(source.appendingPathComponent("bao.wav"), frequency: 880, seconds: 1.5, rate: 48000)
+        try await Harness.tone(source.appendingPathComponent("bao.wav"), frequency: 880, seconds: 1.5, rate: 48000)
         try """
             title = "Cảnh báo bão khẩn cấp"
             priority = "emergency"
@@ -37,7 +37,7 @@ struct FeedEmergencyTests {
                 && rows.filter { $0.slot == "co-khan-cap" }.count == 2
                 && rows.filter { $0.slot == "co-khan-cap" }.allSatisfy { $0.outcome != "planned" && $0.outcome != "started" }
         }
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
         let recording = recorder.stop()
         let bySlot = Dictionary(grouping: rows, by: \.slot)
         #expect(bySlot["co-khan-cap"]?.map(\.outcome) == ["interrupted", "completed"], "\(rows)\n\(daemon.output)")

@@ -21,7 +21,7 @@ struct FetchCLITests {
         #expect(again.status == 1 && again.err.hasPrefix("loa: ") && again.err.contains("không ghi đè"), "\(again.err)")
         let mode = try FileManager.default.attributesOfItem(atPath: key + ".key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        try Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
+        try await Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
         let published = try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path])
         #expect(published.status == 0 && published.out.contains("#1"), "\(published.out)\(published.err)")
         let fetched = try await station.loaCommand(["fetch"])
@@ -38,7 +38,7 @@ struct FetchCLITests {
         let withFeed = try String(contentsOf: config, encoding: .utf8)
         let withoutFeed = String(withFeed[..<(withFeed.range(of: "[[feed]]")?.lowerBound ?? withFeed.endIndex)])
         try withoutFeed.write(to: config, atomically: true, encoding: .utf8)
-        try Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
+        try await Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
         #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
         let daemon = try station.startDaemon(environment: [:])
         defer { _ = daemon.stop() }
@@ -48,14 +48,14 @@ struct FetchCLITests {
         try withFeed.write(to: config, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
         #expect(try await daemon.waitForOutput("cài 1 bản tin mới", timeout: 10), "\(daemon.output)")
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
     }
 
     @Test("A disk that fills mid-download leaves no partial or temporary file, installs nothing, and says why")
     func fullDisk() async throws {
         let (station, district, key, source) = try Self.stationWithFeed()
         defer { district.stop() }
-        try Harness.tone(source.appendingPathComponent("dai.wav"), frequency: 440, seconds: 5, rate: 48000) // 480 kB
+        try await Harness.tone(source.appendingPathComponent("dai.wav"), frequency: 440, seconds: 5, rate: 48000) // 480 kB
         #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
         // The database exists before the disk fills (creating it writes more than the limit below).
         _ = try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite"))

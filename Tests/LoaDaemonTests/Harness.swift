@@ -41,6 +41,13 @@ enum Harness {
         }
     }
 
+    /// Runs `body` on a thread of its own and waits for it without holding a thread of the cooperative pool.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     /// Runs a program to completion; returns status, stdout and stderr. Output goes through files,
     /// not pipes, so a daemon the program leaves behind cannot hold the read end open.
     @discardableResult
@@ -66,6 +73,11 @@ enum Harness {
         try err.close()
         return (process.terminationStatus, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                 (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+
+    /// ``tone(_:frequency:seconds:rate:)`` from an async test: sox and lame are waited for off the cooperative pool.
+    static func tone(_ url: URL, frequency: Int, seconds: Double, rate: Int) async throws {
+        try await onOwnThread { try tone(url, frequency: frequency, seconds: seconds, rate: rate) }
     }
 
     static func tone(_ url: URL, frequency: Int, seconds: Double, rate: Int) throws {
@@ -228,11 +240,11 @@ final class MonitorRecorder: @unchecked Sendable {
     }
 
     /// Waits until the monitor delivers audio (silence counts): what is played before that is not recorded.
-    func waitUntilRecording(timeout: Double = 10) throws {
+    func waitUntilRecording(timeout: Double = 10) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while lock.withLock({ data.count }) < rate / 10 {
             guard Date() < deadline else { throw HarnessError("parecord delivered nothing within \(timeout) s") }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -275,11 +287,12 @@ struct ProcessStation {
         zone = calendar
     }
 
-    /// Makes a tone file and imports it with `loa segment add`.
-    func addTone(_ name: String, frequency: Int, seconds: Double, rate: Int, title: String) throws {
+    /// Makes a tone file and imports it with `loa segment add`, off the cooperative pool (sox, lame and loa are
+    /// waited for on a thread of their own).
+    func addTone(_ name: String, frequency: Int, seconds: Double, rate: Int, title: String) async throws {
         let url = audio.appendingPathComponent(name)
-        try Harness.tone(url, frequency: frequency, seconds: seconds, rate: rate)
-        let r = try loaCommand(["segment", "add", url.path, "--title", title, "--pillar", "kinh-te"])
+        try await Harness.onOwnThread { try Harness.tone(url, frequency: frequency, seconds: seconds, rate: rate) }
+        let r = try await loaCommand(["segment", "add", url.path, "--title", title, "--pillar", "kinh-te"])
         guard r.status == 0 else { throw HarnessError("segment add: \(r.err)") }
     }
 
@@ -309,9 +322,9 @@ struct ProcessStation {
 
     /// A slot a few seconds ahead with a long tone, then a short one: something to interrupt.
     /// Returns the slot's start.
-    func interruptibleSlot(_ id: String, longSeconds: Double) throws -> Date {
-        try addTone("dai.wav", frequency: 440, seconds: longSeconds, rate: 48000, title: "Bản tin dài")
-        try addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
+    func interruptibleSlot(_ id: String, longSeconds: Double) async throws -> Date {
+        try await addTone("dai.wav", frequency: 440, seconds: longSeconds, rate: 48000, title: "Bản tin dài")
+        try await addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
         let start = wholeSecond(after: 4)
         try writeSlot(id, start: start, files: ["dai.wav", "sau.wav"])
         return start
@@ -319,10 +332,10 @@ struct ProcessStation {
 
     /// Polls `loa log` until `done` holds or `deadline` passes; returns the last rows read.
     func waitForRows(until deadline: Date, _ done: ([LogRow]) -> Bool) async throws -> [LogRow] {
-        var rows = try logRows()
+        var rows = try await logRows()
         while !done(rows) && Date() < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            rows = try logRows()
+            rows = try await logRows()
         }
         return rows
     }
@@ -345,8 +358,8 @@ struct ProcessStation {
         let sha256: String?, feed: String?
     }
 
-    func logRows() throws -> [LogRow] {
-        let r = try loaCommand(["log", "--format", "json"])
+    func logRows() async throws -> [LogRow] {
+        let r = try await loaCommand(["log", "--format", "json"])
         guard r.status == 0 else { throw HarnessError("loa log: \(r.err)") }
         return try JSONDecoder().decode([LogRow].self, from: Data(r.out.utf8))
     }
@@ -358,7 +371,7 @@ struct ProcessStation {
 }
 
 /// A running `loa daemon`.
-final class DaemonProcess {
+final class DaemonProcess: @unchecked Sendable {
     let process = Process()
     let log: URL
 
@@ -380,6 +393,13 @@ final class DaemonProcess {
 
     /// Sends `signal` directly: Foundation's terminate() would do for SIGTERM, but not for SIGHUP.
     func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// ``stop(timeout:)`` from an async test: waited for on a thread of its own, not on the cooperative pool.
+    func stop(timeout: Double = 10) async -> Int32? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.stop(timeout: timeout)) }
+        }
+    }
 
     /// SIGTERM, then waits up to `timeout` seconds; returns the exit status, or nil if it did not exit.
     func stop(timeout: Double = 10) -> Int32? {

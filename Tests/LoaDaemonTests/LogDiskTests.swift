@@ -29,8 +29,8 @@ struct LogDiskTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        try station.addTone("dai.wav", frequency: 440, seconds: point.firstSeconds, rate: 48000, title: "Bản tin đầu")
-        try station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
+        try await station.addTone("dai.wav", frequency: 440, seconds: point.firstSeconds, rate: 48000, title: "Bản tin đầu")
+        try await station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
         let slotStart = station.wholeSecond(after: 5)
         try station.writeSlot("mat-dien", start: slotStart, files: ["dai.wav", "sau.wav"])
         let first = try station.startDaemon(environment: server.environment)
@@ -46,7 +46,7 @@ struct LogDiskTests {
         }
         first.send(SIGKILL)
         first.process.waitUntilExit()
-        let during = try station.logRows()
+        let during = try await station.logRows()
         switch point {
         case .beforeFirstSample: #expect(during.map(\.outcome) == ["planned", "planned"], "\(during)\n\(first.output)")
         case .midItem:
@@ -60,8 +60,8 @@ struct LogDiskTests {
         let rows = try await station.waitForRows(until: end.addingTimeInterval(4)) { $0.last?.outcome == "completed" }
         // Time for anything a wrong restart would air again.
         try await Task.sleep(for: .seconds(max(0.5, end.timeIntervalSinceNow + 0.5)))
-        #expect(second.stop() == 0, "\(second.output)")
-        let final = try station.logRows()
+        #expect(await second.stop() == 0, "\(second.output)")
+        let final = try await station.logRows()
         #expect(final.map(\.segment) == ["ban-tin-dau", "ban-tin-sau"], "one row per planned item, none twice: \(final)\n\(second.output)")
         #expect(final.count == rows.count)
         let (head, tail) = (try #require(final.first), try #require(final.last))
@@ -85,7 +85,7 @@ struct LogDiskTests {
     @Test("The database deleted under the running daemon: later airings are not lost, and the CLI does not make an empty one meanwhile; one put in its place is moved aside")
     func databaseDeleted() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
+        try await station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
         let starts = [3.0, 7.0, 11.0].map { station.wholeSecond(after: $0) }
         for (n, start) in starts.enumerated() {
             try station.writeSlot("s\(n)", start: start, files: ["a.wav"], end: start.addingTimeInterval(3), file: "s\(n).toml")
@@ -99,7 +99,7 @@ struct LogDiskTests {
                 "\(reading)")
         #expect(!FileManager.default.fileExists(atPath: station.database), "the CLI must not create an empty database")
         try await Task.sleep(for: .seconds(max(0, starts[1].timeIntervalSinceNow + 1.5)))
-        let afterDelete = try logRows(station, daemon)
+        let afterDelete = try await logRows(station, daemon)
         #expect(afterDelete.map(\.slot) == ["s0", "s1"] && afterDelete.allSatisfy { $0.outcome == "completed" },
                 "\(afterDelete)\n\(daemon.output)")
 
@@ -108,17 +108,17 @@ struct LogDiskTests {
         try Data("không phải của Loa".utf8).write(to: other)
         _ = rename(other.path, station.database)
         try await Task.sleep(for: .seconds(max(0, starts[2].timeIntervalSinceNow + 1.5)))
-        let rows = try logRows(station, daemon)
+        let rows = try await logRows(station, daemon)
         #expect(rows.map(\.slot) == ["s0", "s1", "s2"] && rows.allSatisfy { $0.outcome == "completed" }, "\(rows)\n\(daemon.output)")
         let aside = try FileManager.default.contentsOfDirectory(atPath: station.folder.path).filter { $0.hasPrefix("loa.sqlite.replaced-") }
         #expect(aside.count == 1, "\(aside)")
         #expect(daemon.output.contains("đã bị xóa khi Loa đang chạy") && daemon.output.contains("đã bị thay bằng tệp khác"), "\(daemon.output)")
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
         #expect(try integrityCheck(station.database) == "ok")
     }
 
-    func logRows(_ station: ProcessStation, _ daemon: DaemonProcess) throws -> [ProcessStation.LogRow] {
-        do { return try station.logRows() } catch {
+    func logRows(_ station: ProcessStation, _ daemon: DaemonProcess) async throws -> [ProcessStation.LogRow] {
+        do { return try await station.logRows() } catch {
             throw HarnessError("\(error)\n\(daemon.output)")
         }
     }
@@ -289,7 +289,7 @@ final class SmallDisk {
 
     func addTone(_ name: String, frequency: Int, seconds: Double) async throws {
         let url = station.audio.appendingPathComponent(name)
-        try Harness.tone(url, frequency: frequency, seconds: seconds, rate: 48000)
+        try await Harness.tone(url, frequency: frequency, seconds: seconds, rate: 48000)
         let r = try await shell("\"$LOA\" segment add '\(url.path)' --title '\(name)' --pillar kinh-te --config \"$CONF\"")
         guard r.status == 0 else { throw HarnessError("segment add: \(r.out)") }
     }
@@ -315,7 +315,7 @@ struct DamagedDatabaseTests {
     @Test("A page of an index overwritten: the daemon says so at start with what to do, and the slot still airs")
     func damagedIndexReported() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
+        try await station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
         // Enough rows that the index of planned times has pages of its own.
         do {
             let log = AiringLog(try StationDatabase(path: URL(fileURLWithPath: station.database)))
@@ -342,7 +342,7 @@ struct DamagedDatabaseTests {
         #expect(try await daemon.waitForOutput("bị hỏng (quick_check", timeout: 10), "\(daemon.output)")
         #expect(daemon.output.contains("integrity_check"), "what to do: \(daemon.output)")
         #expect(try await daemon.waitForOutput("Xong “A”", timeout: 10), "the slot airs: \(daemon.output)")
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
     }
 }
 }

@@ -19,9 +19,9 @@ struct OnAirConfirmationTests {
         // arecord, RMS 0.354 for a tone at half scale, exactly 0 muted.
         try (String(contentsOfFile: station.config, encoding: .utf8) + "\nmonitor = \"pulse:\(server.sink).monitor\"\n")
             .write(toFile: station.config, atomically: true, encoding: .utf8)
-        try station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "Bản tin A")
-        try station.addTone("b.wav", frequency: 660, seconds: 5, rate: 48000, title: "Bản tin B")
-        try station.addTone("c.wav", frequency: 880, seconds: 2, rate: 48000, title: "Bản tin C")
+        try await station.addTone("a.wav", frequency: 440, seconds: 2, rate: 48000, title: "Bản tin A")
+        try await station.addTone("b.wav", frequency: 660, seconds: 5, rate: 48000, title: "Bản tin B")
+        try await station.addTone("c.wav", frequency: 880, seconds: 2, rate: 48000, title: "Bản tin C")
         let start = station.wholeSecond(after: 4)
         try station.writeSchedule("kiem-tra", start: start, end: start.addingTimeInterval(60), play: ["a.wav", "b.wav", "c.wav"])
         let daemon = try station.startDaemon(environment: server.environment)
@@ -63,11 +63,11 @@ struct OnAirConfirmationTests {
         // Nothing of the daemon's reads the sink's monitor here: a null sink with no reader renders ahead and stalls
         // the output (see ALSAOutput.retire), so parecord reads it, as in the other real-time tests.
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         defer { _ = recorder.stop() }
         try (String(contentsOfFile: station.config, encoding: .utf8) + "\nmonitor = \"hw:CARD=KhongCo\"\n")
             .write(toFile: station.config, atomically: true, encoding: .utf8)
-        try station.addTone("a.wav", frequency: 440, seconds: 1.5, rate: 48000, title: "Bản tin A")
+        try await station.addTone("a.wav", frequency: 440, seconds: 1.5, rate: 48000, title: "Bản tin A")
         let start = station.wholeSecond(after: 3)
         try station.writeSchedule("kiem-tra", start: start, end: start.addingTimeInterval(60), play: ["a.wav"])
         let daemon = try station.startDaemon(environment: server.environment)

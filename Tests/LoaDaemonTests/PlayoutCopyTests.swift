@@ -13,7 +13,7 @@ struct PlayoutCopyTests {
     func segmentAddWritesCopy() async throws {
         let station = try ProcessStation(device: "null")
         // Mono MP3 at 44.1 kHz: decoded, resampled and kept mono.
-        try station.addTone("rcep.mp3", frequency: 440, seconds: 1.5, rate: 44100, title: "RCEP")
+        try await station.addTone("rcep.mp3", frequency: 440, seconds: 1.5, rate: 44100, title: "RCEP")
         struct Listed: Decodable { let sha256: String, duration_seconds: Double }
         let listed = try #require(try JSONDecoder().decode([Listed].self, from: Data(try await station.loaCommand(["segment", "list", "--json"]).out.utf8)).first)
         let folder = station.audio.appendingPathComponent(".playout")
@@ -68,7 +68,7 @@ struct PlayoutCopyTests {
     @Test("loa daemon remakes a lost copy in the background, keeps running once done, and airs the slot")
     func daemonBackFills() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("tin.wav", frequency: 440, seconds: 1, rate: 44100, title: "Tin")
+        try await station.addTone("tin.wav", frequency: 440, seconds: 1, rate: 44100, title: "Tin")
         let folder = station.audio.appendingPathComponent(".playout")
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
             try FileManager.default.removeItem(at: folder.appendingPathComponent(name))
@@ -81,7 +81,7 @@ struct PlayoutCopyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).count == 1)
         let rows = try await station.waitForRows(until: start.addingTimeInterval(10)) { $0.first?.outcome == "completed" }
         #expect(rows.map(\.outcome) == ["completed"], "\(daemon.output)")
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
     }
 
     @Test("The daemon airs the copy: with the original files gone the slot still airs whole; a copy cut short is not used")

@@ -61,21 +61,21 @@ extension ProcessStation {
 
     /// Tones of `stepSeconds` each, one after another in one file, imported: where a join enters is
     /// then heard, not only how long.
-    func addSteps(_ name: String, frequencies: [Int], stepSeconds: Double, title: String) throws {
+    func addSteps(_ name: String, frequencies: [Int], stepSeconds: Double, title: String) async throws {
         var parts: [String] = []
         for (n, frequency) in frequencies.enumerated() {
             let part = folder.appendingPathComponent("step-\(n).wav")
-            try Harness.tone(part, frequency: frequency, seconds: stepSeconds, rate: 48000)
+            try await Harness.onOwnThread { try Harness.tone(part, frequency: frequency, seconds: stepSeconds, rate: 48000) }
             parts.append(part.path)
         }
-        let joined = try Harness.run("/usr/bin/sox", parts + [audio.appendingPathComponent(name).path])
+        let joined = try await Harness.run("/usr/bin/sox", parts + [audio.appendingPathComponent(name).path])
         guard joined.status == 0 else { throw HarnessError("sox: \(joined.err)") }
         for part in parts { try? FileManager.default.removeItem(atPath: part) }
-        try importSegment(name, title: title)
+        try await importSegment(name, title: title)
     }
 
-    func importSegment(_ name: String, title: String) throws {
-        let r = try loaCommand(["segment", "add", audio.appendingPathComponent(name).path, "--title", title, "--pillar", "kinh-te"])
+    func importSegment(_ name: String, title: String) async throws {
+        let r = try await loaCommand(["segment", "add", audio.appendingPathComponent(name).path, "--title", title, "--pillar", "kinh-te"])
         guard r.status == 0 else { throw HarnessError("segment add: \(r.err)") }
     }
 
@@ -129,9 +129,9 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let warmup = try MonitorRecorder(server: server)
-        try warmup.waitUntilRecording()
-        try station.addSteps("a.wav", frequencies: Self.steps, stepSeconds: 1, title: "A, tám bậc")
-        try station.addTone("b.wav", frequency: 2400, seconds: 1.5, rate: 48000, title: "B")
+        try await warmup.waitUntilRecording()
+        try await station.addSteps("a.wav", frequencies: Self.steps, stepSeconds: 1, title: "A, tám bậc")
+        try await station.addTone("b.wav", frequency: 2400, seconds: 1.5, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 4)
         try station.writeSchedule("mat-may-chu", start: start, end: start.addingTimeInterval(60), play: ["a.wav", "b.wav"])
         let daemon = try station.startDaemon(environment: server.environment)
@@ -143,14 +143,14 @@ struct PlayoutFaultTests {
         // Back with the daemon's socket closed, so the recorder listens before the device can return.
         try server.restartForRecorder()
         let recorder = try MonitorRecorder(server: server, socket: server.recorderSocket)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         try await sleep(until: start.addingTimeInterval(3.5))
         try server.openDaemonSocket()
         let back = Date()
         let rows = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(12))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
 
         let tones = ToneRun.runs(recording.samples, frequencies: Self.steps + [2400])
         let first = try #require(tones.first, "nothing heard after the server came back; daemon said:\n\(daemon.output)")
@@ -189,9 +189,9 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let warmup = try MonitorRecorder(server: server)
-        try warmup.waitUntilRecording()
-        try station.addTone("a.wav", frequency: 440, seconds: 6, rate: 48000, title: "A")
-        try station.addTone("b.wav", frequency: 660, seconds: 1.5, rate: 48000, title: "B")
+        try await warmup.waitUntilRecording()
+        try await station.addTone("a.wav", frequency: 440, seconds: 6, rate: 48000, title: "A")
+        try await station.addTone("b.wav", frequency: 660, seconds: 1.5, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 4)
         try station.writeSchedule("treo", start: start, end: start.addingTimeInterval(60), play: ["a.wav", "b.wav"])
         let daemon = try station.startDaemon(environment: server.environment)
@@ -203,7 +203,7 @@ struct PlayoutFaultTests {
         // The recorder of the frozen server lost its timeline: a fresh one measures what follows.
         _ = warmup.stop()
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let rows = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(12))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
@@ -213,7 +213,7 @@ struct PlayoutFaultTests {
             print("E2E stall: the slot did not finish; rows \(rows)\n\(daemon.output)\n\(trace?.out ?? "no gdb")")
         }
         let output = daemon.output
-        let status = daemon.stop()
+        let status = await daemon.stop()
         #expect(status == 0, "the daemon did not stop cleanly after the stall:\n\(output)")
         #expect(output.contains("Mất thiết bị âm thanh"), "the stall was not reported:\n\(output)")
         try #require(rows.count == 2, "\(rows)\n\(output)")
@@ -243,10 +243,10 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         let aSteps = Array(Self.steps.prefix(4))
-        try station.addSteps("a.wav", frequencies: aSteps, stepSeconds: 1, title: "A, bốn bậc")
-        try station.addTone("b.wav", frequency: 2400, seconds: 1, rate: 48000, title: "B")
+        try await station.addSteps("a.wav", frequencies: aSteps, stepSeconds: 1, title: "A, bốn bậc")
+        try await station.addTone("b.wav", frequency: 2400, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 1)
         try station.writeSchedule("muon-\(policy)", start: start, end: start.addingTimeInterval(60), play: ["a.wav", "b.wav"],
                                   extra: ["late = \"\(policy)\""])
@@ -257,7 +257,7 @@ struct PlayoutFaultTests {
         let rows = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(policy == "whole" ? 12 : 9))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
         let tones = ToneRun.runs(recording.samples, frequencies: aSteps + [2400])
         print("E2E late = \(policy): tones \(tones.map { "\($0.frequency) Hz at +\(ms(heardAt(recording, $0.start).timeIntervalSince(start))) ms for \(ms($0.seconds)) ms" }); rows \(rows.map { "\($0.outcome) \($0.policy ?? "-") lost \($0.lost_seconds ?? -1)" })")
         try #require(rows.count == 2, "\(rows)\n\(daemon.output)")
@@ -306,9 +306,9 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
-        try station.addTone("a.mp3", frequency: 440, seconds: 4, rate: 44100, title: "A, bị cắt")
-        try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
+        try await recorder.waitUntilRecording()
+        try await station.addTone("a.mp3", frequency: 440, seconds: 4, rate: 44100, title: "A, bị cắt")
+        try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let mp3 = station.audio.appendingPathComponent("a.mp3")
         // Its playout copy (named by the original's SHA-256) is cut too: the daemon then airs the original.
         let sum = try await Harness.run("/usr/bin/sha256sum", [mp3.path])
@@ -326,7 +326,7 @@ struct PlayoutFaultTests {
         let rows = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(8))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
         let tones = ToneRun.runs(recording.samples, frequencies: [440, 660])
         print("E2E truncated MP3: tones \(tones.map { "\($0.frequency) Hz at +\(ms(heardAt(recording, $0.start).timeIntervalSince(start))) ms for \(ms($0.seconds)) ms" }); rows \(rows.map { "\($0.outcome) aired \($0.aired_seconds) lost \($0.lost_seconds ?? -1) \($0.reason ?? "-")" })")
         #expect(tones.map(\.frequency) == [440, 660], "\(tones.map(\.frequency))\n\(daemon.output)")
@@ -348,13 +348,13 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         try FileManager.default.createDirectory(at: station.audio.appendingPathComponent("jingles"), withIntermediateDirectories: true)
-        try Harness.tone(station.audio.appendingPathComponent("jingles/vao.wav"), frequency: 880, seconds: 0.6, rate: 48000)
-        try Harness.tone(station.audio.appendingPathComponent("jingles/ra.wav"), frequency: 1320, seconds: 0.6, rate: 48000)
-        try station.importSegment("jingles/vao.wav", title: "Nhạc hiệu vào")
-        try station.importSegment("jingles/ra.wav", title: "Nhạc hiệu ra")
-        try station.addTone("tin.wav", frequency: 440, seconds: 1.5, rate: 48000, title: "Bản tin")
+        try await Harness.tone(station.audio.appendingPathComponent("jingles/vao.wav"), frequency: 880, seconds: 0.6, rate: 48000)
+        try await Harness.tone(station.audio.appendingPathComponent("jingles/ra.wav"), frequency: 1320, seconds: 0.6, rate: 48000)
+        try await station.importSegment("jingles/vao.wav", title: "Nhạc hiệu vào")
+        try await station.importSegment("jingles/ra.wav", title: "Nhạc hiệu ra")
+        try await station.addTone("tin.wav", frequency: 440, seconds: 1.5, rate: 48000, title: "Bản tin")
         let start = station.wholeSecond(after: 4)
         try station.writeSchedule("co-nhac-hieu", start: start, end: start.addingTimeInterval(60), play: ["tin.wav"],
                                   extra: ["intro = \"jingles/vao.wav\"", "outro = \"jingles/ra.wav\""])
@@ -363,7 +363,7 @@ struct PlayoutFaultTests {
         let rows = try await station.waitForFinalRows(count: 3, until: start.addingTimeInterval(6))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
         let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [880, 440, 1320]), "\(daemon.output)")
         print("E2E jingles: longest gap \(ms(analysis.longestGap)) ms, tones \(analysis.tones.map { "\($0.frequency) Hz \(ms($0.seconds)) ms" })")
         #expect(analysis.tones.map(\.frequency) == [880, 440, 1320], "\(analysis.tones)")
@@ -384,13 +384,13 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         // A 1 kHz sine of peak p played on both loudspeakers reads about 20·log10(p) LUFS.
         for (name, frequency, volume) in [("nho.wav", 1000, 0.04), ("to.wav", 500, 0.16)] {
             let r = try await Harness.run("/usr/bin/sox", ["-n", "-r", "48000", "-c", "1", station.audio.appendingPathComponent(name).path,
                                                      "synth", "3", "sine", "\(frequency)", "vol", "\(volume)"])
             try #require(r.status == 0, "\(r.err)")
-            try station.importSegment(name, title: name)
+            try await station.importSegment(name, title: name)
         }
         struct Listed: Decodable { let path: String, loudness_lufs: Double? }
         let listed = try JSONDecoder().decode([Listed].self, from: Data(try await station.loaCommand(["segment", "list", "--json"]).out.utf8))
@@ -404,7 +404,7 @@ struct PlayoutFaultTests {
         _ = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(9))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
         let tones = ToneRun.runs(recording.samples, frequencies: [1000, 500])
         try #require(tones.map(\.frequency) == [1000, 500], "\(tones.map(\.frequency))\n\(daemon.output)")
         // Each item as heard, less its first and last 0.3 s (gain ramp, limiter look-ahead, window edges).
@@ -428,7 +428,7 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
+        try await recorder.waitUntilRecording()
         // Quiet hum with full-scale clicks: its loudness is low, so playout turns it up, clicks and all.
         var samples = (0..<(48000 * 3)).map { Float(0.02 * sin(2 * Double.pi * 300 * Double($0) / 48000)) }
         for n in stride(from: 4800, to: samples.count - 2, by: 4800) {
@@ -437,7 +437,7 @@ struct PlayoutFaultTests {
             samples[n + 2] = 1
         }
         try writeWAV(samples, rate: 48000, to: station.audio.appendingPathComponent("tach.wav"))
-        try station.importSegment("tach.wav", title: "Tiếng tách")
+        try await station.importSegment("tach.wav", title: "Tiếng tách")
         let start = station.wholeSecond(after: 4)
         try station.writeSchedule("tach", start: start, end: start.addingTimeInterval(60), play: ["tach.wav"])
         let daemon = try station.startDaemon(environment: server.environment)
@@ -445,7 +445,7 @@ struct PlayoutFaultTests {
         let rows = try await station.waitForFinalRows(count: 1, until: start.addingTimeInterval(7))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
         #expect(rows.map(\.outcome) == ["completed"], "\(rows)\n\(daemon.output)")
         let peak = recording.samples.reduce(0) { max($0, abs($1)) }
         let loud = recording.samples.filter { abs($0) > 0.02 }.count
@@ -460,8 +460,8 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
-        try station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
+        try await recorder.waitUntilRecording()
+        try await station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
         let start = station.wholeSecond(after: 5)
         let file = try station.writeSchedule("giu-lich", start: start, end: start.addingTimeInterval(60), play: ["a.wav"])
         let daemon = try station.startDaemon(environment: server.environment)
@@ -476,7 +476,7 @@ struct PlayoutFaultTests {
         let rows = try await station.waitForFinalRows(count: 1, until: start.addingTimeInterval(4))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(daemon.stop() == 0, "\(daemon.output)")
+        #expect(await daemon.stop() == 0, "\(daemon.output)")
         print("E2E reload with a typo: daemon said\n\(daemon.output)")
         #expect(named, "the error is named as thu.toml:3:\n\(daemon.output)")
         #expect(rows.map(\.outcome) == ["completed"] && rows.first?.slot == "giu-lich", "\(rows)\n\(daemon.output)")
@@ -492,9 +492,9 @@ struct PlayoutFaultTests {
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
-        try recorder.waitUntilRecording()
-        try station.addTone("dai.wav", frequency: 440, seconds: 4, rate: 48000, title: "Dài")
-        try station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
+        try await recorder.waitUntilRecording()
+        try await station.addTone("dai.wav", frequency: 440, seconds: 4, rate: 48000, title: "Dài")
+        try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 4)
         try station.writeSlot("dang-phat", start: start, files: ["dai.wav"], end: start.addingTimeInterval(6))
         let daemon = try station.startDaemon(environment: server.environment)
@@ -511,7 +511,7 @@ struct PlayoutFaultTests {
         _ = recorder.stop()
         #expect(rows.map(\.slot) == ["dang-phat", "moi"] && rows.allSatisfy { $0.outcome == "completed" }, "\(rows)\n\(daemon.output)")
         #expect(abs((rows.first?.aired_seconds ?? 0) - 4) < 0.05, "the item on air was not cut: \(rows)")
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
     }
 }
 }

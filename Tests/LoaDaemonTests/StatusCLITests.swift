@@ -27,7 +27,7 @@ struct StatusCLITests {
     @Test("With the daemon down: exit 3, it says so, and still shows the next three slots with what they will air")
     func daemonDown() async throws {
         let station = try ProcessStation(device: "null")
-        try station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "Bản tin Kinh tế")
+        try await station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "Bản tin Kinh tế")
         try """
         [[slot]]
         id = "toi"
@@ -55,7 +55,7 @@ struct StatusCLITests {
         let server = try SoundServer()
         defer { server.stop() }
         try await addUnreachableFeed(station)
-        let start = try station.interruptibleSlot("co-trang-thai", longSeconds: 6)
+        let start = try await station.interruptibleSlot("co-trang-thai", longSeconds: 6)
         let daemon = try station.startDaemon(environment: server.environment)
         defer { _ = daemon.stop() }
         try await Task.sleep(for: .seconds(max(0, start.timeIntervalSinceNow) + 2.5))
