@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "LoaDaemonTests",
             dependencies: [
-                "LoaDaemon", "LoaCore", "LoaStore", "LoaAudio", "LoaTestSupport",
+                "LoaDaemon", "LoaCore", "LoaConfig", "LoaStore", "LoaAudio", "LoaFeed", "LoaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
