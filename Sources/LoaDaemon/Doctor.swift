@@ -149,7 +149,7 @@ public enum DoctorCheck {
         switch probe {
         case let .captured(seconds, peak):
             return DoctorFinding(check: "monitor", subject: subject, verdict: .ok,
-                                 message: "mở được, thu \(decimalText(seconds)) giây (mức cao nhất \(decimalText(peak)) dBFS) rồi đóng")
+                                 message: "mở được, thu \(decimalText(seconds)) giây (\(peak <= OnAirCheck.floorDBFS ? "im lặng" : "mức cao nhất \(decimalText(peak)) dBFS")) rồi đóng")
         case let .failed(error):
             if isBusy(error), daemonRunning {
                 return DoctorFinding(check: "monitor", subject: subject, verdict: .ok,

@@ -100,6 +100,24 @@ struct DoctorCLITests {
         #expect(Self.lines(r.out, "✓", "Cấu hình: ").count == 1, "\(r.out)")
     }
 
+    @Test("While the daemon runs: doctor finds it through the control socket, shares the pulse device with it, and reads its database beside it")
+    func besideDaemon() async throws {
+        let station = try ProcessStation(device: "pulse")
+        let server = try SoundServer()
+        defer { server.stop() }
+        try station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "Bản tin A")
+        try station.writeSlot("sang", start: station.wholeSecond(after: 3600), files: ["a.wav"])
+        let daemon = try station.startDaemon(environment: server.environment)
+        defer { _ = daemon.stop() }
+        #expect(try await daemon.waitForOutput("Kênh điều khiển", timeout: 15), "\(daemon.output)")
+        let r = try await station.loaCommand(["doctor"], environment: server.environment)
+        #expect(Self.lines(r.out, "✓", "Thiết bị âm thanh “pulse”: mở được, phát 0,5 giây im lặng rồi đóng (Loa daemon đang chạy").count == 1,
+                "\(r.out)\(r.err)")
+        #expect(Self.lines(r.out, "✓", "Cơ sở dữ liệu: ").count == 1, "\(r.out)")
+        #expect(!r.out.contains("✗"), "\(r.out)")
+        #expect(daemon.isRunning)
+    }
+
     @Test("No loa.toml: the configuration line fails naming where it looked, the clock is still checked, exit 1")
     func noConfig() async throws {
         let folder = try Harness.temporaryFolder("loa-doctor")

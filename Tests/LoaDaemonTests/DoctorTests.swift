@@ -75,6 +75,7 @@ struct DoctorTests {
     func monitor() async throws {
         let heard = DoctorCheck.monitor("hw:1", .captured(seconds: 0.5, peakDBFS: -42.04), daemonRunning: false)
         #expect(heard.verdict == .ok && heard.message.contains("−42,0 dBFS"))
+        #expect(DoctorCheck.monitor("hw:1", .captured(seconds: 0.5, peakDBFS: OnAirCheck.floorDBFS), daemonRunning: false).message.contains("(im lặng)"))
         let gone = DoctorCheck.monitor("hw:1", .failed(.capture(name: "hw:1", code: -ENOENT, message: "")), daemonRunning: false)
         #expect(gone.verdict == .fail && gone.message.contains("“monitor”"))
     }
