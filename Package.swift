@@ -40,6 +40,8 @@ let package = Package(
             pkgConfig: "libebur128",
             providers: [.apt(["libebur128-dev"])]
         ),
+        // adjtimex(2) from <sys/timex.h>, which Glibc's Swift overlay leaves out: is the clock synchronised?
+        .systemLibrary(name: "CHostClock"),
 
         // Pure core: schedule model, planner, report builders. No I/O.
         .target(name: "LoaCore"),
@@ -86,7 +88,7 @@ let package = Package(
         .target(
             name: "LoaDaemon",
             dependencies: [
-                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore", "LoaFeed",
+                "LoaCore", "LoaConfig", "LoaAudio", "LoaStore", "LoaFeed", "CHostClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -133,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "LoaDaemonTests",
             dependencies: [
-                "LoaDaemon", "LoaCore", "LoaStore", "LoaAudio", "LoaTestSupport",
+                "LoaDaemon", "LoaCore", "LoaConfig", "LoaStore", "LoaAudio", "LoaFeed", "LoaTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

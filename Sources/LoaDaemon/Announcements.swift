@@ -24,7 +24,7 @@ extension PlayoutService {
         case .status:
             do {
                 return ControlResponse(ok: true, status: try current.get().status(now: clock.now(), daemon: (health, getpid()),
-                                                                                  host: current.get().hostChecks()))
+                                                                                  host: current.get().hostChecks(now: clock.now())))
             } catch {
                 return .failure("\(error)")
             }

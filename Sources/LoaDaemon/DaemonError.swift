@@ -17,6 +17,8 @@ public enum DaemonError: OperatorFacingError, Sendable, Equatable {
     case notRunning(socket: String, reason: String)
     /// A daemon was reached but did not answer, or answered something unreadable.
     case noAnswer(socket: String, reason: String)
+    /// The kernel could not say how the host is (free space of `what`, the clock's synchronisation).
+    case hostProbe(what: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum DaemonError: OperatorFacingError, Sendable, Equatable {
         case let .socketUnavailable(path, reason): "\(path): không mở được socket điều khiển: \(reason)"
         case let .notRunning(socket, reason): "không có Loa daemon đang chạy (không kết nối được \(socket): \(reason))"
         case let .noAnswer(socket, reason): "\(socket): Loa daemon không trả lời: \(reason)"
+        case let .hostProbe(what, reason): "\(what): không đọc được từ hệ thống: \(reason)"
         }
     }
 

@@ -37,8 +37,12 @@ public struct Station: Sendable {
     /// The problems of `schedules` (this station's as an edit would leave them), against this station's library
     /// and audio folder.
     public func validate(_ schedules: ScheduleSet) throws -> [Diagnostic] {
-        let segments = try library.all()
-        let audio = config.audio
+        try Station.validate(schedules, audio: config.audio, library: library.all())
+    }
+
+    /// Every problem in `schedules`, including entries that are neither a segment of `library` nor a file under
+    /// `audio`, in file and line order.
+    public static func validate(_ schedules: ScheduleSet, audio: URL, library segments: [Segment]) -> [Diagnostic] {
         let validator = ScheduleValidator { entry in
             Planner.resolve(entry, in: segments) != nil
                 || FileManager.default.fileExists(atPath: audio.appendingPathComponent(entry).path)

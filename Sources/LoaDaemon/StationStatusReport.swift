@@ -126,8 +126,12 @@ extension Station {
 }
 
 extension Station {
-    /// The host's checks for `loa status`: free space where the database and the audio are, and the clock.
-    public func hostChecks() -> [StationStatus.Check] {
-        []  // PENDING-HOSTHEALTH: filled from HostHealth once `loa doctor` lands
+    /// The host's checks for `loa status`, judged as `loa doctor` judges them: free space where the database and the
+    /// audio are, and whether the clock is synchronised.
+    public func hostChecks(now: Date, systemZone: TimeZone = .current) -> [StationStatus.Check] {
+        let findings = Doctor.diskFindings(["cơ sở dữ liệu": config.database.path, "audio/": config.audio.path])
+            + [DoctorCheck.clock(Result { () throws(DaemonError) in try HostHealth.clockSync() },
+                                 station: config.timeZone, system: systemZone, now: now)]
+        return findings.map { StationStatus.Check(check: $0.subject, verdict: $0.verdict.rawValue, message: $0.message) }
     }
 }

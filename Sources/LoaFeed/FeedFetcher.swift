@@ -49,6 +49,22 @@ public struct FeedFetchReport: Sendable {
     }
 }
 
+/// A feed's manifest checked as a fetch would check it, with nothing downloaded or installed (``FeedFetcher/check()``).
+public struct FeedCheck: Sendable {
+    /// The manifest, signed by a pinned key.
+    public var manifest: FeedManifest
+    /// The pinned public key (base64) that signed it.
+    public var signer: String
+    /// What a fetch would do now: `toFetch` are the entries not (or not in this version) in the library.
+    public var decision: FeedDecision
+
+    public init(manifest: FeedManifest, signer: String, decision: FeedDecision) {
+        self.manifest = manifest
+        self.signer = signer
+        self.decision = decision
+    }
+}
+
 /// Progress of one file's download, for a terminal's progress bar.
 public struct DownloadProgress: Sendable {
     public var feed: String
@@ -133,28 +149,8 @@ public struct FeedFetcher: Sendable {
             return
         }
         guard head.status == 200 else { throw .http(url: manifestURL, message: "máy chủ trả lời HTTP \(head.status)") }
-        let signatureURL = feed.url + "feed.json.sig"
-        let (signatureHead, signature) = try await transport.get(signatureURL, headers: [], limit: 4096)
-        guard signatureHead.status == 200 else {
-            throw .refused(feed: feed.name, message: "không có chữ ký (\(signatureURL): HTTP \(signatureHead.status)); không nhận danh mục chưa ký")
-        }
-        guard FeedSigning.signer(of: body, signature: String(decoding: signature, as: UTF8.self), publicKeys: feed.publicKeys) != nil else {
-            throw .refused(feed: feed.name, message: "chữ ký của feed.json sai, hoặc không phải của khóa nào trong public_keys; không nhận gì")
-        }
-        let manifest: FeedManifest
-        do { manifest = try FeedManifest.decode(body) } catch {
-            throw .refused(feed: feed.name, message: "feed.json đã ký nhưng không đọc được: \(error)")
-        }
-        let installed = try store { () throws(StoreError) in
-            try library.all().reduce(into: [String: String]()) { map, segment in
-                if let origin = segment.origin, origin.feed == feed.name { map[origin.entry] = segment.sha256 }
-            }
-        }
-        let decision: FeedDecision
-        do { decision = try FeedDecision.decide(manifest, accepted: state.sequence, installed: installed, now: now,
-                                                          today: calendar.localDate(of: now)) } catch {
-            throw .refused(feed: feed.name, message: error.description)
-        }
+        let (checked, installed) = try await verify(body, accepted: state.sequence, now: now)
+        let manifest = checked.manifest, decision = checked.decision
         report.manifest = .accepted(sequence: manifest.sequence)
         // Accepted is recorded before any download (they may take hours): after a power cut mid-fetch, an older
         // manifest replayed is still a rollback. Content refused under an earlier sequence may have been fixed.
@@ -229,6 +225,48 @@ public struct FeedFetcher: Sendable {
         state.etag = complete ? head.headers["etag"] : nil
         state.lastModified = complete ? head.headers["last-modified"] : nil
         try store { () throws(StoreError) in try states.save(state) }
+    }
+
+    /// Reads the feed's manifest and signature and checks them as ``fetch()`` does (signature by a pinned key, format,
+    /// no sequence below the last accepted one, not expired), then decides what a fetch would download; throws the
+    /// refusal a fetch would report. Takes no lock and downloads, installs and records nothing: `loa doctor`.
+    public func check() async throws(FeedError) -> FeedCheck {
+        let state = try store { () throws(StoreError) in try states.state(feed.name) }
+        let manifestURL = feed.url + "feed.json"
+        let (head, body) = try await transport.get(manifestURL, headers: [], limit: Self.manifestLimit)
+        guard head.status == 200 else { throw .http(url: manifestURL, message: "máy chủ trả lời HTTP \(head.status)") }
+        return try await verify(body, accepted: state.sequence, now: clock.now()).check
+    }
+
+    /// Fetches the signature of `body` (the manifest as received), checks it against the pinned keys, decodes the
+    /// manifest and decides on it against the library and `accepted`, the last sequence accepted. Writes nothing.
+    /// Also returns the SHA-256 of each entry of this feed already in the library.
+    private func verify(_ body: Data, accepted: Int?, now: Date) async throws(FeedError)
+        -> (check: FeedCheck, installed: [String: String]) {
+        let signatureURL = feed.url + "feed.json.sig"
+        let (signatureHead, signature) = try await transport.get(signatureURL, headers: [], limit: 4096)
+        guard signatureHead.status == 200 else {
+            throw .refused(feed: feed.name, message: "không có chữ ký (\(signatureURL): HTTP \(signatureHead.status)); không nhận danh mục chưa ký")
+        }
+        guard let signer = FeedSigning.signer(of: body, signature: String(decoding: signature, as: UTF8.self),
+                                              publicKeys: feed.publicKeys) else {
+            throw .refused(feed: feed.name, message: "chữ ký của feed.json sai, hoặc không phải của khóa nào trong public_keys; không nhận gì")
+        }
+        let manifest: FeedManifest
+        do { manifest = try FeedManifest.decode(body) } catch {
+            throw .refused(feed: feed.name, message: "feed.json đã ký nhưng không đọc được: \(error)")
+        }
+        let installed = try store { () throws(StoreError) in
+            try library.all().reduce(into: [String: String]()) { map, segment in
+                if let origin = segment.origin, origin.feed == feed.name { map[origin.entry] = segment.sha256 }
+            }
+        }
+        let decision: FeedDecision
+        do { decision = try FeedDecision.decide(manifest, accepted: accepted, installed: installed, now: now,
+                                                today: calendar.localDate(of: now)) } catch {
+            throw .refused(feed: feed.name, message: error.description)
+        }
+        return (FeedCheck(manifest: manifest, signer: signer, decision: decision), installed)
     }
 
     private func sweepPartials(keeping wanted: Set<String>) {

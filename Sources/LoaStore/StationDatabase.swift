@@ -106,6 +106,13 @@ public final class StationDatabase: @unchecked Sendable {
         }
     }
 
+    /// An empty library and log in memory, named `path` in messages: what a check reads when the file cannot be.
+    public static func empty(path: URL) throws(StoreError) -> StationDatabase {
+        do { return StationDatabase(path: path.path, reading: try emptyInMemory()) } catch {
+            throw .open(path: path.path, message: message(error))
+        }
+    }
+
     private init(path: String, reading: any DatabaseWriter) {
         self.path = path
         state = (reading, FileIdentity(path: path))

@@ -10,7 +10,7 @@ struct Loa: AsyncParsableCommand {
         version: Loa.version,
         subcommands: [DaemonCommand.self, PlayCommand.self, ScheduleCommand.self, SegmentCommand.self,
                       LogCommand.self, ReportCommand.self, StatusCommand.self, AnnounceCommand.self, FetchCommand.self,
-                      KeygenCommand.self, PublishCommand.self, VerifyCommand.self, SimulateCommand.self])
+                      KeygenCommand.self, PublishCommand.self, VerifyCommand.self, SimulateCommand.self, DoctorCommand.self])
 
     /// What `loa --version` prints (and the `.deb` will be numbered by).
     static let version = "0.13.0"

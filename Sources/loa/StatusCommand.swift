@@ -22,7 +22,8 @@ struct StatusCommand: AsyncParsableCommand {
             }
             status = answered
         } catch let error as DaemonError where error.isNotRunning {
-            status = try station.status(now: SystemClock().now(), daemon: nil, host: station.hostChecks())
+            let now = SystemClock().now()
+            status = try station.status(now: now, daemon: nil, host: station.hostChecks(now: now))
         }
         if json {
             try printJSON(status)

@@ -44,6 +44,8 @@ struct StatusCLITests {
         #expect(json.status == 3)
         let status = try decode(json.out)
         #expect(!status.daemon.running && status.on_air == nil && status.device.state == "unknown")
+        // The host, judged as loa doctor judges it: the disk under the database, and the clock.
+        #expect(status.host.map(\.check) == ["Đĩa", "Đồng hồ"] && status.host[0].message.contains("trống"), "\(status.host)")
         // A daily slot: its next three occurrences, on three days, in order.
         #expect(status.next.map(\.slot) == ["toi", "toi", "toi"])
         #expect(Set(status.next.map { $0.starts_at.prefix(10) }).count == 3 && status.next.allSatisfy { $0.items == ["Bản tin Kinh tế"] })

@@ -1,0 +1,62 @@
+import Foundation
+import LoaDaemon
+import Testing
+
+@Suite("Host health: free disk space and clock synchronisation, judged on explicit figures")
+struct HostHealthTests {
+    let gigabyte: Int64 = 1_000_000_000
+
+    func space(available: Int64, total: Int64) -> DiskSpace {
+        DiskSpace(path: "/var/lib/loa/loa.sqlite", availableBytes: available, totalBytes: total)
+    }
+
+    @Test("Plenty of room is ok; under 500 MB or under 5 % is a warning; under 50 MB is a failure, whatever the share")
+    func diskThresholds() async throws {
+        #expect(space(available: 40 * gigabyte, total: 250 * gigabyte).verdict() == .ok)
+        #expect(space(available: 500_000_000, total: 1 * gigabyte).verdict() == .ok)
+        #expect(space(available: 499_999_999, total: 1 * gigabyte).verdict() == .warning)
+        // 5 % of a large disk is still a warning, though gigabytes are free.
+        #expect(space(available: 10 * gigabyte, total: 250 * gigabyte).verdict() == .warning)
+        #expect(space(available: 13 * gigabyte, total: 250 * gigabyte).verdict() == .ok)
+        #expect(space(available: 50_000_000, total: 60_000_000).verdict() == .warning, "50 MB itself is not yet a failure")
+        #expect(space(available: 49_999_999, total: 50_000_000).verdict() == .fail)
+        #expect(space(available: 0, total: 0).verdict() == .fail)
+        let strict = DiskThresholds(warningBytes: 2 * gigabyte, warningFraction: 0.5, failureBytes: gigabyte)
+        #expect(space(available: 1_500_000_000, total: 2 * gigabyte).verdict(strict) == .warning)
+    }
+
+    @Test("The free space reads with a decimal comma and the share rounded down")
+    func diskSummary() async throws {
+        #expect(space(available: 41_900_000_000, total: 252_000_000_000).summary == "còn 41,9 GB trống trên 252,0 GB (16 %)")
+        #expect(space(available: 320_000_000, total: 2 * gigabyte).summary == "còn 320,0 MB trống trên 2,0 GB (16 %)")
+    }
+
+    @Test("A clock nobody disciplines, or one admitting more than a second of error, is a warning, never a failure")
+    func clockVerdict() async throws {
+        #expect(ClockSync(synchronized: true, maxErrorSeconds: 0.2, estimatedErrorSeconds: 0.001).verdict() == .ok)
+        #expect(ClockSync(synchronized: true, maxErrorSeconds: 1.5, estimatedErrorSeconds: 0.5).verdict() == .warning)
+        #expect(ClockSync(synchronized: false, maxErrorSeconds: 16, estimatedErrorSeconds: 16).verdict() == .warning)
+        #expect(ClockSync(synchronized: true, maxErrorSeconds: 0.2, estimatedErrorSeconds: 0).summary == "đã đồng bộ (sai số tối đa 200 ms)")
+        #expect(ClockSync(synchronized: false, maxErrorSeconds: 16, estimatedErrorSeconds: 16).summary.hasPrefix("chưa đồng bộ"))
+    }
+
+    @Test("Verdicts order from ok to fail, so the worst of several is their maximum")
+    func verdictOrder() async throws {
+        #expect(HealthVerdict.ok < .warning && HealthVerdict.warning < .fail)
+        #expect([HealthVerdict.warning, .ok, .fail, .ok].max() == .fail)
+        #expect([HealthVerdict.ok: "✓", .warning: "!", .fail: "✗"].allSatisfy { $0.key.symbol == $0.value })
+    }
+
+    @Test("The probes read this machine: statvfs gives a size for the temporary folder and a path not made yet; adjtimex answers")
+    func probesAnswer() async throws {
+        let folder = try Harness.temporaryFolder("loa-host")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let here = try HostHealth.diskSpace(at: folder.path)
+        #expect(here.totalBytes > 0 && here.availableBytes > 0 && here.availableBytes <= here.totalBytes)
+        // A database before the first run is measured where it will be created.
+        let later = try HostHealth.diskSpace(at: folder.appendingPathComponent("chua/co/loa.sqlite").path)
+        #expect(later.fileSystem == here.fileSystem && later.path.hasSuffix("chua/co/loa.sqlite"))
+        let clock = try HostHealth.clockSync()
+        #expect(clock.maxErrorSeconds >= 0)
+    }
+}
