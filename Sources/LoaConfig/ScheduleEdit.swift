@@ -1,5 +1,6 @@
 import Foundation
 import LoaCore
+import TOMLKit
 
 /// What an edit sets on a slot, as the operator typed it; nil leaves a key as it is. Values are written into the
 /// file as given and checked by parsing the edited file, so a bad one is named at its `file:line` exactly as
@@ -94,7 +95,7 @@ public enum ScheduleChange: Sendable, Equatable {
         case .remove:
             text.remove(block)
         case .disable:
-            guard block.lines(of: "enabled") == nil || !ScheduleChange.isDisabled(block, in: text) else {
+            guard !ScheduleChange.isDisabled(block, in: text) else {
                 throw .refused("khung giờ “\(id)” đã tắt sẵn (\(file):\(block.header + 1))")
             }
             text.set("enabled", to: "false", in: block)
@@ -111,7 +112,7 @@ public enum ScheduleChange: Sendable, Equatable {
 
     static func isDisabled(_ block: ScheduleText.SlotBlock, in text: ScheduleText) -> Bool {
         guard let span = block.lines(of: "enabled") else { return false }
-        return text.lines[span].joined().contains("false")
+        return ScheduleText.value(ofLine: text.lines[span.lowerBound])?.bool == false
     }
 
     /// Sets and clears keys one at a time, finding the slot again after each (line numbers move).

@@ -77,7 +77,7 @@ public struct ScheduleText: Sendable, Equatable {
             }
             var first = header
             while first > 0, isComment(first - 1) { first -= 1 }
-            let idValue = section.keys["id"].flatMap { ScheduleText.stringValue(ofLine: lines[$0 - 1]) }
+            let idValue = section.keys["id"].flatMap { ScheduleText.value(ofLine: lines[$0 - 1])?.string }
             return SlotBlock(id: idValue, header: header, leadingComments: first..<header, lastValueLine: lastValue,
                              body: header...end, keys: keys)
         }
@@ -249,10 +249,10 @@ public struct ScheduleText: Sendable, Equatable {
         return nil
     }
 
-    /// The string value of a one-line `key = "value"`, parsed as TOML on its own.
-    static func stringValue(ofLine line: String) -> String? {
+    /// The value of a one-line `key = value`, parsed as TOML on its own.
+    static func value(ofLine line: String) -> TOMLValueConvertible? {
         guard let table = try? TOMLTable(string: dropTerminator(line)), let key = table.keys.first else { return nil }
-        return table[key]?.string
+        return table[key]
     }
 }
 

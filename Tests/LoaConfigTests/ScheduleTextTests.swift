@@ -151,6 +151,10 @@ struct ScheduleTextTests {
             #expect(try edited(disabled, .enable(id: "tin-xa")) == text)
         }
         #expect(throws: ConfigError.self) { try edited(Self.evening, .enable(id: "tin-xa")) }
+        #expect(throws: ConfigError.self) { try edited(try edited(Self.evening, .disable(id: "tin-xa")), .disable(id: "tin-xa")) }
+        // `enabled = true` written by hand: disable sets it false on its own line, keeping the comment.
+        let byHand = Self.evening.replacingOccurrences(of: "id = \"tin-xa\"\n", with: "id = \"tin-xa\"\nenabled = true  # bật\n")
+        #expect(try edited(byHand, .disable(id: "tin-xa")).contains("id = \"tin-xa\"\nenabled = false  # bật\n"))
     }
 
     @Test("Refused: an id already there, an id not there, a new slot with no content, an edit with nothing to do")
