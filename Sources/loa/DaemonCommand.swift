@@ -66,19 +66,18 @@ struct DaemonCommand: AsyncParsableCommand {
                 .init(service: AiringLogKeeper(writer: playout.writer, clock: clock)),
             ] + monitoring + [
                 // Done once at start, off the playout path; its end must not stop the daemon.
-                .init(service: DatabaseQuickCheck(database: station.database, clock: clock, logger: logger),
-                      successTerminationBehavior: .ignore),
+                .init(service: UntilShutdown(DatabaseQuickCheck(database: station.database, clock: clock, logger: logger))),
                 .init(service: playout),
                 .init(service: ReloadOnHangup(target: playout)),
                 .init(service: ReloadOnFileChange(target: playout, schedules: config.schedules, configFile: config.file,
                                                   clock: clock, logger: logger)),
                 .init(service: control),
                 // Done once at start; its end must not stop the daemon.
-                .init(service: LibraryBackfill(station: station, logger: logger), successTerminationBehavior: .ignore),
-                // Returns at once when loa.toml names no feed.
-                .init(service: FeedService(playout: playout, clock: clock, logger: logger) { feed in
+                .init(service: UntilShutdown(LibraryBackfill(station: station, logger: logger))),
+                // Its polling ends at once when loa.toml names no feed.
+                .init(service: UntilShutdown(FeedService(playout: playout, clock: clock, logger: logger) { feed in
                     HTTPFeedTransport(timeoutSeconds: feed.timeoutSeconds)
-                }, successTerminationBehavior: .ignore),
+                })),
             ] + notifying,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

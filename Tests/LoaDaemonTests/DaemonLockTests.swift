@@ -76,4 +76,19 @@ struct DaemonLockTests {
         try Harness.tone(url, frequency: 880, seconds: 0.3, rate: 48000)
         return url
     }
+
+    @Test("SIGTERM in the daemon's first tenths of a second never ends it with status 1: a one-shot service still at work is not a failure")
+    func earlyStop() async throws {
+        let station = try ProcessStation(device: "null")
+        try await station.addTone("a.wav", frequency: 440, seconds: 0.3, rate: 48000, title: "A")
+        for delay in stride(from: 0.04, through: 0.5, by: 0.04) {
+            let daemon = try station.startDaemon(environment: [:])
+            try await Task.sleep(for: .seconds(delay))
+            _ = await daemon.stop()
+            // Killed by the signal before its handlers were in place, or a clean exit: either is a stop, not a failure.
+            let killed = daemon.process.terminationReason == .uncaughtSignal && daemon.process.terminationStatus == SIGTERM
+            #expect(killed || daemon.process.terminationStatus == 0, "after \(delay) s: \(daemon.process.terminationStatus)\n\(daemon.output)")
+        }
+    }
+
 }
