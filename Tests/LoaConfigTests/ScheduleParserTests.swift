@@ -57,7 +57,7 @@ struct ScheduleParserTests {
         colour = "red"
         play = ["x.mp3"]
         """
-        #expect(problems(text) == ["schedules/toi.toml:4: khóa không hợp lệ “colour” (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, intro, outro, late)"])
+        #expect(problems(text) == ["schedules/toi.toml:4: khóa không hợp lệ “colour” (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, intro, outro, late, enabled)"])
     }
 
     @Test("A file saved with CRLF line ends (Windows Notepad) reports each problem at its own line")
