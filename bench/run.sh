@@ -182,4 +182,7 @@ measure() {
   echo
   read -r _ pm pp _ _ < <("$BENCH" "$work/c.sqlite" 1 | grep planner_day)
   printf 'Planner, one day of 12 pick slots over a 300-segment library (no peer: pure Swift): median %.0f µs, p95 %.0f µs over 365 days.\n' "$pm" "$pp"
+  echo
+  read -r _ sb sw < <("$BENCH" "$work/d.sqlite" 1 | grep spool_bytes_one_day)
+  printf 'Held-writes spool, one day of two slots (jingle, three 3-minute bulletins, jingle) held whole: %s bytes in %s writes; the 8 MiB reserve holds %s such days.\n' "$sb" "$sw" "$((8388608 / sb))"
 } | tee bench/latest.md

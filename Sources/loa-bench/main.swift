@@ -61,6 +61,44 @@ do {
     }
     print("planner_day_12_slots_300_segments \(percentile(days, 0.5)) \(percentile(days, 0.95)) 365 \(days.reduce(0, +) / 365)")
 
+    // The spool a day of held writes fills (the disk refusing every write from midnight on): two slots a day, each an
+    // intro jingle, three 3-minute bulletins and an outro, written as the daemon writes them: the stored plan, each
+    // start, a progress write every 5 s of audio, each end. Printed as `spool_bytes_one_day BYTES WRITES`.
+    let spoolPath = arguments[1] + ".spool-measure"
+    unlink(spoolPath)
+    let spool = try WriteSpool(path: spoolPath, capacity: 64 << 20)
+    var heldWrites = 0
+    var nextID: Int64 = 1
+    for slotStart in [t0, t0.addingTimeInterval(42_300)] {
+        let items: [(String, Double, ItemKind)] = [("nhac-hieu", 12, .jingle), ("ct1", 180, .segment), ("kt1", 180, .segment),
+                                                   ("vh1", 180, .segment), ("nhac-hieu", 12, .jingle)]
+        var offset = 0.0
+        let rows = items.map { id, seconds, kind -> AiringRecord in
+            defer { offset += seconds; nextID += 1 }
+            var row = AiringRecord(planned: Segment(id: id, title: "Bản tin \(id) — Hội nghị Cấp cao ASEAN 37", pillar: .kinhTe,
+                                                    campaign: "HNCC ASEAN 37", path: "asean/\(id).mp3", durationSeconds: seconds),
+                                   slot: "asean-toi", slotStartsAt: slotStart, scheduledAt: slotStart.addingTimeInterval(offset),
+                                   station: "UBND xã Đông Hòa", device: "default", kind: kind)
+            row.id = nextID
+            return row
+        }
+        var writes: [LogWrite] = [.insert(rows)]
+        for row in rows {
+            guard let id = row.id else { continue }
+            writes.append(.markStarted(id: id, startedAt: row.scheduledAt, policy: nil))
+            for aired in stride(from: 5.0, to: row.plannedSeconds, by: 5) { writes.append(.progress(id: id, airedSeconds: aired)) }
+            writes.append(.finish(id: id, outcome: .completed, endedAt: row.scheduledAt.addingTimeInterval(row.plannedSeconds),
+                                  airedSeconds: row.plannedSeconds, reason: nil, xruns: 0, lostSeconds: 0, policy: nil,
+                                  confirmed: .heard, monitorDBFS: -18.5))
+        }
+        // Held writes go to the spool one at a time, as the writer holds them.
+        for write in writes { _ = try spool.append([write]) }
+        heldWrites += writes.count
+    }
+    let spooled = FileManager.default.contents(atPath: spoolPath) ?? Data()
+    print("spool_bytes_one_day \(spooled.firstIndex(of: 0) ?? spooled.count) \(heldWrites)")
+    unlink(spoolPath)
+
     // The true-peak limiter over ten minutes of three kinds of programme: a tone that never nears the
     // ceiling (the common case once items are levelled), noise in syllable-like bursts whose peaks
     // come near and over it, and full-scale noise with +6 dB of gain, limited all the time.
