@@ -21,6 +21,8 @@ actor DebianPackage {
             guard make.status == 0 else { throw HarnessError("make deb failed (\(make.status)):\n\(make.out.suffix(3000))\n\(make.err.suffix(3000))") }
             let debs = try FileManager.default.contentsOfDirectory(atPath: dist.path).filter { $0.hasSuffix(".deb") }
             guard debs.count == 1 else { throw HarnessError("make deb left \(debs) in \(dist.path)") }
+            // The tree the .deb was packed from holds another copy of the binary (100 MB): only the .deb is tested.
+            try? FileManager.default.removeItem(at: dist.appendingPathComponent("deb-root"))
             return dist.appendingPathComponent(debs[0])
         }
         built = task
