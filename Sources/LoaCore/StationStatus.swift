@@ -56,7 +56,7 @@ public struct StationStatus: Codable, Sendable, Equatable {
         public var url: String
         /// When the daemon last asked, and what came of it (`ok`, `warning`, `fail`), when it has asked since it started.
         public var last_poll_at: String?
-        public var last_result: String?
+        public var last_result: HealthVerdict?
         public var last_message: String?
         /// From the database: the last time a manifest was checked, and accepted.
         public var checked_at: String?
@@ -64,7 +64,7 @@ public struct StationStatus: Codable, Sendable, Equatable {
         public var expires_at: String?
         /// Titles the verified manifest lists for today that are not downloaded yet.
         public var missing: [String]
-        public init(name: String, url: String, last_poll_at: String? = nil, last_result: String? = nil, last_message: String? = nil,
+        public init(name: String, url: String, last_poll_at: String? = nil, last_result: HealthVerdict? = nil, last_message: String? = nil,
                     checked_at: String? = nil, accepted_at: String? = nil, expires_at: String? = nil, missing: [String] = []) {
             self.name = name
             self.url = url
@@ -101,10 +101,9 @@ public struct StationStatus: Codable, Sendable, Equatable {
     /// One verdict on the host: disk space, clock synchronisation.
     public struct Check: Codable, Sendable, Equatable {
         public var check: String
-        /// `ok`, `warning` or `fail`.
-        public var verdict: String
+        public var verdict: HealthVerdict
         public var message: String
-        public init(check: String, verdict: String, message: String) {
+        public init(check: String, verdict: HealthVerdict, message: String) {
             self.check = check
             self.verdict = verdict
             self.message = message
@@ -167,7 +166,11 @@ public struct StationStatus: Codable, Sendable, Equatable {
         for feed in feeds {
             var parts: [String] = []
             if let at = feed.last_poll_at {
-                let mark = feed.last_result == "ok" ? "tốt" : feed.last_result == "warning" ? "có cảnh báo" : "LỖI"
+                let mark = switch feed.last_result {
+                case .ok: "tốt"
+                case .warning: "có cảnh báo"
+                case .fail, nil: "LỖI"
+                }
                 parts.append("hỏi lúc \(StationStatus.dayAndClock(at)): \(mark)\(feed.last_message.map { " — \($0)" } ?? "")")
             } else if let at = feed.checked_at {
                 parts.append("kiểm tra lần cuối \(StationStatus.dayAndClock(at))")
@@ -178,10 +181,7 @@ public struct StationStatus: Codable, Sendable, Equatable {
             parts.append(feed.missing.isEmpty ? "đủ bản tin hôm nay" : "chưa tải về: " + feed.missing.map { "“\($0)”" }.joined(separator: ", "))
             out.append("Feed “\(feed.name)”: " + parts.joined(separator: "; "))
         }
-        for check in host {
-            let mark = check.verdict == "ok" ? "✓" : check.verdict == "warning" ? "!" : "✗"
-            out.append("\(mark) \(check.check): \(check.message)")
-        }
+        for check in host { out.append("\(check.verdict.symbol) \(check.check): \(check.message)") }
         return out
     }
 

@@ -9,25 +9,6 @@ import LoaCore
 // clock is synchronised (adjtimex). The probes are thin reads of the kernel; what the figures mean (ok, warning,
 // failure) is decided by pure code on their values, tested with explicit inputs.
 
-/// How healthy one part of the station is: `ok`, `warning` (works, but look at it), or `fail` (it will not air,
-/// or not as it should). Ordered from best to worst, so the worst of several is their `max()`.
-public enum HealthVerdict: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
-    case ok, warning, fail
-
-    /// The mark a verdict line starts with: `✓`, `!` or `✗`.
-    public var symbol: String {
-        switch self {
-        case .ok: "✓"
-        case .warning: "!"
-        case .fail: "✗"
-        }
-    }
-
-    public static func < (a: HealthVerdict, b: HealthVerdict) -> Bool {
-        allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
-    }
-}
-
 /// The free space of the file system holding a path, as `statvfs(3)` reports it.
 public struct DiskSpace: Sendable, Hashable {
     /// The path asked about (the database, the audio folder).

@@ -16,8 +16,8 @@ public final class DaemonHealth: @unchecked Sendable {
 
     public struct FeedPoll: Sendable, Equatable {
         public var at: Date
-        /// `ok`, `warning` (accepted with entries refused) or `fail`.
-        public var result: String
+        /// `warning`: accepted with entries refused.
+        public var result: HealthVerdict
         public var message: String
     }
 
@@ -47,9 +47,9 @@ public final class DaemonHealth: @unchecked Sendable {
     }
 
     func polled(_ report: FeedFetchReport) {
-        let result = switch report.manifest {
-        case .refused: "fail"
-        case .accepted, .unchanged: report.refused.isEmpty ? "ok" : "warning"
+        let result: HealthVerdict = switch report.manifest {
+        case .refused: .fail
+        case .accepted, .unchanged: report.refused.isEmpty ? .ok : .warning
         }
         let poll = FeedPoll(at: clock.now(), result: result, message: report.summary)
         lock.withLock { feeds[report.feed] = poll }
@@ -132,6 +132,6 @@ extension Station {
         let findings = Doctor.diskFindings(["cơ sở dữ liệu": config.database.path, "audio/": config.audio.path])
             + [DoctorCheck.clock(Result { () throws(DaemonError) in try HostHealth.clockSync() },
                                  station: config.timeZone, system: systemZone, now: now)]
-        return findings.map { StationStatus.Check(check: $0.subject, verdict: $0.verdict.rawValue, message: $0.message) }
+        return findings.map { StationStatus.Check(check: $0.subject, verdict: $0.verdict, message: $0.message) }
     }
 }

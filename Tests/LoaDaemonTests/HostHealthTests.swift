@@ -1,4 +1,5 @@
 import Foundation
+import LoaCore
 import LoaDaemon
 import Testing
 

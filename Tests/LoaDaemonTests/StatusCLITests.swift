@@ -72,7 +72,7 @@ struct StatusCLITests {
         #expect(status.device.state == "ok" && status.device.name == "pulse", "\(status.device)")
         #expect(status.daemon.running && (status.daemon.uptime_seconds ?? 0) > 2 && status.daemon.pid != nil)
         let feed = try #require(status.feeds.first)
-        #expect(feed.last_result == "fail" && feed.last_message?.contains("127.0.0.1:9") == true, "\(feed)")
+        #expect(feed.last_result == .fail && feed.last_message?.contains("127.0.0.1:9") == true, "\(feed)")
         let text = try await station.loaCommand(["status"], environment: server.environment)
         #expect(text.status == 0)
         #expect(text.out.contains("Đang phát: “Bản tin dài” (co-trang-thai)"), "\(text.out)")
