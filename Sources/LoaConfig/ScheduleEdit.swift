@@ -43,12 +43,12 @@ public struct SlotSettings: Sendable, Equatable {
     public static let clearable = ["title", "end", "days", "from", "until", "count", "intro", "outro", "late"]
 
     /// The keys to write, in the order a new slot lists them (the sample schedules' order).
-    var values: [(key: String, value: String)] {
+    public var values: [(key: String, value: String)] {
         var out: [(String, String)] = []
         if let title { out.append(("title", TOMLText.string(title))) }
         if let start { out.append(("start", TOMLText.string(start))) }
         if let end { out.append(("end", TOMLText.string(end))) }
-        if let days { out.append(("days", TOMLText.string(days))) }
+        if let days { out.append(("days", TOMLText.days(days))) }
         if let from { out.append(("from", TOMLText.date(from))) }
         if let until { out.append(("until", TOMLText.date(until))) }
         if let pillar { out.append(("pillar", TOMLText.array(pillar))) }
@@ -83,13 +83,18 @@ public enum ScheduleChange: Sendable, Equatable {
             if let existing = text.slot(id) {
                 throw .refused("đã có khung giờ “\(id)” ở \(file):\(existing.header + 1)")
             }
+            if settings.start == nil { throw .refused("khung giờ mới cần giờ bắt đầu: --start HH:MM") }
             if settings.play == nil && settings.pillar == nil {
                 throw .refused("khung giờ mới cần nội dung: --play TỆP… hoặc --pillar TRỤ-CỘT…")
             }
             text.append(slot: [("id", TOMLText.string(id))] + settings.values)
             return
         }
-        guard let block = text.slot(id) else { throw .refused("không có khung giờ “\(id)” trong \(file)") }
+        let matching = text.slots.filter { $0.id == id }
+        guard let block = matching.first else { throw .refused("không có khung giờ “\(id)” trong \(file)") }
+        guard matching.count == 1 else {
+            throw .refused("\(file) có \(matching.count) khung giờ “\(id)” (dòng \(matching.map { "\($0.header + 1)" }.joined(separator: ", "))): đổi mã một khung bằng tay trước")
+        }
         switch self {
         case .add: return
         case .remove:
@@ -120,6 +125,9 @@ public enum ScheduleChange: Sendable, Equatable {
         guard !settings.isEmpty else { throw .refused("không có gì để sửa: cho biết --start, --end, --days, --play, … hoặc --clear") }
         if settings.play != nil && settings.pillar != nil {
             throw .refused("chỉ dùng một trong hai: --play (danh sách tệp) hoặc --pillar (chọn theo trụ cột)")
+        }
+        if let key = settings.clear.first(where: { key in settings.values.contains { $0.key == key } }) {
+            throw .refused("--\(key) và --clear \(key) cùng lúc: chọn một")
         }
         if let key = settings.clear.first(where: { !SlotSettings.clearable.contains($0) }) {
             throw .refused("--clear \(key): chỉ bỏ được \(SlotSettings.clearable.joined(separator: ", "))")

@@ -29,8 +29,14 @@ public struct ScheduleEditor: Sendable {
     /// nearest the new one (morning slots beside morning slots), or `lich-phat.toml` in an empty folder.
     public func draft(_ change: ScheduleChange, file: String?) throws(ConfigError) -> Draft {
         let existing: [URL]
+        if case .add = change, !FileManager.default.fileExists(atPath: folder.path) {
+            // A station set up without schedules yet: the first slot makes the folder.
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw .refused("\(folder.path): không tạo được thư mục lịch phát: \(error.localizedDescription)")
+            }
+        }
         do { existing = try ScheduleSet.files(in: folder) } catch {
-            throw .unreadable(path: folder.path, reason: "không đọc được thư mục lịch phát")
+            throw .refused("\(folder.path): không có hoặc không đọc được thư mục lịch phát (xem “schedules =” trong loa.toml)")
         }
         let url: URL
         if let file {
@@ -47,6 +53,10 @@ public struct ScheduleEditor: Sendable {
         let before = creates ? "" : try read(url)
         var text = ScheduleText(before)
         let display = ScheduleSet.displayPath(url, base: base)
+        // Lines are found by a raw scan; a file TOML cannot read could put them anywhere. It is mended by hand first.
+        do { _ = try parseTOML(before, file: display) } catch {
+            throw .refused("\(error); sửa tay lỗi này trước (loa schedule validate), rồi chạy lại")
+        }
         if case .add = change, let elsewhere = try? holder(of: change.id, among: existing.filter { $0 != url }) {
             throw .refused("đã có khung giờ “\(change.id)” trong \(ScheduleSet.displayPath(elsewhere, base: base))")
         }
@@ -77,15 +87,39 @@ public struct ScheduleEditor: Sendable {
         }
     }
 
-    /// Replaces the file with the draft's text, keeping its permissions.
+    /// Replaces the file with the draft's text, keeping its permissions; a schedule file that is a symbolic link
+    /// has its target replaced, and the link stays. A file the edit leaves empty (its last slot removed, in a file
+    /// an `add` created) is removed, so that add then remove gives back the folder as it was.
     public func write(_ draft: Draft) throws(ConfigError) {
-        let mode = (try? FileManager.default.attributesOfItem(atPath: draft.file.path)[.posixPermissions] as? NSNumber)
+        let target = draft.file.resolvingSymlinksInPath()
+        if draft.after.isEmpty {
+            guard unlink(target.path) == 0 || errno == ENOENT else {
+                throw .refused("\(draft.display): không xóa được tệp rỗng: \(String(cString: strerror(errno)))")
+            }
+            return
+        }
+        let mode = (try? FileManager.default.attributesOfItem(atPath: target.path)[.posixPermissions] as? NSNumber)
             .map { mode_t($0.uint16Value) } ?? 0o644
         do {
-            try AtomicFile.write(Data(draft.after.utf8), to: draft.file, mode: mode)
+            try AtomicFile.write(Data(draft.after.utf8), to: target, mode: mode)
         } catch {
-            throw .unreadable(path: draft.display, reason: "\(error)")
+            throw .refused("\(draft.display): không ghi được: \(error)")
         }
+    }
+
+    /// Holds the schedules folder's edit lock (`.loa-edit.lock`, hidden so it is never read as a schedule) for
+    /// `body`: two edits at once would each read the file, and the second rename would drop the first's change.
+    public func exclusively<T>(_ body: () throws -> T) throws -> T {
+        // No folder yet: nothing to race over (an add makes it, anything else is refused).
+        guard FileManager.default.fileExists(atPath: folder.path) else { return try body() }
+        let path = folder.appendingPathComponent(".loa-edit.lock").path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ConfigError.refused("\(path): không mở được khóa sửa lịch: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw ConfigError.refused("\(path): không khóa được: \(String(cString: strerror(errno)))") }
+        }
+        return try body()
     }
 
     private func read(_ url: URL) throws(ConfigError) -> String {

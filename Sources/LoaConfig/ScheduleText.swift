@@ -282,6 +282,14 @@ public enum TOMLText {
 
     public static func array(_ items: [String]) -> String { "[" + items.map(string).joined(separator: ", ") + "]" }
 
+    /// Days as the sample schedules write them: `"daily"`, a range `"mon-fri"`, or a list `["mon", "wed"]`, whatever
+    /// the case, spaces or repeats typed. Text that names no days is written as typed, for the parser to name.
+    public static func days(_ text: String) -> String {
+        guard let days = DaySet(parsing: text) else { return string(text) }
+        let normal = days.description
+        return normal.contains(",") ? array(normal.split(separator: ",").map(String.init)) : string(normal)
+    }
+
     /// A date as a bare TOML date when it is one (`from = 2026-11-12`), else quoted, so the parser names what is wrong.
     public static func date(_ text: String) -> String { LocalDate(parsing: text) != nil ? text : string(text) }
 }

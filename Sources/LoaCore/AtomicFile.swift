@@ -11,7 +11,8 @@ public enum AtomicFile {
 
     public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644) throws(Failure) {
         let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/.\(url.lastPathComponent).tmp"
+        // Named for this process: two writers of one file must not remove or rename each other's temporary file.
+        let temporary = folder + "/.\(url.lastPathComponent).\(getpid()).tmp"
         func fail(_ what: String) -> Failure {
             let reason = String(cString: strerror(errno))
             unlink(temporary)

@@ -5,7 +5,7 @@ struct ScheduleEditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edit",
         abstract: "Sửa các khóa của một khung giờ; chỉ các dòng đó đổi, chú thích cuối dòng giữ nguyên.",
-        discussion: "Ví dụ: loa schedule edit asean-toi --start 17:20 --late skip; loa schedule edit hncc --clear until")
+        discussion: "Ví dụ: loa schedule edit asean-toi --start 17:20 --late skip; loa schedule edit hncc-asean-37 --clear until")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Mã khung giờ.") var id: String

@@ -34,30 +34,52 @@ struct ScheduleFileOption: ParsableArguments {
 
 extension ScheduleChange {
     /// Makes the change: refused with the problems it would bring, each at its `file:line`, and the file untouched;
-    /// otherwise written atomically. Prints what was done.
+    /// otherwise written atomically. Prints what was done. Edits of one station are made one at a time.
     func perform(file: String?, global: GlobalOptions) throws {
         // Checked against the library as it is; a station with no database yet has an empty one.
         let station = try global.station(.readOrEmpty)
         let editor = ScheduleEditor(config: station.config)
-        let draft = try editor.draft(self, file: file)
-        guard draft.after != draft.before else {
-            print("\(draft.display): không có gì thay đổi")
-            return
+        try editor.exclusively {
+            let draft = try editor.draft(self, file: file)
+            guard draft.after != draft.before else {
+                print("\(draft.display): không có gì thay đổi")
+                return
+            }
+            let problems = try editor.introducedProblems(draft) { try station.validate($0) }
+            guard problems.isEmpty else {
+                let flags = flagLines(in: draft)
+                for problem in problems {
+                    // A problem on a line this edit wrote names the option that wrote it.
+                    let flag = problem.location.file == draft.display ? flags[problem.location.line].map { " (--\($0))" } ?? "" : ""
+                    FileHandle.standardError.write(Data("\(problem.location)\(flag): \(problem.message)\n".utf8))
+                }
+                throw OperatorError("không ghi gì, \(draft.display) giữ nguyên: sửa như vậy sẽ có \(problems.count) lỗi trong lịch phát")
+            }
+            try editor.write(draft)
+            let line = ScheduleText(draft.after).slot(id).map { ":\($0.header + 1)" } ?? ""
+            let done = switch self {
+            case .add: "Đã thêm khung giờ “\(id)” vào \(draft.display)\(line)"
+            case .remove: "Đã bỏ khung giờ “\(id)” khỏi \(draft.display)" + (draft.after.isEmpty ? " (tệp không còn gì, đã xóa)" : "")
+            case .enable: "Đã bật lại khung giờ “\(id)” (\(draft.display)\(line))"
+            case .disable: "Đã tắt khung giờ “\(id)” (\(draft.display)\(line)); bật lại: loa schedule enable \(id)"
+            case .edit: "Đã sửa khung giờ “\(id)” (\(draft.display)\(line))"
+            }
+            print("\(done). Nếu Loa đang chạy, nó tự nạp lại lịch.")
         }
-        let problems = try editor.introducedProblems(draft) { try station.validate($0) }
-        guard problems.isEmpty else {
-            for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
-            throw OperatorError("không ghi gì, \(draft.display) giữ nguyên: sửa như vậy sẽ có \(problems.count) lỗi trong lịch phát")
+    }
+
+    /// The 1-based lines of the edited slot that hold a key this change set, by the key's name (the option's).
+    private func flagLines(in draft: ScheduleEditor.Draft) -> [Int: String] {
+        let settings: SlotSettings
+        switch self {
+        case let .add(_, given), let .edit(_, given): settings = given
+        case .remove, .enable, .disable: return [:]
         }
-        try editor.write(draft)
-        let line = ScheduleText(draft.after).slot(id).map { ":\($0.header + 1)" } ?? ""
-        let done = switch self {
-        case .add: "Đã thêm khung giờ “\(id)” vào \(draft.display)\(line)"
-        case .remove: "Đã bỏ khung giờ “\(id)” khỏi \(draft.display)"
-        case .enable: "Đã bật lại khung giờ “\(id)” (\(draft.display)\(line))"
-        case .disable: "Đã tắt khung giờ “\(id)” (\(draft.display)\(line)); bật lại: loa schedule enable \(id)"
-        case .edit: "Đã sửa khung giờ “\(id)” (\(draft.display)\(line))"
+        let set = Set(settings.values.map(\.key))
+        var lines: [Int: String] = [:]
+        for (key, span) in ScheduleText(draft.after).slot(id)?.keys ?? [] where set.contains(key) {
+            for line in span { lines[line + 1] = key }
         }
-        print("\(done). Loa đang chạy tự nạp lại lịch khi tệp thay đổi.")
+        return lines
     }
 }

@@ -159,11 +159,25 @@ struct ScheduleTextTests {
 
     @Test("Refused: an id already there, an id not there, a new slot with no content, an edit with nothing to do")
     func refusals() {
+        let twice = Self.evening + "\n[[slot]]\nid = \"tin-xa\"\nstart = \"21:00\"\nplay = [\"y.mp3\"]\n"
+        #expect(throws: ConfigError.self, "two slots with one id in a file: which one is meant is not guessed") {
+            try edited(twice, .remove(id: "tin-xa"))
+        }
         for change in [ScheduleChange.add(id: "tin-xa", SlotSettings(start: "19:00", play: ["x.mp3"])),
+                       .add(id: "khong-gio", SlotSettings(play: ["x.mp3"])),
+                       .edit(id: "tin-xa", SlotSettings(late: "whole", clear: ["late"])),
                        .add(id: "moi", SlotSettings(start: "19:00")), .remove(id: "khong-co"),
                        .edit(id: "tin-xa", SlotSettings()), .edit(id: "tin-xa", SlotSettings(clear: ["id"]))] {
             #expect(throws: ConfigError.self, "\(change)") { try edited(Self.evening, change) }
         }
+    }
+
+    @Test("Days are written as the samples write them, whatever was typed: a list as an array, a range or daily as a string")
+    func daysNormalised() {
+        #expect(TOMLText.days("Mon, WED,mon") == "[\"mon\", \"wed\"]")
+        #expect(TOMLText.days("mon-fri") == "\"mon-fri\"")
+        #expect(TOMLText.days("mon,tue,wed,thu,fri,sat,sun") == "\"daily\"")
+        #expect(TOMLText.days("thu-hai") == "\"thu-hai\"", "text that names no days is left for the parser to name")
     }
 
     @Test("Values are written as TOML the parser reads back: quotes, backslashes and diacritics in a title")

@@ -63,7 +63,7 @@ struct ScheduleEditCLITests {
             id = "thoi-su"
             start = "18:30"
             end = "18:45"
-            days = "sat,sun"
+            days = ["sat", "sun"]
             play = ["a.wav", "b.wav"]
             late = "skip"
             """)
@@ -99,12 +99,12 @@ struct ScheduleEditCLITests {
         let before = try bytes(evening)
         let inode = try FileManager.default.attributesOfItem(atPath: evening.path)[.systemFileNumber] as? Int
         let attempts: [([String], String)] = [
-            (["schedule", "edit", "toi", "--start", "25:00"], "schedules/toi.toml:7: giờ không hợp lệ \"25:00\""),
-            (["schedule", "edit", "toi", "--end", "17:00"], "schedules/toi.toml:8: giờ kết thúc 17:00 không sau giờ bắt đầu 17:15"),
+            (["schedule", "edit", "toi", "--start", "25:00"], "schedules/toi.toml:7 (--start): giờ không hợp lệ \"25:00\""),
+            (["schedule", "edit", "toi", "--end", "17:00"], "schedules/toi.toml:8 (--end): giờ kết thúc 17:00 không sau giờ bắt đầu 17:15"),
             (["schedule", "add", "chen", "--start", "17:20", "--play", "a.wav", "--file", "toi"],
              "schedules/toi.toml:20: khung giờ “chen” (17:20) trùng với “toi” (17:15–17:30) ở schedules/toi.toml:5"),
-            (["schedule", "edit", "muon", "--play", "khong-co.mp3"], "schedules/toi.toml:18: không tìm thấy tệp “khong-co.mp3”"),
-            (["schedule", "edit", "muon", "--days", "thu-hai"], "schedules/toi.toml:19: ngày phát không hợp lệ"),
+            (["schedule", "edit", "muon", "--play", "khong-co.mp3"], "schedules/toi.toml:18 (--play): không tìm thấy tệp “khong-co.mp3”"),
+            (["schedule", "edit", "muon", "--days", "thu-hai"], "schedules/toi.toml:19 (--days): ngày phát không hợp lệ"),
             (["schedule", "add", "toi", "--start", "21:00", "--play", "a.wav"], "loa: đã có khung giờ “toi” ở schedules/toi.toml:5"),
             (["schedule", "remove", "khong-co"], "loa: không có khung giờ “khong-co”"),
         ]
@@ -117,7 +117,7 @@ struct ScheduleEditCLITests {
         #expect(try bytes(evening) == before)
         #expect(try FileManager.default.attributesOfItem(atPath: evening.path)[.systemFileNumber] as? Int == inode)
         let left = try FileManager.default.contentsOfDirectory(atPath: station.schedules.path).sorted()
-        #expect(left == ["sang.toml", "toi.toml"], "no temporary file is left behind")
+        #expect(left == [".loa-edit.lock", "sang.toml", "toi.toml"], "no temporary file is left behind")
     }
 
     @Test("--file picks the file, and a new file is created for a slot that goes nowhere else")
@@ -131,5 +131,43 @@ struct ScheduleEditCLITests {
         #expect(outside.status == 1 && outside.err.hasPrefix("loa: --file ../x: chỉ tên tệp"), "\(outside.err)")
         let validate = try await station.loaCommand(["schedule", "validate"])
         #expect(validate.status == 0 && validate.out.contains("4 khung giờ trong 3 tệp"), "\(validate.out)\(validate.err)")
+        // Its only slot removed, the file the add made goes too: add then remove gives back the folder.
+        let removed = try await station.loaCommand(["schedule", "remove", "trua"])
+        #expect(removed.status == 0 && !FileManager.default.fileExists(atPath: created.path), "\(removed.out)\(removed.err)")
+    }
+
+    @Test("Eight adds at once all land; a schedule file that is a symlink keeps its link; a file TOML cannot read is not edited")
+    func concurrentLinkedBroken() async throws {
+        let (station, _, evening) = try station()
+        let before = try bytes(evening)
+        try await withThrowingTaskGroup(of: Int32.self) { group in
+            for n in 1...8 {
+                group.addTask {
+                    try await station.loaCommand(["schedule", "add", "c\(n)", "--start", "21:0\(n)", "--play", "a.wav", "--file", "toi"]).status
+                }
+            }
+            for try await status in group { #expect(status == 0) }
+        }
+        let text = try String(contentsOf: evening, encoding: .utf8)
+        #expect((1...8).allSatisfy { text.contains("id = \"c\($0)\"") }, "an edit lost another's: \(text)")
+        for n in 1...8 { _ = try await station.loaCommand(["schedule", "remove", "c\(n)"]) }
+        #expect(try bytes(evening) == before)
+
+        // The officer keeps the morning file elsewhere and links it in: the edit goes to the file, the link stays.
+        let elsewhere = station.folder.appendingPathComponent("chung/sang.toml")
+        try FileManager.default.createDirectory(at: elsewhere.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let morning = station.schedules.appendingPathComponent("sang.toml")
+        try FileManager.default.moveItem(at: morning, to: elsewhere)
+        try FileManager.default.createSymbolicLink(atPath: morning.path, withDestinationPath: elsewhere.path)
+        let linked = try await station.loaCommand(["schedule", "edit", "sang", "--start", "05:40"])
+        #expect(linked.status == 0, "\(linked.err)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: morning.path) == elsewhere.path)
+        #expect(try String(contentsOf: elsewhere, encoding: .utf8).contains("start = \"05:40\""))
+
+        let broken = station.schedules.appendingPathComponent("hong.toml")
+        try Data("[[slot]]\nid = \"hong\"\nstart = \"12:00\"\nplay = [\"a.wav\"\n".utf8).write(to: broken)
+        let refused = try await station.loaCommand(["schedule", "edit", "hong", "--start", "25:00"])
+        #expect(refused.status == 1 && refused.err.hasPrefix("loa: schedules/hong.toml:4: lỗi cú pháp TOML"), "\(refused.err)")
+        #expect(try String(contentsOf: broken, encoding: .utf8).contains("\"12:00\""))
     }
 }
