@@ -120,9 +120,11 @@ public struct StationStatus: Codable, Sendable, Equatable {
     /// Today's rows by outcome (`completed`, `failed`, …), only those with rows.
     public var today: [String: Int]
     public var host: [Check]
+    /// Problems in the schedule files (`file:line: …`): the slots they are in do not air.
+    public var schedule_problems: [String]
 
     public init(station: String, generated_at: String, daemon: Daemon, on_air: OnAir?, next: [Next], feeds: [Feed],
-                device: Device, today: [String: Int], host: [Check]) {
+                device: Device, today: [String: Int], host: [Check], schedule_problems: [String] = []) {
         self.station = station
         self.generated_at = generated_at
         self.daemon = daemon
@@ -132,6 +134,7 @@ public struct StationStatus: Codable, Sendable, Equatable {
         self.device = device
         self.today = today
         self.host = host
+        self.schedule_problems = schedule_problems
     }
 
     /// The status for the officer, one fact a line, in Vietnamese.
@@ -142,6 +145,9 @@ public struct StationStatus: Codable, Sendable, Equatable {
             out.append("\(station): Loa đang chạy (pid \(daemon.pid.map(String.init) ?? "?")\(uptime))")
         } else {
             out.append("\(station): Loa KHÔNG chạy — không có gì được phát theo lịch (khởi động: systemctl start loa)")
+        }
+        if let first = schedule_problems.first {
+            out.append("⚠ Lịch phát có \(schedule_problems.count) lỗi, khung giờ có lỗi không được phát (đầu tiên: \(first)); xem: loa schedule validate")
         }
         if let on = on_air {
             out.append("Đang phát: “\(on.title)” (\(on.slot)), đã phát \(formatSeconds(on.elapsed_seconds)), còn \(formatSeconds(on.remaining_seconds))")

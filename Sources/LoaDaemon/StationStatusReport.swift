@@ -121,7 +121,8 @@ extension Station {
                                  uptime_seconds: now.timeIntervalSince(daemon.health.startedAt))
         } ?? StationStatus.Daemon(running: false)
         return StationStatus(station: config.station, generated_at: calendar.rfc3339(now), daemon: running, on_air: onAir,
-                             next: next, feeds: feeds, device: device, today: counts, host: host)
+                             next: next, feeds: feeds, device: device, today: counts, host: host,
+                             schedule_problems: schedules.problems.map(\.description))
     }
 }
 

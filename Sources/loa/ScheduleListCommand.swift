@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import LoaConfig
 import LoaCore
@@ -10,13 +11,16 @@ struct ScheduleListCommand: AsyncParsableCommand {
 
     struct SlotJSON: Encodable {
         let id: String, start: String, end: String?, days: String, from: String?, until: String?
-        let play: [String]?, pillar: [String]?, count: Int?, enabled: Bool, file: String, line: Int
+        let play: [String]?, pillar: [String]?, count: Int?, intro: String?, outro: String?, late: String, enabled: Bool
+        let file: String, line: Int
     }
 
     func run() async throws {
         // Only the schedule files: listing them needs no database.
         let config = try StationConfig.load(global.configFile())
-        let slots = ScheduleSet.load(folder: config.schedules, relativeTo: config.file.deletingLastPathComponent()).slots.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+        let set = ScheduleSet.load(folder: config.schedules, relativeTo: config.file.deletingLastPathComponent())
+        let slots = set.slots.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+        warnOfProblems(set.problems)
         if json {
             try printJSON(slots.map { slot in
                 var play: [String]? = nil, pillar: [String]? = nil, count: Int? = nil
@@ -26,7 +30,8 @@ struct ScheduleListCommand: AsyncParsableCommand {
                 }
                 return SlotJSON(id: slot.id, start: slot.start.description, end: slot.end?.description,
                                 days: slot.days.description, from: slot.from?.description, until: slot.until?.description,
-                                play: play, pillar: pillar, count: count, enabled: slot.enabled, file: slot.source.file, line: slot.source.line)
+                                play: play, pillar: pillar, count: count, intro: slot.intro, outro: slot.outro,
+                                late: slot.late.rawValue, enabled: slot.enabled, file: slot.source.file, line: slot.source.line)
             })
             return
         }
@@ -43,4 +48,10 @@ struct ScheduleListCommand: AsyncParsableCommand {
         case let .pick(pillars, count): "\(count) bản tin: " + pillars.map(\.label).joined(separator: ", ")
         }
     }
+}
+
+/// A schedule with problems still lists and plans what parsed: say on stderr that the rest will not air.
+func warnOfProblems(_ problems: [Diagnostic]) {
+    guard let first = problems.first else { return }
+    FileHandle.standardError.write(Data("loa: ⚠ lịch phát có \(problems.count) lỗi, khung giờ có lỗi không được phát (đầu tiên: \(first)); xem: loa schedule validate\n".utf8))
 }

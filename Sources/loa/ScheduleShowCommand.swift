@@ -30,6 +30,7 @@ struct ScheduleShowCommand: AsyncParsableCommand {
         let calendar = station.config.calendar
         let day = try date.map { try parseDate($0) } ?? calendar.localDate(of: SystemClock().now())
         let library = try station.library.all()
+        warnOfProblems(station.schedules.problems)
         let history = try station.log.history(recentSince: calendar.instant(day.adding(days: -8), .midnight))
         // Feed entries listed but not downloaded yet, that a slot of `day` is waiting for: entries its pillars
         // admit, or that its play list names (as id or feed path).

@@ -35,7 +35,13 @@ struct StatusCLITests {
         play = ["a.wav"]
         """.write(to: station.schedules.appendingPathComponent("toi.toml"), atomically: true, encoding: .utf8)
         try await addUnreachableFeed(station)
+        // A file that does not parse: its slot will not air, and status must not keep quiet about it.
+        try "[[slot]]\nid = \"hong\"\nstart = \"18:00\"\nplay = [\"a.wav\"\n".write(
+            to: station.schedules.appendingPathComponent("hong.toml"), atomically: true, encoding: .utf8)
         let text = try await station.loaCommand(["status"])
+        #expect(text.out.contains("⚠ Lịch phát có 1 lỗi") && text.out.contains("schedules/hong.toml:4"), "\(text.out)")
+        let list = try await station.loaCommand(["schedule", "list"])
+        #expect(list.status == 0 && list.err.hasPrefix("loa: ⚠ lịch phát có 1 lỗi"), "\(list.err)")
         #expect(text.status == 3, "\(text.err)")
         #expect(text.out.hasPrefix("UBND xã Thử Nghiệm: Loa KHÔNG chạy"), "\(text.out)")
         #expect(text.out.contains("toi: Bản tin Kinh tế"), "\(text.out)")
