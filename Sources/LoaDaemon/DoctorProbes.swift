@@ -69,10 +69,15 @@ public struct Doctor: Sendable {
             }
         }
 
-        findings += Self.diskFindings(["cơ sở dữ liệu": config.database.path, "audio/": config.audio.path])
-        findings.append(DoctorCheck.clock(Result { () throws(DaemonError) in try HostHealth.clockSync() },
-                                          station: config.timeZone, system: systemZone, now: clock.now()))
-        return findings
+        return findings + Self.hostFindings(config, systemZone: systemZone, now: clock.now())
+    }
+
+    /// Free space where the database and the audio are, and the clock's synchronisation: the host's part of
+    /// `loa doctor`, and of `loa status`.
+    public static func hostFindings(_ config: StationConfig, systemZone: TimeZone, now: Date) -> [DoctorFinding] {
+        diskFindings(["cơ sở dữ liệu": config.database.path, "audio/": config.audio.path])
+            + [DoctorCheck.clock(Result { () throws(DaemonError) in try HostHealth.clockSync() },
+                                 station: config.timeZone, system: systemZone, now: now)]
     }
 
     // MARK: - Probes
