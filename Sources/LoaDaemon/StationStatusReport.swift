@@ -65,15 +65,18 @@ extension Station {
     public func status(now: Date, daemon: (health: DaemonHealth, pid: Int32)?, host: [StationStatus.Check]) throws -> StationStatus {
         let calendar = config.calendar
         let today = calendar.localDate(of: now)
-        let rows = try log.records(from: calendar.instant(today, .midnight), to: calendar.instant(today.adding(days: 1), .midnight))
+        // One read serves today's figures and the item on air (a slot that began before midnight may still air).
+        let midnight = calendar.instant(today, .midnight)
+        let recent = try log.records(from: min(midnight, now.addingTimeInterval(-86400)),
+                                     to: calendar.instant(today.adding(days: 1), .midnight))
+        let rows = recent.filter { $0.scheduledAt >= midnight }
         var counts: [String: Int] = [:]
         for row in rows where row.outcome != .planned { counts[row.outcome.rawValue, default: 0] += 1 }
 
         // On air: the item the engine said it started and has not ended. Only the running daemon airs: a row
         // left `started` by a daemon that died is closed at its next start.
         var onAir: StationStatus.OnAir? = nil
-        if daemon != nil, let row = try log.records(from: now.addingTimeInterval(-86400), to: now.addingTimeInterval(1))
-            .last(where: { $0.outcome == .started }), let started = row.startedAt {
+        if daemon != nil, let row = recent.last(where: { $0.outcome == .started }), let started = row.startedAt {
             // An item entered mid-way on the clock (late = join) ends where its plan said.
             let ends = row.policy == .join ? row.scheduledAt.addingTimeInterval(row.plannedSeconds)
                 : started.addingTimeInterval(row.plannedSeconds - row.lostSeconds)
@@ -130,9 +133,6 @@ extension Station {
     /// The host's checks for `loa status`, judged as `loa doctor` judges them: free space where the database and the
     /// audio are, and whether the clock is synchronised.
     public func hostChecks(now: Date, systemZone: TimeZone = .current) -> [StationStatus.Check] {
-        let findings = Doctor.diskFindings(["cơ sở dữ liệu": config.database.path, "audio/": config.audio.path])
-            + [DoctorCheck.clock(Result { () throws(DaemonError) in try HostHealth.clockSync() },
-                                 station: config.timeZone, system: systemZone, now: now)]
-        return findings.map { StationStatus.Check(check: $0.subject, verdict: $0.verdict, message: $0.message) }
+        Doctor.hostFindings(config, systemZone: systemZone, now: now).map { StationStatus.Check(check: $0.subject, verdict: $0.verdict, message: $0.message) }
     }
 }
