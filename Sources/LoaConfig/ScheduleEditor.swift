@@ -20,8 +20,6 @@ public struct ScheduleEditor: Sendable {
         public let display: String
         public let before: String
         public let after: String
-        /// Whether the file is new (an `add` into a file that does not exist yet).
-        public let creates: Bool
     }
 
     /// The edited text of the file the change belongs in: `file` (a name in schedules/, `.toml` optional) when
@@ -61,7 +59,7 @@ public struct ScheduleEditor: Sendable {
             throw .refused("đã có khung giờ “\(change.id)” trong \(ScheduleSet.displayPath(elsewhere, base: base))")
         }
         try change.apply(to: &text, file: display)
-        return Draft(file: url, display: display, before: before, after: text.text, creates: creates)
+        return Draft(file: url, display: display, before: before, after: text.text)
     }
 
     /// The problems the edited schedule has that it did not have before (an edit may leave alone a problem

@@ -31,7 +31,7 @@ public struct ScheduleText: Sendable, Equatable {
     public var text: String { lines.joined() }
 
     /// One `[[slot]]` table as written: line indices are 0-based into ``lines``.
-    public struct SlotBlock: Sendable, Equatable {
+    public struct SlotBlock: Sendable {
         /// The slot's `id`, or nil when it has none that reads as a string.
         public let id: String?
         /// The `[[slot]]` line.
@@ -44,10 +44,6 @@ public struct ScheduleText: Sendable, Equatable {
         public let body: ClosedRange<Int>
         /// Each key with the lines of its value, in the order written.
         public let keys: [(key: String, lines: ClosedRange<Int>)]
-
-        public static func == (a: SlotBlock, b: SlotBlock) -> Bool {
-            a.id == b.id && a.header == b.header && a.body == b.body && a.keys.map(\.key) == b.keys.map(\.key)
-        }
 
         public func lines(of key: String) -> ClosedRange<Int>? { keys.first { $0.key == key }?.lines }
     }
