@@ -78,6 +78,15 @@ extension ProcessStation {
     /// Makes the district's key with `loa keygen`, adds a `[[feed]]` named `huyen` served by `district` (polled
     /// every `interval` when given) to `loa.toml`, and makes an empty source folder; returns the key prefix and it.
     func addFeed(served district: DistrictServer, interval: String? = nil) throws -> (key: String, source: URL) {
+        let key = try addFeed(url: district.feedURL, extra: interval.map { ["interval = \"\($0)\""] } ?? [])
+        let source = folder.appendingPathComponent("nguon")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        return (key, source)
+    }
+
+    /// Makes the district's key with `loa keygen` and adds a `[[feed]]` named `huyen` at `url`, pinned to it, with
+    /// `extra` lines; returns the key prefix.
+    func addFeed(url: String, extra: [String] = []) throws -> String {
         let key = folder.appendingPathComponent("khoa/huyen").path
         let made = try loaCommand(["keygen", "--out", key])
         guard made.status == 0 else { throw HarnessError("keygen: \(made.err)") }
@@ -87,12 +96,10 @@ extension ProcessStation {
 
             [[feed]]
             name = "huyen"
-            url = "\(district.feedURL)"
+            url = "\(url)"
             public_keys = ["\(publicKey)"]
-            \(interval.map { "interval = \"\($0)\"" } ?? "")
+            \(extra.joined(separator: "\n"))
             """).write(to: file, atomically: true, encoding: .utf8)
-        let source = folder.appendingPathComponent("nguon")
-        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
-        return (key, source)
+        return key
     }
 }

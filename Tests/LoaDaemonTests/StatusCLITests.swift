@@ -7,19 +7,7 @@ extension RealTimeTests {
 struct StatusCLITests {
     /// A feed whose server refuses connections: its poll fails, and status must say so.
     func addUnreachableFeed(_ station: ProcessStation) async throws {
-        let key = station.folder.appendingPathComponent("huyen").path
-        let made = try await station.loaCommand(["keygen", "--out", key])
-        #expect(made.status == 0, "\(made.err)")
-        let publicKey = try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let file = URL(fileURLWithPath: station.config)
-        try (String(contentsOf: file, encoding: .utf8) + """
-
-            [[feed]]
-            name = "huyen"
-            url = "http://127.0.0.1:9/feed/"
-            public_keys = ["\(publicKey)"]
-            timeout = "2s"
-            """).write(to: file, atomically: true, encoding: .utf8)
+        _ = try await Harness.onOwnThread { try station.addFeed(url: "http://127.0.0.1:9/feed/", extra: ["timeout = \"2s\""]) }
     }
 
     func decode(_ text: String) throws -> StationStatus { try JSONDecoder().decode(StationStatus.self, from: Data(text.utf8)) }
