@@ -41,6 +41,9 @@ public final class HTTPFeedTransport: FeedTransport {
         configuration.timeout = .init(connect: timeout, read: timeout)
         configuration.redirectConfiguration = .follow(max: 3, allowCycles: false)
         configuration.decompression = .disabled
+        // A refused connection fails now, not when the connect timeout runs out (AsyncHTTPClient retries it until
+        // then by default, issue #743): the feed service has its own backoff, and doctor and fetch say it at once.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
@@ -153,7 +156,18 @@ public final class HTTPFeedTransport: FeedTransport {
         case let error as HTTPClientError where error == .connectTimeout: "không kết nối được trong thời hạn (connect timeout)"
         case let error as HTTPClientError where error == .remoteConnectionClosed: "máy chủ đóng kết nối giữa chừng"
         case let error as HTTPClientError where error == .deadlineExceeded: "quá thời hạn"
+        case let error as IOError: errnoText(error.errnoCode)
         default: "lỗi kết nối: \(error)"
+        }
+    }
+
+    /// A socket error in the officer's words; NIO's own text ("connection reset (error set): …") means little to them.
+    static func errnoText(_ code: Int32) -> String {
+        switch code {
+        case ECONNREFUSED: "máy chủ từ chối kết nối (không có dịch vụ nào ở địa chỉ và cổng này)"
+        case EHOSTUNREACH, ENETUNREACH: "không tới được máy chủ (mạng không thông)"
+        case ECONNRESET: "máy chủ ngắt kết nối"
+        default: "lỗi kết nối: \(String(cString: strerror(code))) (errno \(code))"
         }
     }
 }
