@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoaConfig
 import LoaCore
+import LoaDaemon
 
 /// The keys of a slot, as options shared by `schedule add` and `schedule edit`.
 struct SlotOptions: ParsableArguments {
@@ -45,7 +46,9 @@ extension ScheduleChange {
                 print("\(draft.display): không có gì thay đổi")
                 return
             }
-            let problems = try editor.introducedProblems(draft) { try station.validate($0) }
+            // The library is read once for both checks, before and after.
+            let library = try station.library.all()
+            let problems = try editor.introducedProblems(draft) { Station.validate($0, audio: station.config.audio, library: library) }
             guard problems.isEmpty else {
                 let flags = flagLines(in: draft)
                 for problem in problems {
