@@ -32,11 +32,7 @@ public struct Station: Sendable {
     }
 
     /// Every problem in the schedules, including content that cannot be found.
-    public func validate() throws -> [Diagnostic] { try validate(schedules) }
-
-    /// The problems of `schedules` (this station's as an edit would leave them), against this station's library
-    /// and audio folder.
-    public func validate(_ schedules: ScheduleSet) throws -> [Diagnostic] {
+    public func validate() throws -> [Diagnostic] {
         try Station.validate(schedules, audio: config.audio, library: library.all())
     }
 
