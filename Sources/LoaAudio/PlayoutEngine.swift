@@ -94,6 +94,17 @@ public enum PlayoutEvent: Sendable, Hashable {
     case deviceLost(String)
     /// The device is back, at this time.
     case deviceBack(Date)
+    /// The loudspeaker went without audio for about `seconds` while the cue aired: an underrun, reported by the
+    /// device or found when its delay jumped (a sound server left without audio says nothing). The audio after
+    /// it airs that much later; the cue's row counts it in its xruns.
+    case dropout(cue: Int, seconds: Double)
+
+    /// What the officer reads of a dropout: how long the loudspeaker was silent, in what, on which device, and why.
+    public static func dropoutMessage(seconds: Double, title: String, device: String) -> String {
+        let ms = Int((seconds * 1000).rounded())
+        return "Loa mất tiếng \(ms > 0 ? "\(ms) ms" : "một lúc") khi phát “\(title)”: thiết bị “\(device)” hết dữ liệu "
+            + "(máy quá bận hoặc máy chủ âm thanh chậm); phần sau phát muộn chừng ấy"
+    }
 }
 
 /// The station's one output engine: a long-lived output thread that takes commands (MPD's output thread
@@ -395,17 +406,25 @@ struct OutputState {
     /// Re-anchors when the device's own delay disagrees with the timeline by more than scheduling jitter:
     /// a sound server that stopped consuming for a while without an underrun (resumed from a freeze)
     /// plays everything later than the frames written predict.
-    mutating func followDevice(queued: Int) {
-        guard let predicted = heard(position) else { return }
+    /// Returns how much later than predicted the device now plays, when it re-anchored.
+    mutating func followDevice(queued: Int) -> Double? {
+        guard let predicted = heard(position) else { return nil }
         let said = engine.clock.now().addingTimeInterval(Double(queued) / rate)
-        if abs(said.timeIntervalSince(predicted)) > 0.02 { anchor = (position, said) }
+        let slip = said.timeIntervalSince(predicted)
+        guard abs(slip) > 0.02 else { return nil }
+        anchor = (position, said)
+        return slip
     }
 
-    /// Re-reads the device's delay: the timeline is tied to what the device says now.
-    mutating func reanchor() throws(AudioError) {
-        guard let output else { return }
-        anchor = (position, engine.clock.now().addingTimeInterval(Double(try output.queuedFrames()) / rate))
+    /// Re-reads the device's delay: the timeline is tied to what the device says now. Returns how much later
+    /// than predicted the device now plays.
+    mutating func reanchor() throws(AudioError) -> Double? {
+        guard let output else { return nil }
+        let predicted = heard(position)
+        let said = engine.clock.now().addingTimeInterval(Double(try output.queuedFrames()) / rate)
+        anchor = (position, said)
         xrunsSeen = output.xruns
+        return predicted.map { said.timeIntervalSince($0) }
     }
 }
 
@@ -795,10 +814,15 @@ struct ProgramRun {
             // plugin each query costs a round through its main loop.
             let queued = try device.queuedFrames()
             if device.xruns != output.xrunsSeen {
-                if let cue { xruns[cue] += device.xruns - output.xrunsSeen }
-                try output.reanchor()
-            } else if took > 0 {
-                output.followDevice(queued: queued)
+                let reported = device.xruns - output.xrunsSeen
+                let slip = try output.reanchor()
+                if let cue {
+                    xruns[cue] += reported
+                    emit(.dropout(cue: cue, seconds: max(0, slip ?? 0)))
+                }
+            } else if took > 0, let slip = output.followDevice(queued: queued), slip > PlayoutEngine.dropoutTolerance, let cue {
+                xruns[cue] += 1
+                emit(.dropout(cue: cue, seconds: slip))
             }
             output.flush(all: false, queued: queued)
             if took > 0 { lastProgress = engine.clock.now() }
@@ -859,6 +883,9 @@ extension PlayoutEngine {
     static let cutAtHardEnd = "cắt ở giờ kết thúc của khung giờ"
     /// How late an item may start under join before it is entered where the clock is.
     static let driftTolerance = 0.05
+    /// How much later than predicted the device may start playing before it counts as a dropout the
+    /// loudspeaker made heard: beyond the jitter of reading a delay and the clock one after the other.
+    static let dropoutTolerance = 0.03
     /// How often an airing's progress is reported: what a crash can lose from the log.
     public static let progressInterval = 5.0
 }

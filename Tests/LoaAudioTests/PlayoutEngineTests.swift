@@ -33,7 +33,7 @@ final class EventLog: @unchecked Sendable {
 /// An output that takes audio at the clock's pace, and can be scripted to fail: refuse to open, throw
 /// on a write, or stall (take nothing, without an error) after so many frames.
 final class ScriptedOutput: AudioOutput, @unchecked Sendable {
-    enum Fault { case none, throwAfter(Int), stallAfter(Int), loseTimeAfter(Int, seconds: Double) }
+    enum Fault { case none, throwAfter(Int), stallAfter(Int), loseTimeAfter(Int, seconds: Double), runDryAfter(Int, seconds: Double) }
     let name = "scripted"
     let format = AudioFormat.broadcast
     private(set) var xruns = 0
@@ -75,6 +75,9 @@ final class ScriptedOutput: AudioOutput, @unchecked Sendable {
         case let .loseTimeAfter(limit, seconds) where written <= limit && written + frames > limit:
             // An underrun the device recovered from: the time passed, the audio queued was not heard.
             xruns += 1
+            clock.advance(seconds)
+        case let .runDryAfter(limit, seconds) where written <= limit && written + frames > limit:
+            // A sound server that ran out of audio plays silence and says nothing: only its delay shows it.
             clock.advance(seconds)
         default: break
         }
@@ -153,8 +156,8 @@ struct PlayoutEngineTests {
         return found
     }
 
-    func ended(_ events: [PlayoutEvent], _ cue: Int) -> (result: ItemResult, aired: Double, lost: Double)? {
-        for case let .ended(c, result, aired, _, _, lost) in events where c == cue { return (result, aired, lost) }
+    func ended(_ events: [PlayoutEvent], _ cue: Int) -> (result: ItemResult, aired: Double, lost: Double, xruns: Int)? {
+        for case let .ended(c, result, aired, _, xruns, lost) in events where c == cue { return (result, aired, lost, xruns) }
         return nil
     }
 
@@ -351,6 +354,21 @@ struct PlayoutEngineTests {
         #expect(abs(third.at.timeIntervalSince(start.addingTimeInterval(4))) < 0.002, "third item at \(third.at.timeIntervalSince(start)) s")
         let second = try #require(ended(events, 1))
         #expect(abs(second.lost - 0.5) < 0.01, "the second item lost \(second.lost) s")
+    }
+
+    @Test("A device that ran dry without reporting an underrun: the dropout is reported at once with its length and counted on the item")
+    func silentUnderrunCounted() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
+        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
+        let script = OutputScript([ScriptedOutput(clock: clock, fault: .runDryAfter(48000 + 48000 / 2, seconds: 0.075))])
+        let engine = PlayoutEngine(clock: clock) { script.next() }
+        let events = await play(engine, program([(a, 2), (a, 2)], from: start))
+        let dropouts = events.compactMap { if case let .dropout(cue, seconds) = $0 { (cue, seconds) } else { nil } }
+        #expect(dropouts.count == 1 && dropouts.first?.0 == 0, "\(dropouts)")
+        #expect(dropouts.first.map { abs($0.1 - 0.075) < 0.002 } == true, "\(dropouts)")
+        #expect(try #require(ended(events, 0)).xruns == 1)
+        #expect(try #require(ended(events, 1)).xruns == 0)
     }
 
     @Test("An announcement preempts: the item on air fades and is interrupted, the announcement airs, the slot goes on per join")

@@ -356,6 +356,8 @@ struct ProcessStation {
         let kind: String?, policy: String?, planned_seconds: Double?, lost_seconds: Double?
         /// What the log keeps of the file aired and where it came from.
         let sha256: String?, feed: String?
+        /// Dropouts while the row aired: underruns the device reported or its delay showed.
+        let xruns: Int?
     }
 
     func logRows() async throws -> [LogRow] {

@@ -237,14 +237,66 @@ struct PlayoutFaultTests {
         #expect(abs(bEndError) < 0.5, "B ended \(bEndError) s from its planned end; rows \(rows)\n\(output)")
     }
 
-    @Test("The daemon started 1.5 s into a slot: each lateness policy does what the README says", arguments: ["join", "next", "skip", "whole"])
-    func latenessPolicy(_ policy: String) async throws {
+    @Test("The daemon frozen (SIGSTOP) 0.4 s mid-item, longer than its device buffer: the silence the loudspeaker made is logged at once with its length and counted on the row; under join the next item catches the time up and ends on its second")
+    func daemonStalled() async throws {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try MonitorRecorder(server: server)
         try await recorder.waitUntilRecording()
-        let aSteps = Array(Self.steps.prefix(4))
+        try await station.addTone("a.wav", frequency: 440, seconds: 3, rate: 48000, title: "A")
+        try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
+        let start = station.wholeSecond(after: 3)
+        try station.writeSchedule("dung-hinh", start: start, end: start.addingTimeInterval(60), play: ["a.wav", "b.wav"])
+        let daemon = try station.startDaemon(environment: server.environment)
+        defer { _ = daemon.stop() }
+        try await sleep(until: start.addingTimeInterval(1.2))
+        kill(daemon.process.processIdentifier, SIGSTOP)
+        try await Task.sleep(for: .milliseconds(400))
+        kill(daemon.process.processIdentifier, SIGCONT)
+        let rows = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(8))
+        try await Task.sleep(for: .milliseconds(300))
+        let recording = recorder.stop()
+        let output = daemon.output
+        #expect(await daemon.stop() == 0, "\(output)")
+        let tones = ToneRun.runs(recording.samples, frequencies: [440, 660])
+        print("E2E daemon frozen: tones \(tones.map { "\($0.frequency) Hz at +\(ms(heardAt(recording, $0.start).timeIntervalSince(start))) ms for \(ms($0.seconds)) ms" }); rows \(rows.map { "\($0.outcome) lost \($0.lost_seconds ?? -1) xruns \($0.xruns ?? 0)" })")
+        // What the loudspeaker made: A, a silence, the rest of A, then B.
+        let a = tones.filter { $0.frequency == 440 }
+        try #require(a.count == 2, "A heard as \(tones.map { "\($0.frequency) Hz \(ms($0.seconds)) ms" }): no silence in it")
+        let silence = Double(a[1].start - a[0].end) / 48000
+        try #require(rows.count == 2, "\(rows)\n\(output)")
+        #expect((rows[0].xruns ?? 0) >= 1, "A's row counts no dropout: \(rows[0])")
+        // The daemon says it at once, with the length heard (10 ms windows: within 30 ms).
+        let said = output.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: #"Loa mất tiếng (\d+) ms khi phát “A”"#, options: .regularExpression) else { return nil }
+            return Int(line[range].split(separator: " ")[3])
+        }
+        #expect(said.count == 1 && said.first.map { abs(Double($0) / 1000 - silence) < 0.03 } == true,
+                "heard \(ms(silence)) ms of silence; the daemon said \(said):\n\(output)")
+        // Under join the time lost is caught up at the next item: B is entered where the clock is, so it ends on time.
+        let b = try #require(tones.last { $0.frequency == 660 }, "B not heard")
+        let bEndError = heardAt(recording, b.end).timeIntervalSince(start.addingTimeInterval(4))
+        #expect(abs(bEndError) < 0.05, "B ended \(ms(bEndError)) ms from its planned end")
+        #expect(rows[1].outcome == "truncated" && rows[1].lost_seconds.map { abs($0 - silence) < 0.03 } == true,
+                "B lost \(String(describing: rows[1].lost_seconds)) s for \(ms(silence)) ms of silence in A: \(rows[1])")
+    }
+
+    /// One run of the lateness scenario: the daemon started 1.5 s into a slot of A (four 1 s steps) then B (1 s).
+    struct LateRun {
+        let rows: [ProcessStation.LogRow]
+        let recording: MonitorRecorder.Recording
+        let start: Date
+        let output: String
+        let stopped: Int32?
+    }
+
+    func lateRun(_ policy: String, steps aSteps: [Int]) async throws -> LateRun {
+        let station = try ProcessStation(device: "pulse")
+        let server = try SoundServer()
+        defer { server.stop() }
+        let recorder = try MonitorRecorder(server: server)
+        try await recorder.waitUntilRecording()
         try await station.addSteps("a.wav", frequencies: aSteps, stepSeconds: 1, title: "A, bốn bậc")
         try await station.addTone("b.wav", frequency: 2400, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 1)
@@ -257,15 +309,33 @@ struct PlayoutFaultTests {
         let rows = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(policy == "whole" ? 12 : 9))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
-        #expect(await daemon.stop() == 0, "\(daemon.output)")
+        let output = daemon.output
+        return LateRun(rows: rows, recording: recording, start: start, output: output, stopped: await daemon.stop())
+    }
+
+    @Test("The daemon started 1.5 s into a slot: each lateness policy does what the README says", arguments: ["join", "next", "skip", "whole"])
+    func latenessPolicy(_ policy: String) async throws {
+        let aSteps = Array(Self.steps.prefix(4))
+        // A host that stops the daemon's output thread for longer than the device's buffer (seen once in CI: 75 ms
+        // of silence in A, B 63 ms late) leaves nothing to check the policy against. The daemon must then say so (a
+        // dropout logged at once and counted on the row); such a run is set aside and the scenario run again, at
+        // most three times. A dropout the daemon does not report fails the checks below.
+        var run = try await lateRun(policy, steps: aSteps)
+        for attempt in 1..<3 where run.rows.contains(where: { ($0.xruns ?? 0) > 0 }) {
+            #expect(run.output.contains("Loa mất tiếng"), "a dropout counted but not reported:\n\(run.output)")
+            print("E2E late = \(policy): run \(attempt) set aside, the daemon reported a dropout: \(run.rows.map { "\($0.outcome) xruns \($0.xruns ?? 0)" })")
+            run = try await lateRun(policy, steps: aSteps)
+        }
+        let (rows, recording, start) = (run.rows, run.recording, run.start)
+        #expect(run.stopped == 0, "\(run.output)")
         let tones = ToneRun.runs(recording.samples, frequencies: aSteps + [2400])
-        print("E2E late = \(policy): tones \(tones.map { "\($0.frequency) Hz at +\(ms(heardAt(recording, $0.start).timeIntervalSince(start))) ms for \(ms($0.seconds)) ms" }); rows \(rows.map { "\($0.outcome) \($0.policy ?? "-") lost \($0.lost_seconds ?? -1)" })")
-        try #require(rows.count == 2, "\(rows)\n\(daemon.output)")
+        print("E2E late = \(policy): tones \(tones.map { "\($0.frequency) Hz at +\(ms(heardAt(recording, $0.start).timeIntervalSince(start))) ms for \(ms($0.seconds)) ms" }); rows \(rows.map { "\($0.outcome) \($0.policy ?? "-") lost \($0.lost_seconds ?? -1) xruns \($0.xruns ?? 0)" })")
+        try #require(rows.count == 2, "\(rows)\n\(run.output)")
         let b = tones.last { $0.frequency == 2400 }
         let bOnSecond = b.map { heardAt(recording, $0.start).timeIntervalSince(start.addingTimeInterval(4)) }
         switch policy {
         case "join":
-            let first = try #require(tones.first, "nothing heard:\n\(daemon.output)")
+            let first = try #require(tones.first, "nothing heard:\n\(run.output)")
             let offset = heardAt(recording, first.start).timeIntervalSince(start)
             #expect(offset >= 1.45 && offset < 4, "joined at +\(offset) s")
             let step = min(3, Int(offset))
@@ -285,7 +355,7 @@ struct PlayoutFaultTests {
             #expect(rows.map(\.outcome) == ["skipped", "skipped"], "\(rows)")
             #expect(rows.allSatisfy { $0.policy == "skip" }, "\(rows)")
         default: // whole
-            let first = try #require(tones.first, "nothing heard:\n\(daemon.output)")
+            let first = try #require(tones.first, "nothing heard:\n\(run.output)")
             let offset = heardAt(recording, first.start).timeIntervalSince(start)
             #expect(offset >= 1.45 && offset < 4, "entered at +\(offset) s")
             #expect(tones.map(\.frequency) == aSteps + [2400], "A whole from its start, then B: \(tones.map(\.frequency))")
