@@ -10,15 +10,21 @@ actor DebianPackage {
 
     private var built: Task<URL, any Error>?
 
-    /// The path of the .deb, built on the first call, or `$LOA_DEB` (one `make deb` already made, as `$LOA_BIN` is for
-    /// the binary).
+    /// The path of the .deb: `$LOA_DEB` (one `make deb` already made, as `$LOA_BIN` is for the binary); or the one
+    /// `make test` is building in the background in `$LOA_DEB_BUILD`, once it is done; or built on the first call.
     func deb() async throws -> URL {
-        if let explicit = ProcessInfo.processInfo.environment["LOA_DEB"] { return URL(fileURLWithPath: explicit) }
+        let environment = ProcessInfo.processInfo.environment
+        if let explicit = environment["LOA_DEB"] { return URL(fileURLWithPath: explicit) }
         if let built { return try await built.value }
         let task = Task<URL, any Error> {
-            let dist = try Harness.temporaryFolder("loa-dist").appendingPathComponent("dist")
-            let make = try await Harness.run("/usr/bin/make", ["deb", "SCRATCH=.build-deb", "DIST=\(dist.path)"], in: Self.packageFolder)
-            guard make.status == 0 else { throw HarnessError("make deb failed (\(make.status)):\n\(make.out.suffix(3000))\n\(make.err.suffix(3000))") }
+            let dist: URL
+            if let background = environment["LOA_DEB_BUILD"] {
+                dist = try await Self.waitForBackgroundBuild(in: URL(fileURLWithPath: background))
+            } else {
+                dist = try Harness.temporaryFolder("loa-dist").appendingPathComponent("dist")
+                let make = try await Harness.run("/usr/bin/make", ["deb", "SCRATCH=.build-deb", "DIST=\(dist.path)"], in: Self.packageFolder)
+                guard make.status == 0 else { throw HarnessError("make deb failed (\(make.status)):\n\(make.out.suffix(3000))\n\(make.err.suffix(3000))") }
+            }
             let debs = try FileManager.default.contentsOfDirectory(atPath: dist.path).filter { $0.hasSuffix(".deb") }
             guard debs.count == 1 else { throw HarnessError("make deb left \(debs) in \(dist.path)") }
             // The tree the .deb was packed from holds another copy of the binary (100 MB): only the .deb is tested.
@@ -28,11 +34,32 @@ actor DebianPackage {
         built = task
         return try await task.value
     }
+
+    /// Waits for the `make deb` that `make test` started (it writes its exit status to `status` when it ends);
+    /// returns its `dist` folder.
+    static func waitForBackgroundBuild(in folder: URL) async throws -> URL {
+        let status = folder.appendingPathComponent("status"), log = folder.appendingPathComponent("make.log")
+        let began = Date()
+        while !FileManager.default.fileExists(atPath: status.path) {
+            guard Date().timeIntervalSince(began) < 45 * 60 else { throw HarnessError("make deb in \(folder.path) did not end in 45 min") }
+            try await Task.sleep(for: .seconds(2))
+        }
+        // `echo $? > status` may be seen created before it is written.
+        try await Task.sleep(for: .milliseconds(100))
+        let code = try String(contentsOf: status, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard code == "0" else {
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? "(no make.log)"
+            throw HarnessError("make deb failed (\(code)):\n\(output.suffix(4000))")
+        }
+        return folder.appendingPathComponent("dist")
+    }
 }
 
 /// The package as a station gets it: its contents, then installed on this machine with dpkg (CI's machine is thrown
-/// away after the run), run as the `loa` user, and purged. Inside the real-time suite: the release build and dpkg
-/// would take both cores from the tests that measure time.
+/// away after the run), run as the `loa` user, and purged. Inside the real-time suite: dpkg and the installed daemon
+/// would take cores from the tests that measure time. The file's name puts it last in that suite (Swift Testing
+/// runs a serialized suite's children in source order), so that the .deb `make test` builds at nice 19 meanwhile
+/// is ready, or nearly, when it is needed.
 extension RealTimeTests {
 @Suite("The Debian package: built by make deb, installed with dpkg, run as the loa user, purged", .serialized)
 struct PackagingTests {
