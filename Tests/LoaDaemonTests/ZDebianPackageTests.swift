@@ -58,8 +58,8 @@ actor DebianPackage {
 /// The package as a station gets it: its contents, then installed on this machine with dpkg (CI's machine is thrown
 /// away after the run), run as the `loa` user, and purged. Inside the real-time suite: dpkg and the installed daemon
 /// would take cores from the tests that measure time. The file's name puts it last in that suite (Swift Testing
-/// runs a serialized suite's children in source order), so that the .deb `make test` builds at nice 19 meanwhile
-/// is ready, or nearly, when it is needed.
+/// runs a serialized suite's children in source order), so that the .deb `make test` builds meanwhile (under SCHED_IDLE,
+/// taking only the time the other tests leave) is ready, or nearly, when it is needed.
 extension RealTimeTests {
 @Suite("The Debian package: built by make deb, installed with dpkg, run as the loa user, purged", .serialized)
 struct PackagingTests {
