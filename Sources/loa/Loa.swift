@@ -17,8 +17,9 @@ struct Loa: AsyncParsableCommand {
 
     /// Exit 0 on success, 1 with one line on stderr on any user error: never a stack trace.
     static func main() async {
+        let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
         do {
-            var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -36,7 +37,7 @@ struct Loa: AsyncParsableCommand {
                 print(Loa.fullMessage(for: error))
                 Foundation.exit(0)
             }
-            let message = Loa.message(for: error)
+            let message = ParserMessages.vietnamese(Loa.message(for: error), arguments: arguments)
             fail(message.split(separator: "\n").first.map(String.init) ?? message)
         }
     }
@@ -56,6 +57,10 @@ struct Loa: AsyncParsableCommand {
             } else {
                 break
             }
+        }
+        // Before a word that names no command, `--config` would be the error reported instead of that word.
+        guard i < arguments.count, configuration.subcommands.contains(where: { $0._commandName == arguments[i] }) else {
+            return Array(arguments[i...])
         }
         return Array(arguments[i...]) + hoisted
     }
