@@ -444,6 +444,10 @@ struct ProgramRun {
     var started: [Bool]
     /// The policy that placed each cue, when the program was entered late.
     var enteredBy: [LatenessPolicy?]
+    /// A dropout being measured. After one, the device's delay moves over several writes while the sound server
+    /// settles (seen in CI: re-anchors of +238, +94, +92 and +48 ms, and back, for 319 ms of silence heard), so the
+    /// slips are summed until none has come for ``PlayoutEngine/dropoutSettleSeconds``, then reported once.
+    var dropout: (cue: Int, seconds: Double, last: Date, reported: Int)?
     var buffer: [Float]
     /// Frames decoded and written at a time: 85 ms at 48 kHz. Fewer, larger writes cost less with a sound
     /// server; stops and preemptions are noticed between chunks, well inside the stop fade.
@@ -733,6 +737,7 @@ struct ProgramRun {
         } else if case .completed = result, lost[cue] > 0.05 {
             result = .truncated("mất \(formatSeconds(lost[cue])) không phát được (thiết bị âm thanh hoặc Loa vào muộn)")
         }
+        if dropout?.cue == cue { settleDropout(force: true) }
         progress[cue] = .closed
         let event = { [heard, lost, xruns] (endedAt: Date?) in
             PlayoutEvent.ended(cue: cue, result: result, airedSeconds: heard[cue], endedAt: endedAt, xruns: xruns[cue],
@@ -818,12 +823,12 @@ struct ProgramRun {
                 let slip = try output.reanchor()
                 if let cue {
                     xruns[cue] += reported
-                    emit(.dropout(cue: cue, seconds: max(0, slip ?? 0)))
+                    noteSlip(cue: cue, seconds: slip ?? 0, reported: reported)
                 }
-            } else if took > 0, let slip = output.followDevice(queued: queued), slip > PlayoutEngine.dropoutTolerance, let cue {
-                xruns[cue] += 1
-                emit(.dropout(cue: cue, seconds: slip))
+            } else if took > 0, let slip = output.followDevice(queued: queued), let cue {
+                noteSlip(cue: cue, seconds: slip, reported: 0)
             }
+            settleDropout()
             output.flush(all: false, queued: queued)
             if took > 0 { lastProgress = engine.clock.now() }
             if offset < n {
@@ -834,6 +839,27 @@ struct ProgramRun {
                 engine.wait(took == 0 ? max(wait.seconds, 0.001) : wait.seconds)
             }
         }
+    }
+
+    /// Adds a re-anchor of the timeline to the dropout being measured.
+    mutating func noteSlip(cue: Int, seconds: Double, reported: Int) {
+        let now = engine.clock.now()
+        if let open = dropout {
+            dropout = (open.cue, open.seconds + seconds, now, open.reported + reported)
+        } else {
+            dropout = (cue, seconds, now, reported)
+        }
+    }
+
+    /// Reports the dropout being measured once its slips have settled (or now, when `force`): once, with the time
+    /// the audio after it was put back by, and counted on its cue unless the device counted it already.
+    mutating func settleDropout(force: Bool = false) {
+        guard let open = dropout,
+              force || engine.clock.now().timeIntervalSince(open.last) > PlayoutEngine.dropoutSettleSeconds else { return }
+        dropout = nil
+        guard open.seconds > PlayoutEngine.dropoutTolerance || open.reported > 0 else { return }
+        if open.reported == 0 { xruns[open.cue] += 1 }
+        emit(.dropout(cue: open.cue, seconds: max(0, open.seconds)))
     }
 
     /// Writes silence until the next frame would be heard at `target`, then anchors the timeline there.
@@ -886,6 +912,8 @@ extension PlayoutEngine {
     /// How much later than predicted the device may start playing before it counts as a dropout the
     /// loudspeaker made heard: beyond the jitter of reading a delay and the clock one after the other.
     static let dropoutTolerance = 0.03
+    /// How long the device's delay must hold still after a dropout before its length is taken as measured.
+    static let dropoutSettleSeconds = 0.5
     /// How often an airing's progress is reported: what a crash can lose from the log.
     public static let progressInterval = 5.0
 }

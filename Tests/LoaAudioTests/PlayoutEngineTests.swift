@@ -33,7 +33,12 @@ final class EventLog: @unchecked Sendable {
 /// An output that takes audio at the clock's pace, and can be scripted to fail: refuse to open, throw
 /// on a write, or stall (take nothing, without an error) after so many frames.
 final class ScriptedOutput: AudioOutput, @unchecked Sendable {
-    enum Fault { case none, throwAfter(Int), stallAfter(Int), loseTimeAfter(Int, seconds: Double), runDryAfter(Int, seconds: Double) }
+    enum Fault {
+        case none, throwAfter(Int), stallAfter(Int), loseTimeAfter(Int, seconds: Double)
+        /// Runs dry for `seconds` without a word; then its delay reads high by each of `wobble`'s seconds in turn, as
+        /// PulseAudio's estimate does while the server settles.
+        case runDryAfter(Int, seconds: Double, wobble: [Double] = [])
+    }
     let name = "scripted"
     let format = AudioFormat.broadcast
     private(set) var xruns = 0
@@ -76,9 +81,10 @@ final class ScriptedOutput: AudioOutput, @unchecked Sendable {
             // An underrun the device recovered from: the time passed, the audio queued was not heard.
             xruns += 1
             clock.advance(seconds)
-        case let .runDryAfter(limit, seconds) where written <= limit && written + frames > limit:
+        case let .runDryAfter(limit, seconds, wobble) where written <= limit && written + frames > limit:
             // A sound server that ran out of audio plays silence and says nothing: only its delay shows it.
             clock.advance(seconds)
+            settling = wobble
         default: break
         }
         written += frames
@@ -86,7 +92,10 @@ final class ScriptedOutput: AudioOutput, @unchecked Sendable {
         return frames
     }
     func timeUntilWritable() throws(AudioError) -> Duration { .milliseconds(10) }
-    func queuedFrames() throws(AudioError) -> Int { 0 }
+    private var settling: [Double] = []
+    func queuedFrames() throws(AudioError) -> Int {
+        settling.isEmpty ? 0 : Int(settling.removeFirst() * 48000)
+    }
     func drain() throws(AudioError) {}
     func close() { trail?.add("close \(label)") }
     func retire() { trail?.add("retire \(label)") }
@@ -369,6 +378,21 @@ struct PlayoutEngineTests {
         #expect(dropouts.first.map { abs($0.1 - 0.075) < 0.002 } == true, "\(dropouts)")
         #expect(try #require(ended(events, 0)).xruns == 1)
         #expect(try #require(ended(events, 1)).xruns == 0)
+    }
+
+    @Test("A dropout whose delay wobbles while the server settles is reported once, with the time the audio was put back by")
+    func settlingDropoutReportedOnce() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 3)
+        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
+        let fault = ScriptedOutput.Fault.runDryAfter(48000, seconds: 0.3, wobble: [0.12, 0, 0.05, 0.09, 0])
+        let script = OutputScript([ScriptedOutput(clock: clock, fault: fault)])
+        let engine = PlayoutEngine(clock: clock) { script.next() }
+        let events = await play(engine, program([(a, 3), (a, 3)], from: start))
+        let dropouts = events.compactMap { if case let .dropout(cue, seconds) = $0 { (cue, seconds) } else { nil } }
+        #expect(dropouts.count == 1 && dropouts.first?.0 == 0, "\(dropouts)")
+        #expect(dropouts.first.map { abs($0.1 - 0.3) < 0.002 } == true, "\(dropouts)")
+        #expect(try #require(ended(events, 0)).xruns == 1)
     }
 
     @Test("An announcement preempts: the item on air fades and is interrupted, the announcement airs, the slot goes on per join")
