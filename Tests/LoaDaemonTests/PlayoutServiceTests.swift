@@ -6,7 +6,7 @@ import LoaStore
 import Logging
 import Testing
 
-/// A clock driven by the audio written to a `DiscardOutput` and by the engine's waits; sleeps past
+/// A clock driven by the audio written to a `VirtualOutput` and by the engine's waits; sleeps past
 /// `horizon` wait for cancellation. `step` moves the wall clock on the first sleep without moving the
 /// monotonic clock: a clock set at boot.
 final class VirtualClock: WallClock, @unchecked Sendable {
@@ -34,10 +34,14 @@ final class VirtualClock: WallClock, @unchecked Sendable {
     func wait(_ seconds: Double, on condition: NSCondition) {
         lock.withLock { current = current.addingTimeInterval(seconds); moved = Date() }
     }
-    /// When the engine last moved the clock, in real time: a sleep only jumps ahead once the engine is quiet,
-    /// so the service's sleeps never race the audio being written.
+    /// When the engine last moved the clock, in real time, and how many devices it holds open (it airs only with
+    /// one open): a sleep only jumps ahead once the engine has let go of its device and is quiet, so the service's
+    /// sleeps never race the audio being written, however long a loaded machine leaves the output thread waiting.
     private var moved = Date.distantPast
-    private func engineQuiet() -> Bool { lock.withLock { Date().timeIntervalSince(moved) > 0.05 } }
+    private var openDevices = 0
+    private func engineQuiet() -> Bool { lock.withLock { openDevices == 0 && Date().timeIntervalSince(moved) > 0.05 } }
+    func deviceOpened() { lock.withLock { openDevices += 1 } }
+    func deviceClosed() { lock.withLock { openDevices -= 1 } }
     func monotonicSeconds() -> Double { lock.withLock { current.timeIntervalSince1970 - stepped } }
 
     /// Whether the service has gone to sleep past the horizon: it has nothing left to do in the test.
@@ -69,6 +73,36 @@ final class VirtualClock: WallClock, @unchecked Sendable {
         }
         lock.withLock { current = max(current, deadline.addingTimeInterval(oversleep)) }
         await Task.yield()
+    }
+}
+
+/// Takes audio as fast as it is written, moving the virtual clock by it, and tells the clock while it is open.
+final class VirtualOutput: AudioOutput, @unchecked Sendable {
+    let name = "null"
+    let format = AudioFormat.broadcast
+    var xruns: Int { 0 }
+    private let clock: VirtualClock
+    private var isOpen = false
+
+    init(clock: VirtualClock) { self.clock = clock }
+
+    func open() throws(AudioError) {
+        guard !isOpen else { return }
+        isOpen = true
+        clock.deviceOpened()
+    }
+    func write(_ samples: UnsafeBufferPointer<Float>) throws(AudioError) -> Int {
+        let frames = samples.count / format.channels
+        clock.advance(frames: frames)
+        return frames
+    }
+    func timeUntilWritable() throws(AudioError) -> Duration { .zero }
+    func queuedFrames() throws(AudioError) -> Int { 0 }
+    func drain() throws(AudioError) {}
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        clock.deviceClosed()
     }
 }
 
@@ -112,7 +146,7 @@ struct VirtualStation {
         let service = PlayoutService(station: try Station.load(configFile: config, access: .create), clock: clock, logger: Logger(label: "test") { StreamLogHandler.standardError(label: $0) },
                                      makeOutput: makeOutput ?? { _ in
                                         onOpen()
-                                        return DiscardOutput { clock.advance(frames: $0) }
+                                        return VirtualOutput(clock: clock)
                                      })
         let task = Task { try await service.run() }
         let log = AiringLog(database)
