@@ -82,8 +82,7 @@ struct EndToEndTests {
         let validate = try await station.loaCommand(["schedule", "validate"])
         try #require(validate.status == 0, "\(validate.err)")
 
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let daemon = try station.startDaemon(environment: server.environment)
         let total = items.reduce(0) { $0 + $1.seconds }
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + total + 1.5))
@@ -181,8 +180,7 @@ struct EndToEndTests {
         let during = try await station.logRows()
         #expect(during.map(\.outcome) == ["started", "planned"], "the plan is stored and the started row written before the first sample: \(during)")
 
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let second = try station.startDaemon(environment: server.environment)
         let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(9)) { $0.last?.outcome == "completed" }
         #expect(await second.stop() == 0)
@@ -209,8 +207,7 @@ struct EndToEndTests {
         for item in items {
             try await Harness.tone(station.audio.appendingPathComponent(item.name), frequency: item.frequency, seconds: item.seconds, rate: item.rate)
         }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let played = try await Harness.run(station.loa.path, ["play", "--device", "pulse"] + items.map { station.audio.appendingPathComponent($0.name).path },
                                      environment: server.environment)
         try await Task.sleep(for: .milliseconds(300))
@@ -235,8 +232,7 @@ struct EndToEndTests {
         let start = station.wholeSecond(after: 5)
         try station.writeSlot("truoc", start: start, files: ["a.wav"], end: start.addingTimeInterval(2), file: "a.toml")
         try station.writeSlot("sau", start: start.addingTimeInterval(2), files: ["b.wav"], file: "b.toml")
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(start.timeIntervalSinceNow + 4.5))
         #expect(await daemon.stop() == 0)
@@ -263,8 +259,7 @@ struct AnnouncementTests {
         let slotStart = try await station.interruptibleSlot("co-thong-bao", longSeconds: 4)
         let note = station.folder.appendingPathComponent("bao-bao.wav")
         try await Harness.tone(note, frequency: 880, seconds: 1, rate: 48000)
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
         let announced = try await station.loaCommand(["announce", note.path])

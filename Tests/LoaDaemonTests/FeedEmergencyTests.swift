@@ -18,8 +18,7 @@ struct FeedEmergencyTests {
         #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
 
         let slotStart = try await station.interruptibleSlot("co-khan-cap", longSeconds: 8)
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let daemon = try station.startDaemon(environment: server.environment)
         try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1.5))
 

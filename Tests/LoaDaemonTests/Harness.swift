@@ -210,6 +210,14 @@ final class MonitorRecorder: @unchecked Sendable {
     private var anchor = Date.distantFuture
     private var reader: Thread?
 
+    /// A recorder of `server`'s monitor that is already recording: slot times chosen after this cannot lose their
+    /// first moments to parecord's start-up.
+    static func recording(_ server: SoundServer, socket: String? = nil) async throws -> MonitorRecorder {
+        let recorder = try MonitorRecorder(server: server, socket: socket)
+        try await recorder.waitUntilRecording()
+        return recorder
+    }
+
     /// Records through `socket` (default: the one the daemon uses).
     init(server: SoundServer, socket: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/parecord")

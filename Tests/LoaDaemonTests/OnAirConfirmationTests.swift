@@ -62,8 +62,7 @@ struct OnAirConfirmationTests {
         defer { server.stop() }
         // Nothing of the daemon's reads the sink's monitor here: a null sink with no reader renders ahead and stalls
         // the output (see ALSAOutput.retire), so parecord reads it, as in the other real-time tests.
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         defer { _ = recorder.stop() }
         try (String(contentsOfFile: station.config, encoding: .utf8) + "\nmonitor = \"hw:CARD=KhongCo\"\n")
             .write(toFile: station.config, atomically: true, encoding: .utf8)

@@ -128,8 +128,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let warmup = try MonitorRecorder(server: server)
-        try await warmup.waitUntilRecording()
+        let warmup = try await MonitorRecorder.recording(server)
         try await station.addSteps("a.wav", frequencies: Self.steps, stepSeconds: 1, title: "A, tám bậc")
         try await station.addTone("b.wav", frequency: 2400, seconds: 1.5, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 4)
@@ -142,8 +141,7 @@ struct PlayoutFaultTests {
         try await sleep(until: start.addingTimeInterval(1))
         // Back with the daemon's socket closed, so the recorder listens before the device can return.
         try server.restartForRecorder()
-        let recorder = try MonitorRecorder(server: server, socket: server.recorderSocket)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server, socket: server.recorderSocket)
         try await sleep(until: start.addingTimeInterval(3.5))
         try server.openDaemonSocket()
         let back = Date()
@@ -188,8 +186,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let warmup = try MonitorRecorder(server: server)
-        try await warmup.waitUntilRecording()
+        let warmup = try await MonitorRecorder.recording(server)
         try await station.addTone("a.wav", frequency: 440, seconds: 6, rate: 48000, title: "A")
         try await station.addTone("b.wav", frequency: 660, seconds: 1.5, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 4)
@@ -202,8 +199,7 @@ struct PlayoutFaultTests {
         try server.resume()
         // The recorder of the frozen server lost its timeline: a fresh one measures what follows.
         _ = warmup.stop()
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let rows = try await station.waitForFinalRows(count: 2, until: start.addingTimeInterval(12))
         try await Task.sleep(for: .milliseconds(300))
         let recording = recorder.stop()
@@ -242,8 +238,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         try await station.addTone("a.wav", frequency: 440, seconds: 3, rate: 48000, title: "A")
         try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 3)
@@ -295,8 +290,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         try await station.addSteps("a.wav", frequencies: aSteps, stepSeconds: 1, title: "A, bốn bậc")
         try await station.addTone("b.wav", frequency: 2400, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 1)
@@ -375,8 +369,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         try await station.addTone("a.mp3", frequency: 440, seconds: 4, rate: 44100, title: "A, bị cắt")
         try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let mp3 = station.audio.appendingPathComponent("a.mp3")
@@ -417,8 +410,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         try FileManager.default.createDirectory(at: station.audio.appendingPathComponent("jingles"), withIntermediateDirectories: true)
         try await Harness.tone(station.audio.appendingPathComponent("jingles/vao.wav"), frequency: 880, seconds: 0.6, rate: 48000)
         try await Harness.tone(station.audio.appendingPathComponent("jingles/ra.wav"), frequency: 1320, seconds: 0.6, rate: 48000)
@@ -453,8 +445,7 @@ struct PlayoutFaultTests {
         try "\n[loudness]\ntarget_lufs = -20\n".appendLine(to: URL(fileURLWithPath: station.config))
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         // A 1 kHz sine of peak p played on both loudspeakers reads about 20·log10(p) LUFS.
         for (name, frequency, volume) in [("nho.wav", 1000, 0.04), ("to.wav", 500, 0.16)] {
             let r = try await Harness.run("/usr/bin/sox", ["-n", "-r", "48000", "-c", "1", station.audio.appendingPathComponent(name).path,
@@ -497,8 +488,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         // Quiet hum with full-scale clicks: its loudness is low, so playout turns it up, clicks and all.
         var samples = (0..<(48000 * 3)).map { Float(0.02 * sin(2 * Double.pi * 300 * Double($0) / 48000)) }
         for n in stride(from: 4800, to: samples.count - 2, by: 4800) {
@@ -529,8 +519,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         try await station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
         let start = station.wholeSecond(after: 5)
         let file = try station.writeSchedule("giu-lich", start: start, end: start.addingTimeInterval(60), play: ["a.wav"])
@@ -561,8 +550,7 @@ struct PlayoutFaultTests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         try await station.addTone("dai.wav", frequency: 440, seconds: 4, rate: 48000, title: "Dài")
         try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let start = station.wholeSecond(after: 4)

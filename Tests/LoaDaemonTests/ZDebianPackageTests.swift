@@ -230,8 +230,7 @@ struct PackagingTests {
 
         // The sound path as the loa user: the sample jingle aired now, logged as an announcement that completed.
         // Stopped once, below; if the test throws before, the sound server's end stops parecord.
-        let recorder = try MonitorRecorder(server: server)
-        try await recorder.waitUntilRecording()
+        let recorder = try await MonitorRecorder.recording(server)
         let announce = try await Self.asLoa(["announce", "/var/lib/loa/audio/jingles/intro.ogg", "--config", "/etc/loa/loa.toml"])
         #expect(announce.status == 0, "announce: \(announce) \(output())")
         var rows = ""
