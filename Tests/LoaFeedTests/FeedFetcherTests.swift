@@ -12,6 +12,9 @@ import Testing
 /// database) in one temporary folder.
 final class FeedWorld: @unchecked Sendable {
     static let calendar = StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
+    /// Generous: these tests are not about timeouts (one is, with its own), and at the start of a run some forty suites
+    /// share two cores with this nginx.
+    static let timeoutSeconds = 30.0
     let folder: URL
     let server: DistrictServer
     let source: URL
@@ -31,7 +34,7 @@ final class FeedWorld: @unchecked Sendable {
         keyPrefix = folder.appendingPathComponent("huyen").path
         publicKey = try FeedSigning.generateKey(prefix: keyPrefix)
         database = try StationDatabase(path: folder.appendingPathComponent("loa.sqlite"))
-        feed = FeedConfig(name: "huyen", url: server.feedURL, publicKeys: [publicKey], timeoutSeconds: 5)
+        feed = FeedConfig(name: "huyen", url: server.feedURL, publicKeys: [publicKey], timeoutSeconds: FeedWorld.timeoutSeconds)
     }
 
     var library: SegmentLibrary { SegmentLibrary(database) }
@@ -162,7 +165,7 @@ struct FeedFetcherTests {
         try world.tone("z-khan.wav", frequency: 880, sidecar: "priority = \"emergency\"\n")
         try world.publish()
         let order = Mutex<[String]>([])
-        let transport = HTTPFeedTransport(timeoutSeconds: 5)
+        let transport = HTTPFeedTransport(timeoutSeconds: FeedWorld.timeoutSeconds)
         var fetcher = FeedFetcher(feed: world.feed, audio: world.audio, library: world.library, states: FeedStates(world.database),
                                   transport: transport, clock: TestClock(), calendar: FeedWorld.calendar)
         fetcher.onInstall = { segment in order.withLock { $0.append(segment.origin?.entry ?? "?") } }
@@ -247,7 +250,7 @@ struct FeedFetcherTests {
         let total = try #require(try world.servedManifest().segments.first?.bytes)
         let partial = world.audio.appendingPathComponent("huyen/.partial/\(try world.servedManifest().segments[0].sha256).part")
         // The fetch is cancelled once a third of the file is on disk, as a power cut or a dropped link would stop it.
-        let transport = HTTPFeedTransport(timeoutSeconds: 5)
+        let transport = HTTPFeedTransport(timeoutSeconds: FeedWorld.timeoutSeconds)
         let fetcher = FeedFetcher(feed: world.feed, audio: world.audio, library: world.library, states: FeedStates(world.database),
                                   transport: transport, clock: TestClock(), calendar: FeedWorld.calendar)
         await withTaskGroup(of: Void.self) { group in
@@ -506,7 +509,7 @@ struct FeedExpiryDiskTests {
     }
 
     static func fetch(_ world: FeedWorld, at instant: Date) async -> FeedFetchReport {
-        let transport = HTTPFeedTransport(timeoutSeconds: 5)
+        let transport = HTTPFeedTransport(timeoutSeconds: FeedWorld.timeoutSeconds)
         let later = FeedFetcher(feed: world.feed, audio: world.audio, library: world.library, states: FeedStates(world.database),
                                 transport: transport, clock: FixedClock(instant: instant), calendar: FeedWorld.calendar)
         let report = await later.fetch()
