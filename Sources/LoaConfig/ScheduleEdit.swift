@@ -77,6 +77,14 @@ public enum ScheduleChange: Sendable, Equatable {
         }
     }
 
+    /// The keys an `add` or `edit` sets; nil for the changes that set none.
+    public var settings: SlotSettings? {
+        switch self {
+        case let .add(_, settings), let .edit(_, settings): settings
+        case .remove, .enable, .disable: nil
+        }
+    }
+
     /// Applies the change to one file's text. Pure: the caller reads, checks and writes.
     public func apply(to text: inout ScheduleText, file: String) throws(ConfigError) {
         if case let .add(id, settings) = self {

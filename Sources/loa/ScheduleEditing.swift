@@ -68,16 +68,22 @@ extension ScheduleChange {
             case .edit: "Đã sửa khung giờ “\(id)” (\(draft.display)\(line))"
             }
             print("\(done). Nếu Loa đang chạy, nó tự nạp lại lịch.")
+            if let warning = expiryWarning(today: station.config.calendar.localDate(of: SystemClock().now())) {
+                FileHandle.standardError.write(Data("loa: ⚠ \(warning)\n".utf8))
+            }
         }
+    }
+
+    /// A slot given an `--until` already past is valid (the file may keep old slots), but it will not air again:
+    /// the officer who just typed it most likely meant another year.
+    func expiryWarning(today: LocalDate) -> String? {
+        guard let until = settings?.until.flatMap(LocalDate.init(parsing:)), until < today else { return nil }
+        return "khung giờ “\(id)” chỉ phát đến hết \(until), ngày đã qua: nó sẽ không phát nữa"
     }
 
     /// The 1-based lines of the edited slot that hold a key this change set, by the key's name (the option's).
     private func flagLines(in draft: ScheduleEditor.Draft) -> [Int: String] {
-        let settings: SlotSettings
-        switch self {
-        case let .add(_, given), let .edit(_, given): settings = given
-        case .remove, .enable, .disable: return [:]
-        }
+        guard let settings else { return [:] }
         let set = Set(settings.values.map(\.key))
         var lines: [Int: String] = [:]
         for (key, span) in ScheduleText(draft.after).slot(id)?.keys ?? [] where set.contains(key) {

@@ -78,7 +78,9 @@ struct ScheduleShowCommand: AsyncParsableCommand {
             }
             if slot.items.isEmpty { print("  (không có bản tin nào)") }
             let waits = waiting(slot, on: day)
-            for reason in slot.dropped {
+            // One file named as both intro and outro is one thing to fix: said once.
+            var said = Set<String>()
+            for reason in slot.dropped where said.insert(reason.description).inserted {
                 // An explicit entry that a feed lists but has not delivered yet is waited for, not missing.
                 if case let .notInLibrary(reference) = reason,
                    waits.contains(where: { reference == $0.entry.id || reference == "\($0.feed)/\($0.entry.path)" }) { continue }

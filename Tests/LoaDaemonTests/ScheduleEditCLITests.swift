@@ -120,6 +120,32 @@ struct ScheduleEditCLITests {
         #expect(left == [".loa-edit.lock", "sang.toml", "toi.toml"], "no temporary file is left behind")
     }
 
+    @Test("A slot given an --until already past is written, with a warning that it will not air again")
+    func untilInThePast() async throws {
+        let (station, _, _) = try station()
+        let past = try await station.loaCommand(["schedule", "add", "cu", "--start", "07:00", "--play", "a.wav", "--until", "2020-12-31"])
+        #expect(past.status == 0 && past.err == "loa: ⚠ khung giờ “cu” chỉ phát đến hết 2020-12-31, ngày đã qua: nó sẽ không phát nữa\n",
+                "\(past.out)\(past.err)")
+        let later = try await station.loaCommand(["schedule", "edit", "cu", "--until", "2099-12-31"])
+        #expect(later.status == 0 && later.err.isEmpty, "\(later.err)")
+    }
+
+    @Test("schedule show says once what is missing when the intro and the outro are the same missing file")
+    func missingJingleSaidOnce() async throws {
+        let (station, _, _) = try station()
+        try """
+        [[slot]]
+        id = "nhac"
+        start = "08:00"
+        play = ["a.wav"]
+        intro = "nhac.wav"
+        outro = "nhac.wav"
+        """.write(to: station.schedules.appendingPathComponent("nhac.toml"), atomically: true, encoding: .utf8)
+        let show = try await station.loaCommand(["schedule", "show", "--date", "2026-11-27"])
+        let warnings = show.out.split(separator: "\n").filter { $0.contains("⚠") && $0.contains("nhac.wav") }
+        #expect(warnings.count == 1, "\(show.out)")
+    }
+
     @Test("--file picks the file, and a new file is created for a slot that goes nowhere else")
     func fileOption() async throws {
         let (station, _, _) = try station()
