@@ -102,8 +102,8 @@ public enum PlayoutEvent: Sendable, Hashable {
     /// What the officer reads of a dropout: how long the loudspeaker was silent, in what, on which device, and why.
     public static func dropoutMessage(seconds: Double, title: String, device: String) -> String {
         let ms = Int((seconds * 1000).rounded())
-        return "Loa mất tiếng \(ms > 0 ? "\(ms) ms" : "một lúc") khi phát “\(title)”: thiết bị “\(device)” hết dữ liệu "
-            + "(máy quá bận hoặc máy chủ âm thanh chậm); phần sau phát muộn chừng ấy"
+        return "Loa mất tiếng \(ms > 0 ? "\(ms) ms" : "trong chốc lát") khi phát “\(title)”: thiết bị “\(device)” hết dữ liệu "
+            + "(máy quá bận hoặc máy chủ âm thanh chậm); phần còn lại của mục này phát muộn ngần ấy"
     }
 }
 
@@ -411,7 +411,7 @@ struct OutputState {
         guard let predicted = heard(position) else { return nil }
         let said = engine.clock.now().addingTimeInterval(Double(queued) / rate)
         let slip = said.timeIntervalSince(predicted)
-        guard abs(slip) > 0.02 else { return nil }
+        guard abs(slip) > PlayoutEngine.timelineJitter else { return nil }
         anchor = (position, said)
         return slip
     }
@@ -444,10 +444,11 @@ struct ProgramRun {
     var started: [Bool]
     /// The policy that placed each cue, when the program was entered late.
     var enteredBy: [LatenessPolicy?]
-    /// A dropout being measured. After one, the device's delay moves over several writes while the sound server
-    /// settles (seen in CI: re-anchors of +238, +94, +92 and +48 ms, and back, for 319 ms of silence heard), so the
-    /// slips are summed until none has come for ``PlayoutEngine/dropoutSettleSeconds``, then reported once.
-    var dropout: (cue: Int, seconds: Double, last: Date, reported: Int)?
+    /// A dropout being measured, on the cue it began in. After one, the device's delay moves over several writes
+    /// while the sound server settles (seen in CI: re-anchors of +238, +94, +92 and +48 ms, and back, for 319 ms of
+    /// silence heard), so the slips are summed until none has come for ``PlayoutEngine/dropoutSettleSeconds``, even
+    /// into the next cue, then reported once. `counted` once the cue's row has it (its end came first).
+    var dropout: (cue: Int, seconds: Double, last: Date, reported: Int, counted: Bool)?
     var buffer: [Float]
     /// Frames decoded and written at a time: 85 ms at 48 kHz. Fewer, larger writes cost less with a sound
     /// server; stops and preemptions are noticed between chunks, well inside the stop fade.
@@ -509,6 +510,7 @@ struct ProgramRun {
     /// The program is written: it is done once its last item has been heard. When another program
     /// follows, that happens while the next one airs, with no gap between them.
     mutating func finishProgram() {
+        settleDropout(force: true)
         if !engine.hasWork { writeTail() }
         output.flush(all: false)
         if let last = output.pending.indices.last {
@@ -550,6 +552,7 @@ struct ProgramRun {
     func nextHeard() -> Date { output.audible(output.position) ?? engine.clock.now() }
 
     mutating func endCue(_ cue: Int, result: ItemResult, endedAt: Date?) {
+        if dropout?.cue == cue { settleDropout(force: true) }
         progress[cue] = .closed
         emit(.ended(cue: cue, result: result, airedSeconds: heard[cue], endedAt: endedAt, xruns: xruns[cue], lostSeconds: lost[cue]))
     }
@@ -582,6 +585,8 @@ struct ProgramRun {
     /// Retries the device every `retryInterval` for as long as the program lasts. Returns false when the
     /// program is over (every open cue is then reported failed) or a stop came.
     mutating func recover(_ error: AudioError) -> Bool {
+        // The lost device's delay no longer says anything: what was measured of a dropout is what there is.
+        settleDropout(force: true)
         output.retire()
         emit(.deviceLost(error.description))
         let items = program.cues.map(\.item)
@@ -737,7 +742,8 @@ struct ProgramRun {
         } else if case .completed = result, lost[cue] > 0.05 {
             result = .truncated("mất \(formatSeconds(lost[cue])) không phát được (thiết bị âm thanh hoặc Loa vào muộn)")
         }
-        if dropout?.cue == cue { settleDropout(force: true) }
+        // Its later slips may still come (the device's delay settling after the end); the row counts it now.
+        if dropout?.cue == cue { countDropout() }
         progress[cue] = .closed
         let event = { [heard, lost, xruns] (endedAt: Date?) in
             PlayoutEvent.ended(cue: cue, result: result, airedSeconds: heard[cue], endedAt: endedAt, xruns: xruns[cue],
@@ -841,25 +847,39 @@ struct ProgramRun {
         }
     }
 
-    /// Adds a re-anchor of the timeline to the dropout being measured.
+    /// Adds a re-anchor of the timeline to the dropout being measured: the slips of one dropout are one report.
     mutating func noteSlip(cue: Int, seconds: Double, reported: Int) {
         let now = engine.clock.now()
         if let open = dropout {
-            dropout = (open.cue, open.seconds + seconds, now, open.reported + reported)
+            dropout = (open.cue, open.seconds + seconds, now, open.reported + reported, open.counted)
         } else {
-            dropout = (cue, seconds, now, reported)
+            dropout = (cue, seconds, now, reported, false)
         }
     }
 
+    /// Whether the dropout being measured is one the loudspeaker made: the audio put back audibly, or an underrun
+    /// the device reported.
+    var dropoutHeard: Bool {
+        dropout.map { $0.seconds > PlayoutEngine.dropoutTolerance || $0.reported > 0 } ?? false
+    }
+
+    /// Counts the dropout being measured on its cue's row, before the row is closed: a dropout the device did not
+    /// report is one more on the row.
+    mutating func countDropout() {
+        guard let open = dropout, !open.counted, dropoutHeard else { return }
+        if open.reported == 0 { xruns[open.cue] += 1 }
+        dropout?.counted = true
+    }
+
     /// Reports the dropout being measured once its slips have settled (or now, when `force`): once, with the time
-    /// the audio after it was put back by, and counted on its cue unless the device counted it already.
+    /// the audio after it was put back by.
     mutating func settleDropout(force: Bool = false) {
         guard let open = dropout,
               force || engine.clock.now().timeIntervalSince(open.last) > PlayoutEngine.dropoutSettleSeconds else { return }
+        countDropout()
+        let heard = dropoutHeard
         dropout = nil
-        guard open.seconds > PlayoutEngine.dropoutTolerance || open.reported > 0 else { return }
-        if open.reported == 0 { xruns[open.cue] += 1 }
-        emit(.dropout(cue: open.cue, seconds: max(0, open.seconds)))
+        if heard { emit(.dropout(cue: open.cue, seconds: max(0, open.seconds))) }
     }
 
     /// Writes silence until the next frame would be heard at `target`, then anchors the timeline there.
@@ -912,6 +932,8 @@ extension PlayoutEngine {
     /// How much later than predicted the device may start playing before it counts as a dropout the
     /// loudspeaker made heard: beyond the jitter of reading a delay and the clock one after the other.
     static let dropoutTolerance = 0.03
+    /// How far the device's own delay may disagree with the timeline before the timeline follows it.
+    static let timelineJitter = 0.02
     /// How long the device's delay must hold still after a dropout before its length is taken as measured.
     static let dropoutSettleSeconds = 0.5
     /// How often an airing's progress is reported: what a crash can lose from the log.

@@ -35,8 +35,8 @@ final class EventLog: @unchecked Sendable {
 final class ScriptedOutput: AudioOutput, @unchecked Sendable {
     enum Fault {
         case none, throwAfter(Int), stallAfter(Int), loseTimeAfter(Int, seconds: Double)
-        /// Runs dry for `seconds` without a word; then its delay reads high by each of `wobble`'s seconds in turn, as
-        /// PulseAudio's estimate does while the server settles.
+        /// Runs dry for `seconds` without a word; then its delay is off by each of `wobble`'s seconds in turn, as
+        /// PulseAudio's estimate is while the server settles.
         case runDryAfter(Int, seconds: Double, wobble: [Double] = [])
     }
     let name = "scripted"
@@ -168,6 +168,10 @@ struct PlayoutEngineTests {
     func ended(_ events: [PlayoutEvent], _ cue: Int) -> (result: ItemResult, aired: Double, lost: Double, xruns: Int)? {
         for case let .ended(c, result, aired, _, xruns, lost) in events where c == cue { return (result, aired, lost, xruns) }
         return nil
+    }
+
+    func dropouts(_ events: [PlayoutEvent]) -> [(cue: Int, seconds: Double)] {
+        events.compactMap { if case let .dropout(cue, seconds) = $0 { (cue, seconds) } else { nil } }
     }
 
     @Test("Items start at their time and follow each other sample-accurately; each is reported started then ended")
@@ -363,6 +367,10 @@ struct PlayoutEngineTests {
         #expect(abs(third.at.timeIntervalSince(start.addingTimeInterval(4))) < 0.002, "third item at \(third.at.timeIntervalSince(start)) s")
         let second = try #require(ended(events, 1))
         #expect(abs(second.lost - 0.5) < 0.01, "the second item lost \(second.lost) s")
+        // The underrun the device counted is said once, and counted once on the row.
+        let dropouts = dropouts(events)
+        #expect(dropouts.count == 1 && dropouts.first.map { abs($0.seconds - 0.5) < 0.002 } == true, "\(dropouts)")
+        #expect(try #require(ended(events, 0)).xruns + second.xruns == 1)
     }
 
     @Test("A device that ran dry without reporting an underrun: the dropout is reported at once with its length and counted on the item")
@@ -373,7 +381,7 @@ struct PlayoutEngineTests {
         let script = OutputScript([ScriptedOutput(clock: clock, fault: .runDryAfter(48000 + 48000 / 2, seconds: 0.075))])
         let engine = PlayoutEngine(clock: clock) { script.next() }
         let events = await play(engine, program([(a, 2), (a, 2)], from: start))
-        let dropouts = events.compactMap { if case let .dropout(cue, seconds) = $0 { (cue, seconds) } else { nil } }
+        let dropouts = dropouts(events)
         #expect(dropouts.count == 1 && dropouts.first?.0 == 0, "\(dropouts)")
         #expect(dropouts.first.map { abs($0.1 - 0.075) < 0.002 } == true, "\(dropouts)")
         #expect(try #require(ended(events, 0)).xruns == 1)
@@ -389,10 +397,28 @@ struct PlayoutEngineTests {
         let script = OutputScript([ScriptedOutput(clock: clock, fault: fault)])
         let engine = PlayoutEngine(clock: clock) { script.next() }
         let events = await play(engine, program([(a, 3), (a, 3)], from: start))
-        let dropouts = events.compactMap { if case let .dropout(cue, seconds) = $0 { (cue, seconds) } else { nil } }
+        let dropouts = dropouts(events)
         #expect(dropouts.count == 1 && dropouts.first?.0 == 0, "\(dropouts)")
         #expect(dropouts.first.map { abs($0.1 - 0.3) < 0.002 } == true, "\(dropouts)")
         #expect(try #require(ended(events, 0)).xruns == 1)
+    }
+
+    @Test("A dropout just before an item's end, whose delay settles during the next item: one report, counted on the item it was heard in")
+    func dropoutAcrossItems() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
+        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
+        // Chunks are 4096 frames: the dry spell comes in item 1's last chunk, and the delay shows only 0.2 s of it
+        // there, the rest in item 2's first chunks.
+        let fault = ScriptedOutput.Fault.runDryAfter(48000 * 2 + 48000 - 9000, seconds: 0.3, wobble: [-0.1, -0.05, 0])
+        let script = OutputScript([ScriptedOutput(clock: clock, fault: fault)])
+        let engine = PlayoutEngine(clock: clock) { script.next() }
+        let events = await play(engine, program([(a, 2), (a, 2)], from: start))
+        let dropouts = dropouts(events)
+        #expect(dropouts.count == 1 && dropouts.first?.cue == 0, "\(dropouts)")
+        #expect(dropouts.first.map { abs($0.seconds - 0.3) < 0.002 } == true, "\(dropouts)")
+        #expect(try #require(ended(events, 0)).xruns == 1)
+        #expect(try #require(ended(events, 1)).xruns == 0)
     }
 
     @Test("An announcement preempts: the item on air fades and is interrupted, the announcement airs, the slot goes on per join")
