@@ -41,14 +41,13 @@ run: samples
 
 # The packaging test's .deb is built beside the debug build and the tests, under SCHED_IDLE: its cold release build
 # takes minutes of both cores, and the real-time suites before it mostly wait on the clock. Not `nice`: SwiftPM sets
-# its compilers' nice value back (to -4 when root), while SCHED_IDLE is inherited. The test waits for `status`.
+# its compilers' nice value back (to -4 when root), while SCHED_IDLE is inherited. The test waits for its `status`;
+# the build is stopped when the tests end, whatever their result.
 DEB_BUILD := .build-deb/for-tests
 test: deps
-	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)
-	( chrt --idle 0 $(MAKE) --no-print-directory deb SCRATCH=.build-deb DIST=$(abspath $(DEB_BUILD))/dist \
-		> $(DEB_BUILD)/make.log 2>&1; echo $$? > $(DEB_BUILD)/status ) > /dev/null 2>&1 &
-	$(SWIFT) build --build-tests
-	LOA_DEB_BUILD=$(abspath $(DEB_BUILD)) $(SWIFT) test --skip-build
+	packaging/deb-for-tests.sh start $(DEB_BUILD)
+	$(SWIFT) build --build-tests && LOA_DEB_BUILD=$(abspath $(DEB_BUILD)) $(SWIFT) test --skip-build; \
+		status=$$?; packaging/deb-for-tests.sh stop $(DEB_BUILD); exit $$status
 
 # What a station runs: optimised, the Swift runtime and Foundation linked in, so the binary needs only
 # Debian's libraries (libasound, libsndfile, libsoxr, libebur128, libsqlite3).

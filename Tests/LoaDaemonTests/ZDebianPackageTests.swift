@@ -35,8 +35,8 @@ actor DebianPackage {
         return try await task.value
     }
 
-    /// Waits for the `make deb` that `make test` started (it writes its exit status to `status` when it ends);
-    /// returns its `dist` folder.
+    /// Waits for the `make deb` that `make test` started (packaging/deb-for-tests.sh renames its exit status into
+    /// `status` when it ends); returns its `dist` folder.
     static func waitForBackgroundBuild(in folder: URL) async throws -> URL {
         let status = folder.appendingPathComponent("status"), log = folder.appendingPathComponent("make.log")
         let began = Date()
@@ -44,8 +44,6 @@ actor DebianPackage {
             guard Date().timeIntervalSince(began) < 45 * 60 else { throw HarnessError("make deb in \(folder.path) did not end in 45 min") }
             try await Task.sleep(for: .seconds(2))
         }
-        // `echo $? > status` may be seen created before it is written.
-        try await Task.sleep(for: .milliseconds(100))
         let code = try String(contentsOf: status, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         guard code == "0" else {
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? "(no make.log)"
