@@ -7,7 +7,13 @@ import Foundation
 enum ParserMessages {
     /// `english` as ArgumentParser wrote it, for the command named by `arguments` (the words before the options).
     static func vietnamese(_ english: String, arguments: [String]) -> String {
-        let help = "xem “\(commandPath(arguments).joined(separator: " ")) --help”"
+        let path = commandPath(arguments)
+        let help = "xem “\(path.joined(separator: " ")) --help”"
+        // A word `loa` itself does not take is a command that does not exist.
+        let unexpected = "Unexpected argument '"
+        if path == ["loa"], english.hasPrefix(unexpected), english.hasSuffix("'") {
+            return "không có lệnh “\(english.dropFirst(unexpected.count).dropLast())” — \(help)"
+        }
         for (pattern, say) in forms {
             guard let regex = try? NSRegularExpression(pattern: pattern, options: [.dotMatchesLineSeparators]),
                   let match = regex.firstMatch(in: english, range: NSRange(english.startIndex..., in: english)) else { continue }
@@ -31,7 +37,7 @@ enum ParserMessages {
         return path
     }
 
-    /// ". Please provide one of 'a', 'b' or 'c'." and the bulleted form, as "a, b, c".
+    /// ". Please provide one of 'a', 'b' or 'c'." and the bulleted form, as " (chọn: a, b, c)"; ": reason" as it is.
     static func choices(_ tail: String) -> String {
         if tail.hasPrefix(": ") { return tail }
         let bullets = tail.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
@@ -42,25 +48,32 @@ enum ParserMessages {
         } else {
             values = tail.split(separator: "'").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
         }
-        return values.isEmpty ? "" : "; chọn một trong: \(values.joined(separator: ", "))"
+        return values.isEmpty ? "" : " (chọn: \(values.joined(separator: ", ")))"
+    }
+
+    /// "--count" of "--count <count>".
+    static func optionName(_ synopsis: String) -> String {
+        synopsis.split(separator: " ").first.map(String.init) ?? synopsis
     }
 
     private static let forms: [(String, @Sendable ([String]) -> String)] = [
-        (#"^Unknown option '([^']+)'\. Did you mean '([^']+)'\?$"#, { "không có tùy chọn \($0[0]); có phải \($0[1])?" }),
-        (#"^Unknown option '([^']+)'$"#, { "không có tùy chọn \($0[0])" }),
-        (#"^Missing value for '([^']+)'$"#, { "thiếu giá trị sau \($0[0].split(separator: " ").first.map(String.init) ?? $0[0])" }),
+        (#"^Unknown option '([^']+)'\. Did you mean '([^']+)'\?$"#, { "không có tùy chọn \($0[0]) (có phải \($0[1]) không?)" }),
+        // The two-line form for "-xy": its first line says enough.
+        (#"^Unknown option '([^']+)'(\n.*)?$"#, { "không có tùy chọn \($0[0])" }),
+        (#"^Missing value for '([^']+)'$"#, { "thiếu giá trị sau \(optionName($0[0]))" }),
         (#"^Missing expected argument '([^']+)'$"#, { "thiếu \($0[0])" }),
         (#"^Missing one of: (.+)$"#, { "thiếu một trong: \($0[0].replacingOccurrences(of: "'", with: ""))" }),
         (#"^Missing required subcommand\.$"#, { _ in "thiếu lệnh con" }),
         (#"^Unexpected argument '(.*)'$"#, { "thừa đối số “\($0[0])”" }),
         (#"^(\d+) unexpected arguments: '(.*)'$"#, { "thừa \($0[0]) đối số: “\($0[1].replacingOccurrences(of: "', '", with: "”, “"))”" }),
         (#"^The value '(.*)' is invalid for '([^']+)'(.*)$"#, {
-            "giá trị “\($0[0])” không dùng được cho \($0[1].split(separator: " ").first.map(String.init) ?? $0[1])\(choices($0[2]))"
+            "\(optionName($0[1])): giá trị “\($0[0])” không hợp lệ\(choices($0[2]))"
         }),
-        (#"^The value '(.*)' is invalid\.(.*)$"#, { "giá trị “\($0[0])” không dùng được\(choices("." + $0[1]))" }),
+        (#"^The value '(.*)' is invalid\.?(.*)$"#, { "giá trị “\($0[0])” không hợp lệ\(choices($0[1]))" }),
         (#"^The option '([^']+)' does not take any value, but '(.*)' was specified\.$"#,
          { "tùy chọn \($0[0]) không nhận giá trị (đã cho “\($0[1])”)" }),
         (#"^Invalid option: (.+)$"#, { "tùy chọn không hợp lệ: \($0[0])" }),
-        (#"^Value to be set with flag '(.+)' had already been set with flag '(.+)'$"#, { "\($0[0]) trùng với \($0[1])" }),
+        (#"^Value to be set with flag '([^']+)'.* had already been set with flag '([^']+)'.*$"#,
+         { "chỉ chọn một: \($0[1]) hoặc \($0[0])" }),
     ]
 }

@@ -193,10 +193,11 @@ struct CLITests {
             (["schedule", "add", "trua", "--bogus"], "loa: không có tùy chọn --bogus — xem “loa schedule add --help”"),
             (["schedule", "remove"], "loa: thiếu <id> — xem “loa schedule remove --help”"),
             (["schedule", "edit", "sang", "--count"], "loa: thiếu giá trị sau --count — xem “loa schedule edit --help”"),
-            (["schedule", "edit", "sang", "--count", "ba"], "loa: giá trị “ba” không dùng được cho --count — xem “loa schedule edit --help”"),
-            (["log", "--format", "xml"], "loa: giá trị “xml” không dùng được cho --format; chọn một trong: table, csv, json — xem “loa log --help”"),
+            (["schedule", "edit", "sang", "--count", "ba"], "loa: --count: giá trị “ba” không hợp lệ — xem “loa schedule edit --help”"),
+            (["log", "--format", "xml"], "loa: --format: giá trị “xml” không hợp lệ (chọn: table, csv, json) — xem “loa log --help”"),
             (["status", "thừa"], "loa: thừa đối số “thừa” — xem “loa status --help”"),
-            (["--config", station.config, "phat-thu"], "loa: thừa đối số “phat-thu” — xem “loa --help”"),
+            (["schedule", "add", "trua", "--strat", "11:30"], "loa: không có tùy chọn --strat (có phải --start không?) — xem “loa schedule add --help”"),
+            (["--config", station.config, "phat-thu"], "loa: không có lệnh “phat-thu” — xem “loa --help”"),
         ]
         for (arguments, expected) in cases {
             let r = try await Harness.run(station.loa.path, arguments.first == "--config" ? arguments : arguments + ["--config", station.config])
