@@ -73,7 +73,7 @@ struct DaemonLockTests {
 
     func toneFile(in station: ProcessStation) throws -> URL {
         let url = station.folder.appendingPathComponent("thong-bao.wav")
-        try Harness.tone(url, frequency: 880, seconds: 0.3, rate: 48000)
+        try Harness.sineWAV(url, frequency: 880, seconds: 0.3, rate: 48000)
         return url
     }
 

@@ -80,6 +80,25 @@ enum Harness {
         try await onOwnThread { try tone(url, frequency: frequency, seconds: seconds, rate: rate) }
     }
 
+    /// A mono 16-bit WAV sine at half scale, written here rather than by sox: for tests that run beside forty others,
+    /// where a process waited for on a thread of the cooperative pool holds up every other test (seen in CI).
+    static func sineWAV(_ url: URL, frequency: Int, seconds: Double, rate: Int) throws {
+        let frames = Int(seconds * Double(rate))
+        var data = Data(capacity: 44 + frames * 2)
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: Array("RIFF".utf8))
+        append(UInt32(36 + frames * 2))
+        data.append(contentsOf: Array("WAVEfmt ".utf8))
+        append(UInt32(16)); append(UInt16(1)); append(UInt16(1)); append(UInt32(rate)); append(UInt32(rate * 2))
+        append(UInt16(2)); append(UInt16(16))
+        data.append(contentsOf: Array("data".utf8))
+        append(UInt32(frames * 2))
+        for i in 0..<frames {
+            append(Int16((0.5 * 32767 * sin(2 * Double.pi * Double(frequency) * Double(i) / Double(rate))).rounded()))
+        }
+        try data.write(to: url)
+    }
+
     static func tone(_ url: URL, frequency: Int, seconds: Double, rate: Int) throws {
         let wav = url.pathExtension == "mp3" ? url.deletingPathExtension().appendingPathExtension("src.wav") : url
         let r = try run("/usr/bin/sox", ["-n", "-r", "\(rate)", "-c", "1", wav.path, "synth", "\(seconds)", "sine", "\(frequency)", "vol", "0.5"])

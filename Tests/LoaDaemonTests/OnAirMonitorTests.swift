@@ -89,8 +89,9 @@ struct OnAirMonitorTests {
         let group = ServiceGroup(services: [monitor], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            // Under a loaded test run the capture thread may start late: item 1 begins once the line is heard.
-            try await waitUntil { !collected.messages(.notice).isEmpty }
+            // Under a loaded test run the capture thread may start late (seen in CI: over 10 s while forty suites
+            // started beside it): item 1 begins once the line is heard.
+            try await waitUntil(seconds: 60) { !collected.messages(.notice).isEmpty }
 
             let t1 = Date()
             monitor.began(1, title: "Bản tin A", audibleAt: t1)

@@ -125,7 +125,7 @@ struct VirtualStation {
         self.database = database
         for (name, seconds) in [("a.wav", 2.0), ("b.wav", 3.0)] {
             let url = audio.appendingPathComponent(name)
-            try Harness.tone(url, frequency: 440, seconds: seconds, rate: 48000)
+            try Harness.sineWAV(url, frequency: 440, seconds: seconds, rate: 48000)
             let info = try SndFileDecoder.probe(path: url.path)
             try SegmentLibrary(database).add(Segment(id: String(name.prefix(1)), title: "Bản tin \(name.prefix(1))", pillar: .kinhTe,
                                                      path: name, durationSeconds: info.durationSeconds, format: info.format,

@@ -144,7 +144,20 @@ struct FeedFetcherTests {
         let world = try FeedWorld()
         try world.tone("a.wav")
         try world.publish()
-        let held = try FetchLock(folder: world.audio.appendingPathComponent("huyen"), feed: "huyen")
+        // The other fetcher is another process, as it would be: a lock held in this one could be copied into a child
+        // that another test is spawning, and outlive its release here until that child has exec'd.
+        let folder = world.audio.appendingPathComponent("huyen")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'w')\nfcntl.flock(f, fcntl.LOCK_EX)\n"
+                            + "open(sys.argv[1] + '.held', 'w').close()\ntime.sleep(120)",
+                            folder.appendingPathComponent(".fetch.lock").path]
+        try holder.run()
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: folder.appendingPathComponent(".fetch.lock.held").path) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let report = await world.fetch()
         guard case let .refused(error) = report.manifest else {
             Issue.record("not refused: \(report.summary)")
@@ -152,7 +165,8 @@ struct FeedFetcherTests {
         }
         #expect(error.description.contains("tiến trình khác"), "\(error)")
         #expect(world.server.accessLog().isEmpty)
-        held.release()
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
         let after = await world.fetch()
         #expect(after.installed.count == 1, "\(after.summary)")
     }
