@@ -373,50 +373,38 @@ struct PlayoutEngineTests {
         #expect(try #require(ended(events, 0)).xruns + second.xruns == 1)
     }
 
-    @Test("A device that ran dry without reporting an underrun: the dropout is reported at once with its length and counted on the item")
-    func silentUnderrunCounted() async throws {
-        let fixtures = try Fixtures()
-        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
-        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
-        let script = OutputScript([ScriptedOutput(clock: clock, fault: .runDryAfter(48000 + 48000 / 2, seconds: 0.075))])
-        let engine = PlayoutEngine(clock: clock) { script.next() }
-        let events = await play(engine, program([(a, 2), (a, 2)], from: start))
-        let dropouts = dropouts(events)
-        #expect(dropouts.count == 1 && dropouts.first?.0 == 0, "\(dropouts)")
-        #expect(dropouts.first.map { abs($0.1 - 0.075) < 0.002 } == true, "\(dropouts)")
-        #expect(try #require(ended(events, 0)).xruns == 1)
-        #expect(try #require(ended(events, 1)).xruns == 0)
+    /// A device that runs dry without reporting an underrun, as PulseAudio's does: only its delay shows it.
+    struct DryDevice: Sendable, CustomTestStringConvertible {
+        let testDescription: String
+        let itemSeconds: Double
+        let fault: ScriptedOutput.Fault
+        let silence: Double
+
+        static let cases = [
+            DryDevice(testDescription: "75 ms mid-item: reported with its length", itemSeconds: 2,
+                      fault: .runDryAfter(48000 + 48000 / 2, seconds: 0.075), silence: 0.075),
+            DryDevice(testDescription: "300 ms whose delay wobbles (+120, 0, +50, +90, 0 ms) while the server settles: reported once",
+                      itemSeconds: 3, fault: .runDryAfter(48000, seconds: 0.3, wobble: [0.12, 0, 0.05, 0.09, 0]), silence: 0.3),
+            // Chunks are 4096 frames: the dry spell comes in item 1's last chunk (item 1's frames end between 135,000 and
+            // 137,000 here), and the delay shows only 0.2 s of it there, the rest in item 2's first chunks.
+            DryDevice(testDescription: "300 ms in an item's last chunk, settling during the next item: reported once, on the item heard",
+                      itemSeconds: 2, fault: .runDryAfter(48000 * 2 + 48000 - 9000, seconds: 0.3, wobble: [-0.1, -0.05, 0]),
+                      silence: 0.3),
+        ]
     }
 
-    @Test("A dropout whose delay wobbles while the server settles is reported once, with the time the audio was put back by")
-    func settlingDropoutReportedOnce() async throws {
+    @Test("A device that ran dry without a word: one dropout report with the time the audio was put back by, counted on the item it was heard in",
+          arguments: DryDevice.cases)
+    func dryDevice(_ dry: DryDevice) async throws {
         let fixtures = try Fixtures()
-        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 3)
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: dry.itemSeconds)
         let clock = AudioDrivenClock(start.addingTimeInterval(-1))
-        let fault = ScriptedOutput.Fault.runDryAfter(48000, seconds: 0.3, wobble: [0.12, 0, 0.05, 0.09, 0])
-        let script = OutputScript([ScriptedOutput(clock: clock, fault: fault)])
+        let script = OutputScript([ScriptedOutput(clock: clock, fault: dry.fault)])
         let engine = PlayoutEngine(clock: clock) { script.next() }
-        let events = await play(engine, program([(a, 3), (a, 3)], from: start))
-        let dropouts = dropouts(events)
-        #expect(dropouts.count == 1 && dropouts.first?.0 == 0, "\(dropouts)")
-        #expect(dropouts.first.map { abs($0.1 - 0.3) < 0.002 } == true, "\(dropouts)")
-        #expect(try #require(ended(events, 0)).xruns == 1)
-    }
-
-    @Test("A dropout just before an item's end, whose delay settles during the next item: one report, counted on the item it was heard in")
-    func dropoutAcrossItems() async throws {
-        let fixtures = try Fixtures()
-        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 2)
-        let clock = AudioDrivenClock(start.addingTimeInterval(-1))
-        // Chunks are 4096 frames: the dry spell comes in item 1's last chunk, and the delay shows only 0.2 s of it
-        // there, the rest in item 2's first chunks.
-        let fault = ScriptedOutput.Fault.runDryAfter(48000 * 2 + 48000 - 9000, seconds: 0.3, wobble: [-0.1, -0.05, 0])
-        let script = OutputScript([ScriptedOutput(clock: clock, fault: fault)])
-        let engine = PlayoutEngine(clock: clock) { script.next() }
-        let events = await play(engine, program([(a, 2), (a, 2)], from: start))
+        let events = await play(engine, program([(a, dry.itemSeconds), (a, dry.itemSeconds)], from: start))
         let dropouts = dropouts(events)
         #expect(dropouts.count == 1 && dropouts.first?.cue == 0, "\(dropouts)")
-        #expect(dropouts.first.map { abs($0.seconds - 0.3) < 0.002 } == true, "\(dropouts)")
+        #expect(dropouts.first.map { abs($0.seconds - dry.silence) < 0.002 } == true, "\(dropouts)")
         #expect(try #require(ended(events, 0)).xruns == 1)
         #expect(try #require(ended(events, 1)).xruns == 0)
     }
