@@ -3,6 +3,11 @@ import LoaCore
 
 /// One daemon per database: an exclusive `flock` on `<database>.lock`, held for the process's lifetime.
 ///
+/// The lock belongs to the database file, not to the name `loa.toml` gives it: the lock file sits beside the
+/// database's real path (every symlink resolved, the folder's included), and the database file itself is
+/// `flock`ed too, so a second name made with `ln` (hard link) is caught as well. SQLite's own locks are `fcntl`
+/// locks, which `flock` does not touch on a local file system.
+///
 /// The kernel drops the lock when the process dies, however it dies, so a SIGKILLed daemon never leaves a
 /// stale lock behind; the file itself stays (removing it would race with a daemon about to lock it) and
 /// only says who held it last. The descriptor is close-on-exec, so a child process never inherits the lock.
@@ -43,11 +48,72 @@ public final class DaemonLock: @unchecked Sendable {
 
     public let path: String
     private let lock = NSLock()
-    private var descriptor: Int32?
+    private var descriptors: [Int32]
+    /// The database's real path, once its own file is held (``holdDatabaseFile()``).
+    private var database: String?
+    private var databaseHeld = false
 
-    private init(path: String, descriptor: Int32) {
+    private init(path: String, descriptors: [Int32]) {
         self.path = path
-        self.descriptor = descriptor
+        self.descriptors = descriptors
+    }
+
+    /// Takes the lock of the database at `database`, whatever name it is reached by: `<real path>.lock`, and the
+    /// database file itself when it exists (``holdDatabaseFile()`` takes it once the database is made). Throws
+    /// `.alreadyRunning` naming the holder; never waits.
+    public static func acquire(database: String, startedAt: Date, calendar: StationCalendar) throws(DaemonError) -> DaemonLock {
+        let real = realPath(database)
+        let held = try acquire(path: real + ".lock", startedAt: startedAt, calendar: calendar)
+        held.lock.withLock { held.database = real }
+        do { try held.holdDatabaseFile() } catch {
+            held.release()
+            throw error
+        }
+        return held
+    }
+
+    /// `flock`s the database file itself, when it exists and is not held yet: another daemon reaching it by a hard
+    /// link holds that lock. Call it again once the database has been made.
+    public func holdDatabaseFile() throws(DaemonError) {
+        let real: String? = lock.withLock { databaseHeld ? nil : database }
+        guard let real else { return }
+        let fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        // A database not made yet has no other name another daemon could be holding it by.
+        guard fd >= 0 else { return }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(fd)
+            guard code == EWOULDBLOCK else { throw .lockUnavailable(lockFile: real, reason: DaemonError.words(errno: code)) }
+            throw .alreadyRunning(lockFile: real, holder: nil)
+        }
+        lock.withLock {
+            descriptors.append(fd)
+            databaseHeld = true
+        }
+    }
+
+    /// `path` with every symlink resolved (the file's and its folders'), also when the file does not exist yet or
+    /// is a link to a file not made yet (SQLite would create the link's target).
+    public static func realPath(_ path: String) -> String {
+        var current = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        for _ in 0..<40 {
+            if let resolved = realpath(current, nil) {
+                defer { free(resolved) }
+                return String(cString: resolved)
+            }
+            let folder = (current as NSString).deletingLastPathComponent
+            let name = (current as NSString).lastPathComponent
+            // A dangling link: follow it by hand, relative to its folder.
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) {
+                current = target.hasPrefix("/") ? target : folder + "/" + target
+                continue
+            }
+            guard let parent = realpath(folder, nil) else { return current }
+            defer { free(parent) }
+            let base = String(cString: parent)
+            return (base.hasSuffix("/") ? base : base + "/") + name
+        }
+        return current
     }
 
     /// Takes the lock at `path` or throws `.alreadyRunning` naming its holder; never waits.
@@ -66,7 +132,7 @@ public final class DaemonLock: @unchecked Sendable {
         let bytes = Array(me.text.utf8)
         // Best effort: the lock holds even if the note cannot be written (a full disk).
         if ftruncate(fd, 0) == 0 { _ = pwrite(fd, bytes, bytes.count, 0) }
-        return DaemonLock(path: path, descriptor: fd)
+        return DaemonLock(path: path, descriptors: [fd])
     }
 
     /// Who wrote the lock file last; nil when it is missing or empty. Says nothing about whether it is held.
@@ -77,11 +143,11 @@ public final class DaemonLock: @unchecked Sendable {
 
     /// Releases the lock now rather than at exit (tests, an orderly shutdown). Safe to call twice.
     public func release() {
-        let fd: Int32? = lock.withLock {
-            defer { descriptor = nil }
-            return descriptor
+        let held: [Int32] = lock.withLock {
+            defer { descriptors = [] }
+            return descriptors
         }
-        if let fd { close(fd) }
+        for fd in held { close(fd) }
     }
 
     deinit { release() }

@@ -53,6 +53,48 @@ struct DaemonLockTests {
         #expect(await first.stop() == 0)
     }
 
+    @Test("A second daemon reaching the same database by another name (a symlink to it, a symlinked folder, a hard link) is refused too",
+          arguments: ["symlink", "folder", "hardlink"])
+    func secondDaemonByAnotherName(_ name: String) async throws {
+        let station = try ProcessStation(device: "null")
+        let first = try station.startDaemon(environment: [:])
+        defer { _ = first.stop() }
+        #expect(try await first.waitForOutput("Kênh điều khiển", timeout: 15), "\(first.output)")
+        let other = try ProcessStation(device: "null")
+        defer { try? FileManager.default.removeItem(at: other.folder) }
+        let database = station.folder.appendingPathComponent("loa.sqlite").path
+        let linked: String
+        switch name {
+        case "symlink":
+            linked = "link.sqlite"
+            try FileManager.default.createSymbolicLink(atPath: other.folder.appendingPathComponent(linked).path, withDestinationPath: database)
+        case "folder":
+            linked = "ben-kia/loa.sqlite"
+            try FileManager.default.createSymbolicLink(atPath: other.folder.appendingPathComponent("ben-kia").path,
+                                                       withDestinationPath: station.folder.path)
+        default:
+            linked = "cung.sqlite"
+            try FileManager.default.linkItem(atPath: database, toPath: other.folder.appendingPathComponent(linked).path)
+        }
+        let config = try String(contentsOfFile: other.config, encoding: .utf8)
+        try (config + "\ndatabase = \"\(linked)\"\n").write(toFile: other.config, atomically: true, encoding: .utf8)
+        let second = try DaemonProcess(loa: other.loa, config: other.config,
+                                       log: other.folder.appendingPathComponent("second.log"), environment: [:])
+        let deadline = Date().addingTimeInterval(10)
+        while second.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!second.isRunning, "the second daemon, on \(linked), is still running")
+        guard !second.isRunning else { _ = await second.stop(); return }
+        #expect(second.process.terminationStatus == 1)
+        #expect(second.output.split(separator: "\n").count == 1, "\(second.output)")
+        #expect(second.output.hasPrefix("loa: một Loa daemon khác đang chạy"), "\(second.output)")
+        if name != "hardlink" {
+            #expect(second.output.contains("pid \(first.process.processIdentifier)"), "\(second.output)")
+            #expect(second.output.contains(database + ".lock"), "\(second.output)")
+        }
+        #expect(first.isRunning)
+        #expect(await first.stop() == 0)
+    }
+
     @Test("A SIGKILLed daemon leaves no lock and no socket in the way: the next one starts and answers")
     func killedDaemonDoesNotBlock() async throws {
         let station = try ProcessStation(device: "null")
