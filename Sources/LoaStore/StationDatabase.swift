@@ -11,6 +11,8 @@ public enum StoreError: OperatorFacingError, Sendable {
     case disk(path: String, message: String)
     /// A command that only reads found no database where `loa.toml` says it is: it does not make an empty one.
     case missing(path: String)
+    /// The folder `loa.toml` puts the database in does not exist: most likely a typo, so nothing is made there.
+    case missingFolder(path: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum StoreError: OperatorFacingError, Sendable {
         case let .disk(path, message): "\(path): không ghi hoặc đọc được trên đĩa: \(message)"
         case let .missing(path):
             "\(path): không có cơ sở dữ liệu ở đây (bị xóa hoặc chưa tạo); lệnh này không tạo tệp rỗng — khôi phục bản sao lưu, hoặc `loa segment add` / `loa daemon` để tạo mới"
+        case let .missingFolder(path):
+            "\(path): không có thư mục \((path as NSString).deletingLastPathComponent) để đặt cơ sở dữ liệu; lệnh này không tự tạo — sửa “database” trong loa.toml nếu gõ nhầm, hoặc tạo thư mục (`mkdir -p`) nếu đúng là nơi đó"
         }
     }
 
@@ -57,18 +61,37 @@ public final class StationDatabase: @unchecked Sendable {
     }
 
     /// Opens the database at `path`; with `create` (the daemon, and commands that add to the library) a missing
-    /// file is created, otherwise a missing file is ``StoreError/missing(path:)``: a lost database must not be
-    /// replaced by an empty one unnoticed.
-    public init(path: URL, create: Bool = true) throws(StoreError) {
+    /// file is created (``wasCreated``), otherwise a missing file is ``StoreError/missing(path:)``: a lost database
+    /// must not be replaced by an empty one unnoticed. A missing folder is made only with `createFolder` (the
+    /// daemon, which airs whatever else is wrong); otherwise it is ``StoreError/missingFolder(path:)``.
+    public init(path: URL, create: Bool = true, createFolder: Bool = false) throws(StoreError) {
         self.path = path.path
-        if !create && !FileManager.default.fileExists(atPath: path.path) { throw .missing(path: path.path) }
+        readOnlyReason = nil
+        let existed = FileManager.default.fileExists(atPath: path.path)
+        if !create && !existed { throw .missing(path: path.path) }
+        let folder = path.deletingLastPathComponent()
+        if !existed, !createFolder { try StationDatabase.checkFolder(of: path) }
         do {
-            try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if createFolder { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
             state = (try StationDatabase.openPool(path.path), FileIdentity(path: path.path))
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw .open(path: path.path, message: StationDatabase.message(error))
         }
+        wasCreated = !existed
     }
+
+    /// Throws ``StoreError/missingFolder(path:)`` when the folder that should hold the database at `path` is not there.
+    public static func checkFolder(of path: URL) throws(StoreError) {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.deletingLastPathComponent().path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .missingFolder(path: path.path)
+        }
+    }
+
+    /// Whether this open made the database file: a first run, or a database that was lost.
+    public private(set) var wasCreated = false
 
     /// Opens the database as a command needs it (``DatabaseAccess``).
     public static func open(path: URL, _ access: DatabaseAccess) throws(StoreError) -> StationDatabase {
@@ -81,6 +104,14 @@ public final class StationDatabase: @unchecked Sendable {
                 do { return StationDatabase(path: path.path, reading: try emptyInMemory()) } catch {
                     throw .open(path: path.path, message: message(error))
                 }
+            }
+            // No `-shm` means no connection has the file open in WAL mode; with no WAL content either, the file is
+            // the whole database and is read alone, so a reader leaves no `-shm` or `-wal` behind. One it made would
+            // carry the database's mode and the reader's owner: 0444 beside a read-only database, blocking the next
+            // writer once the database is writable again.
+            if !FileManager.default.fileExists(atPath: path.path + "-shm"), walBytes(path.path) ?? 0 == 0,
+               let reader = try? openReadOnly(path.path) {
+                return StationDatabase(path: path.path, reading: reader)
             }
             do {
                 var configuration = Configuration()
@@ -97,8 +128,7 @@ public final class StationDatabase: @unchecked Sendable {
             } catch {
                 // A WAL reader needs the `-shm`; where it cannot make one (a read-only folder, a full disk) and
                 // there is no WAL content to miss, the file alone is the whole database.
-                let wal = (try? FileManager.default.attributesOfItem(atPath: path.path + "-wal")[.size] as? Int) ?? nil
-                if wal == nil || wal == 0, let reader = try? openReadOnly(path.path) {
+                if walBytes(path.path) ?? 0 == 0, let reader = try? openReadOnly(path.path) {
                     return StationDatabase(path: path.path, reading: reader)
                 }
                 throw .open(path: path.path, message: message(error))
@@ -116,6 +146,7 @@ public final class StationDatabase: @unchecked Sendable {
     private init(path: String, reading: any DatabaseWriter) {
         self.path = path
         state = (reading, FileIdentity(path: path))
+        readOnlyReason = nil
     }
 
     /// An empty library and log, in memory: what a setup command sees before anything was imported.
@@ -131,20 +162,24 @@ public final class StationDatabase: @unchecked Sendable {
     /// use tries a writable open again. Only a file that cannot even be read is an error.
     public static func openForPlayout(path: URL) throws(StoreError) -> StationDatabase {
         do {
-            return try StationDatabase(path: path, create: true)
+            return try StationDatabase(path: path, create: true, createFolder: true)
         } catch let writable {
             guard FileManager.default.fileExists(atPath: path.path), let reader = try? openReadOnly(path.path) else {
                 throw writable
             }
-            return StationDatabase(path: path.path, readOnly: reader)
+            return StationDatabase(path: path.path, readOnly: reader, because: writable)
         }
     }
 
-    private init(path: String, readOnly reader: DatabaseQueue) {
+    /// Why the database was opened read-only by ``openForPlayout(path:)``: what the writable open said.
+    public let readOnlyReason: StoreError?
+
+    private init(path: String, readOnly reader: DatabaseQueue, because reason: StoreError) {
         self.path = path
         state = (reader, FileIdentity(path: path))
         readOnly = true
         reopenNeeded = true
+        readOnlyReason = reason
     }
 
     /// The file as it was last checkpointed, read without the `-shm` a WAL reader needs (a full disk cannot make
@@ -162,7 +197,13 @@ public final class StationDatabase: @unchecked Sendable {
         return queue
     }
 
+    /// The size of the database's WAL file; nil when there is none.
+    private static func walBytes(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? nil
+    }
+
     private static func openPool(_ path: String) throws -> DatabasePool {
+        try clearSidecarsBlockingWrites(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.label = "loa"
@@ -362,6 +403,23 @@ public final class StationDatabase: @unchecked Sendable {
         }
     }
 
+    /// `body` committed with `synchronous = NORMAL`: durable against a crash of the process, not a power cut. Every
+    /// other write keeps `FULL`, set back whatever happens.
+    func writeUnsynced(_ body: (Database) throws -> Void) throws(StoreError) {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                try db.inTransaction {
+                    try body(db)
+                    return .commit
+                }
+            }
+        } catch {
+            throw StationDatabase.storeError(path: path, error)
+        }
+    }
+
     func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch {
             throw StationDatabase.storeError(path: path, error)
@@ -392,6 +450,56 @@ public final class StationDatabase: @unchecked Sendable {
             }
         }
         return "\(error)"
+    }
+}
+
+extension StationDatabase {
+    /// Makes a `-shm` or `-wal` this process cannot write usable before a writable open, or says what to do: SQLite
+    /// would open the database all the same and refuse every write with "attempt to write a readonly database",
+    /// naming neither file. Such files are left by a reader run by another user, or while the database was read-only.
+    /// One this user owns is given its write bit back; one owned by another user is removed when no connection has
+    /// the database open (nobody holds SQLite's lock byte in the `-shm`) and the WAL holds nothing (a reader never
+    /// writes to it); otherwise the open is refused, naming the file.
+    static func clearSidecarsBlockingWrites(_ path: String) throws(StoreError) {
+        for suffix in ["-shm", "-wal"] {
+            let sidecar = path + suffix
+            var info = stat()
+            guard lstat(sidecar, &info) == 0, access(sidecar, W_OK) != 0, errno == EACCES else { continue }
+            if info.st_uid == geteuid(), chmod(sidecar, (info.st_mode & 0o7777) | S_IWUSR) == 0 { continue }
+            let owner = getpwuid(info.st_uid).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+            let inUse = someoneHoldsDatabase(path)
+            if !inUse, suffix == "-shm" || info.st_size == 0, unlink(sidecar) == 0 { continue }
+            let message = if inUse {
+                "\(sidecar) do người dùng \(owner) tạo và người dùng này không ghi được; một tiến trình khác đang mở cơ sở dữ liệu: chạy lại lệnh khi nó đã dừng (Loa sẽ tự dọn tệp này)"
+            } else if info.st_size > 0 {
+                "\(sidecar) thuộc người dùng \(owner), người dùng này không ghi được, và nó còn dữ liệu chưa vào cơ sở dữ liệu: chạy lệnh một lần bằng người dùng \(owner), hoặc `chown` tệp cho người dùng chạy Loa"
+            } else {
+                "\(sidecar) thuộc người dùng \(owner), người dùng này không ghi được và không xóa được (thư mục không cho phép): xóa nó bằng người dùng \(owner) hoặc root (`rm \(sidecar)`)"
+            }
+            throw .open(path: path, message: message)
+        }
+    }
+
+    /// Whether any connection has the database open: in WAL mode each holds a shared lock on the database file's
+    /// SHARED range for as long as it is open, and one that can write the `-shm` also on its "dead man switch"
+    /// byte (offset 128); a reader that could only map the `-shm` read-only holds only the first.
+    private static func someoneHoldsDatabase(_ path: String) -> Bool {
+        // SQLite's lock bytes: PENDING at 1 GiB, SHARED the 510 bytes from PENDING + 2.
+        isLocked(path, start: 0x4000_0002, length: 510) || isLocked(path + "-shm", start: 128, length: 1)
+    }
+
+    /// Whether another process holds a POSIX lock on `length` bytes of `file` from `start`.
+    private static func isLocked(_ file: String, start: Int, length: Int) -> Bool {
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var probe = flock()
+        probe.l_type = Int16(F_WRLCK)
+        probe.l_whence = Int16(SEEK_SET)
+        probe.l_start = off_t(start)
+        probe.l_len = off_t(length)
+        guard fcntl(fd, F_GETLK, &probe) == 0 else { return true }
+        return probe.l_type != Int16(F_UNLCK)
     }
 }
 

@@ -19,12 +19,15 @@ struct DaemonCommand: AsyncParsableCommand {
         let clock = SystemClock()
         let config = try StationConfig.load(global.configFile())
         // One daemon per database, decided before the database is opened: the second one names the first and exits 1.
-        let lock = try DaemonLock.acquire(path: config.lockFile.path, startedAt: clock.now(), calendar: config.calendar)
+        let lock = try DaemonLock.acquire(database: config.database.path, startedAt: clock.now(), calendar: config.calendar)
         // Fail fast only on a database that cannot even be read; one that cannot be written (a full disk) is read
         // and the station airs. Schedule problems are logged and the rest airs. The first run creates it; a
         // database missing later (deleted) is said so once the log is set up.
         let existed = FileManager.default.fileExists(atPath: config.database.path)
+        let folderExisted = FileManager.default.fileExists(atPath: config.database.deletingLastPathComponent().path)
         let station = Station.load(config: config, database: try StationDatabase.openForPlayout(path: config.database))
+        // A database made just now is held too: a daemon reaching it by a hard link would otherwise run beside this one.
+        try lock.holdDatabaseFile()
         let environment = ProcessInfo.processInfo.environment
         LoggingSystem.bootstrap { _ in
             StationLogHandler(calendar: config.calendar, clock: clock, environment: environment)
@@ -32,9 +35,12 @@ struct DaemonCommand: AsyncParsableCommand {
         let logger = Logger(label: "loa")
         logger.info("Giữ khóa \(lock.path) (pid \(getpid()))")
         if station.database.isReadOnly {
-            logger.error("\(config.database.path): không mở để ghi được (đĩa đầy hoặc chỉ đọc); đài vẫn phát theo thư viện đã lưu, nhật ký phát được giữ lại và ghi khi đĩa ghi được")
+            let reason = station.database.readOnlyReason.map { "\($0)" } ?? "\(config.database.path): đĩa đầy hoặc chỉ đọc"
+            logger.error("\(reason) — không mở để ghi được; đài vẫn phát theo thư viện đã lưu, nhật ký phát được giữ lại và ghi khi ghi được")
         }
-        if !existed {
+        if !folderExisted {
+            logger.warning("\(config.database.path): chưa có thư mục này; đã tạo nó và một cơ sở dữ liệu mới (kiểm tra “database” trong loa.toml nếu gõ nhầm)")
+        } else if !existed {
             logger.warning("\(config.database.path): chưa có cơ sở dữ liệu; đã tạo mới (lần chạy đầu, hoặc tệp cũ đã mất)")
         }
         let monitor = config.monitor.map { device in

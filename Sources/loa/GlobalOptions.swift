@@ -22,8 +22,18 @@ struct GlobalOptions: ParsableArguments {
     /// The station, its database opened as the command needs it: only commands that add to the library create
     /// a missing one (a database that was lost is not replaced by an empty one unnoticed), and commands that only
     /// read open it read-only.
+    /// A database this made is said on stderr, so a typo in `database` is seen at once, not months later.
     func station(_ access: DatabaseAccess) throws -> Station {
-        try Station.load(configFile: configFile(), access: access)
+        try station(access, config: StationConfig.load(configFile()))
+    }
+
+    /// ``station(_:)`` for a `loa.toml` already read.
+    func station(_ access: DatabaseAccess, config: StationConfig) throws -> Station {
+        let station = try Station.load(config: config, access: access)
+        if station.database.wasCreated {
+            FileHandle.standardError.write(Data("loa: chưa có cơ sở dữ liệu ở \(station.database.path): đã tạo mới (lần dùng đầu tiên; nếu đã có nhật ký phát ở nơi khác, kiểm tra “database” trong loa.toml)\n".utf8))
+        }
+        return station
     }
 }
 

@@ -23,40 +23,52 @@ struct SegmentAddCommand: AsyncParsableCommand {
                 throw OperatorError("\(option): phải là một dòng chữ, không rỗng, không xuống dòng hay ký tự điều khiển")
             }
         }
-        let station = try global.station(.create)
+        let config = try StationConfig.load(global.configFile())
         let pillar = try self.pillar.map { name in
             guard let parsed = Pillar(rawValue: name) else { throw OperatorError(Pillar.unknownMessage(name)) }
             return parsed
         }
+        // An existing database is opened first: one that cannot be is what to fix before anything else.
+        let existing = FileManager.default.fileExists(atPath: config.database.path) ? try global.station(.write, config: config) : nil
         let source = URL(fileURLWithPath: file).standardizedFileURL
         guard FileManager.default.fileExists(atPath: source.path) else { throw OperatorError("\(file): không có tệp này") }
         // Hash first: a file already in the library is recognised without decoding it again.
         let digest = try SegmentAddCommand.sha256(of: source)
-        if let existing = try station.library.segment(sha256: digest) {
-            print("Đã có trong thư viện: \(existing.id) (\(existing.path))")
-            // One imported before playout copies, or whose copy was lost, gets it now.
-            if station.playoutCopy(of: existing) == nil {
-                let relative = station.playoutCopyPath(of: existing)
-                _ = try withStandardErrorSilenced {
-                    try SndFileDecoder.probe(path: source.path, playoutCopy: station.config.audio.appendingPathComponent(relative).path)
+        if let station = existing {
+            if let existing = try station.library.segment(sha256: digest) {
+                print("Đã có trong thư viện: \(existing.id) (\(existing.path))")
+                // One imported before playout copies, or whose copy was lost, gets it now.
+                if station.playoutCopy(of: existing) == nil {
+                    let relative = station.playoutCopyPath(of: existing)
+                    _ = try withStandardErrorSilenced {
+                        try SndFileDecoder.probe(path: source.path, playoutCopy: config.audio.appendingPathComponent(relative).path)
+                    }
+                    try station.library.setPlayoutPath(relative, segmentID: existing.id)
+                    print("Đã tạo bản phát 48 kHz: \(relative)")
                 }
-                try station.library.setPlayoutPath(relative, segmentID: existing.id)
-                print("Đã tạo bản phát 48 kHz: \(relative)")
+                return
             }
-            return
+        } else {
+            // Refused before anything is decoded or written: the folder is most likely a typo.
+            try StationDatabase.checkFolder(of: config.database)
         }
         // One decode: proves the file plays, measures its loudness and writes its playout copy (48 kHz 16-bit WAV).
-        // libmpg123 prints its own notes about broken frames; the reason Loa gives is enough.
+        // libmpg123 prints its own notes about broken frames; the reason Loa gives is enough. A file refused here
+        // leaves no database made for nothing.
         let copy = PlayoutCopyWriter.relativePath(sha256: digest)
         let info = try withStandardErrorSilenced {
-            try SndFileDecoder.probe(path: source.path, playoutCopy: station.config.audio.appendingPathComponent(copy).path)
+            try SndFileDecoder.probe(path: source.path, playoutCopy: config.audio.appendingPathComponent(copy).path)
         }
+        let station = try existing ?? global.station(.create, config: config)
         let stored = try SegmentAddCommand.placeInAudioFolder(source, audio: station.config.audio)
         let segment = try station.library.add(Segment(
             id: Segment.slug(title), title: title, pillar: pillar, campaign: campaign, path: stored,
             durationSeconds: info.durationSeconds, format: info.format, sampleRate: info.sampleRate,
             channels: info.channels, sha256: digest, loudness: info.loudness, playoutPath: copy), importedAt: SystemClock().now())
         print("Đã thêm \(segment.id): “\(segment.title)”, \(formatSeconds(segment.durationSeconds)), \(segment.format), \(segment.path)")
+        if let warning = info.missingWarning {
+            FileHandle.standardError.write(Data("loa: ⚠ \(source.path): \(warning)\n".utf8))
+        }
         if let loudness = segment.loudness {
             let target = station.config.targetLUFS
             print("Độ to: \(loudnessText(loudness)); khi phát bù \(decimalText(loudness.playoutGainDB(targetLUFS: target), signed: true)) dB"

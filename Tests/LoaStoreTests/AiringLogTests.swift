@@ -118,10 +118,18 @@ struct AiringLogTests {
     @Test("An unopenable database path gives an error naming the path")
     func unopenable() {
         do {
-            _ = try StationDatabase(path: URL(fileURLWithPath: "/proc/loa/loa.sqlite"))
+            _ = try StationDatabase(path: URL(fileURLWithPath: "/proc/loa.sqlite"))
             Issue.record("expected an error")
         } catch {
-            #expect(error.description.hasPrefix("/proc/loa/loa.sqlite: không mở được cơ sở dữ liệu"))
+            #expect(error.description.hasPrefix("/proc/loa.sqlite: không mở được cơ sở dữ liệu"), "\(error)")
+        }
+        // A folder that is not there is not made: most likely a typo in `database`.
+        do {
+            _ = try StationDatabase(path: URL(fileURLWithPath: "/khong/co/loa.sqlite"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix("/khong/co/loa.sqlite: không có thư mục /khong/co để đặt cơ sở dữ liệu"), "\(error)")
+            #expect(!FileManager.default.fileExists(atPath: "/khong"))
         }
     }
 }

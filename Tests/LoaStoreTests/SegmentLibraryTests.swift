@@ -140,6 +140,7 @@ struct SegmentPlayoutPathTests {
     func playoutPath() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loa-store-\(UUID().uuidString)")
         let path = folder.appendingPathComponent("loa.sqlite")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         do {
             let library = SegmentLibrary(try StationDatabase(path: path))
             try library.add(Segment(id: "a", title: "A", path: "a.mp3", durationSeconds: 1, sha256: "a", playoutPath: ".playout/a.wav"),
