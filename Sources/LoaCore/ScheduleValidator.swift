@@ -1,9 +1,25 @@
 /// Checks that need all schedule files at once: duplicate ids, overlaps, content that cannot be found.
 public struct ScheduleValidator: Sendable {
-    /// Whether a `play` entry names something airable: a library segment id or a file under audio/.
-    public var entryExists: @Sendable (String) -> Bool
+    /// What a `play`, `intro` or `outro` entry names.
+    public enum EntryState: Sendable, Equatable {
+        /// A segment of the library, by id or by path: it airs.
+        case airable
+        /// A file under audio/ that was never imported: playout would log it `failed`. `file` is its path, as
+        /// `loa segment add` takes it.
+        case notImported(file: String)
+        /// Neither a segment nor a file.
+        case missing
+    }
 
-    public init(entryExists: @escaping @Sendable (String) -> Bool) { self.entryExists = entryExists }
+    /// What each entry names.
+    public var entryState: @Sendable (String) -> EntryState
+
+    public init(entryState: @escaping @Sendable (String) -> EntryState) { self.entryState = entryState }
+
+    /// An entry airs when `entryExists` says so, and is missing otherwise.
+    public init(entryExists: @escaping @Sendable (String) -> Bool) {
+        self.entryState = { entryExists($0) ? .airable : .missing }
+    }
 
     public func validate(_ slots: [Slot]) -> [Diagnostic] {
         var problems: [Diagnostic] = []
@@ -17,9 +33,16 @@ public struct ScheduleValidator: Sendable {
             var references: [(key: String, entry: String)] = []
             if case let .play(entries) = slot.content { references += entries.map { ("play", $0) } }
             references += [("intro", slot.intro), ("outro", slot.outro)].compactMap { key, entry in entry.map { (key, $0) } }
-            for (key, entry) in references where !entryExists(entry) {
-                problems.append(Diagnostic(slot.location(of: key),
-                                           "không tìm thấy tệp “\(entry)” trong thư mục audio, cũng không có bản tin mã này trong thư viện"))
+            for (key, entry) in references {
+                switch entryState(entry) {
+                case .airable: break
+                case let .notImported(file):
+                    problems.append(Diagnostic(slot.location(of: key),
+                        "tệp “\(entry)” có trong thư mục audio nhưng chưa nhập vào thư viện, nên không phát được: chạy `loa segment add \(file) --title \"…\"`"))
+                case .missing:
+                    problems.append(Diagnostic(slot.location(of: key),
+                                               "không tìm thấy tệp “\(entry)” trong thư mục audio, cũng không có bản tin mã này trong thư viện"))
+                }
             }
         }
         for (i, later) in slots.enumerated() {

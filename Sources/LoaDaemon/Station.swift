@@ -36,13 +36,14 @@ public struct Station: Sendable {
         try Station.validate(schedules, audio: config.audio, library: library.all())
     }
 
-    /// Every problem in `schedules`, including entries that are neither a segment of `library` nor a file under
-    /// `audio`, in file and line order.
+    /// Every problem in `schedules`, including entries that are not a segment of `library` (a file under `audio`
+    /// that was never imported would fail on air), in file and line order.
     public static func validate(_ schedules: ScheduleSet, audio: URL, library segments: [Segment]) -> [Diagnostic] {
-        let validator = ScheduleValidator { entry in
-            Planner.resolve(entry, in: segments) != nil
-                || FileManager.default.fileExists(atPath: audio.appendingPathComponent(entry).path)
-        }
+        let validator = ScheduleValidator(entryState: { entry in
+            if Planner.resolve(entry, in: segments) != nil { return .airable }
+            let file = audio.appendingPathComponent(entry).path
+            return FileManager.default.fileExists(atPath: file) ? .notImported(file: file) : .missing
+        })
         return (schedules.problems + validator.validate(schedules.slots))
             .sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
     }

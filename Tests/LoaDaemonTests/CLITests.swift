@@ -49,6 +49,57 @@ struct CLITests {
         #expect(r.err.hasPrefix("schedules/lich.toml:4: không tìm thấy tệp “khong-co.mp3”"), "\(r.err)")
     }
 
+    @Test("schedule validate refuses a file under audio/ that was never imported (it would fail on air), naming the command that imports it")
+    func validateFileNotImported() async throws {
+        let station = try ProcessStation(device: "null")
+        try Harness.sineWAV(station.audio.appendingPathComponent("chua-nhap.wav"), frequency: 440, seconds: 0.3, rate: 48000)
+        try await station.addTone("nhac-hieu.wav", frequency: 660, seconds: 0.3, rate: 48000, title: "Nhạc hiệu")
+        try """
+        [[slot]]
+        id = "toi"
+        start = "17:00"
+        play = ["chua-nhap.wav"]
+        intro = "nhac-hieu.wav"
+        """.write(to: station.schedules.appendingPathComponent("lich.toml"), atomically: true, encoding: .utf8)
+        let r = try await station.loaCommand(["schedule", "validate"])
+        #expect(r.status == 1)
+        let file = station.audio.appendingPathComponent("chua-nhap.wav").path
+        #expect(r.err.split(separator: "\n").first.map(String.init) == "schedules/lich.toml:4: tệp “chua-nhap.wav” có trong thư mục audio nhưng chưa nhập vào thư viện, nên không phát được: chạy `loa segment add \(file) --title \"…\"`", "\(r.err)")
+        let imported = try await station.loaCommand(["segment", "add", file, "--title", "Đã nhập"])
+        #expect(imported.status == 0, "\(imported.err)")
+        let good = try await station.loaCommand(["schedule", "validate"])
+        #expect(good.status == 0, "\(good.err)")
+    }
+
+    @Test("segment add refuses a piece of a file that decodes to almost nothing, and warns of a file cut midway (MP3 and WAV), naming how much is missing",
+          arguments: ["mp3", "wav"])
+    func segmentAddCutFiles(_ format: String) async throws {
+        let station = try ProcessStation(device: "null")
+        defer { try? FileManager.default.removeItem(at: station.folder) }
+        let outside = try Harness.temporaryFolder("loa-cut")
+        defer { try? FileManager.default.removeItem(at: outside) }
+        let whole = outside.appendingPathComponent("tron-ven.\(format)")
+        try await Harness.tone(whole, frequency: 440, seconds: 6, rate: 44100)
+        let bytes = try Data(contentsOf: whole)
+        let crumb = outside.appendingPathComponent("mau.\(format)"), half = outside.appendingPathComponent("nua.\(format)")
+        try bytes.prefix(format == "mp3" ? 1000 : 44 + 4000).write(to: crumb)
+        try bytes.prefix(bytes.count / 2).write(to: half)
+
+        let refused = try await station.loaCommand(["segment", "add", crumb.path, "--title", "Mẩu"])
+        #expect(refused.status == 1)
+        #expect(refused.err.hasPrefix("loa: \(crumb.path): không giải mã được: chỉ giải mã được 0,0"), "\(refused.err)")
+        #expect(refused.err.contains("dưới 0,1 giây: tệp bị cắt hoặc chỉ là một mẩu"), "\(refused.err)")
+        #expect(refused.err.split(separator: "\n").count == 1)
+
+        let warned = try await station.loaCommand(["segment", "add", half.path, "--title", "Nửa bản tin"])
+        #expect(warned.status == 0, "\(warned.err)")
+        #expect(warned.err.contains("loa: ⚠ \(half.path): tệp kết thúc sớm: phần đầu tệp ghi 6,0 giây nhưng chỉ giải mã được 3,0 giây"), "\(warned.err)")
+        let quiet = try await station.loaCommand(["segment", "add", whole.path, "--title", "Trọn vẹn"])
+        #expect(quiet.status == 0 && !quiet.err.contains("⚠"), "\(quiet.err)")
+        let listed = try await station.loaCommand(["segment", "list", "--json"])
+        #expect(!listed.out.contains("Mẩu") && listed.out.contains("Nửa bản tin"), "\(listed.out)")
+    }
+
     @Test("segment add: refuses what libsndfile cannot decode in one line; imports once; copies outside files in")
     func segmentAdd() async throws {
         let station = try ProcessStation(device: "null")

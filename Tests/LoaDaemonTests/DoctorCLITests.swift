@@ -25,7 +25,8 @@ struct DoctorCLITests {
         #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
         let fetched = try await station.loaCommand(["fetch"])
         #expect(fetched.status == 0, "\(fetched.out)\(fetched.err)")
-        try await station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "Bản tin A")
+        // Not the feed's tone: the same bytes would be the feed's segment, and "a.wav" no path of the library.
+        try await station.addTone("a.wav", frequency: 550, seconds: 1, rate: 48000, title: "Bản tin A")
         try station.writeSlot("sang", start: station.wholeSecond(after: 3600), files: ["a.wav"])
         let requestsBefore = district.accessLog().count
 
@@ -105,7 +106,8 @@ struct DoctorCLITests {
         let station = try ProcessStation(device: "pulse")
         let server = try SoundServer()
         defer { server.stop() }
-        try await station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "Bản tin A")
+        // Not the feed's tone: the same bytes would be the feed's segment, and "a.wav" no path of the library.
+        try await station.addTone("a.wav", frequency: 550, seconds: 1, rate: 48000, title: "Bản tin A")
         try station.writeSlot("sang", start: station.wholeSecond(after: 3600), files: ["a.wav"])
         let daemon = try station.startDaemon(environment: server.environment)
         defer { _ = daemon.stop() }

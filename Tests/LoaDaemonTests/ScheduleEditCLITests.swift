@@ -4,11 +4,13 @@ import Testing
 /// `loa schedule add/remove/enable/disable/edit` on real files, as the officer runs them.
 @Suite("loa schedule: surgical edits from the CLI")
 struct ScheduleEditCLITests {
-    /// Two files, CRLF and LF, with Vietnamese comments and several slots; the audio they name exists.
-    func station() throws -> (ProcessStation, morning: URL, evening: URL) {
+    /// Two files, CRLF and LF, with Vietnamese comments and several slots; the audio they name is imported.
+    func station() async throws -> (ProcessStation, morning: URL, evening: URL) {
         let station = try ProcessStation(device: "null")
-        for name in ["a.wav", "b.wav"] {
-            try Data("RIFF".utf8).write(to: station.audio.appendingPathComponent(name))
+        for (name, frequency) in [("a.wav", 440), ("b.wav", 660)] {
+            try Harness.sineWAV(station.audio.appendingPathComponent(name), frequency: frequency, seconds: 0.3, rate: 48000)
+            let added = try await station.loaCommand(["segment", "add", station.audio.appendingPathComponent(name).path, "--title", name])
+            guard added.status == 0 else { throw HarnessError("segment add: \(added.err)") }
         }
         let morning = station.schedules.appendingPathComponent("sang.toml")
         let evening = station.schedules.appendingPathComponent("toi.toml")
@@ -47,7 +49,7 @@ struct ScheduleEditCLITests {
 
     @Test("add, disable, enable, edit and remove leave every other byte of both files as it was, CRLF included")
     func surgicalRoundTrip() async throws {
-        let (station, morning, evening) = try station()
+        let (station, morning, evening) = try await station()
         let (morningBefore, eveningBefore) = (try bytes(morning), try bytes(evening))
 
         // An evening slot goes beside the evening ones; a morning one beside the morning ones.
@@ -95,7 +97,7 @@ struct ScheduleEditCLITests {
 
     @Test("A refused edit names the problem at file:line as validate does, exits 1, and leaves the file's bytes and inode")
     func refusedEditTouchesNothing() async throws {
-        let (station, _, evening) = try station()
+        let (station, _, evening) = try await station()
         let before = try bytes(evening)
         let inode = try FileManager.default.attributesOfItem(atPath: evening.path)[.systemFileNumber] as? Int
         let attempts: [([String], String)] = [
@@ -122,7 +124,7 @@ struct ScheduleEditCLITests {
 
     @Test("A slot given an --until already past is written, with a warning that it will not air again")
     func untilInThePast() async throws {
-        let (station, _, _) = try station()
+        let (station, _, _) = try await station()
         let past = try await station.loaCommand(["schedule", "add", "cu", "--start", "07:00", "--play", "a.wav", "--until", "2020-12-31"])
         #expect(past.status == 0 && past.err == "loa: ⚠ khung giờ “cu” chỉ phát đến hết 2020-12-31, ngày đã qua: nó sẽ không phát nữa\n",
                 "\(past.out)\(past.err)")
@@ -132,7 +134,7 @@ struct ScheduleEditCLITests {
 
     @Test("schedule show says once what is missing when the intro and the outro are the same missing file")
     func missingJingleSaidOnce() async throws {
-        let (station, _, _) = try station()
+        let (station, _, _) = try await station()
         try """
         [[slot]]
         id = "nhac"
@@ -148,7 +150,7 @@ struct ScheduleEditCLITests {
 
     @Test("--file picks the file, and a new file is created for a slot that goes nowhere else")
     func fileOption() async throws {
-        let (station, _, _) = try station()
+        let (station, _, _) = try await station()
         let r = try await station.loaCommand(["schedule", "add", "trua", "--start", "11:30", "--play", "a.wav", "--file", "trua"])
         #expect(r.status == 0, "\(r.err)")
         let created = station.schedules.appendingPathComponent("trua.toml")
@@ -164,7 +166,7 @@ struct ScheduleEditCLITests {
 
     @Test("Eight adds at once all land; a schedule file that is a symlink keeps its link; a file TOML cannot read is not edited")
     func concurrentLinkedBroken() async throws {
-        let (station, _, evening) = try station()
+        let (station, _, evening) = try await station()
         let before = try bytes(evening)
         try await withThrowingTaskGroup(of: Int32.self) { group in
             for n in 1...8 {
