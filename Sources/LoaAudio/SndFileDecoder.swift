@@ -12,8 +12,27 @@ public struct MediaInfo: Sendable, Hashable {
     public var format: String
     /// EBU R128 loudness of the whole file as played; only ``SndFileDecoder/probe(path:)`` measures it.
     public var loudness: Loudness? = nil
+    /// The frames the file's header announces (an MP3's Xing/LAME frame count, FLAC's STREAMINFO, a WAV's data
+    /// chunk): after ``SndFileDecoder/probe(path:)``, more than ``frames`` when the file ends early (a cut copy).
+    public var declaredFrames: Int? = nil
 
     public var durationSeconds: Double { Double(frames) / Double(sampleRate) }
+
+    /// The seconds the header announces beyond what decodes, when that is more than a tenth of a second and 1 %:
+    /// the file was cut (a copy stopped midway, a download cut short). nil when it is whole as far as can be told.
+    public var missingSeconds: Double? {
+        guard let declaredFrames, declaredFrames > frames else { return nil }
+        let missing = Double(declaredFrames - frames) / Double(sampleRate)
+        return missing >= Segment.minimumSeconds && Double(declaredFrames - frames) > 0.01 * Double(declaredFrames) ? missing : nil
+    }
+
+    /// What the officer is told of a file that ends early.
+    public var missingWarning: String? {
+        missingSeconds.map { missing in
+            "tệp kết thúc sớm: phần đầu tệp ghi \(formatSeconds(Double(declaredFrames ?? frames) / Double(sampleRate))) nhưng chỉ giải mã được "
+                + "\(formatSeconds(durationSeconds)) (thiếu \(formatSeconds(missing)); tệp bị cắt khi chép hoặc tải): chép lại bản đầy đủ"
+        }
+    }
 }
 
 /// Decodes WAV, MP3, FLAC and Ogg with libsndfile and converts to the output format
@@ -204,10 +223,43 @@ public final class SndFileDecoder {
             }
         }
         guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
+        // A piece of a file decodes to a few frames that would air as nothing and be counted as an airing.
+        guard Double(total) / Double(info.sampleRate) >= Segment.minimumSeconds else {
+            throw .decode(path: path, message: "chỉ giải mã được \(formatSeconds(Double(total) / Double(info.sampleRate))) âm thanh, "
+                          + "dưới \(decimalText(Segment.minimumSeconds)) giây: tệp bị cắt hoặc chỉ là một mẩu, chép lại bản đầy đủ")
+        }
         try copy?.finish()
+        info.declaredFrames = max(info.frames, wavDeclaredFrames(path) ?? 0)
         info.frames = total
         info.loudness = meter.loudness
         return info
+    }
+
+    /// The frames a RIFF/WAVE file's `data` chunk declares, from its `fmt ` block size; nil for other files and for
+    /// a size left open (0 or 0xFFFFFFFF, as a recorder writing a stream leaves it). libsndfile trims a declared
+    /// size the file cannot hold, so a WAV cut in half would otherwise look whole.
+    static func wavDeclaredFrames(_ path: String) -> Int? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 12), head.count == 12,
+              head.prefix(4) == Data("RIFF".utf8), head.suffix(4) == Data("WAVE".utf8) else { return nil }
+        func le(_ bytes: Data) -> Int { bytes.reversed().reduce(0) { $0 << 8 | Int($1) } }
+        var offset: UInt64 = 12
+        var blockAlign: Int?
+        // A handful of chunks at most come before `data` (fmt, fact, LIST, bext…): the walk is bounded.
+        for _ in 0..<64 {
+            guard (try? handle.seek(toOffset: offset)) != nil, let header = try? handle.read(upToCount: 8), header.count == 8 else { return nil }
+            let id = String(decoding: header.prefix(4), as: UTF8.self), size = le(header.suffix(4))
+            if id == "fmt ", let fmt = try? handle.read(upToCount: 14), fmt.count == 14 {
+                blockAlign = le(fmt.subdata(in: 12..<14))
+            }
+            if id == "data" {
+                guard let blockAlign, blockAlign > 0, size > 0, size != 0xFFFF_FFFF else { return nil }
+                return size / blockAlign
+            }
+            offset += 8 + UInt64(size) + UInt64(size & 1)
+        }
+        return nil
     }
 
     /// Opens `path` with libsndfile and reads its header; the caller closes the handle.

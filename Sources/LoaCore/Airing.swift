@@ -53,6 +53,9 @@ public enum ItemKind: String, Sendable, Codable, CaseIterable, Hashable {
         case .emergency: "khẩn cấp"
         }
     }
+
+    /// Aired at once above any slot, on request: there is no slot time to be late for and no lateness policy.
+    public var airsNow: Bool { self == .announcement || self == .emergency }
 }
 
 /// What the monitor input (a line-in wired to the amplifier's output) heard while an item aired.
@@ -95,6 +98,12 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     public var startedAt: Date?
     public var endedAt: Date?
     public var airedSeconds: Double
+    /// The outcome reports count: a `completed` row of which less than ``Segment/minimumSeconds`` was heard (a
+    /// near-empty file imported before Loa refused them) aired nothing, so it is counted as `failed`, never as an
+    /// airing of 0:00:00.
+    public var countedOutcome: AiringOutcome {
+        outcome == .completed && airedSeconds < Segment.minimumSeconds ? .failed : outcome
+    }
     public var outcome: AiringOutcome
     /// Why, for anything but `completed`: an ALSA error, a decoding error, a policy.
     public var reason: String?

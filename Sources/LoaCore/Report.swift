@@ -63,7 +63,7 @@ public struct ReportRow: Sendable, Hashable, Codable {
     public var airings: Int { completed }
 
     mutating func add(_ record: AiringRecord) {
-        switch record.outcome {
+        switch record.countedOutcome {
         case .completed:
             completed += 1
             if record.kind == .emergency { emergency += 1 }
@@ -155,7 +155,7 @@ public struct ReportAccumulator: Sendable {
         guard record.outcome.isFinal, record.kind == .segment || record.kind == .emergency,
               campaign == nil || record.campaign == campaign else { return }
         let day = stationDay(record.scheduledAt)
-        let completed = record.outcome == .completed
+        let completed = record.countedOutcome == .completed
         for index in groupings.indices {
             let (key, label) = ReportBuilder.group(record, day: day, by: groupings[index])
             rows[index][key, default: ReportRow(key: key, label: label)].add(record)

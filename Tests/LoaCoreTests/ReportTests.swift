@@ -38,6 +38,15 @@ struct ReportTests {
         #expect(report.total.airings == 1 && report.total.requestedSeconds == 245)
     }
 
+    @Test("A completed row of which nothing was heard (a near-empty file) is no airing: counted failed, no item, no airtime")
+    func zeroSecondAiringNotCounted() throws {
+        let report = build([record("rong", .kinhTe, .completed, 0, planned: 0.05), record("gan-rong", .kinhTe, .completed, 0.05),
+                            record("tin", .kinhTe, .completed, 60)])
+        let kinhTe = try #require(report.tables[0].rows.first { $0.key == "kinh-te" })
+        #expect(kinhTe.airings == 1 && kinhTe.items == 1 && kinhTe.failed == 2, "\(kinhTe)")
+        #expect(report.total.airings == 1 && report.total.items == 1)
+    }
+
     @Test("Emergency bulletins count as airings and in their own column; jingles and announcements do not count")
     func emergencyJinglesAnnouncements() {
         let report = build([
