@@ -241,6 +241,17 @@ public final class PlayoutEngine: @unchecked Sendable {
         condition.withLock { stopRequested ? .stop : (preemptions.isEmpty ? .none : .preempt) }
     }
 
+    /// Why the item on air gave way, naming what took the air: an announcement is not an emergency.
+    var preemptionReason: String {
+        guard let cue = condition.withLock({ preemptions.first?.program.cues.first }) else { return "nhường sóng cho một chương trình phát ngay" }
+        let title = cue.item.segment.title
+        return switch cue.item.kind {
+        case .emergency: "nhường sóng cho bản tin khẩn cấp “\(title)”"
+        case .announcement: "nhường sóng cho thông báo “\(title)”"
+        default: "nhường sóng cho “\(title)”"
+        }
+    }
+
     func takePreemption() -> Request? {
         condition.withLock { preemptions.isEmpty ? nil : preemptions.removeFirst() }
     }
@@ -699,7 +710,7 @@ struct ProgramRun {
             var want = min(chunk, limit - itemFrames)
             if let left = stopFadeLeft { want = min(want, left) }
             if want <= 0 {
-                result = stopFadeLeft != nil ? .interrupted(stopKind == .preempted ? PlayoutEngine.preempted : PlayoutEngine.stopped)
+                result = stopFadeLeft != nil ? .interrupted(stopKind == .preempted ? engine.preemptionReason : PlayoutEngine.stopped)
                     : .truncated(PlayoutEngine.cutAtHardEnd)
                 break
             }
@@ -721,7 +732,8 @@ struct ProgramRun {
             }
             itemFrames += n
             if itemFrames - reportedFrame >= progressFrames {
-                reportedFrame = itemFrames
+                // On the interval's grid, so reports do not drift later by a chunk each time.
+                reportedFrame += (itemFrames - reportedFrame) / progressFrames * progressFrames
                 let heardSoFar = heard[cue] + Double(itemFrames - firstFrame) / rate, events = request.events
                 output.pending.append((startFrame + itemFrames + output.latency, { _ in
                     events(.progress(cue: cue, airedSeconds: heardSoFar))
@@ -729,7 +741,7 @@ struct ProgramRun {
             }
             if let left = stopFadeLeft {
                 stopFadeLeft = left - n
-                if left - n <= 0 { result = .interrupted(stopKind == .preempted ? PlayoutEngine.preempted : PlayoutEngine.stopped); break }
+                if left - n <= 0 { result = .interrupted(stopKind == .preempted ? engine.preemptionReason : PlayoutEngine.stopped); break }
             }
         }
         heard[cue] += Double(itemFrames - firstFrame) / rate
@@ -739,6 +751,9 @@ struct ProgramRun {
         if case .completed = result, planned > 0, planned - consumed[cue] > PlayoutEngine.driftTolerance {
             lost[cue] += planned - consumed[cue]
             result = .failed("\(item.path): tệp chỉ còn \(formatSeconds(consumed[cue])) trong \(formatSeconds(planned)) đã đo khi nhập (tệp bị cắt hoặc hỏng)")
+        } else if case .completed = result, heard[cue] < Segment.minimumSeconds {
+            // A near-empty file imported before Loa refused them: nothing a listener heard is an airing.
+            result = .failed("\(item.path): tệp gần như không có âm thanh (\(formatSeconds(heard[cue]))): nhập lại bản đầy đủ")
         } else if case .completed = result, lost[cue] > 0.05 {
             result = .truncated("mất \(formatSeconds(lost[cue])) không phát được (thiết bị âm thanh hoặc Loa vào muộn)")
         }
@@ -925,7 +940,6 @@ struct ProgramRun {
 extension PlayoutEngine {
     static let stoppedBeforeStart = "Loa dừng trước khi phát mục này"
     static let stopped = "Loa được yêu cầu dừng"
-    static let preempted = "nhường sóng cho thông báo khẩn"
     static let cutAtHardEnd = "cắt ở giờ kết thúc của khung giờ"
     /// How late an item may start under join before it is entered where the clock is.
     static let driftTolerance = 0.05
@@ -936,8 +950,9 @@ extension PlayoutEngine {
     static let timelineJitter = 0.02
     /// How long the device's delay must hold still after a dropout before its length is taken as measured.
     static let dropoutSettleSeconds = 0.5
-    /// How often an airing's progress is reported: what a crash can lose from the log.
-    public static let progressInterval = 5.0
+    /// How often an airing's progress is reported: what a crash can lose from the log. Each report is a row update
+    /// on the log's writer queue, never on this thread, committed without an fsync of its own.
+    public static let progressInterval = 1.0
 }
 
 extension Duration {

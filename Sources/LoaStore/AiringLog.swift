@@ -76,8 +76,12 @@ public struct AiringLog: Sendable {
 
     /// What an airing still on air has been heard for so far: a row the daemon leaves `started` (killed, a power
     /// cut) keeps it when the next start closes the row.
+    /// Progress comes every second of every airing: committed without its own fsync (`synchronous = NORMAL` for
+    /// this one statement), so a crash of the process loses none of it (the WAL is in the kernel's cache) and the
+    /// disk is not synced once a second for hours; the next write that makes a row final syncs it with the rest.
+    /// Only a power cut can take back what the last second's progress said.
     public func recordProgress(id: Int64, airedSeconds: Double) throws(StoreError) {
-        try database.write { db in
+        try database.writeUnsynced { db in
             try db.execute(sql: "UPDATE airing SET aired_seconds = ? WHERE id = ? AND outcome = 'started'",
                            arguments: [airedSeconds, id])
         }

@@ -180,7 +180,8 @@ struct PlayoutEngineTests {
         let a = try fixtures.tone("a.wav", frequency: 440, seconds: 1.0)
         let b = try fixtures.tone("b.flac", frequency: 660, seconds: 0.5, rate: 22050)
         let (_, engine) = discardingEngine(from: start.addingTimeInterval(-1.5))
-        let events = await play(engine, program([(a, 1.0), (b, 0.5)], from: start))
+        // Progress (every second heard) is not what this checks.
+        let events = await play(engine, program([(a, 1.0), (b, 0.5)], from: start)).filter { if case .progress = $0 { false } else { true } }
         try #require(events.count == 4, "\(events)")
         let firstAt = try #require(starts(events)[0]).at, secondAt = try #require(starts(events)[1]).at
         guard case let .ended(0, .completed, airedA, endA?, _, 0)? = events.first(where: { if case .ended(0, _, _, _, _, _) = $0 { true } else { false } }),
@@ -258,6 +259,18 @@ struct PlayoutEngineTests {
         #expect(results(events).last == .completed)
     }
 
+    @Test("A near-empty file that plays to its end is failed, not completed: nothing a listener heard is an airing")
+    func nearEmptyFileFails() async throws {
+        let fixtures = try Fixtures()
+        let crumb = try fixtures.tone("vun.wav", frequency: 440, seconds: 0.05)
+        let ok = try fixtures.tone("ok.wav", frequency: 440, seconds: 0.2)
+        let (clock, engine) = discardingEngine(from: start)
+        let events = await play(engine, program([(crumb, 0.05), (ok, 0.2)], from: clock.now()))
+        guard case let .failed(reason)? = results(events).first else { Issue.record("\(events)"); return }
+        #expect(reason.hasPrefix("\(crumb.path): tệp gần như không có âm thanh"), "\(reason)")
+        #expect(results(events).last == .completed)
+    }
+
     @Test("A device that never opens is retried every half second for as long as the slot lasts, then each item fails naming it")
     func deviceMissing() async throws {
         let fixtures = try Fixtures()
@@ -315,7 +328,9 @@ struct PlayoutEngineTests {
         let events = await play(engine, program([(a, 12)], from: start))
         let progress = events.compactMap { if case let .progress(0, aired) = $0 { aired } else { nil } }
         let interval = PlayoutEngine.progressInterval
-        #expect(progress.count == 2, "\(progress)")
+        // At every whole interval of the 12 s item, on the interval's grid.
+        #expect(progress.count == Int((12 / interval).rounded(.down)), "\(progress)")
+        #expect(interval <= 1, "a crash must lose at most about a second of what was heard")
         for (n, aired) in progress.enumerated() {
             #expect(abs(aired - interval * Double(n + 1)) < 0.1, "\(progress)")
         }

@@ -19,7 +19,7 @@ struct LogDiskTests {
     enum KillPoint: String, CaseIterable, CustomStringConvertible {
         case beforeFirstSample, midItem, afterLastSample
         var description: String { rawValue }
-        /// The first item's length: mid-item, long enough for a progress write (every 5 s) before the kill.
+        /// The first item's length: mid-item, long enough for progress writes (every second) before the kill.
         var firstSeconds: Double { self == .midItem ? 9 : 1 }
     }
 
@@ -33,14 +33,16 @@ struct LogDiskTests {
         try await station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
         let slotStart = station.wholeSecond(after: 5)
         try station.writeSlot("mat-dien", start: slotStart, files: ["dai.wav", "sau.wav"])
+        // Mid-item, what the row keeps is measured against what the loudspeaker heard.
+        let recorder = point == .midItem ? try await MonitorRecorder.recording(server) : nil
         let first = try station.startDaemon(environment: server.environment)
         switch point {
         case .beforeFirstSample:
             // The plan is stored 1.5 s ahead; the first sample is due at the slot's start.
             try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow - 0.6)))
         case .midItem:
-            // Past the progress write at 5 s of the first item, well before its end at 9 s: the restart has time.
-            try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow + 6)))
+            // Between two progress writes, well before the item's end at 9 s: the restart has time.
+            try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow + 6.6)))
         case .afterLastSample:
             _ = try await station.waitForRows(until: slotStart.addingTimeInterval(6)) { $0.last?.outcome == "completed" }
         }
@@ -51,7 +53,6 @@ struct LogDiskTests {
         case .beforeFirstSample: #expect(during.map(\.outcome) == ["planned", "planned"], "\(during)\n\(first.output)")
         case .midItem:
             #expect(during.map(\.outcome) == ["started", "planned"], "\(during)")
-            #expect(abs((during.first?.aired_seconds ?? 0) - 5) < 0.2, "progress written at 5 s: \(during)")
         case .afterLastSample: #expect(during.map(\.outcome) == ["completed", "completed"], "\(during)")
         }
 
@@ -75,7 +76,13 @@ struct LogDiskTests {
             #expect(["completed", "truncated"].contains(head.outcome), "\(final)")
             #expect(abs(head.aired_seconds + (head.lost_seconds ?? 0) - 1) < 0.1, "\(final)")
         case .midItem:
-            #expect(head.outcome == "interrupted" && abs(head.aired_seconds - 5) < 0.2, "the seconds last written: \(final)")
+            // The crash loses at most about a second of what was heard (progress every second), and never claims more.
+            let heard = try #require(recorder.flatMap { ToneAnalysis($0.stop().samples, rate: 48000, frequencies: [440, 660]) }?
+                .tones.first { $0.frequency == 440 }?.seconds)
+            #expect(head.outcome == "interrupted", "\(final)")
+            #expect(head.aired_seconds <= heard + 0.05 && heard - head.aired_seconds < 1.2,
+                    "the row keeps \(head.aired_seconds) s of the \(heard) s heard before the kill: \(final)")
+            #expect(abs((during.first?.aired_seconds ?? 0) - head.aired_seconds) < 0.01, "\(during)")
         case .afterLastSample:
             #expect(final.allSatisfy { $0.outcome == "completed" && abs($0.aired_seconds - 1) < 0.05 }, "\(final)")
         }
