@@ -1,3 +1,4 @@
+import Foundation
 import LoaCore
 
 /// Everything that goes wrong between a file and the loudspeaker, worded for the operator.
@@ -21,16 +22,42 @@ public enum AudioError: OperatorFacingError, Sendable, Equatable {
 
     public var description: String {
         switch self {
-        case let .device(name, code, message): "thiết bị âm thanh “\(name)”: \(message) (mã ALSA \(code))"
+        case let .device(name, code, message): "thiết bị âm thanh “\(name)”: \(AudioError.words(code: code, message: message)) (mã ALSA \(code))"
         case let .stalled(name, seconds): "thiết bị âm thanh “\(name)” không nhận âm thanh trong \(decimalText(seconds)) giây (treo)"
         case let .decode(path, message): "\(path): không giải mã được: \(message)"
         case let .resample(path, message): "\(path): lỗi chuyển tần số mẫu: \(message)"
         case let .loudness(source, message): "\(source): không đo được độ to: \(message)"
         case let .playoutCopy(path, message): "\(path): không ghi được bản phát (bản chuyển sẵn sang 48 kHz): \(message)"
-        case let .capture(name, code, message): "đường kiểm tra phát sóng “\(name)” (thu ALSA): \(message) (mã ALSA \(code))"
+        case let .capture(name, code, message):
+            "đường kiểm tra phát sóng “\(name)” (thu ALSA): \(AudioError.words(code: code, message: message)) (mã ALSA \(code))"
         case let .captureStalled(name, seconds):
             "đường kiểm tra phát sóng “\(name)” không gửi âm thanh trong \(decimalText(seconds)) giây (treo)"
         }
+    }
+}
+
+extension AudioError {
+    /// ALSA's error codes an operator meets, in Vietnamese; nil for the others.
+    public static func alsaWords(_ code: Int32) -> String? {
+        switch -code {
+        case ENOENT, ENODEV, ENXIO: "không có thiết bị này"
+        case EACCES, EPERM: "không có quyền"
+        case EBUSY: "thiết bị đang bận (một chương trình khác đang dùng nó)"
+        case ECONNREFUSED: "máy chủ âm thanh không trả lời"
+        case EINVAL: "thiết bị không nhận định dạng 48 kHz 16 bit"
+        case EPIPE: "hết dữ liệu (underrun)"
+        case ESTRPIPE: "thiết bị bị tạm dừng (máy ngủ)"
+        case EIO: "lỗi vào/ra của card âm thanh"
+        case EBADFD: "thiết bị chưa mở hoặc đã đóng"
+        default: nil
+        }
+    }
+
+    /// `message` (ALSA's English, or Loa's own words) said in Vietnamese where the code is one Loa knows; ALSA's
+    /// own words are kept in brackets for the others, for a technician to look up.
+    public static func words(code: Int32, message: String) -> String {
+        if let known = alsaWords(code) { return known }
+        return message.unicodeScalars.allSatisfy(\.isASCII) ? "lỗi ALSA (“\(message)”)" : message
     }
 }
 

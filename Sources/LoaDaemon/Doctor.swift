@@ -257,20 +257,10 @@ public enum DoctorCheck {
     static func reason(_ error: AudioError) -> String {
         switch error {
         case let .device(_, code, message), let .capture(_, code, message):
-            "không mở được: \(alsaWords(code) ?? message) (mã ALSA \(code))"
+            "không mở được: \(AudioError.words(code: code, message: message)) (mã ALSA \(code))"
         case let .stalled(_, seconds), let .captureStalled(_, seconds):
             "không nhận hoặc không gửi âm thanh trong \(decimalText(seconds)) giây (treo)"
         default: "\(error)"
-        }
-    }
-
-    static func alsaWords(_ code: Int32) -> String? {
-        switch -code {
-        case ENOENT, ENODEV, ENXIO: "không có thiết bị này"
-        case EACCES, EPERM: "không có quyền"
-        case ECONNREFUSED: "máy chủ âm thanh không trả lời"
-        case EINVAL: "thiết bị không nhận định dạng 48 kHz 16 bit"
-        default: nil
         }
     }
 

@@ -30,6 +30,8 @@ public final class PlayoutService: Service, Sendable {
     let monitor: OnAirMonitor?
     /// The device's state and each feed's last poll, for `loa status`.
     public let health: DaemonHealth
+    /// An output on the station's device, opened once at start to say at once that it cannot be.
+    private let probeOutput: @Sendable () -> any AudioOutput
     /// A wall-clock jump this much larger than the time that passed is a clock step, not a suspend.
     static let clockStepSeconds = 30.0
 
@@ -44,6 +46,7 @@ public final class PlayoutService: Service, Sendable {
         health = DaemonHealth(clock: clock)
         let device = station.config.device
         engine = PlayoutEngine(clock: clock) { makeOutput(device) }
+        probeOutput = { makeOutput(device) }
         current = StationBox(station)
         writer = AiringLogWriter(database: station.database, clock: clock, logger: logger)
     }
@@ -54,6 +57,7 @@ public final class PlayoutService: Service, Sendable {
     public func run() async throws {
         var station = initial
         report(station)
+        probeDevice(station.config.device)
         closeAbandoned(station)
         // A slot already on air is entered per its lateness policy: it is visited first.
         let searchFrom = resumePoint(at: clock.now(), station)
@@ -192,6 +196,20 @@ public final class PlayoutService: Service, Sendable {
             logger.error("\(problem)")
         }
         logger.info("\(station.config.station): \(station.schedules.slots.count) khung giờ, thiết bị \(station.config.device)")
+    }
+
+    /// Opens and closes the device before anything airs: a device that does not exist or is taken is said now, not
+    /// at the first slot hours later. The engine tries it again at every slot, as ever.
+    private func probeDevice(_ device: String) {
+        let output = probeOutput()
+        do {
+            try output.open()
+            output.close()
+            logger.info("Thiết bị âm thanh “\(device)”: mở được")
+        } catch {
+            health.deviceLost("\(error)")
+            logger.error("\(error) — chưa phát được; Loa vẫn chạy và thử mở lại ở mỗi khung giờ (kiểm tra “device” trong loa.toml; `aplay -L` liệt kê các thiết bị)")
+        }
     }
 
     enum Wake: Equatable { case deadline, reload, shutdown, clockStepped(to: Date) }
