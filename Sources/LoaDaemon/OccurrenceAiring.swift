@@ -96,20 +96,26 @@ public struct OccurrenceAiring: Sendable {
     /// Writes what the engine reported.
     func record(_ event: PlayoutEvent) {
         switch event {
-        case let .starting(cue, audibleAt, from, policy):
+        case let .starting(cue, audibleAt, from, entryPolicy):
             health?.deviceWorks(at: audibleAt)
             let row = rows[cue]
+            // An announcement or an emergency airs "now": it has no slot time to be late for, and no lateness policy.
+            let policy = row.kind.airsNow ? nil : entryPolicy
             if let id = row.id {
                 do { try log.markStarted(id: id, startedAt: audibleAt, policy: policy) } catch { logger.error("\(error)") }
                 monitor?.began(id, title: row.title, audibleAt: audibleAt)
             }
             let onset = Int((audibleAt.timeIntervalSince(row.scheduledAt.addingTimeInterval(from)) * 1000).rounded())
-            let entry = policy.map { ", vào muộn \(formatSeconds(from)) (late = \($0.rawValue))" } ?? ""
-            logger.info("Phát “\(row.title)” (\(slot.id)), lệch \(onset) ms\(entry)")
+            if row.kind.airsNow {
+                logger.info("Phát \(row.kind.label) “\(row.title)”, \(onset) ms sau lệnh (sau khi mục đang phát giảm dần âm lượng)")
+            } else {
+                let entry = policy.map { ", vào muộn \(formatSeconds(from)) (late = \($0.rawValue))" } ?? ""
+                logger.info("Phát “\(row.title)” (\(slot.id)), lệch \(onset) ms\(entry)")
+            }
         case let .ended(cue, result, aired, endedAt, xruns, lost):
             let row = rows[cue]
             let (outcome, reason) = OccurrenceAiring.outcome(result)
-            let policy: LatenessPolicy? = lost > 0.05 ? slot.late : nil
+            let policy: LatenessPolicy? = lost > 0.05 && !row.kind.airsNow ? slot.late : nil
             // Waits (bounded) for the monitor's last windows of the item: this is the log writer's queue, not audio.
             let verdict = row.id.flatMap { monitor?.verdict($0, from: row.startedAt, to: endedAt) }
             if let id = row.id {

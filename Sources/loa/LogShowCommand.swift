@@ -64,7 +64,8 @@ struct LogShowCommand: AsyncParsableCommand {
                  r.slot, r.kind.label, r.title, r.pillar?.label ?? "—", formatSeconds(r.airedSeconds),
                  r.lostSeconds > 0 ? formatSeconds(r.lostSeconds) : "—",
                  r.outcome.label + (r.policy.map { " [late = \($0.rawValue)]" } ?? "") + (r.reason.map { " (\($0))" } ?? ""),
-                 r.onsetErrorMilliseconds.map { String(Int($0)) } ?? "—"]
+                 // An announcement has no slot time to be late for: its onset is how long the item on air took to fade.
+                 r.kind.airsNow ? "—" : r.onsetErrorMilliseconds.map { String(Int($0)) } ?? "—"]
             })
         }
     }

@@ -274,6 +274,12 @@ struct AnnouncementTests {
         let bySlot = Dictionary(grouping: rows, by: \.slot)
         #expect(bySlot["co-thong-bao"]?.map(\.outcome) == ["interrupted", "completed"], "\(rows)\n\(daemon.output)")
         #expect(bySlot["thong-bao"]?.map(\.outcome) == ["completed"], "\(rows)")
+        // An ordinary announcement is not an emergency, and has no lateness policy: it airs on request.
+        #expect(bySlot["co-thong-bao"]?.first?.reason == "nhường sóng cho thông báo “bao-bao”", "\(rows)")
+        #expect(bySlot["thong-bao"]?.first?.policy == nil, "\(rows)")
+        #expect(!daemon.output.contains("khẩn") && daemon.output.contains("Phát thông báo “bao-bao”, "), "\(daemon.output)")
+        let table = try await station.loaCommand(["log"])
+        #expect(!table.out.contains("late = ") && !table.out.contains("khẩn"), "\(table.out)")
         let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 660, 880]))
         #expect(analysis.tones.map(\.frequency) == [440, 880, 660], "\(analysis.tones)")
         let second = try #require(bySlot["co-thong-bao"]?.last?.onset_error_ms)
