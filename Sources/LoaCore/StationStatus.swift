@@ -64,8 +64,13 @@ public struct StationStatus: Codable, Sendable, Equatable {
         public var expires_at: String?
         /// Titles the verified manifest lists for today that are not downloaded yet.
         public var missing: [String]
+        /// Titles the verified manifest lists for today whose file was refused (its hash did not match, or it did not
+        /// decode): not coming until the publisher publishes again.
+        public var refused: [String]
         public init(name: String, url: String, last_poll_at: String? = nil, last_result: HealthVerdict? = nil, last_message: String? = nil,
-                    checked_at: String? = nil, accepted_at: String? = nil, expires_at: String? = nil, missing: [String] = []) {
+                    checked_at: String? = nil, accepted_at: String? = nil, expires_at: String? = nil, missing: [String] = [],
+                    refused: [String] = []) {
+            self.refused = refused
             self.name = name
             self.url = url
             self.last_poll_at = last_poll_at
@@ -184,7 +189,12 @@ public struct StationStatus: Codable, Sendable, Equatable {
                 parts.append("chưa tải lần nào")
             }
             if let at = feed.accepted_at { parts.append("nhận bản mới \(StationStatus.dayAndClock(at))") }
-            parts.append(feed.missing.isEmpty ? "đủ bản tin hôm nay" : "chưa tải về: " + feed.missing.map { "“\($0)”" }.joined(separator: ", "))
+            if feed.missing.isEmpty && feed.refused.isEmpty { parts.append("đủ bản tin hôm nay") }
+            if !feed.missing.isEmpty { parts.append("chưa tải về: " + feed.missing.map { "“\($0)”" }.joined(separator: ", ")) }
+            if !feed.refused.isEmpty {
+                parts.append("bị từ chối (tệp không khớp mã băm hoặc không giải mã được; chờ bên phát sửa và xuất bản lại): "
+                             + feed.refused.map { "“\($0)”" }.joined(separator: ", "))
+            }
             out.append("Feed “\(feed.name)”: " + parts.joined(separator: "; "))
         }
         for check in host { out.append("\(check.verdict.symbol) \(check.check): \(check.message)") }

@@ -106,11 +106,13 @@ extension Station {
         let feeds = try config.feeds.map { feed in
             let state = try states.state(feed.name)
             let poll = daemon?.health.lastPoll(feed.name)
+            let pending = FeedFetcher.pending(feed: feed.name, audio: config.audio, library: library, on: today)
             return StationStatus.Feed(
                 name: feed.name, url: feed.url, last_poll_at: poll.map { calendar.rfc3339($0.at) },
                 last_result: poll?.result, last_message: poll?.message, checked_at: state.checkedAt.map(calendar.rfc3339),
                 accepted_at: state.acceptedAt.map(calendar.rfc3339), expires_at: state.expires.map(calendar.rfc3339),
-                missing: FeedFetcher.pending(feed: feed.name, audio: config.audio, library: library, on: today).map(\.title))
+                missing: pending.filter { !state.rejected.contains($0.sha256) }.map(\.title),
+                refused: pending.filter { state.rejected.contains($0.sha256) }.map(\.title))
         }
 
         let deviceState = daemon?.health.deviceState

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LoaCore
 import LoaFeed
+import LoaStore
 
 struct ScheduleShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +33,9 @@ struct ScheduleShowCommand: AsyncParsableCommand {
         let library = try station.library.all()
         warnOfProblems(station.schedules.problems)
         let history = try station.log.history(recentSince: calendar.instant(day.adding(days: -8), .midnight))
+        // Files of each feed refused for their content: listed, but not coming until the publisher publishes again.
+        let rejected = Dictionary(try station.config.feeds.map { feed in (feed.name, try FeedStates(station.database).state(feed.name).rejected) },
+                                  uniquingKeysWith: { $1 })
         // Feed entries listed but not downloaded yet, that a slot of `day` is waiting for: entries its pillars
         // admit, or that its play list names (as id or feed path).
         func waiting(_ slot: PlannedSlot, on day: LocalDate) -> [(feed: String, entry: FeedEntry)] {
@@ -87,7 +91,11 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                 print("  ⚠ \(reason)")
             }
             for (feed, entry) in waits {
-                print("  ⏳ chưa tải về: “\(entry.title)” (\(entry.id), feed “\(feed)”, \(formatSeconds(entry.durationSeconds)))")
+                if rejected[feed]?.contains(entry.sha256) == true {
+                    print("  ⛔ bị từ chối: “\(entry.title)” (\(entry.id), feed “\(feed)”): tệp tải về không khớp mã băm hoặc không giải mã được; chờ bên phát xuất bản lại")
+                } else {
+                    print("  ⏳ chưa tải về: “\(entry.title)” (\(entry.id), feed “\(feed)”, \(formatSeconds(entry.durationSeconds)))")
+                }
             }
         }
     }
