@@ -195,7 +195,10 @@ public final class AiringLogWriter: @unchecked Sendable {
             let now = clock.now()
             heldSince = now
             lastWarning = now
-            logger.error("\(failure). Đài vẫn phát; nhật ký phát được giữ trong bộ nhớ và trong \(spool?.path ?? "bộ nhớ") và sẽ được ghi theo thứ tự khi ghi được")
+            // Where the held writes really are: the spool may have just failed too (the same full disk).
+            let kept = if let spool, unspooled == 0 { "trong bộ nhớ và trong \(spool.path)" }
+                       else { "chỉ trong bộ nhớ (tắt máy lúc này sẽ mất chúng)" }
+            logger.error("\(failure). Đài vẫn phát; nhật ký phát được giữ \(kept) và sẽ được ghi theo thứ tự khi ghi được")
         }
         if wasHeld && pending.isEmpty {
             logger.notice("\(database.path): đã ghi xong các thao tác nhật ký đang chờ (\(flush.written.count)); nhật ký phát đầy đủ")
