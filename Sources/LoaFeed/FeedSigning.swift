@@ -8,7 +8,8 @@ public enum FeedSigning {
     /// Writes `PREFIX.key` (private, mode 600, created exclusively: an existing key is never overwritten) and
     /// `PREFIX.pub`; returns the public key as base64.
     public static func generateKey(prefix: String) throws(FeedError) -> String {
-        let folder = (prefix as NSString).deletingLastPathComponent
+        // Up to the last slash, by hand: NSString's deletingLastPathComponent traps on a one-letter path (`k`).
+        let folder = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
         if !folder.isEmpty {
             do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                 throw .key(path: folder, message: "không tạo được thư mục: \(error.localizedDescription)")

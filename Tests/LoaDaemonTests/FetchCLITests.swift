@@ -30,6 +30,21 @@ struct FetchCLITests {
         #expect(second.status == 0 && second.out.contains("304"), "\(second.out)")
     }
 
+    @Test("keygen takes any prefix: one letter in the working folder, ./k, dir/k (its folder made), an absolute one",
+          arguments: ["k", "./k", "dir/k", "/ABS/x/k"])
+    func keygenPrefixes(prefix: String) async throws {
+        let folder = try Harness.temporaryFolder("loa-keygen")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let prefix = prefix.replacingOccurrences(of: "/ABS", with: folder.path)
+        let made = try await Harness.run(Harness.loaBinary().path, ["keygen", "--out", prefix], in: folder)
+        #expect(made.status == 0 && made.err.isEmpty, "exit \(made.status): \(made.err)")
+        let written = prefix.hasPrefix("/") ? prefix : folder.appendingPathComponent(prefix).path
+        let mode = try FileManager.default.attributesOfItem(atPath: written + ".key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let publicKey = try String(contentsOfFile: written + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Data(base64Encoded: publicKey)?.count == 32 && made.out.contains(publicKey), "\(made.out)")
+    }
+
     @Test("A [[feed]] added to loa.toml and a SIGHUP: the running daemon fetches it at once")
     func reloadAddsFeed() async throws {
         let (station, district, key, source) = try Self.stationWithFeed()
