@@ -10,11 +10,19 @@ public struct PublishReport: Sendable {
     public var changed: [String] = []
     public var unchanged: [String] = []
     public var removed: [String] = []
+    /// Unchanged entries whose file in the feed folder no longer matched its size or SHA-256: copied again.
+    public var recopied: [String] = []
+    /// One line each for the operator: an old manifest set aside, a file it names left alone.
+    public var notices: [String] = []
 }
 
 /// The district side: turns a folder of segments (and their sidecars) into a signed feed folder that any static
 /// web server can serve. Files are copied in before the manifest names them, and the manifest and its
 /// signature are each written to a temporary name and renamed, so a server never serves a half-written file.
+///
+/// Nothing read from the feed folder is trusted: the old manifest counts only with a valid signature by the key
+/// publishing now, every path is reached through ``ConfinedFolder`` (never `..`, an absolute path or a link), and
+/// a file kept from the last publication is checked against its size and SHA-256 before it is signed again.
 public struct FeedPublisher {
     public let source: URL
     public let output: URL
@@ -23,6 +31,7 @@ public struct FeedPublisher {
     public let validSeconds: Double
 
     static let audioExtensions: Set<String> = ["wav", "mp3", "flac", "ogg", "oga", "opus"]
+    static let manifestName = "feed.json", signatureName = "feed.json.sig"
 
     public init(source: URL, output: URL, publisher: String, validSeconds: Double) {
         self.source = source
@@ -31,19 +40,39 @@ public struct FeedPublisher {
         self.validSeconds = validSeconds
     }
 
+    /// What the feed folder held before this publication.
+    enum Previous {
+        /// Neither `feed.json` nor its signature: a new feed.
+        case none
+        /// Signed by the key publishing now.
+        case verified(FeedManifest)
+        /// There, but not provably ours; why, worded for the operator and naming the file.
+        case setAside(String)
+    }
+
     /// Publishes; `now` is the publication time.
     public func publish(signingKey keyPath: String, now: Date) throws(FeedError) -> PublishReport {
         let key = try FeedSigning.privateKey(at: keyPath)
-        let manifestFile = output.appendingPathComponent("feed.json")
-        var previous: FeedManifest?
-        if let data = FileManager.default.contents(atPath: manifestFile.path) {
-            // Starting over at sequence 1 would make every commune refuse the feed as a rollback.
-            do { previous = try FeedManifest.decode(data) } catch {
-                throw .file(path: manifestFile.path, message: "có nhưng không đọc được (\(error)); không xuất bản để khỏi đặt lại sequence về 1")
-            }
+        let folder = try ConfinedFolder(output)
+        let manifestFile = output.appendingPathComponent(Self.manifestName)
+        let previous = try previousManifest(in: folder, publicKey: key.publicKey.rawRepresentation.base64EncodedString(), keyPath: keyPath)
+        var report = PublishReport(sequence: 1)
+        var known: [String: FeedEntry] = [:]
+        switch previous {
+        case .none: break
+        case let .verified(manifest):
+            let (next, overflow) = manifest.sequence.addingReportingOverflow(1)
+            guard !overflow else { throw .file(path: manifestFile.path, message: "sequence \(manifest.sequence) không tăng thêm được") }
+            report.sequence = next
+            known = Dictionary(manifest.segments.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        case let .setAside(reason):
+            // A commune refuses a sequence lower than one it accepted, and what the untrusted file says cannot be
+            // believed: the clock's seconds are above any sequence counted up by one from 1, and above any taken
+            // this way before, unless this folder was published more than once a second on average since.
+            report.sequence = max(1, Int(now.timeIntervalSince1970))
+            report.notices.append("\(reason); coi như chưa có danh mục cũ: không xóa tệp nào nó ghi, "
+                                  + "chép lại mọi tệp, sequence \(report.sequence) (số giây theo giờ hiện tại, để xã không coi là bản cũ)")
         }
-        let known = Dictionary((previous?.segments ?? []).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-        var report = PublishReport(sequence: (previous?.sequence ?? 0) + 1)
         var entries: [FeedEntry] = []
         for path in try audioFiles() {
             let file = source.appendingPathComponent(path)
@@ -58,15 +87,21 @@ public struct FeedPublisher {
             let bytes = try size(of: file.path)
             let stem = file.deletingPathExtension().lastPathComponent
             var entry: FeedEntry
+            var recopied = false
             if let old = known[path], old.sha256 == sha {
                 entry = old
+                // Signing it again vouches for the file served, not only for the one in `source`.
+                if !folder.holds(path, bytes: old.bytes, sha256: old.sha256) {
+                    try place(file, at: path, in: folder)
+                    recopied = true
+                }
             } else {
                 let info: MediaInfo
                 do { info = try SndFileDecoder.probe(path: file.path) } catch {
                     throw .file(path: file.path, message: "không giải mã được, không xuất bản: \(error)")
                 }
                 entry = FeedEntry(id: "", title: "", path: path, bytes: bytes, sha256: sha, durationSeconds: info.durationSeconds)
-                try place(file, at: path)
+                try place(file, at: path, in: folder)
             }
             entry.id = sidecar.id ?? Segment.slug(stem)
             entry.title = sidecar.title ?? stem
@@ -80,6 +115,7 @@ public struct FeedPublisher {
             if let duplicate = entries.first(where: { $0.id == entry.id }) {
                 throw .file(path: file.path, message: "id “\(entry.id)” trùng với \(duplicate.path); đặt “id” khác trong tệp .toml đi kèm")
             }
+            if recopied { report.recopied.append(entry.id) }
             switch known[path] {
             case nil: report.added.append(entry.id)
             case entry?: report.unchanged.append(entry.id)
@@ -96,21 +132,57 @@ public struct FeedPublisher {
         // signature that does not match and refuses the manifest until its next poll; it never installs anything unsigned.
         // Web servers derive validators from modification time (seconds) and size: a republish in the same second
         // with the same size would be answered 304 to a commune that has the previous one, so its time moves on.
-        var previousModified = stat()
-        let after = stat(manifestFile.path, &previousModified) == 0 ? previousModified.st_mtim.tv_sec + 1 : 0
-        try writeAtomically(data, to: manifestFile)
-        var written = stat()
-        if stat(manifestFile.path, &written) == 0, written.st_mtim.tv_sec < after {
-            var times = [timespec(tv_sec: after, tv_nsec: 0), timespec(tv_sec: after, tv_nsec: 0)]
-            utimensat(AT_FDCWD, manifestFile.path, &times, 0)
+        let after = (try? folder.status(Self.manifestName)).map { Int($0.st_mtim.tv_sec) + 1 } ?? 0
+        try folder.write(Self.manifestName) { try $0.write(contentsOf: data) }
+        if let written = try? folder.status(Self.manifestName), written.st_mtim.tv_sec < after {
+            try? folder.setModified(Self.manifestName, seconds: after)
         }
-        try writeAtomically(Data((signature + "\n").utf8), to: output.appendingPathComponent("feed.json.sig"))
+        try folder.write(Self.signatureName) { try $0.write(contentsOf: Data((signature + "\n").utf8)) }
+        guard case let .verified(old) = previous else { return report }
         let kept = Set(entries.map(\.path))
-        for old in previous?.segments ?? [] where !kept.contains(old.path) {
-            report.removed.append(old.id)
-            unlink(output.appendingPathComponent(old.path).path)
+        for entry in old.segments where !kept.contains(entry.path) {
+            if let refusal = ConfinedFolder.refusal(of: entry.path) {
+                report.notices.append("\(manifestFile.path), bản tin “\(entry.id)”: \(refusal); không xóa")
+                continue
+            }
+            // A manifest we signed names only audio files: never the manifest, its signature or anything else.
+            guard Self.audioExtensions.contains(URL(fileURLWithPath: entry.path).pathExtension.lowercased()) else {
+                report.notices.append("\(manifestFile.path), bản tin “\(entry.id)”: “\(entry.path)” không phải tệp âm thanh; không xóa")
+                continue
+            }
+            do {
+                try folder.remove(entry.path)
+                report.removed.append(entry.id)
+            } catch {
+                report.notices.append("\(error); không xóa")
+            }
         }
         return report
+    }
+
+    /// Reads `feed.json` and its signature from the feed folder and checks them against `publicKey`.
+    func previousManifest(in folder: ConfinedFolder, publicKey: String, keyPath: String) throws(FeedError) -> Previous {
+        let manifestFile = output.appendingPathComponent(Self.manifestName).path
+        let data: Data?, signature: Data?
+        do {
+            data = try folder.contents(Self.manifestName)
+            signature = try folder.contents(Self.signatureName)
+        } catch {
+            return .setAside("\(error)")
+        }
+        switch (data, signature) {
+        case (nil, nil): return .none
+        case (nil, _?): return .setAside("\(manifestFile): không có, mà \(Self.signatureName) thì có")
+        case (_?, nil): return .setAside("\(manifestFile): không có \(Self.signatureName) đi kèm")
+        case let (data?, signature?):
+            guard FeedSigning.signer(of: data, signature: String(decoding: signature, as: UTF8.self), publicKeys: [publicKey]) != nil else {
+                return .setAside("\(manifestFile): chữ ký không khớp khóa \(keyPath) (tệp đã bị sửa, hoặc ký bằng khóa khác)")
+            }
+            // Signed by this key yet unreadable: starting over would lose what it lists, so nothing is published.
+            do { return .verified(try FeedManifest.decode(data)) } catch {
+                throw .file(path: manifestFile, message: "có chữ ký đúng nhưng không đọc được (\(error)); không xuất bản")
+            }
+        }
     }
 
     /// Audio files under `source`, relative, sorted; hidden files and folders skipped.
@@ -140,46 +212,12 @@ public struct FeedPublisher {
         return Int(info.st_size)
     }
 
-    /// Copies `file` to `output/path` through a temporary name, streaming (a feed's files may be large).
-    private func place(_ file: URL, at path: String) throws(FeedError) {
-        try atomically(output.appendingPathComponent(path)) { temporary in
-            try FileManager.default.copyItem(atPath: file.path, toPath: temporary)
-        }
-    }
-
-    private func writeAtomically(_ data: Data, to url: URL) throws(FeedError) {
-        try atomically(url) { temporary in try data.write(to: URL(fileURLWithPath: temporary)) }
-    }
-
-    /// `fill` writes `.NAME.tmp` beside `url`; it is synced, renamed over `url`, and the folder synced.
-    private func atomically(_ url: URL, _ fill: (String) throws -> Void) throws(FeedError) {
-        let folder = url.deletingLastPathComponent()
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw .file(path: folder.path, message: "không tạo được thư mục: \(error.localizedDescription)")
-        }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp").path
-        unlink(temporary)
-        do { try fill(temporary) } catch {
-            unlink(temporary)
-            throw .file(path: url.path, message: "không ghi được: \(error.localizedDescription)")
-        }
-        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0, fsync(fd) == 0 else {
-            let reason = FeedError.errnoText()
-            if fd >= 0 { close(fd) }
-            unlink(temporary)
-            throw .file(path: url.path, message: "không ghi được xuống đĩa: \(reason)")
-        }
-        close(fd)
-        guard rename(temporary, url.path) == 0 else {
-            let reason = FeedError.errnoText()
-            unlink(temporary)
-            throw .file(path: url.path, message: "không đổi tên được: \(reason)")
-        }
-        let dir = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
+    /// Copies `file` to `path` in the feed folder through a temporary name, streaming (a feed's files may be large).
+    private func place(_ file: URL, at path: String, in folder: ConfinedFolder) throws(FeedError) {
+        try folder.write(path) { copy in
+            guard let input = FileHandle(forReadingAtPath: file.path) else { throw FeedError.file(path: file.path, message: "không đọc được") }
+            defer { try? input.close() }
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { try copy.write(contentsOf: chunk) }
         }
     }
 }

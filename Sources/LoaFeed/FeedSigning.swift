@@ -76,6 +76,11 @@ public enum Digest {
     public static func sha256(ofFile path: String) throws(FeedError) -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw .file(path: path, message: "không đọc được") }
         defer { try? handle.close() }
+        return try sha256(of: handle, path: path)
+    }
+
+    /// Reads an open file from where it stands to its end, in 1 MiB chunks; `path` names it in an error.
+    static func sha256(of handle: FileHandle, path: String) throws(FeedError) -> String {
         var hasher = SHA256()
         do {
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }

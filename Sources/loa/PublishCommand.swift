@@ -27,7 +27,9 @@ struct PublishCommand: ParsableCommand {
                                       output: URL(fileURLWithPath: out).standardizedFileURL,
                                       publisher: self.publisher, validSeconds: validDays * 86400)
         let report = try withStandardErrorSilenced { try publisher.publish(signingKey: key, now: SystemClock().now()) }
+        for notice in report.notices { FileHandle.standardError.write(Data("loa: ⚠ \(notice)\n".utf8)) }
+        let recopied = report.recopied.isEmpty ? "" : " (\(report.recopied.count) chép lại vì tệp trong thư mục feed không khớp SHA-256)"
         print("Đã xuất bản feed #\(report.sequence) vào \(out): \(report.added.count) mới, \(report.changed.count) thay đổi, "
-              + "\(report.unchanged.count) giữ nguyên, \(report.removed.count) gỡ bỏ")
+              + "\(report.unchanged.count) giữ nguyên\(recopied), \(report.removed.count) gỡ bỏ")
     }
 }

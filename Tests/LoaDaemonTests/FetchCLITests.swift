@@ -45,6 +45,33 @@ struct FetchCLITests {
         #expect(Data(base64Encoded: publicKey)?.count == 32 && made.out.contains(publicKey), "\(made.out)")
     }
 
+    @Test("publish never deletes outside its folder: a feed.json edited to name ../victim.txt is set aside, said in one line")
+    func publishSetsEditedManifestAside() async throws {
+        let (station, district, key, source) = try Self.stationWithFeed()
+        defer { district.stop() }
+        try await Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
+        let publish = ["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]
+        #expect(try await station.loaCommand(publish).status == 0)
+        let victim = district.feedFolder.deletingLastPathComponent().appendingPathComponent("victim.txt")
+        try Data("của trạm khác\n".utf8).write(to: victim)
+        // As the attacker did: one entry added by hand to the served manifest, its signature left as it was.
+        let manifestFile = district.feedFolder.appendingPathComponent("feed.json")
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestFile)) as? [String: Any])
+        var segments = try #require(manifest["segments"] as? [[String: Any]])
+        segments.append(["id": "victim", "title": "victim", "path": "../victim.txt", "bytes": 14,
+                         "sha256": String(repeating: "0", count: 64), "duration_seconds": 1, "priority": "normal"])
+        manifest["segments"] = segments
+        try JSONSerialization.data(withJSONObject: manifest).write(to: manifestFile)
+        let republished = try await station.loaCommand(publish)
+        #expect(republished.status == 0 && republished.out.contains("0 gỡ bỏ"), "\(republished.out)\(republished.err)")
+        #expect(FileManager.default.contents(atPath: victim.path) == Data("của trạm khác\n".utf8))
+        let lines = republished.err.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("loa: ⚠ \(manifestFile.path): chữ ký không khớp")
+                && lines[0].contains("coi như chưa có danh mục cũ"), "\(republished.err)")
+        let fetched = try await station.loaCommand(["fetch"])
+        #expect(fetched.status == 0 && fetched.out.contains("cài 1 bản tin mới"), "\(fetched.out)\(fetched.err)")
+    }
+
     @Test("A [[feed]] added to loa.toml and a SIGHUP: the running daemon fetches it at once")
     func reloadAddsFeed() async throws {
         let (station, district, key, source) = try Self.stationWithFeed()
