@@ -45,14 +45,7 @@ public enum ReportDocuments {
             }
             lines.append(line(report, "Tổng cộng", report.total))
         }
-        return "\u{FEFF}" + lines.map(csvRecord).joined()
-    }
-
-    static func csvRecord(_ cells: [String]) -> String {
-        cells.map { cell in
-            cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
-        }.joined(separator: ",") + "\r\n"
+        return "\u{FEFF}" + lines.map(CSV.record).joined()
     }
 
     // MARK: HTML

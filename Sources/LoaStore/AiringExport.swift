@@ -37,7 +37,7 @@ public enum AiringExport {
 
     /// What opens the file: the byte-order mark and the column names for CSV, nothing for NDJSON.
     public static func header(_ format: Format) -> Data {
-        format == .csv ? Data(("\u{FEFF}" + csvLine(columns)).utf8) : Data()
+        format == .csv ? Data(("\u{FEFF}" + CSV.record(columns)).utf8) : Data()
     }
 
     /// Rows as lines of the file, to append after the header and the rows before them.
@@ -47,7 +47,7 @@ public enum AiringExport {
             let values = AiringChain.values(seq: row.seq, version: row.version, row.record)
                 + [AiringChain.name(row.version), row.previous, row.hash]
             switch format {
-            case .csv: out += csvLine(values)
+            case .csv: out += CSV.record(values)
             case .ndjson: out += jsonLine(values)
             }
         }
@@ -351,21 +351,6 @@ public enum AiringExport {
             }
             return value
         }
-    }
-
-    static func csvLine(_ values: [String]) -> String {
-        var line = ""
-        line.reserveCapacity(512)
-        for (index, value) in values.enumerated() {
-            if index > 0 { line.append(",") }
-            if value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-                line.append("\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
-            } else {
-                line.append(value)
-            }
-        }
-        line.append("\r\n")
-        return line
     }
 
     static func jsonLine(_ values: [String]) -> String {

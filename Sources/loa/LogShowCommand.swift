@@ -44,17 +44,17 @@ struct LogShowCommand: AsyncParsableCommand {
         case .json:
             try printJSON(entries)
         case .csv:
-            print(csvLine(["id", "slot", "segment", "title", "pillar", "campaign", "scheduled_at", "started_at", "ended_at",
-                           "aired_seconds", "outcome", "onset_error_ms", "reason", "kind", "policy", "planned_seconds",
-                           "lost_seconds", "xruns", "sha256", "category", "feed", "station", "priority", "confirmed",
-                           "monitor_dbfs"]))
+            print(CSV.record(["id", "slot", "segment", "title", "pillar", "campaign", "scheduled_at", "started_at", "ended_at",
+                              "aired_seconds", "outcome", "onset_error_ms", "reason", "kind", "policy", "planned_seconds",
+                              "lost_seconds", "xruns", "sha256", "category", "feed", "station", "priority", "confirmed",
+                              "monitor_dbfs"]), terminator: "")
             for e in entries {
-                print(csvLine([String(e.id), e.slot, e.segment, e.title, e.pillar ?? "", e.campaign ?? "", e.scheduled_at,
-                               e.started_at ?? "", e.ended_at ?? "", seconds(e.aired_seconds), e.outcome,
-                               e.onset_error_ms.map { String(Int($0)) } ?? "", e.reason ?? "", e.kind, e.policy ?? "",
-                               seconds(e.planned_seconds), seconds(e.lost_seconds), String(e.xruns), e.sha256 ?? "",
-                               e.category ?? "", e.feed ?? "", e.station ?? "", e.priority ?? "", e.confirmed.value ?? "",
-                               e.monitor_dbfs.map { String($0) } ?? ""]))
+                print(CSV.record([String(e.id), e.slot, e.segment, e.title, e.pillar ?? "", e.campaign ?? "", e.scheduled_at,
+                                  e.started_at ?? "", e.ended_at ?? "", seconds(e.aired_seconds), e.outcome,
+                                  e.onset_error_ms.map { String(Int($0)) } ?? "", e.reason ?? "", e.kind, e.policy ?? "",
+                                  seconds(e.planned_seconds), seconds(e.lost_seconds), String(e.xruns), e.sha256 ?? "",
+                                  e.category ?? "", e.feed ?? "", e.station ?? "", e.priority ?? "", e.confirmed.value ?? "",
+                                  e.monitor_dbfs.map { String($0) } ?? ""]), terminator: "")
             }
         case .table:
             if records.isEmpty { print("Chưa có lượt phát nào trong khoảng này."); return }

@@ -16,14 +16,6 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     rows.forEach { print(line($0)) }
 }
 
-/// RFC 4180 CSV.
-func csvLine(_ cells: [String]) -> String {
-    cells.map { cell in
-        cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-            ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
-    }.joined(separator: ",")
-}
-
 /// Pretty JSON with stable key order and UTF-8 kept readable.
 func printJSON<T: Encodable>(_ value: T) throws { print(try jsonText(value), terminator: "") }
 

@@ -201,9 +201,10 @@ struct CLITests {
         let none = try await station.loaCommand(["log", "--from", "2026-11-13", "--format", "json"]).out
         #expect(none.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || none.contains("[]"))
 
-        let csv = try await station.loaCommand(["log", "--format", "csv"]).out.split(separator: "\n")
+        // RFC 4180: CRLF ends each record (in Swift one Character, so the split is on it).
+        let csv = try await station.loaCommand(["log", "--format", "csv"]).out.split(separator: "\r\n")
+        try #require(csv.count == 5)
         #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason,kind,policy,planned_seconds,lost_seconds,xruns,sha256,category,feed,station,priority,confirmed,monitor_dbfs")
-        #expect(csv.count == 5)
         #expect(csv[1].contains("\"Bản tin số 0, “ASEAN”\""))
 
         struct ReportRow: Decodable { let key: String, label: String, completed: Int, truncated: Int, aired_seconds: Double }
