@@ -42,27 +42,33 @@ struct Loa: AsyncParsableCommand {
         }
     }
 
-    /// `--config` may come before the subcommand (`loa --config x.toml log`); ArgumentParser only
-    /// knows it on the subcommands, so it is moved to the end.
+    /// `--config X` and `--config=X` may stand anywhere before the command that runs: `loa --config x.toml schedule
+    /// list`, `loa schedule --config x.toml list`. ArgumentParser knows the option only on that command, so each is
+    /// moved after it. Only the words before it are looked at, one command level at a time: what follows the command
+    /// is its own (a `--config` there is already in its place, and a value of another option is never taken).
     static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
-        var hoisted: [String] = []
+        var command: any ParsableCommand.Type = Loa.self
+        var words: [String] = [], hoisted: [String] = []
         var i = 0
-        while i < arguments.count, arguments[i].hasPrefix("-") {
+        while i < arguments.count {
             if arguments[i] == "--config", i + 1 < arguments.count {
                 hoisted += arguments[i...(i + 1)]
                 i += 2
             } else if arguments[i].hasPrefix("--config=") {
                 hoisted.append(arguments[i])
                 i += 1
+            } else if let sub = command.configuration.subcommands.first(where: { $0._commandName == arguments[i] }) {
+                words.append(arguments[i])
+                command = sub
+                i += 1
             } else {
                 break
             }
         }
-        // Before a word that names no command, `--config` would be the error reported instead of that word.
-        guard i < arguments.count, configuration.subcommands.contains(where: { $0._commandName == arguments[i] }) else {
-            return Array(arguments[i...])
-        }
-        return Array(arguments[i...]) + hoisted
+        // A command that only groups others takes no --config: before a word that names no command, `--config` would
+        // be the error reported instead of that word. One with a default subcommand (`loa log`) passes it on.
+        let groupsOnly = !command.configuration.subcommands.isEmpty && command.configuration.defaultSubcommand == nil
+        return words + arguments[i...] + (groupsOnly ? [] : hoisted)
     }
 
     static func fail(_ message: String) -> Never {

@@ -238,6 +238,60 @@ struct CLITests {
         }
     }
 
+    /// `command` with `--config` put at `position`: among the command words (0 = before the first), or after the
+    /// command words between option groups (`words.count` = right after the last word, up to the end).
+    static func placingConfig(_ config: [String], words: [String], options: [[String]], at position: Int) -> [String] {
+        var parts = words.map { [$0] } + options
+        parts.insert(config, at: position)
+        return parts.flatMap { $0 }
+    }
+
+    @Test("--config works wherever it is put: before the command, between a command and its subcommand, after it, between options, as --config=X")
+    func configAnywhere() async throws {
+        let station = try ProcessStation(device: "null")
+        try await station.addTone("tin.wav", frequency: 440, seconds: 0.3, rate: 48000, title: "Tin sáng")
+        try """
+        [[slot]]
+        id = "sang"
+        start = "06:00"
+        play = ["tin.wav"]
+        """.write(to: station.schedules.appendingPathComponent("sang.toml"), atomically: true, encoding: .utf8)
+        let log = AiringLog(try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite")))
+        let t = Date(timeIntervalSince1970: 1_794_438_000) // 2026-11-12 06:00 in Hà Nội
+        let id = try log.insert(AiringRecord(slot: "sang", slotStartsAt: t, segmentID: "tin", title: "Tin sáng", pillar: .kinhTe,
+                                             path: "tin.wav", scheduledAt: t, startedAt: t, outcome: .started, device: "null",
+                                             station: "UBND xã Thử Nghiệm"))
+        try log.finish(id: id, outcome: .completed, endedAt: t.addingTimeInterval(0.3), airedSeconds: 0.3, reason: nil, xruns: 0)
+        // Run where no loa.toml is found: a --config not taken would fail rather than fall back on another station.
+        let elsewhere = try Harness.temporaryFolder("loa-elsewhere")
+        let commands: [(words: [String], options: [[String]], shows: String)] = [
+            (["schedule", "list"], [["--json"]], "sang"),
+            (["schedule", "show"], [["--date", "2026-11-12"], ["--json"]], "Tin sáng"),
+            (["segment", "list"], [["--json"]], "Tin sáng"),
+            (["log", "show"], [["--format", "json"], ["--from", "2026-11-12"]], "Tin sáng"),
+            (["log"], [["--format", "json"], ["--from", "2026-11-12"]], "Tin sáng"),
+            (["report"], [["--format", "json"], ["--from", "2026-11-12"], ["--to", "2026-11-12"]], "UBND xã Thử Nghiệm"),
+        ]
+        for command in commands {
+            let plain = try await station.loaCommand(command.words + command.options.flatMap { $0 })
+            try #require(plain.status == 0 && plain.out.contains(command.shows), "\(command.words): \(plain.err)")
+            for config in [["--config", station.config], ["--config=\(station.config)"]] {
+                for position in 0...(command.words.count + command.options.count) {
+                    let arguments = Self.placingConfig(config, words: command.words, options: command.options, at: position)
+                    let r = try await Harness.run(station.loa.path, arguments, in: elsewhere)
+                    #expect(r.status == 0 && r.out == plain.out, "\(arguments): \(r.err)")
+                }
+            }
+        }
+        // Only the words before the command are moved: a value after it that names a command, or is `--config`'s
+        // own spelling, stays the value of its option.
+        let added = try await Harness.run(station.loa.path, ["schedule", "--config", station.config, "add", "trua", "--start", "11:30",
+                                                             "--play", "tin.wav", "--title", "list"], in: elsewhere)
+        #expect(added.status == 0 && added.out.hasPrefix("Đã thêm khung giờ “trua”"), "\(added.out)\(added.err)")
+        let written = try String(contentsOf: station.schedules.appendingPathComponent("sang.toml"), encoding: .utf8)
+        #expect(written.contains("title = \"list\""), "\(written)")
+    }
+
     @Test("A command line the parser refuses is said in Vietnamese, in one line, with the help of the command named")
     func parserMessagesInVietnamese() async throws {
         let station = try ProcessStation(device: "null")
