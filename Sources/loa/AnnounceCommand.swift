@@ -11,10 +11,11 @@ struct AnnounceCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Tệp WAV, MP3, FLAC hoặc Ogg.") var file: String
-    @Option(name: .customLong("repeat"), help: "Số lần phát liền nhau (từ 1 trở lên).") var times: Int = 1
+    @Option(name: .customLong("repeat"), help: "Số lần phát liền nhau, từ 1 trở lên (mặc định 1).",
+            transform: OptionValue.count)
+    var times: Int = 1
 
     func run() async throws {
-        guard times >= 1 else { throw OperatorError("--repeat phải từ 1 trở lên") }
         let config = try StationConfig.load(global.configFile())
         let source = URL(fileURLWithPath: file).standardizedFileURL
         guard FileManager.default.fileExists(atPath: source.path) else { throw OperatorError("\(file): không có tệp này") }

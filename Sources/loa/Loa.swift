@@ -17,7 +17,7 @@ struct Loa: AsyncParsableCommand {
 
     /// Exit 0 on success, 1 with one line on stderr on any user error: never a stack trace.
     static func main() async {
-        let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+        let arguments = joiningNegativeValues(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -27,14 +27,13 @@ struct Loa: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
-        } catch let error as CleanExit {
-            Loa.exit(withError: error)
         } catch let error as any OperatorFacingError {
             fail(error.description)
         } catch {
-            // `--help` and `--version` arrive as errors with a success code: the whole text, on stdout.
+            // `--help`, `loa help X`, a command without its subcommand and `--version` arrive as errors with a success
+            // code: the whole text, on stdout; help in Vietnamese.
             if Loa.exitCode(for: error) == .success {
-                print(Loa.fullMessage(for: error))
+                print(ParserMessages.vietnameseHelp(Loa.fullMessage(for: error)))
                 Foundation.exit(0)
             }
             let message = ParserMessages.vietnamese(Loa.message(for: error), arguments: arguments)
@@ -69,6 +68,23 @@ struct Loa: AsyncParsableCommand {
         // be the error reported instead of that word. One with a default subcommand (`loa log`) passes it on.
         let groupsOnly = !command.configuration.subcommands.isEmpty && command.configuration.defaultSubcommand == nil
         return words + arguments[i...] + (groupsOnly ? [] : hoisted)
+    }
+
+    /// `--year -5`: ArgumentParser takes `-5` for an option of its own and says the value is missing. No Loa option
+    /// is named by a digit, so a negative number after an option is that option's value: it is given as `--year=-5`,
+    /// to be taken, or refused for what it is.
+    static func joiningNegativeValues(_ arguments: [String]) -> [String] {
+        var joined: [String] = []
+        for (i, word) in arguments.enumerated() {
+            if let option = joined.last, option.hasPrefix("--"), option.count > 2, !option.contains("="),
+               !arguments[..<i].contains("--"), word.count > 1, word.first == "-",
+               word.dropFirst().first.map({ $0.isNumber || $0 == "." }) == true {
+                joined[joined.count - 1] = option + "=" + word
+            } else {
+                joined.append(word)
+            }
+        }
+        return joined
     }
 
     static func fail(_ message: String) -> Never {

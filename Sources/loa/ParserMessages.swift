@@ -9,10 +9,12 @@ enum ParserMessages {
     static func vietnamese(_ english: String, arguments: [String]) -> String {
         let path = commandPath(arguments)
         let help = "xem “\(path.joined(separator: " ")) --help”"
-        // A word `loa` itself does not take is a command that does not exist.
-        let unexpected = "Unexpected argument '"
-        if path == ["loa"], english.hasPrefix(unexpected), english.hasSuffix("'") {
-            return "không có lệnh “\(english.dropFirst(unexpected.count).dropLast())” — \(help)"
+        // A word where a command should be names one that does not exist, whatever the parser made of the words after
+        // it (`loa schedul list`: "2 unexpected arguments"; `loa log exprot --out x`: "unknown option --out").
+        if let unknown = unknownCommand(arguments, path: path) {
+            let typed = path.dropFirst() + [unknown.word]
+            let meant = unknown.meant.map { " (có phải “\((path.dropFirst() + [$0]).joined(separator: " "))” không?)" } ?? ""
+            return "không có lệnh “\(typed.joined(separator: " "))”\(meant) — \(help)"
         }
         for (pattern, say) in forms {
             guard let regex = try? NSRegularExpression(pattern: pattern, options: [.dotMatchesLineSeparators]),
@@ -37,9 +39,44 @@ enum ParserMessages {
         return path
     }
 
-    /// ". Please provide one of 'a', 'b' or 'c'." and the bulleted form, as " (chọn: a, b, c)"; ": reason" as it is.
+    /// The word after `path` when the command `path` names has subcommands and the word is none of them (nor an
+    /// option), with the subcommand it most likely meant: the nearest by edit distance, at most 2 away, or the only
+    /// one that begins with it.
+    static func unknownCommand(_ arguments: [String], path: [String]) -> (word: String, meant: String?)? {
+        var command: any ParsableCommand.Type = Loa.self
+        for word in path.dropFirst() {
+            guard let sub = command.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            command = sub
+        }
+        var names = command.configuration.subcommands.map { $0._commandName }
+        // ArgumentParser's own `help` is a command of `loa` too.
+        if path.count == 1 { names.append("help") }
+        guard !command.configuration.subcommands.isEmpty, path.count - 1 < arguments.count else { return nil }
+        let word = arguments[path.count - 1]
+        guard !word.hasPrefix("-"), !names.contains(word) else { return nil }
+        let near = names.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+        let beginning = names.filter { $0.hasPrefix(word) }
+        return (word, near ?? (word.count >= 2 && beginning.count == 1 ? beginning[0] : nil))
+    }
+
+    /// Levenshtein distance between `a` and `b`, in characters.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let b = Array(b)
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// ". Please provide one of 'a', 'b' or 'c'." and the bulleted form, as " (chọn: a, b, c)"; ": what is expected"
+    /// (a check of Loa's own, see ``OptionValue``) as " (what is expected)".
     static func choices(_ tail: String) -> String {
-        if tail.hasPrefix(": ") { return tail }
+        if tail.hasPrefix(": ") { return " (\(tail.dropFirst(2)))" }
         let bullets = tail.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
         let values: [String]
@@ -49,6 +86,69 @@ enum ParserMessages {
             values = tail.split(separator: "'").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
         }
         return values.isEmpty ? "" : " (chọn: \(values.joined(separator: ", ")))"
+    }
+
+    /// ArgumentParser's help (`loa --help`, `loa help log`, `loa schedule`) with its own words in Vietnamese: the
+    /// headings, the lines of --help and --version, "(default)". Loa's own text is already Vietnamese; anything else
+    /// that prints with a success code (the version, a completion script) is not help and is left as it is. The JSON
+    /// of `--experimental-dump-help`, which the man page is made from, is not touched.
+    static func vietnameseHelp(_ english: String) -> String {
+        guard english.hasPrefix("OVERVIEW: ") || english.hasPrefix("USAGE: ") else { return english }
+        var inUsage = false
+        let lines = english.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            var line = String(line)
+            if let usage = replacingPrefix(of: line, "USAGE: ", with: "CÁCH DÙNG: ") {
+                inUsage = true
+                line = usage
+            } else if inUsage, line.hasPrefix("       ") {
+                // The usage's following lines, indented under its first word.
+                line = String(repeating: " ", count: "CÁCH DÙNG: ".count - "USAGE: ".count) + line
+            } else {
+                inUsage = false
+            }
+            if let overview = replacingPrefix(of: line, "OVERVIEW: ", with: "TỔNG QUAN: ") { line = overview }
+            if let heading = headings[line] { return heading }
+            for (english, vietnamese) in phrases { line = keepingColumns(line, english, vietnamese) }
+            // "(values: a, b; default: a)" wrapped before its "default:".
+            if line.drop { $0 == " " }.hasPrefix("default:"), let range = line.range(of: "default:") {
+                line.replaceSubrange(range, with: "mặc định:")
+            }
+            // "See 'loa help log <subcommand>' for detailed help."
+            if let see = line.range(of: "See '"), let end = line.range(of: "' for detailed help."), see.upperBound <= end.lowerBound {
+                line = line[..<see.lowerBound] + "Xem “" + line[see.upperBound..<end.lowerBound] + "” để biết chi tiết." + line[end.upperBound...]
+            }
+            return line
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static let headings = ["ARGUMENTS:": "ĐỐI SỐ:", "OPTIONS:": "TÙY CHỌN:", "SUBCOMMANDS:": "LỆNH CON:"]
+
+    private static let phrases = [
+        ("Show subcommand help information.", "Hiện trợ giúp của một lệnh."),
+        ("Show help information.", "Hiện trợ giúp này."),
+        ("Show the version.", "Hiện phiên bản."),
+        ("<subcommand>", "<lệnh>"),
+        ("<options>", "<tùy chọn>"),
+        (" (default)", " (mặc định)"),
+        ("(default:", "(mặc định:"),
+        ("; default:", "; mặc định:"),
+        ("(values:", "(giá trị:"),
+    ]
+
+    private static func replacingPrefix(of line: String, _ prefix: String, with replacement: String) -> String? {
+        line.hasPrefix(prefix) ? replacement + line.dropFirst(prefix.count) : nil
+    }
+
+    /// `line` with `english` said in `vietnamese`; where the Vietnamese is longer and a run of spaces follows (a label
+    /// padded to the column of its help), that run is shortened by as much, so the help still starts in its column.
+    private static func keepingColumns(_ line: String, _ english: String, _ vietnamese: String) -> String {
+        guard let range = line.range(of: english) else { return line }
+        var after = line[range.upperBound...]
+        let longer = vietnamese.count - english.count
+        let spaces = after.prefix { $0 == " " }.count
+        if longer > 0, spaces > longer + 1 { after = after.dropFirst(longer) }
+        return line[..<range.lowerBound] + vietnamese + after
     }
 
     /// "--count" of "--count <count>".

@@ -18,11 +18,11 @@ struct PublishCommand: ParsableCommand {
     @Option(name: .long, help: "Khóa bí mật do “loa keygen” tạo (PREFIX.key).") var key: String
     @Option(name: .long, help: "Thư mục feed mà máy chủ web phục vụ.") var out: String
     @Option(name: .long, help: "Tên bên phát ghi trong danh mục.") var publisher: String = "Đài Truyền thanh - Truyền hình huyện"
-    @Option(name: .customLong("valid-days"), help: "Số ngày danh mục còn hiệu lực; xã từ chối danh mục quá hạn, nên xuất bản lại trước đó.")
+    @Option(name: .customLong("valid-days"), help: "Số ngày danh mục còn hiệu lực (mặc định 7); xã từ chối danh mục quá hạn, nên xuất bản lại trước đó.",
+            transform: OptionValue.days)
     var validDays: Double = 7
 
     func run() throws {
-        guard validDays > 0 else { throw OperatorError("--valid-days phải lớn hơn 0") }
         let publisher = FeedPublisher(source: URL(fileURLWithPath: directory).standardizedFileURL,
                                       output: URL(fileURLWithPath: out).standardizedFileURL,
                                       publisher: self.publisher, validSeconds: validDays * 86400)

@@ -17,7 +17,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var period: PeriodOptions
-    @Option(help: "Cả năm YYYY.") var year: Int?
+    @Option(help: "Cả năm YYYY.", transform: OptionValue.year) var year: Int?
     @Option(help: "Chỉ các lượt phát của chiến dịch này.") var campaign: String?
     @Option(help: "Nhóm theo: pillar, category, segment, campaign, day, week, month; nhiều cách cách nhau bằng dấu phẩy (html mặc định: pillar,category,campaign,month,segment).")
     var by: GroupingList?
@@ -79,8 +79,7 @@ struct ReportCommand: AsyncParsableCommand {
         let given = try period.dates()
         if let year {
             guard given.from == nil, given.to == nil else { throw OperatorError("dùng --year hoặc --from/--to, không dùng cả hai") }
-            guard (1900...9999).contains(year), let first = LocalDate(year: year, month: 1, day: 1),
-                  let last = LocalDate(year: year, month: 12, day: 31) else {
+            guard let first = LocalDate(year: year, month: 1, day: 1), let last = LocalDate(year: year, month: 12, day: 31) else {
                 throw OperatorError("--year: năm không hợp lệ \(year)")
             }
             return (first, last)

@@ -13,7 +13,7 @@ struct SlotOptions: ParsableArguments {
     @Option(help: "Phát đến hết ngày YYYY-MM-DD.") var until: String?
     @Option(parsing: .upToNextOption, help: "Chọn bản tin theo trụ cột (chinh-tri-an-ninh, kinh-te, van-hoa-xa-hoi).")
     var pillar: [String] = []
-    @Option(help: "Số bản tin chọn theo trụ cột.") var count: Int?
+    @Option(help: "Số bản tin chọn theo trụ cột.", transform: OptionValue.count) var count: Int?
     @Option(parsing: .upToNextOption, help: "Các tệp trong audio/ hoặc mã bản tin, phát theo thứ tự.") var play: [String] = []
     @Option(help: "Nhạc hiệu mở đầu (tệp trong audio/ hoặc mã bản tin).") var intro: String?
     @Option(help: "Nhạc hiệu kết thúc.") var outro: String?

@@ -299,16 +299,80 @@ struct CLITests {
             (["schedule", "add", "trua", "--bogus"], "loa: không có tùy chọn --bogus — xem “loa schedule add --help”"),
             (["schedule", "remove"], "loa: thiếu <id> — xem “loa schedule remove --help”"),
             (["schedule", "edit", "sang", "--count"], "loa: thiếu giá trị sau --count — xem “loa schedule edit --help”"),
-            (["schedule", "edit", "sang", "--count", "ba"], "loa: --count: giá trị “ba” không hợp lệ — xem “loa schedule edit --help”"),
+            (["schedule", "edit", "sang", "--count", "ba"],
+             "loa: --count: giá trị “ba” không hợp lệ (một số nguyên từ 1 trở lên) — xem “loa schedule edit --help”"),
+            // A negative number is the option's value, refused for what it is; so is a value out of range.
+            (["schedule", "edit", "sang", "--count", "-1"],
+             "loa: --count: giá trị “-1” không hợp lệ (một số nguyên từ 1 trở lên) — xem “loa schedule edit --help”"),
+            (["schedule", "add", "trua", "--start", "11:30", "--pillar", "kinh-te", "--count", "0"],
+             "loa: --count: giá trị “0” không hợp lệ (một số nguyên từ 1 trở lên) — xem “loa schedule add --help”"),
+            (["report", "--year", "-5"], "loa: --year: giá trị “-5” không hợp lệ (một năm như 2026) — xem “loa report --help”"),
+            (["report", "--year=-5"], "loa: --year: giá trị “-5” không hợp lệ (một năm như 2026) — xem “loa report --help”"),
+            (["report", "--year", "20266"], "loa: --year: giá trị “20266” không hợp lệ (một năm như 2026) — xem “loa report --help”"),
+            (["announce", "tin.wav", "--repeat", "0"],
+             "loa: --repeat: giá trị “0” không hợp lệ (một số nguyên từ 1 trở lên) — xem “loa announce --help”"),
+            (["announce", "tin.wav", "--repeat", "-2"],
+             "loa: --repeat: giá trị “-2” không hợp lệ (một số nguyên từ 1 trở lên) — xem “loa announce --help”"),
+            (["publish", "ban-tin", "--key", "huyen.key", "--out", "feed", "--valid-days", "-1"],
+             "loa: --valid-days: giá trị “-1” không hợp lệ (một số ngày lớn hơn 0, ví dụ 7) — xem “loa publish --help”"),
+            (["publish", "ban-tin", "--key", "huyen.key", "--out", "feed", "--valid-days", "0"],
+             "loa: --valid-days: giá trị “0” không hợp lệ (một số ngày lớn hơn 0, ví dụ 7) — xem “loa publish --help”"),
             (["log", "--format", "xml"], "loa: --format: giá trị “xml” không hợp lệ (chọn: table, csv, json) — xem “loa log --help”"),
             (["status", "thừa"], "loa: thừa đối số “thừa” — xem “loa status --help”"),
             (["schedule", "add", "trua", "--strat", "11:30"], "loa: không có tùy chọn --strat (có phải --start không?) — xem “loa schedule add --help”"),
             (["--config", station.config, "phat-thu"], "loa: không có lệnh “phat-thu” — xem “loa --help”"),
+            // A mistyped command is named as one, with the command meant, whatever follows it.
+            (["schedul", "list"], "loa: không có lệnh “schedul” (có phải “schedule” không?) — xem “loa --help”"),
+            (["--config", station.config, "schedul", "list"], "loa: không có lệnh “schedul” (có phải “schedule” không?) — xem “loa --help”"),
+            (["sched"], "loa: không có lệnh “sched” (có phải “schedule” không?) — xem “loa --help”"),
+            (["schedule", "lst"], "loa: không có lệnh “schedule lst” (có phải “schedule list” không?) — xem “loa schedule --help”"),
+            (["schedule", "--config", station.config, "shwo", "--date", "2026-11-12"],
+             "loa: không có lệnh “schedule shwo” (có phải “schedule show” không?) — xem “loa schedule --help”"),
+            (["segment", "ad", "tin.wav", "--title", "Tin"],
+             "loa: không có lệnh “segment ad” (có phải “segment add” không?) — xem “loa segment --help”"),
+            (["log", "exprot", "--out", "x.csv"], "loa: không có lệnh “log exprot” (có phải “log export” không?) — xem “loa log --help”"),
+            (["log", "xem"], "loa: không có lệnh “log xem” — xem “loa log --help”"),
         ]
         for (arguments, expected) in cases {
-            let r = try await Harness.run(station.loa.path, arguments.first == "--config" ? arguments : arguments + ["--config", station.config])
+            let r = try await Harness.run(station.loa.path, arguments.contains("--config") ? arguments : arguments + ["--config", station.config])
             #expect(r.status == 1 && r.err == expected + "\n", "\(arguments): \(r.err)")
         }
+    }
+
+    @Test("Help reads in Vietnamese, headings and the --help and --version lines included; the version, completions and dump-help stay as they were")
+    func helpInVietnamese() async throws {
+        let loa = try Harness.loaBinary().path
+        let cases: [([String], [String])] = [
+            (["--help"], ["TỔNG QUAN: Loa: điều khiển phát thanh cho đài truyền thanh cấp xã.", "CÁCH DÙNG: loa <lệnh>", "TÙY CHỌN:",
+                          "  --version               Hiện phiên bản.", "  -h, --help              Hiện trợ giúp này.", "LỆNH CON:",
+                          "  segment                 Thư viện bản tin.", "  Xem “loa help <lệnh>” để biết chi tiết."]),
+            (["schedule", "add", "--help"], ["CÁCH DÙNG: loa schedule add [<tùy chọn>] <id>", "ĐỐI SỐ:",
+                                             "  <id>                    Mã khung giờ mới (chữ ASCII, số, “-”, “_”).", "TÙY CHỌN:",
+                                             "  -h, --help              Hiện trợ giúp này."]),
+            (["help", "log"], ["CÁCH DÙNG: loa log <lệnh>", "LỆNH CON:",
+                               "  show (mặc định)         Nhật ký phát: mỗi lượt phát một dòng (mặc định của",
+                               "  Xem “loa help log <lệnh>” để biết chi tiết."]),
+            (["log", "show", "-h"], ["  --format <format>       table, csv hoặc json. (giá trị: table, csv, json;",
+                                     "                          mặc định: table)"]),
+            (["schedule"], ["CÁCH DÙNG: loa schedule <lệnh>", "  list                    Các khung giờ, mỗi dòng một khung."]),
+        ]
+        for (arguments, lines) in cases {
+            let help = try await Harness.run(loa, arguments)
+            let said = help.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(help.status == 0 && help.err.isEmpty, "\(arguments): \(help.err)")
+            for line in lines { #expect(said.contains(line), "\(arguments): no line “\(line)” in\n\(help.out)") }
+            for english in ["OVERVIEW:", "USAGE:", "ARGUMENTS:", "OPTIONS:", "SUBCOMMANDS:", "Show help", "Show the version", "See '",
+                            "default", "<subcommand>", "<options>"] {
+                #expect(!help.out.contains(english), "\(arguments): “\(english)” in\n\(help.out)")
+            }
+        }
+        let version = try await Harness.run(loa, ["--version"])
+        #expect(version.out == "\(try #require(version.out.split(separator: "\n").first))\n" && version.out.first?.isNumber == true)
+        let bash = try await Harness.run(loa, ["--generate-completion-script", "bash"])
+        #expect(bash.status == 0 && bash.out.hasPrefix("#!/bin/bash") && bash.out.contains("schedule"))
+        // The man page is made from this JSON, and says --help and --version in Vietnamese itself.
+        let dump = try await Harness.run(loa, ["--experimental-dump-help"])
+        #expect(dump.status == 0 && (try? JSONSerialization.jsonObject(with: Data(dump.out.utf8))) != nil)
     }
 
     @Test("Commands that only read open the database read-only: they work on a read-only mount, as beside a daemon holding its writes")

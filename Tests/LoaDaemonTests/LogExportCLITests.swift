@@ -108,7 +108,7 @@ struct LogExportCLITests {
     @Test("loa log --help prints its whole help, both subcommands, and exits 0")
     func helpIsWhole() async throws {
         let help = try await Harness.run(try Harness.loaBinary().path, ["log", "--help"])
-        #expect(help.status == 0 && help.out.contains("show (default)") && help.out.contains("export"), "\(help.out)\(help.err)")
+        #expect(help.status == 0 && help.out.contains("show (mặc định)") && help.out.contains("export"), "\(help.out)\(help.err)")
     }
 
     @Test("Without signing_key in loa.toml, export says how to make one and writes nothing")
