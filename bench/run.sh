@@ -180,6 +180,38 @@ measure() {
   echo "|---|---|---|---|"
   printf '| two-phase airing write | %.0f | %.0f | %.2f |\n' "$om" "$tm" "$(echo "$om / $tm" | bc -l)"
   echo
+  # Progress, every second of every airing: one UPDATE of aired_seconds, committed with synchronous=NORMAL (no fsync
+  # of its own). Peers: the sqlite3 shell doing the same UPDATEs with NORMAL, and with FULL (what each would cost
+  # if it were synced).
+  ours=(); normal=(); full=()
+  for _ in $(seq "$RUNS"); do
+    rm -f "$work/b.sqlite"*
+    read -r _ _ _ _ mean < <("$BENCH" "$work/b.sqlite" "$N" | grep airing_progress_write)
+    ours+=("$mean")
+    for mode in NORMAL FULL; do
+      rm -f "$work/q.sqlite"*
+      sqlite3 "$work/q.sqlite" "PRAGMA journal_mode=WAL;" >/dev/null
+      sqlite3 "$work/b.sqlite" .schema | grep -v sqlite_sequence | sqlite3 "$work/q.sqlite"
+      {
+        echo "PRAGMA synchronous=$mode;"
+        echo "INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, started_at, aired_seconds, outcome, device) VALUES ('asean-toi', 0, 'rcep', 'RCEP', 'a.mp3', 0, 0, 0, 'started', 'default');"
+        for i in $(seq "$N"); do echo "UPDATE airing SET aired_seconds=$i WHERE id=1 AND outcome='started';"; done
+      } > "$work/q.sql"
+      start=$(date +%s%N)
+      sqlite3 "$work/q.sqlite" < "$work/q.sql"
+      end=$(date +%s%N)
+      if [ "$mode" = NORMAL ]; then normal+=("$(echo "($end - $start) / 1000 / $N" | bc -l)"); else full+=("$(echo "($end - $start) / 1000 / $N" | bc -l)"); fi
+    done
+  done
+  om=$(printf '%s\n' "${ours[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  nm=$(printf '%s\n' "${normal[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  fm=$(printf '%s\n' "${full[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "An airing's progress (every second while it airs): one UPDATE, $N of them; per-write mean, median of $RUNS runs."
+  echo
+  echo "| measure | loa µs | sqlite3 NORMAL µs | ratio loa/sqlite3 NORMAL | sqlite3 FULL µs |"
+  echo "|---|---|---|---|---|"
+  printf '| progress write | %.0f | %.0f | %.2f | %.0f |\n' "$om" "$nm" "$(echo "$om / $nm" | bc -l)" "$fm"
+  echo
   read -r _ pm pp _ _ < <("$BENCH" "$work/c.sqlite" 1 | grep planner_day)
   printf 'Planner, one day of 12 pick slots over a 300-segment library (no peer: pure Swift): median %.0f µs, p95 %.0f µs over 365 days.\n' "$pm" "$pp"
   echo

@@ -40,6 +40,16 @@ do {
     }
     print("airing_two_phase_write \(percentile(writes, 0.5)) \(percentile(writes, 0.95)) \(count) \(writes.reduce(0, +) / Double(count))")
 
+    // What an airing costs each second while it airs: its progress, one UPDATE committed without an fsync of its own.
+    let airing = try log.insert(AiringRecord(slot: "asean-toi", slotStartsAt: t0, segmentID: "rcep", title: "RCEP và nông sản Việt",
+                                             path: "asean/kinh-te.mp3", scheduledAt: t0, startedAt: t0, outcome: .started,
+                                             device: "default"))
+    var progress: [Double] = []
+    for n in 0..<count {
+        progress.append(microseconds(try clock.measure { try log.recordProgress(id: airing, airedSeconds: Double(n)) }))
+    }
+    print("airing_progress_write \(percentile(progress, 0.5)) \(percentile(progress, 0.95)) \(count) \(progress.reduce(0, +) / Double(count))")
+
     let calendar = StationCalendar(timeZone: TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current)
     let planner = Planner(calendar: calendar)
     let library = (0..<300).map { i in
