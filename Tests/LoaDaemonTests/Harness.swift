@@ -278,9 +278,12 @@ final class MonitorRecorder: @unchecked Sendable {
     /// Stops recording; returns the samples and the wall time of the first one.
     func stop() -> (samples: [Float], startedAt: Date) {
         // The test process blocks SIGTERM and its children inherit the mask: only SIGKILL is sure to land.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.2)
+        // Safe to call twice: a process already reaped is not signalled again (its pid may be another's by then).
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            Thread.sleep(forTimeInterval: 0.2)
+        }
         return lock.withLock {
             let samples = data.withUnsafeBytes { raw in
                 raw.bindMemory(to: Int16.self).map { Float(Int16(littleEndian: $0)) / 32768 }

@@ -33,8 +33,10 @@ struct LogDiskTests {
         try await station.addTone("sau.wav", frequency: 660, seconds: 1, rate: 48000, title: "Bản tin sau")
         let slotStart = station.wholeSecond(after: 5)
         try station.writeSlot("mat-dien", start: slotStart, files: ["dai.wav", "sau.wav"])
-        // Mid-item, what the row keeps is measured against what the loudspeaker heard.
-        let recorder = point == .midItem ? try await MonitorRecorder.recording(server) : nil
+        // Mid-item, what the row keeps is measured against what the loudspeaker heard. Recording in every case: the
+        // sink then has a reader, as a card has, and does not run ahead of a stream that reconnects.
+        let recorder = try await MonitorRecorder.recording(server)
+        defer { _ = recorder.stop() }
         let first = try station.startDaemon(environment: server.environment)
         switch point {
         case .beforeFirstSample:
@@ -77,7 +79,7 @@ struct LogDiskTests {
             #expect(abs(head.aired_seconds + (head.lost_seconds ?? 0) - 1) < 0.1, "\(final)")
         case .midItem:
             // The crash loses at most about a second of what was heard (progress every second), and never claims more.
-            let heard = try #require(recorder.flatMap { ToneAnalysis($0.stop().samples, rate: 48000, frequencies: [440, 660]) }?
+            let heard = try #require(ToneAnalysis(recorder.stop().samples, rate: 48000, frequencies: [440, 660])?
                 .tones.first { $0.frequency == 440 }?.seconds)
             #expect(head.outcome == "interrupted", "\(final)")
             #expect(head.aired_seconds <= heard + 0.05 && heard - head.aired_seconds < 1.2,
