@@ -36,8 +36,9 @@ public enum ScheduleParser {
             return ([], problems)
         }
         var slots: [Slot] = []
+        let sections = index.arrayElements("slot")
         for n in 0..<elements.count {
-            let section = index.arrayElement("slot", n)
+            let section = n < sections.count ? sections[n] : nil
             let header = SourceLocation(file: file, line: section?.line ?? 1)
             guard let slotTable = elements[n].table else {
                 problems.append(Diagnostic(header, "mỗi khung giờ phải là một bảng [[slot]]"))

@@ -51,12 +51,13 @@ public struct ScheduleText: Sendable, Equatable {
     /// The file's `[[slot]]` tables, in order.
     public var slots: [SlotBlock] {
         let index = TOMLLineIndex(text: text)
-        // Every table header; the root (first) has none.
-        let headers = index.sections.dropFirst().map { $0.line - 1 }
-        return index.sections.compactMap { section -> SlotBlock? in
+        let sections = index.sections
+        return sections.indices.compactMap { position -> SlotBlock? in
+            let section = sections[position]
             guard section.isArrayElement, section.name == "slot" else { return nil }
             let header = section.line - 1
-            let nextHeader = headers.first { $0 > header } ?? lines.count
+            // The next table's header (sections are in file order; the root, first, has none).
+            let nextHeader = position + 1 < sections.count ? sections[position + 1].line - 1 : lines.count
             var keys: [(String, ClosedRange<Int>)] = []
             for (key, line) in section.orderedKeys {
                 keys.append((key, (line - 1)...valueEnd(from: line - 1, before: nextHeader)))

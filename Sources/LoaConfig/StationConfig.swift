@@ -182,7 +182,7 @@ public struct StationConfig: Sendable {
         }
         var feeds: [FeedConfig] = []
         for n in 0..<array.count {
-            let section = index.arrayElement("feed", n)
+            let section = index.arrayElements("feed").dropFirst(n).first
             func at(_ key: String?) -> SourceLocation {
                 SourceLocation(file: name, line: key.flatMap { section?.keys[$0] } ?? section?.line ?? 1)
             }

@@ -26,6 +26,9 @@ public struct TOMLLineIndex: Sendable {
     }
 
     public private(set) var sections: [Section]
+    /// The positions in ``sections`` of each `[[name]]`, in order: a schedule of thousands of slots finds each in
+    /// one step, not by a scan of all the tables.
+    private var arrayPositions: [String: [Int]] = [:]
 
     public init(text: String) {
         var sections = [Section(name: "", isArrayElement: false, line: 1, keys: [:], orderedKeys: [])]
@@ -67,13 +70,13 @@ public struct TOMLLineIndex: Sendable {
             depth = max(0, TOMLLineIndex.bracketBalance(value))
         }
         self.sections = sections
+        for (position, section) in sections.enumerated() where section.isArrayElement {
+            arrayPositions[section.name, default: []].append(position)
+        }
     }
 
-    /// The `n`th `[[name]]` table (0-based).
-    public func arrayElement(_ name: String, _ n: Int) -> Section? {
-        let matching = sections.filter { $0.isArrayElement && $0.name == name }
-        return n < matching.count ? matching[n] : nil
-    }
+    /// Every `[[name]]` table, in order.
+    public func arrayElements(_ name: String) -> [Section] { (arrayPositions[name] ?? []).map { sections[$0] } }
 
     /// The `[name]` table, or the root for "".
     public func table(_ name: String) -> Section? {

@@ -39,8 +39,11 @@ public struct Station: Sendable {
     /// Every problem in `schedules`, including entries that are not a segment of `library` (a file under `audio`
     /// that was never imported would fail on air), in file and line order.
     public static func validate(_ schedules: ScheduleSet, audio: URL, library segments: [Segment]) -> [Diagnostic] {
+        // What `Planner.resolve` finds (an id, or a path with or without "./"), looked up rather than searched for
+        // each of thousands of entries.
+        let ids = Set(segments.map(\.id)), paths = Set(segments.map(\.path))
         let validator = ScheduleValidator(entryState: { entry in
-            if Planner.resolve(entry, in: segments) != nil { return .airable }
+            if ids.contains(entry) || paths.contains(entry.hasPrefix("./") ? String(entry.dropFirst(2)) : entry) { return .airable }
             let file = audio.appendingPathComponent(entry).path
             return FileManager.default.fileExists(atPath: file) ? .notImported(file: file) : .missing
         })

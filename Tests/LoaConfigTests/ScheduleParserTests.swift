@@ -179,7 +179,7 @@ struct ScheduleParserTests {
         #expect(found.contains { $0.hasPrefix("schedules/toi.toml:5: ngày không hợp lệ") })
     }
 
-    @Test("Overlapping slots across files: reported at the later slot, naming the other")
+    @Test("Overlapping slots across files: reported at each of the two, naming the other")
     func overlappingSlots() {
         let a = ScheduleParser.parse("""
         [[slot]]
@@ -213,7 +213,8 @@ struct ScheduleParserTests {
         play = ["x.mp3"]
         """, file: "schedules/b.toml").slots
         let found = ScheduleValidator { _ in true }.validate(a + b).map(\.description)
-        #expect(found == ["schedules/b.toml:9: khung giờ “thu-tu” (17:29:59–17:45) trùng với “toi” (17:00–17:30) ở schedules/a.toml:1"])
+        #expect(found == ["schedules/a.toml:1: khung giờ “toi” (17:00–17:30) trùng với “thu-tu” (17:29:59–17:45) ở schedules/b.toml:9",
+                          "schedules/b.toml:9: khung giờ “thu-tu” (17:29:59–17:45) trùng với “toi” (17:00–17:30) ở schedules/a.toml:1"])
     }
 
     @Test("Date ranges that never meet do not overlap even on the same weekdays")

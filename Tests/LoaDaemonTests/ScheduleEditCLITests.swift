@@ -104,7 +104,8 @@ struct ScheduleEditCLITests {
             (["schedule", "edit", "toi", "--start", "25:00"], "schedules/toi.toml:7 (--start): giờ không hợp lệ \"25:00\""),
             (["schedule", "edit", "toi", "--end", "17:00"], "schedules/toi.toml:8 (--end): giờ kết thúc 17:00 không sau giờ bắt đầu 17:15"),
             (["schedule", "add", "chen", "--start", "17:20", "--play", "a.wav", "--file", "toi"],
-             "schedules/toi.toml:20: khung giờ “chen” (17:20) trùng với “toi” (17:15–17:30) ở schedules/toi.toml:5"),
+             "schedules/toi.toml:5: khung giờ “toi” (17:15–17:30) trùng với “chen” (17:20) ở schedules/toi.toml:20\n"
+             + "schedules/toi.toml:20: khung giờ “chen” (17:20) trùng với “toi” (17:15–17:30) ở schedules/toi.toml:5\n"),
             (["schedule", "edit", "muon", "--play", "khong-co.mp3"], "schedules/toi.toml:18 (--play): không tìm thấy tệp “khong-co.mp3”"),
             (["schedule", "edit", "muon", "--days", "thu-hai"], "schedules/toi.toml:19 (--days): ngày phát không hợp lệ"),
             (["schedule", "add", "toi", "--start", "21:00", "--play", "a.wav"], "loa: đã có khung giờ “toi” ở schedules/toi.toml:5"),
