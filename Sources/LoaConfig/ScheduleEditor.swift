@@ -124,7 +124,8 @@ public struct ScheduleEditor: Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw .unreadable(path: ScheduleSet.displayPath(url, base: base), reason: "không mở được tệp")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        // Not `String(data:encoding:)`: Foundation drops a byte order mark, and the edit would write the file back without it.
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw .unreadable(path: ScheduleSet.displayPath(url, base: base), reason: "tệp không phải UTF-8")
         }
         return text

@@ -2,7 +2,7 @@ import LoaCore
 import TOMLKit
 
 /// A schedule file's text, edited line by line so that everything an edit does not touch stays byte-identical:
-/// comments, blank lines, key order, quoting, alignment and line endings (LF or CRLF).
+/// comments, blank lines, key order, quoting, alignment, line endings (LF or CRLF) and a byte order mark.
 ///
 /// Edits work on the raw lines, not on a parsed-and-reprinted document (TOMLKit would drop the comments). Slots
 /// are found by their `[[slot]]` headers and `id` line even when the rest of the file does not validate, so a
@@ -12,11 +12,15 @@ public struct ScheduleText: Sendable, Equatable {
     public private(set) var lines: [String]
     /// The terminator new lines get: the file's own (its first line's), LF for a new file.
     public let newline: String
+    /// The UTF-8 byte order mark the file starts with (Windows Notepad writes one), or "": not part of the first
+    /// line, it stays in front whatever an edit does to the lines.
+    public let byteOrderMark: String
 
     public init(_ text: String) {
+        byteOrderMark = text.utf8.starts(with: LoaConfig.byteOrderMark.utf8) ? LoaConfig.byteOrderMark : ""
         var lines: [String] = []
         var current: [UInt8] = []
-        for byte in text.utf8 {
+        for byte in text.utf8.dropFirst(byteOrderMark.utf8.count) {
             current.append(byte)
             if byte == UInt8(ascii: "\n") {
                 lines.append(String(decoding: current, as: UTF8.self))
@@ -28,7 +32,7 @@ public struct ScheduleText: Sendable, Equatable {
         newline = lines.first(where: ScheduleText.isTerminated).map { $0.utf8.suffix(2).elementsEqual("\r\n".utf8) ? "\r\n" : "\n" } ?? "\n"
     }
 
-    public var text: String { lines.joined() }
+    public var text: String { byteOrderMark + lines.joined() }
 
     /// One `[[slot]]` table as written: line indices are 0-based into ``lines``.
     public struct SlotBlock: Sendable {
@@ -50,7 +54,7 @@ public struct ScheduleText: Sendable, Equatable {
 
     /// The file's `[[slot]]` tables, in order.
     public var slots: [SlotBlock] {
-        let index = TOMLLineIndex(text: text)
+        let index = TOMLLineIndex(text: lines.joined())
         let sections = index.sections
         return sections.indices.compactMap { position -> SlotBlock? in
             let section = sections[position]

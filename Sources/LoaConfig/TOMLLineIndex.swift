@@ -1,9 +1,14 @@
 import LoaCore
 import TOMLKit
 
+/// The UTF-8 byte order mark Windows Notepad writes at the start of a file: read past, and kept by edits.
+let byteOrderMark = "\u{FEFF}"
+
 /// Parses TOML text, turning a syntax error into a diagnostic at the line TOMLKit found.
 func parseTOML(_ text: String, file: String) throws(Diagnostic) -> TOMLTable {
-    do { return try TOMLTable(string: text) } catch let error as TOMLParseError {
+    // toml++ reads past a BOM itself; taking it off here does not depend on that.
+    let body = text.utf8.starts(with: byteOrderMark.utf8) ? String(decoding: text.utf8.dropFirst(byteOrderMark.utf8.count), as: UTF8.self) : text
+    do { return try TOMLTable(string: body) } catch let error as TOMLParseError {
         throw Diagnostic(SourceLocation(file: file, line: error.source.begin.line),
                          "lỗi cú pháp TOML (cột \(error.source.begin.column)): \(error.description)")
     } catch {
@@ -38,7 +43,8 @@ public struct TOMLLineIndex: Sendable {
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         for (i, rawLine) in lines.enumerated() {
             let number = i + 1
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            // A BOM is not a character of the first line: `[[slot]]` right after it is still a header.
+            let line = (i == 0 ? rawLine.drop { $0 == "\u{FEFF}" } : rawLine).trimmingCharacters(in: .whitespaces)
             if let delimiter = inMultilineString {
                 if TOMLLineIndex.occurrences(of: delimiter, in: line) % 2 == 1 { inMultilineString = nil }
                 continue

@@ -157,6 +157,38 @@ struct ScheduleTextTests {
         #expect(try edited(byHand, .disable(id: "tin-xa")).contains("id = \"tin-xa\"\nenabled = false  # bật\n"))
     }
 
+    @Test("A UTF-8 BOM (Notepad writes one) stays through every edit, LF and CRLF, and the file parses with it at the right lines")
+    func byteOrderMark() throws {
+        let slotFirst = "[[slot]]\nid = \"dau\"\nstart = \"05:00\"\nplay = [\"x.mp3\"]\n\n" + Self.evening
+        for base in [Self.evening, slotFirst] {
+            for text in [base, base.replacingOccurrences(of: "\n", with: "\r\n")].map({ "\u{FEFF}" + $0 }) {
+                let bytes = Array(text.utf8)
+                #expect(Array(ScheduleText(text).text.utf8) == bytes)
+                let ids = ScheduleText(text).slots.compactMap(\.id)
+                #expect(ids.suffix(3) == ["asean-toi", "hncc-asean-37", "tin-xa"] && ids.count == (base == slotFirst ? 4 : 3), "\(ids)")
+                let parsed = ScheduleParser.parse(text, file: "toi.toml")
+                #expect(parsed.problems.isEmpty && parsed.slots.count == ids.count, "\(parsed.problems)")
+                #expect(parsed.slots.first?.source.line == (base == slotFirst ? 1 : 5))
+
+                for id in ids {
+                    let disabled = try edited(text, .disable(id: id))
+                    #expect(disabled.utf8.starts(with: [0xEF, 0xBB, 0xBF]))
+                    #expect(Array(try edited(disabled, .enable(id: id)).utf8) == bytes, "\(id)")
+                    let moved = try edited(text, .edit(id: id, SlotSettings(start: "23:00")))
+                    #expect(moved.utf8.starts(with: [0xEF, 0xBB, 0xBF]) && moved != text, "\(id)")
+                }
+                let added = try edited(text, .add(id: "moi", SlotSettings(start: "21:00", play: ["y.mp3"])))
+                #expect(added.utf8.starts(with: [0xEF, 0xBB, 0xBF]))
+                #expect(Array(try edited(added, .remove(id: "moi")).utf8) == bytes)
+            }
+        }
+        // A file that is only the mark gets a slot after it, and gives it back when the slot goes.
+        let onlyMark = "\u{FEFF}"
+        let first = try edited(onlyMark, .add(id: "moi", SlotSettings(start: "21:00", play: ["y.mp3"])))
+        #expect(first == "\u{FEFF}[[slot]]\nid = \"moi\"\nstart = \"21:00\"\nplay = [\"y.mp3\"]\n")
+        #expect(try edited(first, .remove(id: "moi")) == onlyMark)
+    }
+
     @Test("Refused: an id already there, an id not there, a new slot with no content, an edit with nothing to do")
     func refusals() {
         let twice = Self.evening + "\n[[slot]]\nid = \"tin-xa\"\nstart = \"21:00\"\nplay = [\"y.mp3\"]\n"

@@ -95,6 +95,38 @@ struct ScheduleEditCLITests {
         #expect(try bytes(evening) == eveningBefore)
     }
 
+    @Test("A file saved with a UTF-8 BOM (Notepad) keeps it through add, disable, enable, edit and remove, LF and CRLF, byte for byte")
+    func byteOrderMark() async throws {
+        let (station, morning, evening) = try station()
+        // The BOM before the first `[[slot]]` of one file, before a comment in the other.
+        let bom = Data([0xEF, 0xBB, 0xBF])
+        let morningText = "[[slot]]\r\nid = \"sang\"\r\nstart = \"05:30\"\r\nplay = [\"a.wav\"]\r\n"
+        try (bom + Data(morningText.utf8)).write(to: morning)
+        try (bom + (try bytes(evening))).write(to: evening)
+        let (morningBefore, eveningBefore) = (try bytes(morning), try bytes(evening))
+
+        let validate = try await station.loaCommand(["schedule", "validate"])
+        #expect(validate.status == 0 && validate.out.contains("3 khung giờ trong 2 tệp"), "\(validate.out)\(validate.err)")
+        let steps: [[String]] = [
+            ["schedule", "disable", "sang"], ["schedule", "enable", "sang"],
+            ["schedule", "disable", "toi"], ["schedule", "enable", "toi"],
+            ["schedule", "edit", "sang", "--start", "05:45"], ["schedule", "edit", "sang", "--start", "05:30"],
+            ["schedule", "add", "sang-2", "--start", "06:00", "--play", "b.wav", "--file", "sang"],
+            ["schedule", "add", "khuya", "--start", "22:00", "--play", "b.wav", "--file", "toi"],
+            ["schedule", "remove", "sang-2"], ["schedule", "remove", "khuya"],
+        ]
+        for step in steps {
+            let r = try await station.loaCommand(step)
+            #expect(r.status == 0, "\(step): \(r.out)\(r.err)")
+            #expect(try bytes(morning).prefix(3) == bom && bytes(evening).prefix(3) == bom, "\(step) dropped the BOM")
+        }
+        #expect(try bytes(morning) == morningBefore)
+        #expect(try bytes(evening) == eveningBefore)
+        // The slot behind the BOM is found at line 1, as the editor shows it.
+        let list = try await station.loaCommand(["schedule", "list"])
+        #expect(list.out.contains("schedules/sang.toml:1"), "\(list.out)\(list.err)")
+    }
+
     @Test("A refused edit names the problem at file:line as validate does, exits 1, and leaves the file's bytes and inode")
     func refusedEditTouchesNothing() async throws {
         let (station, _, evening) = try await station()
