@@ -74,7 +74,7 @@ struct SlotReader {
     mutating func read() -> Slot? {
         let before = problems.count
         for key in table.keys where !ScheduleParser.slotKeys.contains(key) {
-            problem(key, "khóa không hợp lệ “\(key)” (các khóa hợp lệ: \(ScheduleParser.slotKeys.joined(separator: ", ")))")
+            problem(key, UnknownKey.message(key, in: nil, known: ScheduleParser.slotKeys))
         }
         var id = ""
         if let value = table["id"] {

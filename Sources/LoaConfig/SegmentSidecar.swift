@@ -37,7 +37,7 @@ public struct SegmentSidecar: Sendable, Hashable {
             .invalid(Diagnostic(SourceLocation(file: file, line: root?.keys[key] ?? 1), message))
         }
         for key in table.keys where !keys.contains(key) {
-            throw fail(key, "khóa không hợp lệ “\(key)” (các khóa hợp lệ: \(keys.joined(separator: ", ")))")
+            throw fail(key, UnknownKey.message(key, in: nil, known: keys))
         }
         func string(_ key: String) throws(ConfigError) -> String? {
             guard let value = table[key] else { return nil }

@@ -6,17 +6,33 @@ import TOMLKit
 public enum ConfigError: OperatorFacingError, Sendable {
     case notFound(tried: [String])
     case unreadable(path: String, reason: String)
-    case invalid(Diagnostic)
+    /// Every problem found in a file, each at its own line, in line order (at least one).
+    case invalid([Diagnostic])
     /// An edit that cannot be made as asked, or that would break the schedules; nothing was written.
     case refused(String)
 
+    /// A file with one problem.
+    public static func invalid(_ problem: Diagnostic) -> ConfigError { .invalid([problem]) }
+
+    /// One line per problem, `file:line: message`.
     public var description: String {
         switch self {
         case let .refused(reason): reason
         case let .notFound(tried): "không tìm thấy tệp cấu hình (đã thử: \(tried.joined(separator: ", ")))"
         case let .unreadable(path, reason): "\(path): không đọc được: \(reason)"
-        case let .invalid(diagnostic): diagnostic.description
+        case let .invalid(problems): problems.map(\.description).joined(separator: "\n")
         }
+    }
+
+    /// The problems of a file that does not read as it should, one by one; empty for the other errors.
+    public var problems: [Diagnostic] {
+        if case let .invalid(problems) = self { problems } else { [] }
+    }
+
+    /// `4 lỗi trong /etc/loa/loa.toml`: what a list of several problems is summed up as.
+    public var summary: String? {
+        guard case let .invalid(problems) = self, problems.count > 1, let file = problems.first?.location.file else { return nil }
+        return "\(problems.count) lỗi trong \(file)"
     }
 }
 
@@ -79,9 +95,6 @@ public struct StationConfig: Sendable {
     /// The station's own Ed25519 private key (`signing_key`, made by `loa keygen`), which signs `loa log export`.
     public var signingKey: URL?
 
-    static let rootKeys = ["station", "timezone", "schedules", "audio", "database", "control_socket", "device", "monitor",
-                           "monitor_silence_dbfs", "feed", "loudness", "signing_key"]
-
     /// The default search order: `./loa.toml`, then `/etc/loa/loa.toml`.
     public static func locate(_ explicit: String?, workingDirectory: URL) throws(ConfigError) -> URL {
         if let explicit {
@@ -104,126 +117,25 @@ public struct StationConfig: Sendable {
         return try parse(text, file: file)
     }
 
-    public static func parse(_ text: String, file: URL) throws(ConfigError) -> StationConfig {
-        let name = file.path
-        let table: TOMLTable
-        do { table = try parseTOML(text, file: name) } catch { throw .invalid(error) }
-        let index = TOMLLineIndex(text: text)
-        let root = index.table("")
-        func at(_ key: String, in section: TOMLLineIndex.Section? = nil) -> SourceLocation {
-            let s = section ?? root
-            return SourceLocation(file: name, line: s?.keys[key] ?? s?.line ?? 1)
-        }
-        for key in table.keys where !rootKeys.contains(key) {
-            throw .invalid(Diagnostic(at(key), "khóa không hợp lệ “\(key)” (các khóa hợp lệ: \(rootKeys.joined(separator: ", ")))"))
-        }
-        func string(_ key: String, default fallback: String) throws(ConfigError) -> String {
-            guard let value = table[key] else { return fallback }
-            guard let text = value.string else { throw .invalid(Diagnostic(at(key), "“\(key)” phải là một chuỗi")) }
-            return text
-        }
-        let folder = file.deletingLastPathComponent()
-        func path(_ key: String, default fallback: String) throws(ConfigError) -> URL {
-            let raw = try string(key, default: fallback)
-            return URL(fileURLWithPath: raw, relativeTo: folder).standardizedFileURL
-        }
-        let zoneName = try string("timezone", default: "Asia/Ho_Chi_Minh")
-        guard let zone = TimeZone(identifier: zoneName) else {
-            throw .invalid(Diagnostic(at("timezone"), "múi giờ không hợp lệ “\(zoneName)” (ví dụ: Asia/Ho_Chi_Minh)"))
-        }
-        let feeds = try parseFeeds(table["feed"], index: index, file: name)
-        var target = -16.0
-        if let loudness = table["loudness"]?.table, let value = loudness["target_lufs"] {
-            guard let number = value.double ?? value.int.map(Double.init), (-40.0...0.0).contains(number) else {
-                throw .invalid(Diagnostic(at("target_lufs", in: index.table("loudness")),
-                                          "“target_lufs” phải là số từ -40 đến 0, ví dụ -16"))
-            }
-            target = number
-        }
-        var monitor: String? = nil
-        if let value = table["monitor"] {
-            guard let name = value.string, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw .invalid(Diagnostic(at("monitor"), "“monitor” phải là tên thiết bị thu ALSA (ví dụ \"hw:1\" hoặc \"plughw:1,0\")"))
-            }
-            monitor = name
-        }
-        var silence = OnAirCheck.defaultSilenceDBFS
-        if let value = table["monitor_silence_dbfs"] {
-            guard let number = value.double ?? value.int.map(Double.init), (-90.0...(-10.0)).contains(number) else {
-                throw .invalid(Diagnostic(at("monitor_silence_dbfs"), "“monitor_silence_dbfs” phải là số từ -90 đến -10, ví dụ -50"))
-            }
-            silence = number
-        }
-        let database = try path("database", default: "loa.sqlite")
-        return StationConfig(
-            file: file,
-            station: try string("station", default: "Đài truyền thanh xã"),
-            timeZone: zone,
-            schedules: try path("schedules", default: "schedules"),
-            audio: try path("audio", default: "audio"),
-            database: database,
-            controlSocket: table["control_socket"] == nil
-                ? URL(fileURLWithPath: database.path + ".sock") : try path("control_socket", default: ""),
-            device: try string("device", default: "default"),
-            monitor: monitor,
-            monitorSilenceDBFS: silence,
-            feeds: feeds,
-            targetLUFS: target,
-            signingKey: table["signing_key"] == nil ? nil : try path("signing_key", default: ""))
-    }
-
+    /// Keys at the top of `loa.toml`.
+    static let rootKeys = ["station", "timezone", "schedules", "audio", "database", "control_socket", "device", "monitor",
+                           "monitor_silence_dbfs", "signing_key"]
+    static let loudnessKeys = ["target_lufs"]
     static let feedKeys = ["name", "url", "public_keys", "interval", "timeout"]
+    /// The tables `loa.toml` may hold, as written, with their keys.
+    static let tables: [(name: String, header: String, keys: [String])] = [
+        ("loudness", "[loudness]", loudnessKeys), ("feed", "[[feed]]", feedKeys),
+    ]
 
-    /// Each `[[feed]]`, checked whole: a feed that could never be verified or fetched is an error at its line.
-    static func parseFeeds(_ value: TOMLValueConvertible?, index: TOMLLineIndex, file name: String) throws(ConfigError) -> [FeedConfig] {
-        guard let value else { return [] }
-        guard let array = value.array else {
-            throw .invalid(Diagnostic(SourceLocation(file: name, line: index.table("feed")?.line ?? 1), "“feed” phải là bảng [[feed]]"))
+    public static func parse(_ text: String, file: URL) throws(ConfigError) -> StationConfig {
+        let table: TOMLTable
+        do { table = try parseTOML(text, file: file.path) } catch { throw .invalid(error) }
+        var reader = StationConfigReader(table: table, index: TOMLLineIndex(text: text), file: file)
+        let config = reader.read()
+        guard let config, reader.problems.isEmpty else {
+            throw .invalid(reader.problems.sorted { $0.location.line < $1.location.line })
         }
-        var feeds: [FeedConfig] = []
-        for n in 0..<array.count {
-            let section = index.arrayElements("feed").dropFirst(n).first
-            func at(_ key: String?) -> SourceLocation {
-                SourceLocation(file: name, line: key.flatMap { section?.keys[$0] } ?? section?.line ?? 1)
-            }
-            guard let feed = array[n].table else { throw .invalid(Diagnostic(at(nil), "[[feed]] phải là một bảng")) }
-            for key in feed.keys where !feedKeys.contains(key) {
-                throw .invalid(Diagnostic(at(key), "khóa không hợp lệ “\(key)” trong [[feed]] (các khóa hợp lệ: \(feedKeys.joined(separator: ", ")))"))
-            }
-            guard let feedName = feed["name"]?.string, !feedName.isEmpty,
-                  feedName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-                throw .invalid(Diagnostic(at("name"), "[[feed]] cần “name”: chữ không dấu, số, - hoặc _ (ví dụ \"tinh\"); tệp của feed nằm trong audio/<name>/"))
-            }
-            if feeds.contains(where: { $0.name == feedName }) {
-                throw .invalid(Diagnostic(at("name"), "feed “\(feedName)” khai báo hai lần"))
-            }
-            guard let url = feed["url"]?.string, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""),
-                  parsed.host != nil else {
-                throw .invalid(Diagnostic(at("url"), "feed “\(feedName)”: “url” phải là địa chỉ http:// hoặc https:// của thư mục chứa feed.json"))
-            }
-            let keys = feed["public_keys"]?.array.map { array in (0..<array.count).map { array[$0].string } } ?? []
-            guard !keys.isEmpty else {
-                throw .invalid(Diagnostic(at("public_keys"), "feed “\(feedName)”: cần “public_keys” (khóa công khai Ed25519 của bên phát, dạng base64)"))
-            }
-            var publicKeys: [String] = []
-            for key in keys {
-                guard let key, let bytes = Data(base64Encoded: key), bytes.count == 32 else {
-                    throw .invalid(Diagnostic(at("public_keys"), "feed “\(feedName)”: khóa “\(key ?? "?")” không phải khóa công khai Ed25519 (base64 của 32 byte)"))
-                }
-                publicKeys.append(key)
-            }
-            func duration(_ key: String, default fallback: Double) throws(ConfigError) -> Double {
-                guard let raw = feed[key] else { return fallback }
-                guard let text = raw.string ?? raw.int.map(String.init), let seconds = FeedConfig.seconds(text) else {
-                    throw .invalid(Diagnostic(at(key), "feed “\(feedName)”: “\(key)” phải là thời lượng như \"30s\", \"15m\", \"1h\""))
-                }
-                return seconds
-            }
-            feeds.append(FeedConfig(name: feedName, url: url, publicKeys: publicKeys,
-                                    intervalSeconds: try duration("interval", default: 900),
-                                    timeoutSeconds: try duration("timeout", default: 30), location: at("name")))
-        }
-        return feeds
+        return config
     }
 
     public var calendar: StationCalendar { StationCalendar(timeZone: timeZone) }

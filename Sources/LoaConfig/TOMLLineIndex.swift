@@ -69,6 +69,11 @@ public struct TOMLLineIndex: Sendable {
             let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             let last = sections.count - 1
             if sections[last].keys[key] == nil { sections[last].keys[key] = number }
+            // `loudness.target_lufs = …` writes the key `loudness`.
+            if !key.contains("\""), !key.contains("'"), let dot = key.firstIndex(of: ".") {
+                let first = key[..<dot].trimmingCharacters(in: .whitespaces)
+                if sections[last].keys[first] == nil { sections[last].keys[first] = number }
+            }
             sections[last].orderedKeys.append((key, number))
             for delimiter in ["\"\"\"", "'''"] where value.hasPrefix(delimiter) {
                 if TOMLLineIndex.occurrences(of: delimiter, in: value) == 1 { inMultilineString = delimiter }
@@ -83,6 +88,18 @@ public struct TOMLLineIndex: Sendable {
 
     /// Every `[[name]]` table, in order.
     public func arrayElements(_ name: String) -> [Section] { (arrayPositions[name] ?? []).map { sections[$0] } }
+
+    /// The line where `key` of `section` is written: its `key =` line, else the header of a table below it
+    /// (`[misc]` for a key of the root, `[loudness.extra]` for one of `[loudness]`), else the section's header.
+    func line(of key: String, in section: Section) -> Int {
+        section.keys[key] ?? header(of: key, in: section)?.line ?? section.line
+    }
+
+    /// The first table header that writes `key` of `section` as a table of its own, at or after the section.
+    func header(of key: String, in section: Section) -> Section? {
+        let name = section.name.isEmpty ? key : section.name + "." + key
+        return sections.first { $0.line >= section.line && ($0.name == name || $0.name.hasPrefix(name + ".")) }
+    }
 
     /// The `[name]` table, or the root for "".
     public func table(_ name: String) -> Section? {

@@ -76,8 +76,10 @@ public enum DoctorCheck {
             return DoctorFinding(check: "config", subject: "Cấu hình", verdict: .ok,
                                  message: "\(config.file.path) đọc được (\(config.station))")
         case let .failure(error):
+            // Several problems: counted on the line, each below it at its `file:line`.
             return DoctorFinding(check: "config", subject: "Cấu hình", verdict: .fail,
-                                 message: "\(error); các mục khác cần cấu hình nên không kiểm tra được")
+                                 message: "\(error.summary ?? error.description); các mục khác cần cấu hình nên không kiểm tra được",
+                                 details: error.summary == nil ? [] : error.problems.map(\.description))
         }
     }
 

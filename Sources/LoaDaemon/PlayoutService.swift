@@ -185,6 +185,10 @@ public final class PlayoutService: Service, Sendable {
             logger.notice("Đã nạp lại cấu hình và lịch phát: \(station.schedules.slots.count) khung giờ, thiết bị \(station.config.device)")
             current.set(station)
             return station
+        } catch let error as ConfigError where error.summary != nil {
+            for problem in error.problems { logger.error("\(problem)") }
+            logger.error("Không nạp lại được, giữ cấu hình cũ: \(error.summary ?? "")")
+            return old
         } catch {
             logger.error("Không nạp lại được, giữ cấu hình cũ: \(error)")
             return old

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoaConfig
 import LoaCore
 
 @main
@@ -27,6 +28,10 @@ struct Loa: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
+        } catch let error as ConfigError where error.summary != nil {
+            // Several problems in one file: each on its own line, as `loa schedule validate` prints a schedule's.
+            for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+            fail("\(error.summary ?? ""): sửa từng dòng trên rồi chạy lại")
         } catch let error as any OperatorFacingError {
             fail(error.description)
         } catch {

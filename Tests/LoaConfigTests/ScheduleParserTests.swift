@@ -48,7 +48,7 @@ struct ScheduleParserTests {
         #expect(parsed.slots[1].location(of: "play").line == 17)
     }
 
-    @Test("Unknown key: reported at its own line")
+    @Test("Unknown key: reported at its own line, with the key meant when it is a slip of the hand")
     func unknownKey() {
         let text = """
         [[slot]]
@@ -58,6 +58,9 @@ struct ScheduleParserTests {
         play = ["x.mp3"]
         """
         #expect(problems(text) == ["schedules/toi.toml:4: khóa không hợp lệ “colour” (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, intro, outro, late, enabled)"])
+        #expect(problems("[[slot]]\nid = \"a\"\nstart = \"17:00\"\nplay = [\"x.mp3\"]\nenabeld = false\n") == [
+            "schedules/toi.toml:5: khóa không hợp lệ “enabeld”: có phải “enabled”? (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, intro, outro, late, enabled)",
+        ])
     }
 
     @Test("A file saved with CRLF line ends (Windows Notepad) reports each problem at its own line")
