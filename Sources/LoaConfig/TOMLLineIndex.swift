@@ -4,15 +4,73 @@ import TOMLKit
 /// The UTF-8 byte order mark Windows Notepad writes at the start of a file: read past, and kept by edits.
 let byteOrderMark = "\u{FEFF}"
 
-/// Parses TOML text, turning a syntax error into a diagnostic at the line TOMLKit found.
+/// Parses TOML text, turning a syntax error into a diagnostic at the line and column TOMLKit found, said in
+/// Vietnamese with what to fix; TOMLKit's own words stay in parentheses for a technician.
 func parseTOML(_ text: String, file: String) throws(Diagnostic) -> TOMLTable {
     // toml++ reads past a BOM itself; taking it off here does not depend on that.
     let body = text.utf8.starts(with: byteOrderMark.utf8) ? String(decoding: text.utf8.dropFirst(byteOrderMark.utf8.count), as: UTF8.self) : text
     do { return try TOMLTable(string: body) } catch let error as TOMLParseError {
-        throw Diagnostic(SourceLocation(file: file, line: error.source.begin.line),
-                         "lỗi cú pháp TOML (cột \(error.source.begin.column)): \(error.description)")
+        throw Diagnostic(SourceLocation(file: file, line: error.source.begin.line, column: error.source.begin.column),
+                         TOMLSyntax.message(error.description))
     } catch {
-        throw Diagnostic(SourceLocation(file: file, line: 1), "lỗi cú pháp TOML: \(error)")
+        throw Diagnostic(SourceLocation(file: file, line: 1), TOMLSyntax.message("\(error)"))
+    }
+}
+
+/// TOMLKit's (toml++'s) English syntax errors, explained.
+enum TOMLSyntax {
+    /// `cú pháp TOML sai (Error while parsing …): what it means and what to do`. The detail is kept on one line.
+    static func message(_ detail: String) -> String {
+        let oneLine = detail.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+        return "cú pháp TOML sai (\(oneLine)): \(advice(detail))"
+    }
+
+    /// What to do, for the errors a person typing loa.toml or a schedule by hand makes; a general hint otherwise.
+    static func advice(_ detail: String) -> String {
+        let quoted = detail.split(separator: "'", omittingEmptySubsequences: false)
+        let name = quoted.count >= 3 ? String(quoted[1]) : nil
+        func has(_ text: String) -> Bool { detail.contains(text) }
+        if has("parsing string") || has("parsing literal string") || has("parsing multi-line") {
+            if has("unknown escape sequence") {
+                return "dấu \\ trong chuỗi ngoặc kép mở đầu một ký tự đặc biệt: viết \\\\ hoặc dùng ngoặc đơn '…' cho đường dẫn"
+            }
+            return "chuỗi chưa đóng: thêm dấu ngoặc kép \" ở cuối giá trị (một chuỗi phải nằm trọn trên một dòng)"
+        }
+        if has("cannot redefine existing table"), has("table header"), let name {
+            return "bảng [\(name)] khai báo hai lần: gộp các dòng của nó dưới một dòng [\(name)]"
+        }
+        if has("cannot redefine existing"), let name {
+            return has("as table") ? "“\(name)” đã có giá trị ở trên, không khai báo lại thành bảng được"
+                : "khóa “\(name)” viết hai lần: xóa một dòng"
+        }
+        if has("expected '='") {
+            return "thiếu dấu = giữa khóa và giá trị (tên khóa chỉ gồm chữ không dấu, số, - và _)"
+        }
+        if has("could not determine value type") || has("parsing boolean") {
+            return "giá trị không hợp lệ: chữ đặt trong ngoặc kép (ví dụ device = \"hw:1\"), số viết không ngoặc, có/không viết true hoặc false"
+        }
+        if has("expected value") { return "thiếu giá trị sau dấu =" }
+        if has("expected a comment or whitespace") {
+            return "sau giá trị chỉ được có chú thích bắt đầu bằng #: mỗi khóa một dòng, chữ nằm trọn trong ngoặc kép"
+        }
+        if has("parsing array") { return "danh sách chưa đóng: các phần tử cách nhau bằng dấu phẩy, kết thúc bằng ]" }
+        if has("parsing inline table") {
+            return "bảng trên một dòng {…} sai: các cặp khóa = giá trị cách nhau bằng dấu phẩy, không có dấu phẩy cuối, đóng bằng } trên cùng dòng"
+        }
+        if has("parsing table header") || has("parsing table array header") {
+            return "dòng tên bảng phải là [tên] hoặc [[tên]], đóng ngoặc trên cùng dòng"
+        }
+        if has("parsing date") || has("parsing time") || has("parsing date-time") {
+            return "ngày giờ không hợp lệ: ngày viết YYYY-MM-DD, giờ viết trong ngoặc kép như \"17:30\""
+        }
+        if has("leading zeroes") { return "số không được bắt đầu bằng 0: viết 1, không phải 01 (giờ và ngày đặt trong ngoặc kép)" }
+        if has("parsing floating-point") || has("parsing decimal integer") || has("parsing integer") {
+            return "số không hợp lệ: số thập phân viết dấu chấm với chữ số hai bên, ví dụ -16.5"
+        }
+        if has("expected keys, tables, whitespace or comments") {
+            return "dòng này không phải khóa = giá trị, [bảng] hay chú thích bắt đầu bằng #"
+        }
+        return "kiểm tra dấu ngoặc kép, dấu = và dấu phẩy ở dòng này"
     }
 }
 

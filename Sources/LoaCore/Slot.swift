@@ -1,16 +1,19 @@
 import Foundation
 
-/// Where something was written: a file and a 1-based line.
+/// Where something was written: a file, a 1-based line, and for a syntax error the 1-based column.
 public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
     public let file: String
     public let line: Int
+    public let column: Int?
 
-    public init(file: String, line: Int) {
+    public init(file: String, line: Int, column: Int? = nil) {
         self.file = file
         self.line = line
+        self.column = column
     }
 
-    public var description: String { "\(file):\(line)" }
+    /// `file:line`, or `file:line:column`, as editors jump to it.
+    public var description: String { column.map { "\(file):\(line):\($0)" } ?? "\(file):\(line)" }
 }
 
 /// What a slot airs: an explicit list, or a fair pick from the library.

@@ -111,4 +111,28 @@ struct StationConfigProblemsTests {
             "/etc/loa/loa.toml:1:", "/etc/loa/loa.toml:4:",
         ])
     }
+
+    @Test("TOML syntax errors are said in Vietnamese at file:line:column, with what to fix and TOMLKit's words in parentheses", arguments: [
+        ("station = \"x\ndevice = \"y\"\n", "1:13", "chuỗi chưa đóng: thêm dấu ngoặc kép"),
+        ("station \"x\"\n", "1:9", "thiếu dấu = giữa khóa và giá trị"),
+        ("trạm = \"x\"\n", "1:3", "chữ không dấu"),
+        ("station = \"x\"\nstation = \"y\"\n", "2:11", "khóa “station” viết hai lần: xóa một dòng"),
+        ("[loudness]\ntarget_lufs = -16\n[loudness]\n", "3:1", "bảng [loudness] khai báo hai lần"),
+        ("device = hw:1\n", "1:10", "chữ đặt trong ngoặc kép (ví dụ device = \"hw:1\")"),
+        ("station = \"x\" device = \"y\"\n", "1:15", "mỗi khóa một dòng"),
+        ("[[feed]]\npublic_keys = [\"a\", \"b\"\n", "2:", "danh sách chưa đóng"),
+        ("signing_key = \"C:\\khoa\\tram.key\"\n", "1:", "dấu \\ trong chuỗi ngoặc kép"),
+        ("[loudness\n", "1:10", "dòng tên bảng phải là [tên] hoặc [[tên]]"),
+    ])
+    func syntaxErrors(text: String, at: String, advice: String) {
+        let found = problems(text)
+        #expect(found.count == 1 && found[0].hasPrefix("/etc/loa/loa.toml:\(at)") && found[0].contains(": cú pháp TOML sai (Error while parsing ")
+                && found[0].contains(advice), "\(found)")
+    }
+
+    @Test("TOMLKit's detail stays on one line even when it quotes a line end")
+    func syntaxDetailOnOneLine() {
+        let found = problems("monitor = tru\n")
+        #expect(found.count == 1 && !found[0].contains("\n"), "\(found)")
+    }
 }

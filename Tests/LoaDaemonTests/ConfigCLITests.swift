@@ -69,4 +69,24 @@ struct ConfigCLITests {
         #expect(reportsEveryProblem(lines, in: station), "\(daemon.output)")
         #expect(daemon.isRunning)
     }
+
+    @Test("A TOML syntax error, in loa.toml or a schedule, is said in Vietnamese at file:line:column with what to fix")
+    func syntaxErrors() async throws {
+        let station = try ProcessStation(device: "null")
+        try "station = \"UBND xã\"\ndevice = hw:1\n".write(toFile: station.config, atomically: true, encoding: .utf8)
+        let config = try await station.loaCommand(["schedule", "validate"])
+        #expect(config.status == 1)
+        #expect(config.err == "loa: \(station.config):2:10: cú pháp TOML sai (Error while parsing value: could not determine value type): "
+                + "giá trị không hợp lệ: chữ đặt trong ngoặc kép (ví dụ device = \"hw:1\"), số viết không ngoặc, có/không viết true hoặc false\n",
+                "\(config.err)")
+
+        try "station = \"UBND xã\"\ndevice = \"null\"\n".write(toFile: station.config, atomically: true, encoding: .utf8)
+        try "[[slot]]\nid = \"sang\"\nstart = \"05:30\nplay = [\"a.wav\"]\n"
+            .write(to: station.schedules.appendingPathComponent("sang.toml"), atomically: true, encoding: .utf8)
+        let schedule = try await station.loaCommand(["schedule", "validate"])
+        #expect(schedule.status == 1)
+        #expect(schedule.err.hasPrefix("schedules/sang.toml:3:15: cú pháp TOML sai (Error while parsing string: ")
+                && schedule.err.contains("): chuỗi chưa đóng: thêm dấu ngoặc kép \" ở cuối giá trị"), "\(schedule.err)")
+    }
 }
+
