@@ -70,14 +70,25 @@ public struct ScheduleEditor: Sendable {
         return ScheduleEditor.introduced(before: before, after: after)
     }
 
-    /// Problems in `after` not in `before`, compared without line numbers: an edit moves the lines below it.
+    /// Problems in `after` not in `before`, compared without line numbers: an edit moves the lines below it. A
+    /// problem that counts several (a slot's overlaps) is new only when its subject was not there or now counts more:
+    /// taking one slot out of overlapping ones changes the others' words, not what is wrong with them.
     public static func introduced(before: [Diagnostic], after: [Diagnostic]) -> [Diagnostic] {
         func key(_ d: Diagnostic) -> String {
             d.location.file + "\u{1F}" + d.message.replacingOccurrences(of: #"\.toml:\d+"#, with: ".toml", options: .regularExpression)
         }
         var remaining: [String: Int] = [:]
-        for problem in before { remaining[key(problem), default: 0] += 1 }
+        var tallies: [String: [Int]] = [:]
+        for problem in before {
+            if let tally = problem.tally { tallies[tally.subject, default: []].append(tally.count) } else { remaining[key(problem), default: 0] += 1 }
+        }
         return after.filter { problem in
+            if let tally = problem.tally {
+                // Matched against the largest count left for the subject (a duplicate id may give it two).
+                guard let counts = tallies[tally.subject], let largest = counts.max(), let at = counts.firstIndex(of: largest) else { return true }
+                tallies[tally.subject]?.remove(at: at)
+                return tally.count > largest
+            }
             let k = key(problem)
             guard let n = remaining[k], n > 0 else { return true }
             remaining[k] = n - 1

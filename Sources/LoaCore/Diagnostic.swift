@@ -6,10 +6,25 @@ public protocol OperatorFacingError: Error, CustomStringConvertible {}
 public struct Diagnostic: OperatorFacingError, Sendable, Hashable {
     public let location: SourceLocation
     public let message: String
+    /// For a problem that stands for several (a slot's overlaps): what it is about and how many it counts.
+    public let tally: Tally?
 
-    public init(_ location: SourceLocation, _ message: String) {
+    /// What a problem that stands for several is about (`subject`, free of line numbers) and how many it counts: an
+    /// edit that leaves as many or fewer has added nothing there, though the words (the neighbours named) change.
+    public struct Tally: Sendable, Hashable {
+        public let subject: String
+        public let count: Int
+
+        public init(subject: String, count: Int) {
+            self.subject = subject
+            self.count = count
+        }
+    }
+
+    public init(_ location: SourceLocation, _ message: String, tally: Tally? = nil) {
         self.location = location
         self.message = message
+        self.tally = tally
     }
 
     /// `file:line: message`, the way compilers and editors expect it.

@@ -95,7 +95,8 @@ public struct ScheduleValidator: Sendable {
                 let others = count - named.count
                 let list = named.map { "“\($0.id)” (\(Self.span($0))) ở \($0.source)" }.joined(separator: ", ")
                 problems.append(Diagnostic(slot.source, "khung giờ “\(slot.id)” (\(Self.span(slot))) trùng với \(list)"
-                                           + (others > 0 ? " và \(others) khung giờ khác" : "")))
+                                           + (others > 0 ? " và \(others) khung giờ khác" : ""),
+                                           tally: Diagnostic.Tally(subject: "trùng: \(slot.source.file) \(slot.id)", count: count)))
             }
         }
         return problems

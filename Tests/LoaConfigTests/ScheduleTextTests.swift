@@ -227,4 +227,29 @@ struct ScheduleTextTests {
         let after = [at(7, "khung giờ “a” trùng với “b” ở toi.toml:11"), at(12, "giờ không hợp lệ")]
         #expect(ScheduleEditor.introduced(before: before, after: after) == [at(12, "giờ không hợp lệ")])
     }
+
+    @Test("Taking a slot out of overlapping ones adds no problem, though the others' lines now name fewer; a new overlap is one")
+    func overlapsAcrossAnEdit() {
+        let validator = ScheduleValidator { _ in true }
+        func slot(_ id: String, _ start: String, _ end: String, line: Int) -> Slot {
+            Slot(id: id, start: TimeOfDay(parsing: start)!, end: TimeOfDay(parsing: end)!, content: .play(["a.wav"]),
+                 source: SourceLocation(file: "toi.toml", line: line))
+        }
+        let a = slot("a", "17:00", "17:30", line: 1), b = slot("b", "17:10", "17:40", line: 6)
+        let c = slot("c", "17:20", "17:50", line: 11), d = slot("d", "06:00", "06:30", line: 16)
+        let e = slot("e", "06:10", "06:20", line: 21), f = slot("f", "06:15", "06:25", line: 26)
+        let before = validator.validate([a, b, c, d, e])
+        // c removed (or disabled): a and b still overlap, each now naming one other.
+        #expect(ScheduleEditor.introduced(before: before, after: validator.validate([a, b, d, e])) == [])
+        // a moved, still against b and c only: the overlap was there before.
+        let moved = slot("a", "17:05", "17:35", line: 1)
+        #expect(ScheduleEditor.introduced(before: before, after: validator.validate([moved, b, c, d, e])) == [])
+        // f added against d and e: its own line, and d's and e's, which now count one more.
+        let added = ScheduleEditor.introduced(before: before, after: validator.validate([a, b, c, d, e, f]))
+        #expect(added.map(\.location.line) == [16, 21, 26], "\(added)")
+        // c moved from a and b to d and e: d and e count one more (and name c); c still counts two, a and b one fewer.
+        let c2 = slot("c", "06:05", "06:12", line: 11)
+        let swapped = ScheduleEditor.introduced(before: before, after: validator.validate([a, b, c2, d, e]))
+        #expect(swapped.map(\.location.line) == [16, 21], "\(swapped)")
+    }
 }

@@ -155,6 +155,39 @@ struct ScheduleEditCLITests {
         #expect(left == [".loa-edit.lock", "sang.toml", "toi.toml"], "no temporary file is left behind")
     }
 
+    @Test("Slots that already overlap: disabling or removing one of them is not refused, though the others' lines change")
+    func undoingAnOverlap() async throws {
+        let (station, _, _) = try station()
+        try Data("""
+        [[slot]]
+        id = "x"
+        start = "12:00"
+        end = "12:30"
+        play = ["a.wav"]
+
+        [[slot]]
+        id = "y"
+        start = "12:10"
+        end = "12:40"
+        play = ["a.wav"]
+
+        [[slot]]
+        id = "z"
+        start = "12:20"
+        end = "12:50"
+        play = ["b.wav"]
+
+        """.utf8).write(to: station.schedules.appendingPathComponent("trua.toml"))
+        let before = try await station.loaCommand(["schedule", "validate"])
+        #expect(before.status == 1 && before.err.contains("schedules/trua.toml:1: khung giờ “x” (12:00–12:30) trùng với “y”"), "\(before.err)")
+        for step in [["schedule", "disable", "z"], ["schedule", "remove", "y"]] {
+            let r = try await station.loaCommand(step)
+            #expect(r.status == 0, "\(step): \(r.out)\(r.err)")
+        }
+        let after = try await station.loaCommand(["schedule", "validate"])
+        #expect(after.status == 0, "\(after.err)")
+    }
+
     @Test("A slot given an --until already past is written, with a warning that it will not air again")
     func untilInThePast() async throws {
         let (station, _, _) = try await station()
