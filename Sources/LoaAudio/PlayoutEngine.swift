@@ -751,11 +751,12 @@ struct ProgramRun {
         if case .completed = result, planned > 0, planned - consumed[cue] > PlayoutEngine.driftTolerance {
             lost[cue] += planned - consumed[cue]
             result = .failed("\(item.path): tệp chỉ còn \(formatSeconds(consumed[cue])) trong \(formatSeconds(planned)) đã đo khi nhập (tệp bị cắt hoặc hỏng)")
-        } else if case .completed = result, heard[cue] < Segment.minimumSeconds {
-            // A near-empty file imported before Loa refused them: nothing a listener heard is an airing.
-            result = .failed("\(item.path): tệp gần như không có âm thanh (\(formatSeconds(heard[cue]))): nhập lại bản đầy đủ")
         } else if case .completed = result, lost[cue] > 0.05 {
             result = .truncated("mất \(formatSeconds(lost[cue])) không phát được (thiết bị âm thanh hoặc Loa vào muộn)")
+        } else if case .completed = result, consumed[cue] < Segment.minimumSeconds {
+            // A near-empty file imported before Loa refused them: nothing a listener heard is an airing. (The file's
+            // length, not what was heard: an item entered late on the clock is truncated, not empty.)
+            result = .failed("\(item.path): tệp gần như không có âm thanh (\(secondsText(consumed[cue]))): nhập lại bản đầy đủ")
         }
         // Its later slips may still come (the device's delay settling after the end); the row counts it now.
         if dropout?.cue == cue { countDropout() }

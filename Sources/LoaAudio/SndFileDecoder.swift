@@ -8,7 +8,7 @@ public struct MediaInfo: Sendable, Hashable {
     public var frames: Int
     public var sampleRate: Int
     public var channels: Int
-    /// e.g. `WAV/PCM_16`, `MPEG/MPEG_LAYER_III`, `FLAC/PCM_16`, `OGG/VORBIS`.
+    /// libsndfile's names, e.g. `WAV/Signed 16 bit PCM`, `M1A/MPEG Layer III`, `FLAC/Signed 16 bit PCM`, `OGG/Vorbis`.
     public var format: String
     /// EBU R128 loudness of the whole file as played; only ``SndFileDecoder/probe(path:)`` measures it.
     public var loudness: Loudness? = nil
@@ -225,11 +225,14 @@ public final class SndFileDecoder {
         guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
         // A piece of a file decodes to a few frames that would air as nothing and be counted as an airing.
         guard Double(total) / Double(info.sampleRate) >= Segment.minimumSeconds else {
-            throw .decode(path: path, message: "chỉ giải mã được \(formatSeconds(Double(total) / Double(info.sampleRate))) âm thanh, "
-                          + "dưới \(decimalText(Segment.minimumSeconds)) giây: tệp bị cắt hoặc chỉ là một mẩu, chép lại bản đầy đủ")
+            throw .decode(path: path, message: "chỉ giải mã được \(secondsText(Double(total) / Double(info.sampleRate))) âm thanh, "
+                          + "dưới \(secondsText(Segment.minimumSeconds)): tệp bị cắt hoặc chỉ là một mẩu, chép lại bản đầy đủ")
         }
         try copy?.finish()
-        info.declaredFrames = max(info.frames, wavDeclaredFrames(path) ?? 0)
+        // An MP3's frame count is a header's only when a Xing/Info/VBRI tag gives it; otherwise libsndfile guessed it
+        // from the file's size, which a VBR file makes wrong.
+        let headerFrames = info.format.contains("MPEG Layer") && !mpegHasFrameCount(path) ? 0 : info.frames
+        info.declaredFrames = max(headerFrames, wavDeclaredFrames(path) ?? 0)
         info.frames = total
         info.loudness = meter.loudness
         return info
@@ -254,12 +257,28 @@ public final class SndFileDecoder {
                 blockAlign = le(fmt.subdata(in: 12..<14))
             }
             if id == "data" {
-                guard let blockAlign, blockAlign > 0, size > 0, size != 0xFFFF_FFFF else { return nil }
+                // A recorder killed before it closed the file leaves the largest size it could write there.
+                guard let blockAlign, blockAlign > 0, size > 0, size < 0x7FFF_0000 else { return nil }
                 return size / blockAlign
             }
             offset += 8 + UInt64(size) + UInt64(size & 1)
         }
         return nil
+    }
+
+    /// Whether an MPEG audio file's first frame carries a Xing, Info or VBRI tag: the encoder's count of its frames.
+    static func mpegHasFrameCount(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard var head = try? handle.read(upToCount: 10) else { return false }
+        var start: UInt64 = 0
+        // An ID3v2 tag comes first: its size is four 7-bit bytes.
+        if head.count == 10, head.prefix(3) == Data("ID3".utf8) {
+            start = 10 + head[6...9].reduce(0) { $0 << 7 | UInt64($1 & 0x7F) }
+        }
+        guard (try? handle.seek(toOffset: start)) != nil, let frame = try? handle.read(upToCount: 4096) else { return false }
+        head = frame
+        return [Data("Xing".utf8), Data("Info".utf8), Data("VBRI".utf8)].contains { head.range(of: $0) != nil }
     }
 
     /// Opens `path` with libsndfile and reads its header; the caller closes the handle.

@@ -9,6 +9,11 @@ public func decimalText(_ value: Double, signed: Bool = false) -> String {
     return signed && rounded > 0 ? "+" + digits : digits
 }
 
+/// `0,05 giây`: seconds to the hundredth, for lengths under a second where a tenth would read 0,1 for 0,05.
+public func secondsText(_ seconds: Double) -> String {
+    String(format: "%.2f", seconds).replacingOccurrences(of: ".", with: ",") + " giây"
+}
+
 /// `1,5 MB`, `320 kB`, `12 byte`.
 public func byteText(_ bytes: Int) -> String {
     if bytes >= 1_000_000 { return decimalText(Double(bytes) / 1e6) + " MB" }

@@ -1,5 +1,6 @@
 import Foundation
 import LoaCore
+import LoaStore
 
 /// One daemon per database: an exclusive `flock` on `<database>.lock`, held for the process's lifetime.
 ///
@@ -62,7 +63,7 @@ public final class DaemonLock: @unchecked Sendable {
     /// database file itself when it exists (``holdDatabaseFile()`` takes it once the database is made). Throws
     /// `.alreadyRunning` naming the holder; never waits.
     public static func acquire(database: String, startedAt: Date, calendar: StationCalendar) throws(DaemonError) -> DaemonLock {
-        let real = realPath(database)
+        let real = StationDatabase.realPath(database)
         let held = try acquire(path: real + ".lock", startedAt: startedAt, calendar: calendar)
         held.lock.withLock { held.database = real }
         do { try held.holdDatabaseFile() } catch {
@@ -80,41 +81,17 @@ public final class DaemonLock: @unchecked Sendable {
         let fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY)
         // A database not made yet has no other name another daemon could be holding it by.
         guard fd >= 0 else { return }
+        // This descriptor is never closed, not even when the lock is refused: closing any descriptor of the database
+        // file drops every POSIX lock this process holds on it, SQLite's own included, while a connection may be open.
+        // The kernel closes it, and drops the `flock`, when the process ends.
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
-            close(fd)
             guard code == EWOULDBLOCK else { throw .lockUnavailable(lockFile: real, reason: DaemonError.words(errno: code)) }
             throw .alreadyRunning(lockFile: real, holder: nil)
         }
-        lock.withLock {
-            descriptors.append(fd)
-            databaseHeld = true
-        }
+        lock.withLock { databaseHeld = true }
     }
 
-    /// `path` with every symlink resolved (the file's and its folders'), also when the file does not exist yet or
-    /// is a link to a file not made yet (SQLite would create the link's target).
-    public static func realPath(_ path: String) -> String {
-        var current = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        for _ in 0..<40 {
-            if let resolved = realpath(current, nil) {
-                defer { free(resolved) }
-                return String(cString: resolved)
-            }
-            let folder = (current as NSString).deletingLastPathComponent
-            let name = (current as NSString).lastPathComponent
-            // A dangling link: follow it by hand, relative to its folder.
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) {
-                current = target.hasPrefix("/") ? target : folder + "/" + target
-                continue
-            }
-            guard let parent = realpath(folder, nil) else { return current }
-            defer { free(parent) }
-            let base = String(cString: parent)
-            return (base.hasSuffix("/") ? base : base + "/") + name
-        }
-        return current
-    }
 
     /// Takes the lock at `path` or throws `.alreadyRunning` naming its holder; never waits.
     /// `startedAt` is written into the file in station time, with this process's pid and host name.

@@ -100,6 +100,8 @@ public struct FeedPublisher {
                 do { info = try SndFileDecoder.probe(path: file.path) } catch {
                     throw .file(path: file.path, message: "không giải mã được, không xuất bản: \(error)")
                 }
+                // Published all the same (the publisher may mean it), but said: every commune would air the cut copy.
+                if let warning = info.missingWarning { report.notices.append("\(file.path): \(warning)") }
                 entry = FeedEntry(id: "", title: "", path: path, bytes: bytes, sha256: sha, durationSeconds: info.durationSeconds)
                 try place(file, at: path, in: folder)
             }

@@ -105,11 +105,15 @@ public final class StationDatabase: @unchecked Sendable {
                     throw .open(path: path.path, message: message(error))
                 }
             }
-            // No `-shm` means no connection has the file open in WAL mode; with no WAL content either, the file is
-            // the whole database and is read alone, so a reader leaves no `-shm` or `-wal` behind. One it made would
-            // carry the database's mode and the reader's owner: 0444 beside a read-only database, blocking the next
-            // writer once the database is writable again.
-            if !FileManager.default.fileExists(atPath: path.path + "-shm"), walBytes(path.path) ?? 0 == 0,
+            // A database nobody may write (no write bit at all), with no `-shm` beside it (no connection has it open)
+            // and no WAL content, is the file alone: it is read so (`immutable`), and the reader leaves no `-shm` or
+            // `-wal` behind, which would carry the database's mode and the reader's owner (0444) and block the next
+            // writer once the database is writable again. A database someone may write is read through its WAL, as
+            // SQLite means it to be: a reader without locks could mix pages of a write done meanwhile, and the files it
+            // may leave are mended by the next writer (``clearSidecarsBlockingWrites(_:)``). The sidecars are looked for
+            // beside the real file: SQLite puts them there, not beside a symlink to it.
+            let real = realPath(path.path)
+            if isWritableByNobody(real), !FileManager.default.fileExists(atPath: real + "-shm"), walBytes(real) ?? 0 == 0,
                let reader = try? openReadOnly(path.path) {
                 return StationDatabase(path: path.path, reading: reader)
             }
@@ -128,7 +132,7 @@ public final class StationDatabase: @unchecked Sendable {
             } catch {
                 // A WAL reader needs the `-shm`; where it cannot make one (a read-only folder, a full disk) and
                 // there is no WAL content to miss, the file alone is the whole database.
-                if walBytes(path.path) ?? 0 == 0, let reader = try? openReadOnly(path.path) {
+                if walBytes(real) ?? 0 == 0, let reader = try? openReadOnly(path.path) {
                     return StationDatabase(path: path.path, reading: reader)
                 }
                 throw .open(path: path.path, message: message(error))
@@ -195,6 +199,37 @@ public final class StationDatabase: @unchecked Sendable {
             throw DatabaseError(resultCode: .SQLITE_READONLY, message: "cần nâng cấp nhưng không ghi được")
         }
         return queue
+    }
+
+    /// Whether the file at `path` has no write bit for anyone (root aside, nobody writes it).
+    private static func isWritableByNobody(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & 0o222 == 0
+    }
+
+    /// `path` with every symlink resolved (the file's and its folders'), also when the file does not exist yet or
+    /// is a link to a file not made yet (SQLite would create the link's target): the name of the file itself, beside
+    /// which SQLite keeps its `-wal` and `-shm`.
+    public static func realPath(_ path: String) -> String {
+        var current = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        for _ in 0..<40 {
+            if let resolved = realpath(current, nil) {
+                defer { free(resolved) }
+                return String(cString: resolved)
+            }
+            let folder = (current as NSString).deletingLastPathComponent
+            let name = (current as NSString).lastPathComponent
+            // A dangling link: follow it by hand, relative to its folder.
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) {
+                current = target.hasPrefix("/") ? target : folder + "/" + target
+                continue
+            }
+            guard let parent = realpath(folder, nil) else { return current }
+            defer { free(parent) }
+            let base = String(cString: parent)
+            return (base.hasSuffix("/") ? base : base + "/") + name
+        }
+        return current
     }
 
     /// The size of the database's WAL file; nil when there is none.
@@ -460,12 +495,14 @@ extension StationDatabase {
     /// One this user owns is given its write bit back; one owned by another user is removed when no connection has
     /// the database open (nobody holds SQLite's lock byte in the `-shm`) and the WAL holds nothing (a reader never
     /// writes to it); otherwise the open is refused, naming the file.
-    static func clearSidecarsBlockingWrites(_ path: String) throws(StoreError) {
+    static func clearSidecarsBlockingWrites(_ named: String) throws(StoreError) {
+        let path = realPath(named)
         for suffix in ["-shm", "-wal"] {
             let sidecar = path + suffix
             var info = stat()
             guard lstat(sidecar, &info) == 0, access(sidecar, W_OK) != 0, errno == EACCES else { continue }
-            if info.st_uid == geteuid(), chmod(sidecar, (info.st_mode & 0o7777) | S_IWUSR) == 0 { continue }
+            // lstat said it is no link: the mode change stays on the file itself.
+            if info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid(), chmod(sidecar, (info.st_mode & 0o7777) | S_IWUSR) == 0 { continue }
             let owner = getpwuid(info.st_uid).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
             let inUse = someoneHoldsDatabase(path)
             if !inUse, suffix == "-shm" || info.st_size == 0, unlink(sidecar) == 0 { continue }

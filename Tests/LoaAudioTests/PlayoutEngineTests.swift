@@ -447,6 +447,17 @@ struct PlayoutEngineTests {
         #expect(abs(second.at.timeIntervalSince(start.addingTimeInterval(3))) < 0.002)
     }
 
+    @Test("Entered in an item's last twentieth of a second, the item is truncated with what was lost, not failed as near-empty")
+    func joinedAtTheEndIsNotEmpty() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 1)
+        let (_, engine) = discardingEngine(from: start.addingTimeInterval(0.93))
+        let events = await play(engine, program([(a, 1)], from: start))
+        let end = try #require(ended(events, 0), "\(events)")
+        guard case .truncated = end.result else { Issue.record("\(end.result)"); return }
+        #expect(end.aired < Segment.minimumSeconds && end.lost > 0.9)
+    }
+
     @Test("Entered 1.25 s late with join, the first item starts 1.25 s in, its loss logged")
     func joinsLate() async throws {
         let fixtures = try Fixtures()

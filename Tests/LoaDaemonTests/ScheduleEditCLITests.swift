@@ -97,7 +97,7 @@ struct ScheduleEditCLITests {
 
     @Test("A file saved with a UTF-8 BOM (Notepad) keeps it through add, disable, enable, edit and remove, LF and CRLF, byte for byte")
     func byteOrderMark() async throws {
-        let (station, morning, evening) = try station()
+        let (station, morning, evening) = try await station()
         // The BOM before the first `[[slot]]` of one file, before a comment in the other.
         let bom = Data([0xEF, 0xBB, 0xBF])
         let morningText = "[[slot]]\r\nid = \"sang\"\r\nstart = \"05:30\"\r\nplay = [\"a.wav\"]\r\n"
@@ -157,7 +157,7 @@ struct ScheduleEditCLITests {
 
     @Test("Slots that already overlap: disabling or removing one of them is not refused, though the others' lines change")
     func undoingAnOverlap() async throws {
-        let (station, _, _) = try station()
+        let (station, _, _) = try await station()
         try Data("""
         [[slot]]
         id = "x"
