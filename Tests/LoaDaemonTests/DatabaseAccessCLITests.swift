@@ -28,7 +28,8 @@ struct DatabaseAccessCLITests {
     func tone(_ name: String, _ station: ProcessStation) throws -> String {
         let url = station.audio.appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: url.path) {
-            try Harness.sineWAV(url, frequency: 660, seconds: 0.5, rate: 48000)
+            // A frequency of its own per name: the same bytes would be one segment.
+            try Harness.sineWAV(url, frequency: 300 + name.unicodeScalars.reduce(0) { $0 + Int($1.value) } % 500, seconds: 0.5, rate: 48000)
             _ = chmod(url.path, 0o644)
         }
         return url.path
@@ -90,6 +91,32 @@ struct DatabaseAccessCLITests {
         #expect(added.status == 0, "\(added.err)")
         let listed = try await loa(as: "nobody", station, ["segment", "list", "--json"])
         #expect(listed.out.contains("\"title\" : \"B\""), "\(listed.out)")
+    }
+
+    @Test("A database reached through a symlink, beside a running daemon that holds rows in its WAL, is read whole")
+    func symlinkedDatabaseReadThroughItsWAL() async throws {
+        let station = try ProcessStation(device: "null")
+        defer { try? FileManager.default.removeItem(at: station.folder) }
+        // Made and closed before the daemon starts: the file itself holds the tables and this row.
+        let first = try await station.loaCommand(["segment", "add", try tone("cu.wav", station), "--title", "Bản tin cũ"])
+        #expect(first.status == 0, "\(first.err)")
+        let daemon = try station.startDaemon(environment: [:])
+        defer { _ = daemon.stop() }
+        #expect(try await daemon.waitForOutput("Kênh điều khiển", timeout: 15), "\(daemon.output)")
+        // Written while the daemon holds the database open: the row is in the WAL, not yet in the file.
+        let added = try await station.loaCommand(["segment", "add", try tone("moi.wav", station), "--title", "Bản tin mới"])
+        #expect(added.status == 0, "\(added.err)")
+        let other = try ProcessStation(device: "null")
+        defer { try? FileManager.default.removeItem(at: other.folder) }
+        try FileManager.default.createSymbolicLink(atPath: other.folder.appendingPathComponent("link.sqlite").path,
+                                                   withDestinationPath: station.folder.appendingPathComponent("loa.sqlite").path)
+        let config = try String(contentsOfFile: other.config, encoding: .utf8)
+        try (config + "\ndatabase = \"link.sqlite\"\n").write(toFile: other.config, atomically: true, encoding: .utf8)
+        for config in [station.config, other.config] {
+            let listed = try await Harness.run(station.loa.path, ["segment", "list", "--json", "--config", config])
+            #expect(listed.status == 0 && listed.out.contains("Bản tin mới"), "\(config): \(listed.out)\(listed.err)")
+        }
+        #expect(await daemon.stop() == 0)
     }
 
     @Test("segment add does not make a missing database folder (a typo in `database`); it says when it made a new database")
