@@ -497,13 +497,19 @@ extension StationDatabase {
     /// writes to it); otherwise the open is refused, naming the file.
     static func clearSidecarsBlockingWrites(_ named: String) throws(StoreError) {
         let path = realPath(named)
+        // The database itself first: its sidecars are not what blocks a user who may not write it at all.
+        var database = stat()
+        if lstat(path, &database) == 0, access(path, W_OK) != 0, errno == EACCES {
+            throw .open(path: named, message: "người dùng này không ghi được tệp (của người dùng \(userName(database.st_uid))): "
+                        + "chạy lệnh bằng người dùng đó (ví dụ `sudo -u \(userName(database.st_uid)) loa …`)")
+        }
         for suffix in ["-shm", "-wal"] {
             let sidecar = path + suffix
             var info = stat()
             guard lstat(sidecar, &info) == 0, access(sidecar, W_OK) != 0, errno == EACCES else { continue }
             // lstat said it is no link: the mode change stays on the file itself.
             if info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid(), chmod(sidecar, (info.st_mode & 0o7777) | S_IWUSR) == 0 { continue }
-            let owner = getpwuid(info.st_uid).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+            let owner = userName(info.st_uid)
             let inUse = someoneHoldsDatabase(path)
             if !inUse, suffix == "-shm" || info.st_size == 0, unlink(sidecar) == 0 { continue }
             let message = if inUse {
@@ -515,6 +521,11 @@ extension StationDatabase {
             }
             throw .open(path: path, message: message)
         }
+    }
+
+    /// The name of the user `uid`, or `uid N` when it has none.
+    private static func userName(_ uid: uid_t) -> String {
+        getpwuid(uid).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(uid)"
     }
 
     /// Whether any connection has the database open: in WAL mode each holds a shared lock on the database file's

@@ -54,6 +54,10 @@ struct DatabaseAccessCLITests {
         #expect(chmod(database, 0o644) == 0)
         let added = try await loa(as: "nobody", station, ["segment", "add", try tone("b.wav", station), "--title", "B"])
         #expect(added.status == 0, "\(added.err)")
+        // Another user may read it but not write it: told whose it is, not sent after a -shm.
+        let other = try await loa(as: "daemon", station, ["segment", "add", try tone("c.wav", station), "--title", "C"])
+        #expect(other.status == 1 && other.err == "loa: \(database): không mở được cơ sở dữ liệu: người dùng này không ghi được tệp (của người dùng nobody): chạy lệnh bằng người dùng đó (ví dụ `sudo -u nobody loa …`)\n",
+                "\(other.err)")
     }
 
     @Test("A writer that meets a -shm and an empty -wal another user left read-only removes them when nobody has the database open; with someone reading, it names the file and says what to do")
