@@ -31,6 +31,10 @@ struct StationConfigReader {
             problem(index.line(of: "timezone", in: root), "múi giờ không hợp lệ “\(zoneName)” (ví dụ: Asia/Ho_Chi_Minh)")
         }
         let station = string("station", default: "Đài truyền thanh xã")
+        // It heads every report and export: a line break there would break their tables and lines.
+        if !isOneLineText(station) {
+            problem(index.line(of: "station", in: root), "“station” phải là một dòng chữ, không rỗng, không xuống dòng hay ký tự điều khiển")
+        }
         let schedules = path("schedules", default: "schedules"), audio = path("audio", default: "audio")
         let database = path("database", default: "loa.sqlite")
         let controlSocket = table["control_socket"] == nil ? URL(fileURLWithPath: database.path + ".sock") : path("control_socket", default: "")

@@ -11,6 +11,10 @@ struct KeygenCommand: ParsableCommand {
     @Option(name: .long, help: "Tiền tố tên tệp: ghi PREFIX.key (khóa bí mật, quyền 600) và PREFIX.pub.") var out: String
 
     func run() throws {
+        // `--out ""`, `dir/` or `/` would make hidden files named only `.key` and `.pub`, somewhere not meant.
+        guard let name = out.split(separator: "/", omittingEmptySubsequences: false).last, !name.isEmpty, name != ".", name != ".." else {
+            throw OperatorError("--out: cần một tiền tố tên tệp, ví dụ “huyen” hoặc “khoa/huyen” (không kết thúc bằng /)")
+        }
         let publicKey = try FeedSigning.generateKey(prefix: out)
         print("Đã tạo \(out).key (khóa bí mật, chỉ chủ sở hữu đọc được) và \(out).pub")
         print("Khóa công khai (ghi vào public_keys của [[feed]] trong loa.toml ở xã): \(publicKey)")

@@ -48,7 +48,7 @@ struct Loa: AsyncParsableCommand {
 
     /// `--config X` and `--config=X` may stand anywhere before the command that runs: `loa --config x.toml schedule
     /// list`, `loa schedule --config x.toml list`. ArgumentParser knows the option only on that command, so each is
-    /// moved after it. Only the words before it are looked at, one command level at a time: what follows the command
+    /// moved to just after its name. Only the words before it are looked at, one command level at a time: what follows the command
     /// is its own (a `--config` there is already in its place, and a value of another option is never taken).
     static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
         var command: any ParsableCommand.Type = Loa.self
@@ -72,7 +72,8 @@ struct Loa: AsyncParsableCommand {
         // A command that only groups others takes no --config: before a word that names no command, `--config` would
         // be the error reported instead of that word. One with a default subcommand (`loa log`) passes it on.
         let groupsOnly = !command.configuration.subcommands.isEmpty && command.configuration.defaultSubcommand == nil
-        return words + arguments[i...] + (groupsOnly ? [] : hoisted)
+        // Right after the command's words, so that it stays before a `--` that ends the options.
+        return words + (groupsOnly ? [] : hoisted) + arguments[i...]
     }
 
     /// `--year -5`: ArgumentParser takes `-5` for an option of its own and says the value is missing. No Loa option

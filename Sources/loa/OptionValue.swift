@@ -15,9 +15,12 @@ enum OptionValue {
         return count
     }
 
-    /// A number of days, fractions allowed: more than 0, and finite.
+    /// A number of days, fractions allowed: more than 0, and at most ten years (a manifest's `expires` must stay a
+    /// date every commune can read; a feed is republished long before).
     static func days(_ text: String) throws -> Double {
-        guard let days = Double(text), days.isFinite, days > 0 else { throw ValidationError("một số ngày lớn hơn 0, ví dụ 7") }
+        guard let days = Double(text), days.isFinite, days > 0, days <= 3660 else {
+            throw ValidationError("một số ngày lớn hơn 0 và không quá 3660, ví dụ 7")
+        }
         return days
     }
 }

@@ -316,6 +316,10 @@ struct CLITests {
         #expect(added.status == 0 && added.out.hasPrefix("Đã thêm khung giờ “trua”"), "\(added.out)\(added.err)")
         let written = try String(contentsOf: station.schedules.appendingPathComponent("sang.toml"), encoding: .utf8)
         #expect(written.contains("title = \"list\""), "\(written)")
+        // Moved to just after the command, it stays before a `--` that ends the options: what follows is files.
+        let tone = station.audio.appendingPathComponent("tin.wav").path
+        let played = try await Harness.run(station.loa.path, ["--config", station.config, "play", "--device", "null", "--", tone], in: elsewhere)
+        #expect(played.status == 0, "\(played.err)")
     }
 
     @Test("A command line the parser refuses is said in Vietnamese, in one line, with the help of the command named")
@@ -340,9 +344,11 @@ struct CLITests {
             (["announce", "tin.wav", "--repeat", "-2"],
              "loa: --repeat: giá trị “-2” không hợp lệ (một số nguyên từ 1 trở lên) — xem “loa announce --help”"),
             (["publish", "ban-tin", "--key", "huyen.key", "--out", "feed", "--valid-days", "-1"],
-             "loa: --valid-days: giá trị “-1” không hợp lệ (một số ngày lớn hơn 0, ví dụ 7) — xem “loa publish --help”"),
+             "loa: --valid-days: giá trị “-1” không hợp lệ (một số ngày lớn hơn 0 và không quá 3660, ví dụ 7) — xem “loa publish --help”"),
             (["publish", "ban-tin", "--key", "huyen.key", "--out", "feed", "--valid-days", "0"],
-             "loa: --valid-days: giá trị “0” không hợp lệ (một số ngày lớn hơn 0, ví dụ 7) — xem “loa publish --help”"),
+             "loa: --valid-days: giá trị “0” không hợp lệ (một số ngày lớn hơn 0 và không quá 3660, ví dụ 7) — xem “loa publish --help”"),
+            (["publish", "ban-tin", "--key", "huyen.key", "--out", "feed", "--valid-days", "1e300"],
+             "loa: --valid-days: giá trị “1e300” không hợp lệ (một số ngày lớn hơn 0 và không quá 3660, ví dụ 7) — xem “loa publish --help”"),
             (["log", "--format", "xml"], "loa: --format: giá trị “xml” không hợp lệ (chọn: table, csv, json) — xem “loa log --help”"),
             (["status", "thừa"], "loa: thừa đối số “thừa” — xem “loa status --help”"),
             (["schedule", "add", "trua", "--strat", "11:30"], "loa: không có tùy chọn --strat (có phải --start không?) — xem “loa schedule add --help”"),

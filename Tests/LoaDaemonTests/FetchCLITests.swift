@@ -45,6 +45,17 @@ struct FetchCLITests {
         #expect(Data(base64Encoded: publicKey)?.count == 32 && made.out.contains(publicKey), "\(made.out)")
     }
 
+    @Test("keygen refuses a prefix with no name in it (empty, ending in /, . or ..): it would write hidden .key and .pub files")
+    func keygenRefusesNamelessPrefix() async throws {
+        let folder = try Harness.temporaryFolder("loa-keygen")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for prefix in ["", "khoa/", ".", "khoa/.."] {
+            let made = try await Harness.run(Harness.loaBinary().path, ["keygen", "--out", prefix], in: folder)
+            #expect(made.status == 1 && made.err.hasPrefix("loa: --out: cần một tiền tố tên tệp"), "“\(prefix)”: \(made.err)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
     @Test("publish never deletes outside its folder: a feed.json edited to name ../victim.txt is set aside, said in one line")
     func publishSetsEditedManifestAside() async throws {
         let (station, district, key, source) = try Self.stationWithFeed()
