@@ -26,9 +26,12 @@ final class ConfinedFolder {
         FeedDecision.isSafe(relativePath: path) ? nil : "đường dẫn “\(path)” ra ngoài thư mục feed (.., tuyệt đối, ẩn hoặc có ký tự lạ)"
     }
 
-    /// The file's bytes, or nil when it does not exist.
-    func contents(_ path: String) throws(FeedError) -> Data? {
-        try reading(path) { (handle, _) throws(FeedError) in
+    /// The file's bytes, or nil when it does not exist; one larger than `limit` bytes is refused unread.
+    func contents(_ path: String, limit: Int = Int.max) throws(FeedError) -> Data? {
+        try reading(path) { (handle, size) throws(FeedError) in
+            guard size <= limit else {
+                throw .file(path: self.url.appendingPathComponent(path).path, message: "lớn \(byteText(size)), quá \(byteText(limit)): không đọc")
+            }
             do { return try handle.readToEnd() ?? Data() } catch {
                 throw .file(path: self.url.appendingPathComponent(path).path, message: "lỗi khi đọc: \(error.localizedDescription)")
             }

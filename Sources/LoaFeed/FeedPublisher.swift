@@ -167,8 +167,9 @@ public struct FeedPublisher {
         let manifestFile = output.appendingPathComponent(Self.manifestName).path
         let data: Data?, signature: Data?
         do {
-            data = try folder.contents(Self.manifestName)
-            signature = try folder.contents(Self.signatureName)
+            // Read no more than a commune would take (and a signature is a line): a huge file is set aside, not loaded.
+            data = try folder.contents(Self.manifestName, limit: FeedFetcher.manifestLimit)
+            signature = try folder.contents(Self.signatureName, limit: 1024)
         } catch {
             return .setAside("\(error)")
         }

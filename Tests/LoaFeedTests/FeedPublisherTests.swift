@@ -121,6 +121,22 @@ struct FeedPublisherTests {
         #expect(try world.publish().sequence == report.sequence + 1)
     }
 
+    @Test("A huge old signature or manifest is set aside unread, not loaded into memory")
+    func hugeOldFilesSetAsideUnread() throws {
+        let world = try FeedWorld()
+        try world.tone("a.wav")
+        try world.publish()
+        for name in ["feed.json.sig", "feed.json"] {
+            // Sparse: 600 MB that take no disk, as `truncate -s 600M` makes them.
+            let file = world.server.feedFolder.appendingPathComponent(name)
+            let handle = try FileHandle(forWritingTo: file)
+            try handle.truncate(atOffset: 600 << 20)
+            try handle.close()
+            let report = try world.publish(now: Date())
+            #expect(report.notices.count == 1 && report.notices[0].contains("quá"), "\(name): \(report.notices)")
+        }
+    }
+
     @Test("A kept file that no longer matches in the feed folder (changed bytes, cut short, a link) is copied again before it is signed")
     func corruptedKeptFileRecopied() async throws {
         let world = try FeedWorld()
