@@ -41,7 +41,7 @@ public struct ScheduleValidator: Sendable {
                 case .airable: break
                 case let .notImported(file):
                     problems.append(Diagnostic(slot.location(of: key),
-                        "tệp “\(entry)” có trong thư mục audio nhưng chưa nhập vào thư viện, nên không phát được: chạy `loa segment add \(file) --title \"…\"`"))
+                        "tệp “\(entry)” có trong thư mục audio nhưng chưa nhập vào thư viện, nên không phát được: chạy `loa segment add \(ScheduleValidator.shellWord(file)) --title \"…\"`"))
                 case .missing:
                     problems.append(Diagnostic(slot.location(of: key),
                                                "không tìm thấy tệp “\(entry)” trong thư mục audio, cũng không có bản tin mã này trong thư viện"))
@@ -100,6 +100,12 @@ public struct ScheduleValidator: Sendable {
             }
         }
         return problems
+    }
+
+    /// `path` as one word for a shell: quoted when it holds anything but letters, digits and `/._-+,:@`.
+    static func shellWord(_ path: String) -> String {
+        let plain = path.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil || "/._-+,:@".unicodeScalars.contains($0) }
+        return plain ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     static func span(_ slot: Slot) -> String {

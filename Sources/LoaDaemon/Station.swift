@@ -45,7 +45,9 @@ public struct Station: Sendable {
         let validator = ScheduleValidator(entryState: { entry in
             if ids.contains(entry) || paths.contains(entry.hasPrefix("./") ? String(entry.dropFirst(2)) : entry) { return .airable }
             let file = audio.appendingPathComponent(entry).path
-            return FileManager.default.fileExists(atPath: file) ? .notImported(file: file) : .missing
+            var isFolder: ObjCBool = false
+            // A folder is no file to import.
+            return FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) && !isFolder.boolValue ? .notImported(file: file) : .missing
         })
         return (schedules.problems + validator.validate(schedules.slots))
             .sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }

@@ -9,8 +9,8 @@ import Foundation
 /// A line cut by a crash (no newline before the NUL) is not read back.
 public final class WriteSpool: @unchecked Sendable {
     public let path: String
-    /// Bytes reserved: at about 100 bytes a progress write every 5 s and under 1 kB a planned row, a day of a
-    /// station's airings takes well under 1 MiB.
+    /// Bytes reserved: at about 60 bytes a progress write every second of audio and under 1 kB a planned row, a day
+    /// of a station's airings takes well under 1 MiB.
     public let capacity: Int
     /// The writes found when the spool was opened: a run that stopped while it held them left them.
     public let recovered: [LogWrite]

@@ -73,7 +73,8 @@ do {
 
     // The spool a day of held writes fills (the disk refusing every write from midnight on): two slots a day, each an
     // intro jingle, three 3-minute bulletins and an outro, written as the daemon writes them: the stored plan, each
-    // start, a progress write every 5 s of audio, each end. Printed as `spool_bytes_one_day BYTES WRITES`.
+    // start, a progress write every second of audio (`PlayoutEngine.progressInterval`), each end. Printed as
+    // `spool_bytes_one_day BYTES WRITES`.
     let spoolPath = arguments[1] + ".spool-measure"
     unlink(spoolPath)
     let spool = try WriteSpool(path: spoolPath, capacity: 64 << 20)
@@ -96,7 +97,8 @@ do {
         for row in rows {
             guard let id = row.id else { continue }
             writes.append(.markStarted(id: id, startedAt: row.scheduledAt, policy: nil))
-            for aired in stride(from: 5.0, to: row.plannedSeconds, by: 5) { writes.append(.progress(id: id, airedSeconds: aired)) }
+            let interval = PlayoutEngine.progressInterval
+            for aired in stride(from: interval, to: row.plannedSeconds, by: interval) { writes.append(.progress(id: id, airedSeconds: aired)) }
             writes.append(.finish(id: id, outcome: .completed, endedAt: row.scheduledAt.addingTimeInterval(row.plannedSeconds),
                                   airedSeconds: row.plannedSeconds, reason: nil, xruns: 0, lostSeconds: 0, policy: nil,
                                   confirmed: .heard, monitorDBFS: -18.5))

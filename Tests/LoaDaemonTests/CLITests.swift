@@ -69,6 +69,21 @@ struct CLITests {
         #expect(imported.status == 0, "\(imported.err)")
         let good = try await station.loaCommand(["schedule", "validate"])
         #expect(good.status == 0, "\(good.err)")
+        // A name with a space is quoted in the command to copy; a folder is no file to import.
+        try Harness.sineWAV(station.audio.appendingPathComponent("tin sáng.wav"), frequency: 550, seconds: 0.3, rate: 48000)
+        try FileManager.default.createDirectory(at: station.audio.appendingPathComponent("thu-muc"), withIntermediateDirectories: true)
+        try """
+        [[slot]]
+        id = "sang"
+        start = "06:00"
+        play = ["tin sáng.wav", "thu-muc"]
+        """.write(to: station.schedules.appendingPathComponent("sang.toml"), atomically: true, encoding: .utf8)
+        let spaced = try await station.loaCommand(["schedule", "validate"])
+        let lines = spaced.err.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("schedules/sang.toml:4: tệp “tin sáng.wav”") && $0.contains("`loa segment add '\(station.audio.path)/tin sáng.wav' --title") },
+                "\(spaced.err)")
+        #expect(lines.contains("schedules/sang.toml:4: không tìm thấy tệp “thu-muc” trong thư mục audio, cũng không có bản tin mã này trong thư viện"),
+                "\(spaced.err)")
     }
 
     @Test("segment add refuses a piece of a file that decodes to almost nothing, and warns of a file cut midway (MP3 and WAV), naming how much is missing",
