@@ -81,6 +81,7 @@ struct LogDiskTests {
             // The crash loses at most about a second of what was heard (progress every second), and never claims more.
             let heard = try #require(ToneAnalysis(recorder.stop().samples, rate: 48000, frequencies: [440, 660])?
                 .tones.first { $0.frequency == 440 }?.seconds)
+            print("SIGKILL mid-item: the row keeps \(head.aired_seconds) s of the \(heard) s heard before the kill")
             #expect(head.outcome == "interrupted", "\(final)")
             #expect(head.aired_seconds <= heard + 0.05 && heard - head.aired_seconds < 1.2,
                     "the row keeps \(head.aired_seconds) s of the \(heard) s heard before the kill: \(final)")
