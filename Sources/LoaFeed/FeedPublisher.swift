@@ -73,6 +73,16 @@ public struct FeedPublisher {
             report.notices.append("\(reason); coi như chưa có danh mục cũ: không xóa tệp nào nó ghi, "
                                   + "chép lại mọi tệp, sequence \(report.sequence) (số giây theo giờ hiện tại, để xã không coi là bản cũ)")
         }
+        // The highest sequence this key ever signed, kept beside it: a signed manifest put back in the folder (a backup
+        // restored, a stale mirror) verifies, yet going on from it would publish a number the communes already passed,
+        // and they would refuse every manifest until it caught up.
+        let ledger = URL(fileURLWithPath: keyPath + ".sequence")
+        if let text = try? String(contentsOf: ledger, encoding: .utf8), let signed = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+           signed >= report.sequence, signed < Int.max {
+            report.notices.append("\(ledger.path): khóa này đã ký đến #\(signed), cao hơn danh mục đang có trong thư mục feed "
+                                  + "(bản cũ được chép lại?): xuất bản #\(signed + 1) để xã không coi là bản cũ")
+            report.sequence = signed + 1
+        }
         var entries: [FeedEntry] = []
         for path in try audioFiles() {
             let file = source.appendingPathComponent(path)
@@ -140,6 +150,9 @@ public struct FeedPublisher {
             try? folder.setModified(Self.manifestName, seconds: after)
         }
         try folder.write(Self.signatureName) { try $0.write(contentsOf: Data((signature + "\n").utf8)) }
+        do { try AtomicFile.write(Data("\(report.sequence)\n".utf8), to: ledger, mode: 0o600) } catch {
+            report.notices.append("\(error) (số thứ tự đã ký không được ghi lại; lần sau vẫn đếm từ danh mục trong thư mục feed)")
+        }
         guard case let .verified(old) = previous else { return report }
         let kept = Set(entries.map(\.path))
         for entry in old.segments where !kept.contains(entry.path) {
