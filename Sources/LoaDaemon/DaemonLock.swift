@@ -49,14 +49,13 @@ public final class DaemonLock: @unchecked Sendable {
 
     public let path: String
     private let lock = NSLock()
-    private var descriptors: [Int32]
-    /// The database's real path, once its own file is held (``holdDatabaseFile()``).
-    private var database: String?
-    private var databaseHeld = false
+    private var descriptor: Int32?
+    /// The database's real path while its own file is not held yet (``holdDatabaseFile()``).
+    private var unheldDatabase: String?
 
-    private init(path: String, descriptors: [Int32]) {
+    private init(path: String, descriptor: Int32) {
         self.path = path
-        self.descriptors = descriptors
+        self.descriptor = descriptor
     }
 
     /// Takes the lock of the database at `database`, whatever name it is reached by: `<real path>.lock`, and the
@@ -65,7 +64,7 @@ public final class DaemonLock: @unchecked Sendable {
     public static func acquire(database: String, startedAt: Date, calendar: StationCalendar) throws(DaemonError) -> DaemonLock {
         let real = StationDatabase.realPath(database)
         let held = try acquire(path: real + ".lock", startedAt: startedAt, calendar: calendar)
-        held.lock.withLock { held.database = real }
+        held.lock.withLock { held.unheldDatabase = real }
         do { try held.holdDatabaseFile() } catch {
             held.release()
             throw error
@@ -76,8 +75,7 @@ public final class DaemonLock: @unchecked Sendable {
     /// `flock`s the database file itself, when it exists and is not held yet: another daemon reaching it by a hard
     /// link holds that lock. Call it again once the database has been made.
     public func holdDatabaseFile() throws(DaemonError) {
-        let real: String? = lock.withLock { databaseHeld ? nil : database }
-        guard let real else { return }
+        guard let real = lock.withLock({ unheldDatabase }) else { return }
         let fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY)
         // A database not made yet has no other name another daemon could be holding it by.
         guard fd >= 0 else { return }
@@ -89,9 +87,8 @@ public final class DaemonLock: @unchecked Sendable {
             guard code == EWOULDBLOCK else { throw .lockUnavailable(lockFile: real, reason: DaemonError.words(errno: code)) }
             throw .alreadyRunning(lockFile: real, holder: nil)
         }
-        lock.withLock { databaseHeld = true }
+        lock.withLock { unheldDatabase = nil }
     }
-
 
     /// Takes the lock at `path` or throws `.alreadyRunning` naming its holder; never waits.
     /// `startedAt` is written into the file in station time, with this process's pid and host name.
@@ -109,7 +106,7 @@ public final class DaemonLock: @unchecked Sendable {
         let bytes = Array(me.text.utf8)
         // Best effort: the lock holds even if the note cannot be written (a full disk).
         if ftruncate(fd, 0) == 0 { _ = pwrite(fd, bytes, bytes.count, 0) }
-        return DaemonLock(path: path, descriptors: [fd])
+        return DaemonLock(path: path, descriptor: fd)
     }
 
     /// Who wrote the lock file last; nil when it is missing or empty. Says nothing about whether it is held.
@@ -118,13 +115,14 @@ public final class DaemonLock: @unchecked Sendable {
         return Holder(text: text)
     }
 
-    /// Releases the lock now rather than at exit (tests, an orderly shutdown). Safe to call twice.
+    /// Releases the lock file's lock now rather than at exit (tests, an orderly shutdown); the database file's stays
+    /// until the process ends (see ``holdDatabaseFile()``). Safe to call twice.
     public func release() {
-        let held: [Int32] = lock.withLock {
-            defer { descriptors = [] }
-            return descriptors
+        let fd: Int32? = lock.withLock {
+            defer { descriptor = nil }
+            return descriptor
         }
-        for fd in held { close(fd) }
+        if let fd { close(fd) }
     }
 
     deinit { release() }
