@@ -23,6 +23,9 @@ lame --quiet -b 128 "$work/t48.wav" "$work/t48.mp3"
 sox -n -r 22050 -c 2 -b 16 "$work/m22.wav" synth 600 sine 440 vol 0.5
 sox -n -r 44100 -c 2 -b 16 "$work/m44.flac" synth 600 sine 440 vol 0.5
 
+# median: the middle of the numbers on stdin, one a line.
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 # measure NAME CMD...: prints "median_cpu_seconds median_peak_rss_kb"
 measure() {
   local cpu=() rss=()
@@ -33,8 +36,8 @@ measure() {
     rss+=("$m")
   done
   local c r
-  c=$(printf '%s\n' "${cpu[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  r=$(printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  c=$(printf '%s\n' "${cpu[@]}" | median)
+  r=$(printf '%s\n' "${rss[@]}" | median)
   echo "$c $r"
 }
 
@@ -83,7 +86,7 @@ measure() {
     done
     imp+=("$(printf '%.2f' "$total")")
   done
-  ic=$(printf '%s\n' "${imp[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  ic=$(printf '%s\n' "${imp[@]}" | median)
   copies=$(ls "$st"/audio/.playout/*.wav)
   copymb=$(du -cm $copies | tail -1 | cut -f1)
   # shellcheck disable=SC2086
@@ -149,31 +152,35 @@ measure() {
   # transaction, WAL + synchronous=FULL, on this machine's disk. Peer: the sqlite3 shell running the
   # same statements against the same schema with the same pragmas.
   N=${N:-300}
-  ours=()
-  for _ in $(seq "$RUNS"); do
-    rm -f "$work/b.sqlite"*
-    read -r _ _ _ _ mean < <("$BENCH" "$work/b.sqlite" "$N" | grep airing_two_phase_write)
-    ours+=("$mean")
-  done
-  theirs=()
-  for _ in $(seq "$RUNS"); do
-    rm -f "$work/p.sqlite"*
-    sqlite3 "$work/p.sqlite" "PRAGMA journal_mode=WAL;" >/dev/null
-    sqlite3 "$work/b.sqlite" .schema | grep -v sqlite_sequence | sqlite3 "$work/p.sqlite"
-    {
-      echo "PRAGMA synchronous=FULL;"
-      for i in $(seq "$N"); do
-        echo "INSERT INTO airing (slot, slot_starts_at, segment_id, title, pillar, campaign, path, scheduled_at, started_at, aired_seconds, outcome, device) VALUES ('asean-toi', $i, 'rcep', 'RCEP và nông sản Việt', 'kinh-te', 'HNCC ASEAN 37', 'asean/kinh-te.mp3', $i, $i, 0, 'started', 'default');"
-        echo "UPDATE airing SET outcome='completed', ended_at=$i+60, aired_seconds=60, reason=NULL, xruns=0 WHERE id=last_insert_rowid();"
-      done
-    } > "$work/p.sql"
-    start=$(date +%s%N)
-    sqlite3 "$work/p.sqlite" < "$work/p.sql"
-    end=$(date +%s%N)
-    theirs+=("$(echo "($end - $start) / 1000 / $N" | bc -l)")
-  done
-  om=$(printf '%s\n' "${ours[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  tm=$(printf '%s\n' "${theirs[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  # ours MEASURE: the mean µs loa-bench prints for MEASURE, once per run, on a fresh database.
+  ours() {
+    for _ in $(seq "$RUNS"); do
+      rm -f "$work/b.sqlite"*
+      "$BENCH" "$work/b.sqlite" "$N" | awk -v m="$1" '$1 == m {print $5}'
+    done
+  }
+  # peer SQLFILE: µs per statement pair of the sqlite3 shell running SQLFILE on a WAL database with loa's schema, once
+  # per run (the schema is taken from the database the last `ours` made).
+  peer() {
+    for _ in $(seq "$RUNS"); do
+      rm -f "$work/p.sqlite"*
+      sqlite3 "$work/p.sqlite" "PRAGMA journal_mode=WAL;" >/dev/null
+      sqlite3 "$work/b.sqlite" .schema | grep -v sqlite_sequence | sqlite3 "$work/p.sqlite"
+      start=$(date +%s%N)
+      sqlite3 "$work/p.sqlite" < "$1"
+      end=$(date +%s%N)
+      echo "($end - $start) / 1000 / $N" | bc -l
+    done
+  }
+  {
+    echo "PRAGMA synchronous=FULL;"
+    for i in $(seq "$N"); do
+      echo "INSERT INTO airing (slot, slot_starts_at, segment_id, title, pillar, campaign, path, scheduled_at, started_at, aired_seconds, outcome, device) VALUES ('asean-toi', $i, 'rcep', 'RCEP và nông sản Việt', 'kinh-te', 'HNCC ASEAN 37', 'asean/kinh-te.mp3', $i, $i, 0, 'started', 'default');"
+      echo "UPDATE airing SET outcome='completed', ended_at=$i+60, aired_seconds=60, reason=NULL, xruns=0 WHERE id=last_insert_rowid();"
+    done
+  } > "$work/p.sql"
+  om=$(ours airing_two_phase_write | median)
+  tm=$(peer "$work/p.sql" | median)
   echo "One airing logged (two-phase: insert started + finish), WAL, synchronous=FULL, $N airings; per-airing mean (total time / $N), median of $RUNS runs."
   echo
   echo "| measure | loa µs | sqlite3 shell µs | ratio loa/sqlite3 |"
@@ -183,29 +190,16 @@ measure() {
   # Progress, every second of every airing: one UPDATE of aired_seconds, committed with synchronous=NORMAL (no fsync
   # of its own). Peers: the sqlite3 shell doing the same UPDATEs with NORMAL, and with FULL (what each would cost
   # if it were synced).
-  ours=(); normal=(); full=()
-  for _ in $(seq "$RUNS"); do
-    rm -f "$work/b.sqlite"*
-    read -r _ _ _ _ mean < <("$BENCH" "$work/b.sqlite" "$N" | grep airing_progress_write)
-    ours+=("$mean")
-    for mode in NORMAL FULL; do
-      rm -f "$work/q.sqlite"*
-      sqlite3 "$work/q.sqlite" "PRAGMA journal_mode=WAL;" >/dev/null
-      sqlite3 "$work/b.sqlite" .schema | grep -v sqlite_sequence | sqlite3 "$work/q.sqlite"
-      {
-        echo "PRAGMA synchronous=$mode;"
-        echo "INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, started_at, aired_seconds, outcome, device) VALUES ('asean-toi', 0, 'rcep', 'RCEP', 'a.mp3', 0, 0, 0, 'started', 'default');"
-        for i in $(seq "$N"); do echo "UPDATE airing SET aired_seconds=$i WHERE id=1 AND outcome='started';"; done
-      } > "$work/q.sql"
-      start=$(date +%s%N)
-      sqlite3 "$work/q.sqlite" < "$work/q.sql"
-      end=$(date +%s%N)
-      if [ "$mode" = NORMAL ]; then normal+=("$(echo "($end - $start) / 1000 / $N" | bc -l)"); else full+=("$(echo "($end - $start) / 1000 / $N" | bc -l)"); fi
-    done
+  for mode in NORMAL FULL; do
+    {
+      echo "PRAGMA synchronous=$mode;"
+      echo "INSERT INTO airing (slot, slot_starts_at, segment_id, title, path, scheduled_at, started_at, aired_seconds, outcome, device) VALUES ('asean-toi', 0, 'rcep', 'RCEP', 'a.mp3', 0, 0, 0, 'started', 'default');"
+      for i in $(seq "$N"); do echo "UPDATE airing SET aired_seconds=$i WHERE id=1 AND outcome='started';"; done
+    } > "$work/q-$mode.sql"
   done
-  om=$(printf '%s\n' "${ours[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  nm=$(printf '%s\n' "${normal[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  fm=$(printf '%s\n' "${full[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  om=$(ours airing_progress_write | median)
+  nm=$(peer "$work/q-NORMAL.sql" | median)
+  fm=$(peer "$work/q-FULL.sql" | median)
   echo "An airing's progress (every second while it airs): one UPDATE, $N of them; per-write mean, median of $RUNS runs."
   echo
   echo "| measure | loa µs | sqlite3 NORMAL µs | ratio loa/sqlite3 NORMAL | sqlite3 FULL µs |"
