@@ -30,8 +30,13 @@ def clock(seconds):
 def station(folder, slots):
     os.makedirs(os.path.join(folder, "schedules"))
     os.makedirs(os.path.join(folder, "audio"))
-    open(os.path.join(folder, "audio", "a.wav"), "wb").write(b"RIFF")
     open(os.path.join(folder, "loa.toml"), "w").write('station = "Bench"\ndevice = "null"\n')
+    # Imported, as a station's files are: `validate` refuses a played file that is not in the library, and the
+    # figures are to measure the overlaps alone.
+    tone = os.path.join(folder, "audio", "a.wav")
+    subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", tone, "synth", "1", "sine", "440"], check=True)
+    subprocess.run([LOA, "segment", "add", tone, "--title", "A"], cwd=folder, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(folder, "schedules", "lich.toml"), "w") as out:
         for i, (start, end) in enumerate(slots):
             out.write('[[slot]]\nid = "s%d"\nstart = "%s"\nend = "%s"\nplay = ["a.wav"]\n\n' % (i, clock(start), clock(end)))
