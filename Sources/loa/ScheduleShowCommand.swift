@@ -22,7 +22,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
         /// Feed entries this slot would take that are listed by their feed but not downloaded yet.
         let pending: [PendingJSON]
     }
-    struct PendingJSON: Encodable { let feed: String, id: String, title: String, path: String }
+    /// `refused`: the file came and was refused (hash, decoding); it is not coming until the publisher publishes again.
+    struct PendingJSON: Encodable { let feed: String, id: String, title: String, path: String, refused: Bool }
     struct PlanJSON: Encodable { let date: String, station: String, slots: [SlotJSON] }
 
     func run() async throws {
@@ -36,12 +37,20 @@ struct ScheduleShowCommand: AsyncParsableCommand {
         // Files of each feed refused for their content: listed, but not coming until the publisher publishes again.
         let rejected = Dictionary(try station.config.feeds.map { feed in (feed.name, try FeedStates(station.database).state(feed.name).rejected) },
                                   uniquingKeysWith: { $1 })
+        // Each day's entries listed but not in the library, read once per day (each feed's kept manifest), not per slot.
+        var pendingByDay: [LocalDate: [(feed: String, entry: FeedEntry)]] = [:]
+        func pending(on day: LocalDate) -> [(feed: String, entry: FeedEntry)] {
+            if let known = pendingByDay[day] { return known }
+            let found = station.config.feeds.flatMap { feed in
+                FeedFetcher.pending(feed: feed.name, audio: station.config.audio, library: library, on: day).map { (feed.name, $0) }
+            }
+            pendingByDay[day] = found
+            return found
+        }
         // Feed entries listed but not downloaded yet, that a slot of `day` is waiting for: entries its pillars
         // admit, or that its play list names (as id or feed path).
         func waiting(_ slot: PlannedSlot, on day: LocalDate) -> [(feed: String, entry: FeedEntry)] {
-            station.config.feeds.flatMap { feed in
-                FeedFetcher.pending(feed: feed.name, audio: station.config.audio, library: library, on: day).map { (feed.name, $0) }
-            }.filter { feed, entry in
+            pending(on: day).filter { feed, entry in
                 switch slot.slot.content {
                 case let .pick(pillars, _): entry.pillar.map(pillars.contains) ?? false
                 case let .play(references): references.contains(entry.id) || references.contains("\(feed)/\(entry.path)")
@@ -58,7 +67,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                                       ends_at: calendar.rfc3339(item.endsAt), duration_seconds: item.segment.durationSeconds)
                          }, dropped: slot.dropped.map(\.description),
                          pending: waiting(slot, on: plan.date).map {
-                             PendingJSON(feed: $0.feed, id: $0.entry.id, title: $0.entry.title, path: $0.entry.path)
+                             PendingJSON(feed: $0.feed, id: $0.entry.id, title: $0.entry.title, path: $0.entry.path,
+                                         refused: rejected[$0.feed]?.contains($0.entry.sha256) == true)
                          })
             })
         }

@@ -30,6 +30,36 @@ struct FetchCLITests {
         #expect(second.status == 0 && second.out.contains("304"), "\(second.out)")
     }
 
+    @Test("An entry whose file was refused (its bytes do not match its hash) is said refused by schedule show and status, apart from one still to come")
+    func refusedEntryIsNotWaitedFor() async throws {
+        let (station, district, key, source) = try Self.stationWithFeed()
+        defer { district.stop() }
+        try await Harness.tone(source.appendingPathComponent("tin.wav"), frequency: 440, seconds: 1, rate: 48000)
+        try await Harness.tone(source.appendingPathComponent("sau.wav"), frequency: 550, seconds: 1, rate: 48000)
+        #expect(try await station.loaCommand(["publish", source.path, "--key", key + ".key", "--out", district.feedFolder.path]).status == 0)
+        // The served copy of one file changed after signing, its size kept: the commune refuses it for its hash.
+        let served = district.feedFolder.appendingPathComponent("tin.wav")
+        var bytes = try Data(contentsOf: served)
+        bytes[bytes.count - 10] ^= 0xFF
+        try bytes.write(to: served)
+        _ = try await station.loaCommand(["fetch"])
+        // The other entry, listed but taken out of the library again, stands for one not downloaded yet.
+        try """
+        [[slot]]
+        id = "toi"
+        start = "17:15"
+        play = ["tin", "sau"]
+        """.write(to: station.schedules.appendingPathComponent("toi.toml"), atomically: true, encoding: .utf8)
+        let sqlite = try await Harness.run("/usr/bin/sqlite3", [station.folder.appendingPathComponent("loa.sqlite").path, "DELETE FROM segment WHERE id = 'sau'"])
+        #expect(sqlite.status == 0, "\(sqlite.err)")
+        let shown = try await station.loaCommand(["schedule", "show"])
+        #expect(shown.out.contains("⛔ bị từ chối: “tin”") && shown.out.contains("⏳ chưa tải về: “sau”"), "\(shown.out)")
+        let json = try await station.loaCommand(["schedule", "show", "--json"])
+        #expect(json.out.contains("\"refused\" : true") && json.out.contains("\"refused\" : false"), "\(json.out)")
+        let status = try await station.loaCommand(["status"])
+        #expect(status.out.contains("chưa tải về: “sau”") && status.out.contains("chờ bên phát sửa và xuất bản lại): “tin”"), "\(status.out)")
+    }
+
     @Test("keygen takes any prefix: one letter in the working folder, ./k, dir/k (its folder made), an absolute one",
           arguments: ["k", "./k", "dir/k", "/ABS/x/k"])
     func keygenPrefixes(prefix: String) async throws {
