@@ -55,6 +55,37 @@ struct DecoderTests {
         #expect(abs(lengthMs - seconds * 1000) <= 1, "\(format) \(rate) Hz: \(lengthMs) ms decoded")
     }
 
+    @Test("A decode error is thrown only after every good frame before it, the resampler's tail included")
+    func errorAfterTheGoodFrames() throws {
+        let fixtures = try Fixtures()
+        let whole = try fixtures.tone("t.flac", frequency: 440, seconds: 4, rate: 44100, channels: 2)
+        let cut = fixtures.folder.appendingPathComponent("cut.flac")
+        let bytes = try Data(contentsOf: whole)
+        try bytes.prefix(bytes.count / 2).write(to: cut)
+        /// Frames `cut` decodes to at `rate` before the decoder throws.
+        func framesBeforeFailure(rate: Int) throws -> Int {
+            let decoder = try SndFileDecoder(path: cut.path, output: AudioFormat(sampleRate: rate, channels: 2))
+            var buffer = [Float](repeating: 0, count: 1000 * 2)
+            var frames = 0
+            do {
+                while case let n = try buffer.withUnsafeMutableBufferPointer({ (out) throws(AudioError) -> Int in
+                    guard let base = out.baseAddress else { return 0 }
+                    return try decoder.read(into: base, frames: 1000)
+                }), n > 0 { frames += n }
+            } catch {
+                #expect(error.description.hasPrefix(cut.path + ": không giải mã được"))
+                return frames
+            }
+            Issue.record("a FLAC cut in half decoded to its end without an error")
+            return frames
+        }
+        // At the file's own rate, libsndfile's frames as they come; at 48 kHz, the same stretch resampled, to the frame.
+        let native = try framesBeforeFailure(rate: 44100)
+        let resampled = try framesBeforeFailure(rate: 48000)
+        #expect(native > 44100 * 3 / 2, "\(native)")
+        #expect(abs(resampled - native * 48000 / 44100) <= 2, "\(resampled) frames at 48 kHz for \(native) at 44.1 kHz")
+    }
+
     @Test("A file libsndfile cannot decode is refused, naming the file")
     func refusesGarbage() throws {
         let fixtures = try Fixtures()
