@@ -249,7 +249,8 @@ public final class SndFileDecoder {
     private func readFile(into out: UnsafeMutablePointer<Float>, frames: Int) -> Int {
         let n = sf_readf_float(file, out, sf_count_t(frames))
         if n < 0 || sf_error(file) != 0 {
-            failure = .decode(path: path, message: String(cString: sf_strerror(file)))
+            failure = .decode(path: path, message: "tệp hỏng hoặc bị cắt giữa chừng, phần sau không phát được: chép lại bản đầy đủ "
+                              + "(libsndfile: \(String(cString: sf_strerror(file))))")
         }
         if n <= 0 || failure != nil { endOfInput = true }
         return max(0, Int(n))
