@@ -86,17 +86,18 @@ struct FileSourceTests {
         #expect(abs(length - expected.count / 2) <= (format == "mp3" ? 1200 : 1), "\(length) vs \(expected.count / 2)")
     }
 
-    /// The largest difference a seek may make against decoding from the start and dropping, per case: nothing for WAV
-    /// and FLAC at the output rate; one rounding of libmpg123's filter bank (2⁻²⁴) for MP3; and once resampled, the
+    /// The largest difference a seek may make against decoding from the start and dropping, per case: nothing for WAV,
+    /// FLAC and Ogg at the output rate; one rounding of libmpg123's filter bank (2⁻²⁴) for MP3; and once resampled, the
     /// order in which libsoxr's filter sums (−128 dBFS, far under a 24-bit step).
     static func seekTolerance(format: String, rate: Int) -> Float {
         if rate != 48000 { return 4e-7 }
         return format.hasPrefix("mp3") ? 1.0 / Float(1 << 24) : 0
     }
 
-    /// A VBR MP3 at the output rate too: there a bare seek of libmpg123 is off by up to 0.26 for 1,820 samples.
+    /// A VBR MP3 at the output rate too (there a bare seek of libmpg123 is off by up to 0.26 for 1,820 samples), and
+    /// Ogg Vorbis.
     @Test("Entered at an offset by seeking, it gives what decoding from the start and dropping to there gives",
-          arguments: formats + [("mp3-vbr", 48000)])
+          arguments: formats + [("mp3-vbr", 48000), ("ogg", 44100), ("ogg", 48000)])
     func offsetBySeekMatchesDecodeAndSkip(format: String, rate: Int) throws {
         let fixtures = try Fixtures()
         let url = try Self.programme(fixtures, format: format, rate: rate)
