@@ -105,8 +105,12 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         outcome == .completed && airedSeconds < Segment.minimumSeconds ? .failed : outcome
     }
     public var outcome: AiringOutcome
-    /// Why, for anything but `completed`: an ALSA error, a decoding error, a policy.
+    /// For a row with a ``reasonCode``, what only this row can say for the code's sentence (an announcement's
+    /// title, the device's words): data, never the sentence itself. For a row logged before codes, the sentence
+    /// it was logged with. The sentence an officer reads is ``reasonText``.
     public var reason: String?
+    /// Why, for anything but a plain `completed`: a stable code the chain signs; its sentence is in ``ReasonCatalogue``.
+    public var reasonCode: ReasonCode?
     public var device: String?
     public var kind: ItemKind
     /// The lateness policy that decided how this item aired, when the occurrence was entered late.
@@ -123,15 +127,21 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     public var confirmed: OnAirConfirmation?
     /// The level the monitor measured over the item, in dBFS (RMS); nil without a monitor.
     public var monitorDBFS: Double?
+    /// The row of the same planned item whose stretch this row continues: an item cut (a preemption, a restart)
+    /// and resumed has one row per stretch it aired, each but the first naming the one before. Nil for a first stretch.
+    public var continues: Int64?
+    /// Seconds into the file where this stretch's audio began (0 for an item aired from its start).
+    public var fromSeconds: Double
 
     public init(
         id: Int64? = nil, slot: String, slotStartsAt: Date, segmentID: String, title: String,
         pillar: Pillar? = nil, campaign: String? = nil, path: String, sha256: String? = nil, category: String? = nil,
         feed: String? = nil, scheduledAt: Date, plannedSeconds: Double = 0,
         startedAt: Date? = nil, endedAt: Date? = nil, airedSeconds: Double = 0,
-        outcome: AiringOutcome, reason: String? = nil, device: String? = nil, kind: ItemKind = .segment,
-        policy: LatenessPolicy? = nil, lostSeconds: Double = 0, xruns: Int = 0, station: String? = nil,
-        priority: Priority? = nil, confirmed: OnAirConfirmation? = nil, monitorDBFS: Double? = nil
+        outcome: AiringOutcome, reason: String? = nil, reasonCode: ReasonCode? = nil, device: String? = nil,
+        kind: ItemKind = .segment, policy: LatenessPolicy? = nil, lostSeconds: Double = 0, xruns: Int = 0, station: String? = nil,
+        priority: Priority? = nil, confirmed: OnAirConfirmation? = nil, monitorDBFS: Double? = nil, continues: Int64? = nil,
+        fromSeconds: Double = 0
     ) {
         self.id = id
         self.slot = slot
@@ -151,6 +161,7 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         self.airedSeconds = airedSeconds
         self.outcome = outcome
         self.reason = reason
+        self.reasonCode = reasonCode
         self.device = device
         self.kind = kind
         self.policy = policy
@@ -160,6 +171,8 @@ public struct AiringRecord: Sendable, Hashable, Codable {
         self.priority = priority
         self.confirmed = confirmed
         self.monitorDBFS = monitorDBFS
+        self.continues = continues
+        self.fromSeconds = fromSeconds
     }
 
     /// The `planned` row of an item, written before its occurrence airs: the stored plan.
@@ -180,6 +193,27 @@ public struct AiringRecord: Sendable, Hashable, Codable {
             priority: kind == .segment || kind == .emergency ? segment.priority : nil)
     }
 
+    /// The reason as a code and its detail; nil for a row without a code (a plain airing, or one logged before
+    /// codes). Setting it sets both ``reasonCode`` and ``reason``.
+    public var codedReason: Reason? {
+        get { reasonCode.map { Reason($0, reason) } }
+        set {
+            reasonCode = newValue?.code
+            reason = newValue?.detail
+        }
+    }
+
+    /// A new `planned` row for the next stretch of this row's item, `fromSeconds` into its file: the planned fields
+    /// (occurrence, segment, title, SHA-256, plan, kind, station, level, device) copied, the rest to be written
+    /// as it airs, and ``continues`` naming this row.
+    public func stretch(fromSeconds: Double) -> AiringRecord {
+        AiringRecord(
+            slot: slot, slotStartsAt: slotStartsAt, segmentID: segmentID, title: title, pillar: pillar, campaign: campaign,
+            path: path, sha256: sha256, category: category, feed: feed, scheduledAt: scheduledAt, plannedSeconds: plannedSeconds,
+            outcome: .planned, device: device, kind: kind, station: station, priority: priority, continues: id,
+            fromSeconds: fromSeconds)
+    }
+
     /// The planned item this row stands for, as the stored plan of its occurrence.
     public var plannedItem: PlannedItem {
         PlannedItem(segment: Segment(id: segmentID, title: title, pillar: pillar, campaign: campaign, path: path,
@@ -190,5 +224,35 @@ public struct AiringRecord: Sendable, Hashable, Codable {
     /// Heard start minus planned start, in milliseconds.
     public var onsetErrorMilliseconds: Double? {
         startedAt.map { ($0.timeIntervalSince(scheduledAt) * 1000).rounded() }
+    }
+}
+
+extension AiringRecord {
+    /// Written by hand so that a record spooled by an earlier version (``continues`` and ``fromSeconds`` did not
+    /// exist) still reads back: a held write is never lost to an upgrade.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decodeIfPresent(Int64.self, forKey: .id), slot: try c.decode(String.self, forKey: .slot),
+            slotStartsAt: try c.decode(Date.self, forKey: .slotStartsAt), segmentID: try c.decode(String.self, forKey: .segmentID),
+            title: try c.decode(String.self, forKey: .title), pillar: try c.decodeIfPresent(Pillar.self, forKey: .pillar),
+            campaign: try c.decodeIfPresent(String.self, forKey: .campaign), path: try c.decode(String.self, forKey: .path),
+            sha256: try c.decodeIfPresent(String.self, forKey: .sha256), category: try c.decodeIfPresent(String.self, forKey: .category),
+            feed: try c.decodeIfPresent(String.self, forKey: .feed), scheduledAt: try c.decode(Date.self, forKey: .scheduledAt),
+            plannedSeconds: try c.decodeIfPresent(Double.self, forKey: .plannedSeconds) ?? 0,
+            startedAt: try c.decodeIfPresent(Date.self, forKey: .startedAt), endedAt: try c.decodeIfPresent(Date.self, forKey: .endedAt),
+            airedSeconds: try c.decodeIfPresent(Double.self, forKey: .airedSeconds) ?? 0,
+            outcome: try c.decode(AiringOutcome.self, forKey: .outcome), reason: try c.decodeIfPresent(String.self, forKey: .reason),
+            reasonCode: try c.decodeIfPresent(ReasonCode.self, forKey: .reasonCode),
+            device: try c.decodeIfPresent(String.self, forKey: .device),
+            kind: try c.decodeIfPresent(ItemKind.self, forKey: .kind) ?? .segment,
+            policy: try c.decodeIfPresent(LatenessPolicy.self, forKey: .policy),
+            lostSeconds: try c.decodeIfPresent(Double.self, forKey: .lostSeconds) ?? 0,
+            xruns: try c.decodeIfPresent(Int.self, forKey: .xruns) ?? 0, station: try c.decodeIfPresent(String.self, forKey: .station),
+            priority: try c.decodeIfPresent(Priority.self, forKey: .priority),
+            confirmed: try c.decodeIfPresent(OnAirConfirmation.self, forKey: .confirmed),
+            monitorDBFS: try c.decodeIfPresent(Double.self, forKey: .monitorDBFS),
+            continues: try c.decodeIfPresent(Int64.self, forKey: .continues),
+            fromSeconds: try c.decodeIfPresent(Double.self, forKey: .fromSeconds) ?? 0)
     }
 }

@@ -22,17 +22,28 @@ public enum EntryDropReason: Sendable, Hashable, CustomStringConvertible {
     /// `whole` could not fit the remaining items before the hard end.
     case wouldNotFit(neededSeconds: Double, leftSeconds: Double)
 
-    public var description: String {
+    /// The reason as the log keeps it.
+    public var reason: Reason {
         switch self {
-        case let .passed(policy):
-            "đã qua giờ phát khi Loa vào được khung giờ (late = \(policy.rawValue): \(policy.label))"
-        case let .onTheClock(policy):
-            "đang đến giờ phát khi Loa vào được khung giờ, không vào giữa bản tin (late = \(policy.rawValue): \(policy.label))"
-        case .policySkip:
-            "khung giờ đã bắt đầu khi Loa vào được (late = skip: \(LatenessPolicy.skip.label))"
-        case let .wouldNotFit(needed, left):
-            "phát trọn muộn cần \(formatSeconds(needed)), chỉ còn \(formatSeconds(left)) trước giờ kết thúc (late = whole)"
+        case .passed: Reason(.latePassed)
+        case .onTheClock: Reason(.lateOnTheClock)
+        case .policySkip: Reason(.latePolicySkip)
+        case let .wouldNotFit(needed, left): ReasonCatalogue.wouldNotFit(neededSeconds: needed, leftSeconds: left)
         }
+    }
+
+    /// The policy that decided it.
+    public var policy: LatenessPolicy {
+        switch self {
+        case let .passed(policy), let .onTheClock(policy): policy
+        case .policySkip: .skip
+        case .wouldNotFit: .whole
+        }
+    }
+
+    /// The sentence, from ``ReasonCatalogue``.
+    public var description: String {
+        ReasonCatalogue.sentence(reason, ReasonCatalogue.Figures(policy: policy))
     }
 }
 

@@ -27,15 +27,28 @@ public enum DropReason: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A pick that found fewer eligible segments than asked.
     case notEnoughSegments(wanted: Int, found: Int)
 
-    public var description: String {
+    /// The reason as the log keeps it: the code and the numbers its sentence reads.
+    public var reason: Reason {
         switch self {
-        case let .doesNotFit(id, duration, remaining):
-            "“\(id)” dài \(formatSeconds(duration)), không vừa \(formatSeconds(remaining)) còn lại của khung giờ"
-        case let .notInLibrary(reference):
-            "“\(reference)” không có trong thư viện (thêm bằng: loa segment add)"
-        case let .notEnoughSegments(wanted, found):
-            "cần \(wanted) bản tin nhưng thư viện chỉ có \(found) bản phù hợp"
+        case let .doesNotFit(_, duration, remaining):
+            Reason(.planTooLong, ReasonCatalogue.number(duration) + " " + ReasonCatalogue.number(remaining))
+        case .notInLibrary: Reason(.planNotInLibrary)
+        case let .notEnoughSegments(wanted, found): Reason(.planNotEnough, "\(wanted) \(found)")
         }
+    }
+
+    /// The item it names: the segment id or the reference as written; nil for a pick short of segments.
+    public var reference: String? {
+        switch self {
+        case let .doesNotFit(id, _, _): id
+        case let .notInLibrary(reference): reference
+        case .notEnoughSegments: nil
+        }
+    }
+
+    /// The sentence, from ``ReasonCatalogue``.
+    public var description: String {
+        ReasonCatalogue.sentence(reason, ReasonCatalogue.Figures(segment: reference))
     }
 }
 

@@ -17,8 +17,8 @@ extension PlannedSlot {
             guard let (reference, outcome) = closed else { return (reason, nil) }
             let isJingle = reference == slot.intro || reference == slot.outro
             return (reason, AiringRecord(slot: slot.id, slotStartsAt: startsAt, segmentID: reference, title: reference,
-                                         path: reference, scheduledAt: startsAt, outcome: outcome, reason: reason.description,
-                                         device: device, kind: isJingle ? .jingle : .segment, station: station))
+                                         path: reference, scheduledAt: startsAt, outcome: outcome, reason: reason.reason.detail,
+                                         reasonCode: reason.reason.code, device: device, kind: isJingle ? .jingle : .segment, station: station))
         }
     }
 }
