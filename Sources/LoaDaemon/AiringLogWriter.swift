@@ -92,29 +92,64 @@ public final class AiringLogWriter: @unchecked Sendable {
         _ = try store([record])
     }
 
-    public func markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?) throws(StoreError) {
-        try submit(.markStarted(id: id, startedAt: startedAt, policy: policy))
+    public func markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?, fromSeconds: Double? = nil) throws(StoreError) {
+        try submit(.markStarted(id: id, startedAt: startedAt, policy: policy, fromSeconds: fromSeconds))
     }
 
     public func recordProgress(id: Int64, airedSeconds: Double) throws(StoreError) {
         try submit(.progress(id: id, airedSeconds: airedSeconds))
     }
 
-    public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
+    public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: Reason?, xruns: Int,
                        lostSeconds: Double = 0, policy: LatenessPolicy? = nil, confirmed: OnAirConfirmation? = nil,
                        monitorDBFS: Double? = nil) throws(StoreError) {
-        try submit(.finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: airedSeconds, reason: reason, xruns: xruns,
-                           lostSeconds: lostSeconds, policy: policy, confirmed: confirmed, monitorDBFS: monitorDBFS))
+        try submit(.finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: airedSeconds, reason: reason?.detail,
+                           xruns: xruns, lostSeconds: lostSeconds, policy: policy, confirmed: confirmed, monitorDBFS: monitorDBFS,
+                           reasonCode: reason?.code))
+    }
+
+    /// Stores (or holds) a `planned` row for the next stretch of row `id`'s item, `fromSeconds` into its file
+    /// (``AiringRecord/stretch(fromSeconds:)``), and returns it with its id. Row `id` may itself be held.
+    public func insertStretch(continuing id: Int64, fromSeconds: Double) throws(StoreError) -> AiringRecord {
+        relocateBeforeReading()
+        let held = lock.withLock { pending.held.lazy.compactMap { item -> AiringRecord? in
+            guard case let .insert(records) = item.write else { return nil }
+            return records.first { $0.id == id }
+        }.first }
+        let stored = held == nil ? try log.record(id: id) : nil
+        guard let cut = held ?? stored else {
+            throw .query(path: database.path, message: "không có lượt phát #\(id) để phát tiếp")
+        }
+        return try store([cut.stretch(fromSeconds: fromSeconds)])[0]
     }
 
     /// Returns how many rows it closed; 0 while held.
-    public func closePlanned(slot: String, startsAt: Date, reason: String) throws(StoreError) -> Int {
-        try submit(.closePlanned(slot: slot, startsAt: startsAt, reason: reason)) ?? 0
+    public func closePlanned(slot: String, startsAt: Date, reason: Reason) throws(StoreError) -> Int {
+        try submit(.closePlanned(slot: slot, startsAt: startsAt, reason: reason.detail, reasonCode: reason.code)) ?? 0
     }
 
-    /// Returns how many rows it closed; 0 while held.
-    public func closeAbandoned(reason: String) throws(StoreError) -> Int {
-        try submit(.closeAbandoned(reason: reason)) ?? 0
+    /// Closes the rows a run that died left `started` as interrupted, with `reason`, and returns them as closed
+    /// (also while the write is held: as they will be once it is in), so that their items can be resumed.
+    @discardableResult
+    public func closeAbandoned(reason: Reason) throws(StoreError) -> [AiringRecord] {
+        relocateBeforeReading()
+        lock.lock()
+        defer { lock.unlock() }
+        let stored: [AiringRecord]
+        do { stored = try log.records(outcome: .started) } catch {
+            logger.error("\(error); đóng các lượt phát dở mà không đọc được nhật ký")
+            stored = []
+        }
+        let abandoned = pending.overlay(stored) { _ in true }.filter { $0.outcome == .started }
+        let write = LogWrite.closeAbandoned(reason: reason.detail, reasonCode: reason.code)
+        let flush = flushLocked(then: write)
+        if let last = flush.dropped.last, last.0 == write { throw last.1 }
+        return abandoned.map { row in
+            var row = row
+            row.outcome = .interrupted
+            row.codedReason = reason
+            return row
+        }
     }
 
     // MARK: Reads that must see held writes

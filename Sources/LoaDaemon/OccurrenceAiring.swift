@@ -59,8 +59,8 @@ public struct OccurrenceAiring: Sendable {
     }
 
     /// Closes every row not yet final as skipped, with `reason`.
-    public func skipAll(reason: String) {
-        logger.warning("\(slot.id): \(reason); bỏ qua khung giờ này")
+    public func skipAll(reason: Reason) {
+        logger.warning("\(slot.id): \(ReasonCatalogue.sentence(reason)); bỏ qua khung giờ này")
         do { _ = try log.closePlanned(slot: slot.id, startsAt: startsAt, reason: reason) } catch { logger.error("\(error)") }
     }
 
@@ -114,7 +114,7 @@ public struct OccurrenceAiring: Sendable {
             }
         case let .ended(cue, result, aired, endedAt, xruns, lost):
             let row = rows[cue]
-            let (outcome, reason) = OccurrenceAiring.outcome(result)
+            let (outcome, reason) = result.logged(policy: slot.late, airedSeconds: aired)
             let policy: LatenessPolicy? = lost > 0.05 && !row.kind.airsNow ? slot.late : nil
             // Waits (bounded) for the monitor's last windows of the item: this is the log writer's queue, not audio.
             let verdict = row.id.flatMap { monitor?.verdict($0, from: row.startedAt, to: endedAt) }
@@ -130,7 +130,9 @@ public struct OccurrenceAiring: Sendable {
             if outcome == .completed && verdict?.confirmed != .silent {
                 logger.info("Xong “\(row.title)”: \(formatSeconds(aired))\(heard)")
             } else {
-                logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \($0)" } ?? "")\(heard)")
+                let figures = ReasonCatalogue.Figures(airedSeconds: aired, plannedSeconds: row.plannedSeconds, lostSeconds: lost,
+                                                      policy: policy, xruns: xruns, segment: row.segmentID, path: row.path)
+                logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \(ReasonCatalogue.sentence($0, figures))" } ?? "")\(heard)")
             }
         case let .progress(cue, aired):
             if let id = rows[cue].id {
@@ -144,16 +146,6 @@ public struct OccurrenceAiring: Sendable {
         case let .deviceBack(at):
             health?.deviceWorks(at: at)
             logger.notice("Thiết bị âm thanh “\(device)” đã trở lại; phát tiếp theo giờ (late = \(slot.late.rawValue))")
-        }
-    }
-
-    static func outcome(_ result: ItemResult) -> (AiringOutcome, String?) {
-        switch result {
-        case .completed: (.completed, nil)
-        case let .truncated(reason): (.truncated, reason)
-        case let .interrupted(reason): (.interrupted, reason)
-        case let .failed(reason): (.failed, reason)
-        case let .skipped(reason): (.skipped, reason)
         }
     }
 }

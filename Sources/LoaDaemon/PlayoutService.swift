@@ -129,7 +129,7 @@ public final class PlayoutService: Service, Sendable {
             // Woken after the slot was over (the PC slept through it): say so, once.
             let now = clock.now()
             if now >= (airing.hardEnd ?? airing.contentEndsAt) {
-                airing.skipAll(reason: "Loa không chạy trong khung giờ (tiếp tục lúc \(station.config.calendar.clockTime(now)))")
+                airing.skipAll(reason: Reason(.daemonNotRunning, station.config.calendar.clockTime(now)))
                 continue
             }
             let engine = self.engine
@@ -147,13 +147,13 @@ public final class PlayoutService: Service, Sendable {
     /// A log that cannot be read or written does not stop playout: the writer holds what it cannot write.
     private func closeAbandoned(_ station: Station) {
         do {
-            let abandoned = try writer.closeAbandoned(reason: "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)")
+            let abandoned = try writer.closeAbandoned(reason: Reason(.daemonDied)).count
             if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
             let now = clock.now()
             for stale in try writer.stalePlans(before: now) {
                 let skipped = try writer.closePlanned(
                     slot: stale.slot, startsAt: stale.startsAt,
-                    reason: "Loa không chạy khi đến giờ phát (khởi động lại lúc \(station.config.calendar.clockTime(now)))")
+                    reason: Reason(.daemonNotRunning, station.config.calendar.clockTime(now)))
                 logger.warning("\(stale.slot) lúc \(station.config.calendar.rfc3339(stale.startsAt)): \(skipped) bản tin đã lên kế hoạch nhưng Loa không chạy; ghi là bỏ qua")
             }
         } catch {

@@ -77,9 +77,10 @@ extension Station {
         // left `started` by a daemon that died is closed at its next start.
         var onAir: StationStatus.OnAir? = nil
         if daemon != nil, let row = recent.last(where: { $0.outcome == .started }), let started = row.startedAt {
-            // An item entered mid-way on the clock (late = join) ends where its plan said.
+            // An item entered mid-way on the clock (late = join) ends where its plan said; a stretch resumed from
+            // `fromSeconds` has the rest of the file to air.
             let ends = row.policy == .join ? row.scheduledAt.addingTimeInterval(row.plannedSeconds)
-                : started.addingTimeInterval(row.plannedSeconds - row.lostSeconds)
+                : started.addingTimeInterval(row.plannedSeconds - row.fromSeconds - row.lostSeconds)
             onAir = StationStatus.OnAir(slot: row.slot, title: row.title, kind: row.kind.rawValue, started_at: calendar.rfc3339(started),
                                         elapsed_seconds: max(0, now.timeIntervalSince(started)),
                                         remaining_seconds: max(0, ends.timeIntervalSince(now)))

@@ -4,8 +4,8 @@ import LoaCore
 
 /// The file `loa log export` writes and `loa verify` checks: finished rows in chain order, each as the texts
 /// its hash was computed over (``AiringChain/fields``; those a row's form did not hash are empty), then `version`
-/// (the form: `loa-airing-2`), `previous_hash` and `hash`. The columns are stable: a later change would be a new
-/// ``AiringChain/version``.
+/// (the form: `loa-airing-3`), `previous_hash` and `hash`. Columns are only ever added, with a new
+/// ``AiringChain/version``; an export with the columns of before form 3 is still read.
 ///
 /// - CSV: UTF-8 with a byte-order mark (so spreadsheets show the diacritics), a header line of the column
 ///   names, RFC 4180 quoting, CRLF line ends.
@@ -16,6 +16,11 @@ public enum AiringExport {
     }
 
     public static let columns = AiringChain.fields + ["version", "previous_hash", "hash"]
+    /// The columns of an export written before form 3 (no `reason_code`, `continues`, `from_seconds`): still read,
+    /// each row's values put in ``columns``' places, the missing ones empty.
+    static let firstColumns = columns.filter { !AiringChain.addedInForm3.contains($0) }
+    /// For each of ``columns``, where a first-layout row has it (nil: it has not).
+    static let fromFirstColumns: [Int?] = columns.map { firstColumns.firstIndex(of: $0) }
 
     /// What `FILE.sig` signs: the SHA-256 of the file's exact bytes (32 bytes), computed as the file is written
     /// or read, so neither side holds a large export in memory (Ed25519 reads its whole message twice).
@@ -148,11 +153,11 @@ public enum AiringExport {
             let name = "dòng \(line) (lượt phát #\(id), seq \(seqText))"
             guard let seq = Int64(seqText) else { throw ParseError(message: "\(name): seq không phải số") }
             guard let version = (1...AiringChain.version).first(where: { AiringChain.name($0) == form }),
-                  let hashed = AiringChain.fieldCount(version) else {
+                  let unhashed = AiringChain.unhashed(version) else {
                 throw ParseError(message: "\(name): dạng “\(form)” không biết (bản loa này đọc tới \(AiringChain.name(AiringChain.version)))")
             }
             // A field the row's form did not hash must be empty: anything there would not be covered by the hash.
-            if let unhashed = (hashed..<count).first(where: { !values[$0].isEmpty }) {
+            if let unhashed = unhashed.first(where: { !values[$0].isEmpty }) {
                 throw ParseError(message: "\(name): cột \(AiringChain.fields[unhashed]) có giá trị nhưng dạng \(form) không băm cột này: dòng đã bị sửa")
             }
             if let before {
@@ -196,6 +201,8 @@ public enum AiringExport {
         private var quoted = false, pendingQuote = false, any = false
         private var line = 1, start = 1
         private var header = true
+        /// The header named the columns of an export written before form 3.
+        private var firstLayout = false
         // NDJSON: the part of a line a chunk ended in.
         private var pending: [UInt8] = []
 
@@ -249,16 +256,19 @@ public enum AiringExport {
         private mutating func record(_ body: (Int, [String]) throws -> Void) throws {
             defer { values.removeAll(keepingCapacity: true) }
             if header {
-                guard values == AiringExport.columns else {
+                if values == AiringExport.firstColumns {
+                    firstLayout = true
+                } else if values != AiringExport.columns {
                     throw ParseError(message: "dòng 1: tiêu đề cột không phải của tệp xuất từ “loa log export”")
                 }
                 header = false
                 return
             }
-            guard values.count == AiringExport.columns.count else {
-                throw ParseError(message: "dòng \(start): \(values.count) cột thay vì \(AiringExport.columns.count)")
+            let expected = firstLayout ? AiringExport.firstColumns.count : AiringExport.columns.count
+            guard values.count == expected else {
+                throw ParseError(message: "dòng \(start): \(values.count) cột thay vì \(expected)")
             }
-            try body(start, values)
+            try body(start, firstLayout ? AiringExport.fromFirstColumns.map { $0.map { values[$0] } ?? "" } : values)
         }
 
         private mutating func csv(_ c: UInt8, _ body: (Int, [String]) throws -> Void) throws {
@@ -346,7 +356,8 @@ public enum AiringExport {
             throw bad
         }
         return try columns.map { column in
-            guard let value = object[column] else {
+            // An export written before form 3 has not got its fields: they are empty, as that row's form did not hash them.
+            guard let value = object[column] ?? (AiringChain.addedInForm3.contains(column) ? "" : nil) else {
                 throw ParseError(message: "dòng \(line): thiếu “\(column)” (hoặc không phải chuỗi)")
             }
             return value

@@ -10,26 +10,6 @@ public struct AiringLog: Sendable {
 
     public init(_ database: StationDatabase) { self.database = database }
 
-    static let columns = ["slot", "slot_starts_at", "segment_id", "title", "pillar", "campaign", "path", "scheduled_at",
-                          "planned_seconds", "started_at", "ended_at", "aired_seconds", "outcome", "reason", "device", "xruns",
-                          "kind", "policy", "lost_seconds", "sha256", "category", "feed", "station", "priority", "confirmed",
-                          "monitor_dbfs"]
-
-    static func arguments(_ r: AiringRecord) -> StatementArguments {
-        [r.slot, r.slotStartsAt.timeIntervalSince1970, r.segmentID, r.title, r.pillar?.rawValue, r.campaign, r.path,
-         r.scheduledAt.timeIntervalSince1970, r.plannedSeconds, r.startedAt?.timeIntervalSince1970,
-         r.endedAt?.timeIntervalSince1970, r.airedSeconds, r.outcome.rawValue, r.reason, r.device, r.xruns, r.kind.rawValue,
-         r.policy?.rawValue, r.lostSeconds, r.sha256, r.category, r.feed, r.station, r.priority?.rawValue,
-         r.confirmed?.rawValue, r.monitorDBFS]
-    }
-
-    static let insertSQL = "INSERT INTO airing (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))"
-    /// For a row whose id was given before it could be written (``AiringLogWriter`` hands ids out up front).
-    static func insertSQL(withID: Bool, orIgnore: Bool = false) -> String {
-        guard withID else { return insertSQL }
-        return "INSERT \(orIgnore ? "OR IGNORE " : "")INTO airing (id, \(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count + 1)))"
-    }
-
     /// Writes a row and returns its id.
     @discardableResult
     public func insert(_ record: AiringRecord) throws(StoreError) -> Int64 {
@@ -41,16 +21,11 @@ public struct AiringLog: Sendable {
     /// replayed after a crash may hold rows that went in).
     public func insert(_ records: [AiringRecord], ignoringWritten: Bool = false) throws(StoreError) -> [Int64] {
         try database.write { db in
-            // Prepared once: parsing the statement again for every row was a tenth of `loa simulate`'s time.
-            let statement = try db.cachedStatement(sql: AiringLog.insertSQL)
-            let ids = try records.map { record in
-                if let id = record.id {
-                    try db.execute(sql: AiringLog.insertSQL(withID: true, orIgnore: ignoringWritten),
-                                   arguments: [id] + AiringLog.arguments(record))
-                    return id
-                }
-                try statement.execute(arguments: AiringLog.arguments(record))
-                return db.lastInsertedRowID
+            let ids = try records.map { given in
+                var record = given
+                try record.insert(db, onConflict: ignoringWritten ? .ignore : nil)
+                // An id given is the row's, also when the row was there already (ignored: no new row id to read).
+                return given.id ?? record.id ?? db.lastInsertedRowID
             }
             try AiringLog.chainFinished(db)
             return ids
@@ -66,12 +41,32 @@ public struct AiringLog: Sendable {
         }
     }
 
-    /// A planned row's first sample is being written: the start comes from the device.
-    public func markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?) throws(StoreError) {
+    /// A planned row's first sample is being written: the start comes from the device. `fromSeconds`, when
+    /// given, is where in the file its audio begins (an item entered mid-way).
+    public func markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?, fromSeconds: Double? = nil) throws(StoreError) {
         try database.write { db in
-            try db.execute(sql: "UPDATE airing SET outcome = 'started', started_at = ?, policy = COALESCE(?, policy) WHERE id = ?",
-                           arguments: [startedAt.timeIntervalSince1970, policy?.rawValue, id])
+            try db.execute(sql: """
+                UPDATE airing SET outcome = 'started', started_at = ?, policy = COALESCE(?, policy),
+                                  from_seconds = COALESCE(?, from_seconds) WHERE id = ?
+                """, arguments: [startedAt.timeIntervalSince1970, policy?.rawValue, fromSeconds, id])
         }
+    }
+
+    /// Stores a `planned` row for the next stretch of row `id`'s item, `fromSeconds` into its file
+    /// (``AiringRecord/stretch(fromSeconds:)``), and returns it with its id; `markStarted` and `finish` then work
+    /// on it as on any row.
+    public func insertStretch(continuing id: Int64, fromSeconds: Double) throws(StoreError) -> AiringRecord {
+        guard let cut = try record(id: id) else {
+            throw .query(path: database.path, message: "không có lượt phát #\(id) để phát tiếp")
+        }
+        var stretch = cut.stretch(fromSeconds: fromSeconds)
+        stretch.id = try insert(stretch)
+        return stretch
+    }
+
+    /// Row `id`, nil when there is none.
+    public func record(id: Int64) throws(StoreError) -> AiringRecord? {
+        try database.read { db in try AiringRecord.fetchOne(db, sql: "\(AiringColumn.select()) WHERE id = ?", arguments: [id]) }
     }
 
     /// What an airing still on air has been heard for so far: a row the daemon leaves `started` (killed, a power
@@ -88,50 +83,57 @@ public struct AiringLog: Sendable {
     }
 
     /// Makes a row final.
-    public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
+    public func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: Reason?, xruns: Int,
                        lostSeconds: Double = 0, policy: LatenessPolicy? = nil, confirmed: OnAirConfirmation? = nil,
                        monitorDBFS: Double? = nil) throws(StoreError) {
+        try finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: airedSeconds, detail: reason?.detail,
+                   code: reason?.code, xruns: xruns, lostSeconds: lostSeconds, policy: policy, confirmed: confirmed,
+                   monitorDBFS: monitorDBFS)
+    }
+
+    /// ``finish(id:outcome:endedAt:airedSeconds:reason:xruns:lostSeconds:policy:confirmed:monitorDBFS:)`` as a held
+    /// write keeps it: a spool written before codes holds the sentence alone, and is written so.
+    func finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, detail: String?, code: ReasonCode?,
+                xruns: Int, lostSeconds: Double, policy: LatenessPolicy?, confirmed: OnAirConfirmation?,
+                monitorDBFS: Double?) throws(StoreError) {
         // The monitor's verdict is written here, not later: the chain hashes the row as this transaction leaves it.
         try database.write { db in
             try db.execute(sql: """
-                UPDATE airing SET outcome = ?, ended_at = ?, aired_seconds = ?, reason = ?, xruns = ?, lost_seconds = ?,
-                                  policy = COALESCE(?, policy), confirmed = ?, monitor_dbfs = ? WHERE id = ?
-                """, arguments: [outcome.rawValue, endedAt?.timeIntervalSince1970, airedSeconds, reason, xruns, lostSeconds,
-                                 policy?.rawValue, confirmed?.rawValue, monitorDBFS, id])
+                UPDATE airing SET outcome = ?, ended_at = ?, aired_seconds = ?, reason = ?, reason_code = ?, xruns = ?,
+                                  lost_seconds = ?, policy = COALESCE(?, policy), confirmed = ?, monitor_dbfs = ? WHERE id = ?
+                """, arguments: [outcome.rawValue, endedAt?.timeIntervalSince1970, airedSeconds, detail, code?.rawValue, xruns,
+                                 lostSeconds, policy?.rawValue, confirmed?.rawValue, monitorDBFS, id])
             try AiringLog.chainFinished(db)
         }
     }
 
-    /// Hands `body` what a report reads of each row planned in `[from, to)`, oldest first, one at a time (a year
-    /// of rows is never held): what aired (segment, title, pillar, category, campaign, kind), when it was planned,
-    /// its outcome, seconds and confirmation; the rest of each record is left empty.
+    /// Hands `body` each row planned in `[from, to)`, oldest first (by planned time, then id: the stretches of an
+    /// item follow each other), one at a time through a cursor: a year of rows is never held.
     public func forEachReportRecord(from: Date? = nil, to: Date? = nil, _ body: (AiringRecord) -> Void) throws(StoreError) {
         try database.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT segment_id, title, pillar, category, campaign, kind, outcome, scheduled_at, planned_seconds,
-                       aired_seconds, confirmed FROM airing WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
+            let records = try AiringRecord.fetchCursor(db, sql: """
+                \(AiringColumn.select()) WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
                 """, arguments: [from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
                                  to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
-            while let row = try rows.next() {
-                let scheduled = Date(timeIntervalSince1970: row[7])
-                body(AiringRecord(
-                    slot: "", slotStartsAt: scheduled, segmentID: row[0], title: row[1],
-                    pillar: (row[2] as String?).flatMap(Pillar.init(rawValue:)), campaign: row[4], path: "", category: row[3],
-                    scheduledAt: scheduled, plannedSeconds: row[8], airedSeconds: row[9],
-                    outcome: AiringOutcome(rawValue: row[6]) ?? .failed,
-                    kind: (row[5] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
-                    confirmed: (row[10] as String?).flatMap(OnAirConfirmation.init(rawValue:))))
-            }
+            while let record = try records.next() { body(record) }
         }
     }
 
     /// Rows whose planned time falls in `[from, to)`, oldest first.
     public func records(from: Date? = nil, to: Date? = nil) throws(StoreError) -> [AiringRecord] {
         try database.read { db in
-            try AiringLog.records(db, sql: """
-                \(AiringLog.selectRecords) WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
+            try AiringRecord.fetchAll(db, sql: """
+                \(AiringColumn.select()) WHERE scheduled_at >= ? AND scheduled_at < ? ORDER BY scheduled_at, id
                 """, arguments: [from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
                                  to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
+        }
+    }
+
+    /// Rows whose outcome is `outcome`, oldest first.
+    public func records(outcome: AiringOutcome) throws(StoreError) -> [AiringRecord] {
+        try database.read { db in
+            try AiringRecord.fetchAll(db, sql: "\(AiringColumn.select()) WHERE outcome = ? ORDER BY scheduled_at, id",
+                                      arguments: [outcome.rawValue])
         }
     }
 
@@ -162,7 +164,7 @@ public struct AiringLog: Sendable {
     /// The rows of one occurrence of a slot, in plan order: its stored plan and what became of it.
     public func occurrence(slot: String, startsAt: Date) throws(StoreError) -> [AiringRecord] {
         try database.read { db in
-            try AiringLog.records(db, sql: "\(AiringLog.selectRecords) WHERE slot = ? AND slot_starts_at = ? ORDER BY scheduled_at, id",
+            try AiringRecord.fetchAll(db, sql: "\(AiringColumn.select()) WHERE slot = ? AND slot_starts_at = ? ORDER BY scheduled_at, id",
                                   arguments: [slot, startsAt.timeIntervalSince1970])
         }
     }
@@ -179,16 +181,19 @@ public struct AiringLog: Sendable {
     }
 
     /// How often and when last each segment was heard; with `recentSince`, also each airing from then on
-    /// (requests counted per week need the week's airings).
+    /// (requests counted per week need the week's airings). An item heard in two stretches one after the other
+    /// counts once, by its last.
     public func history(recentSince: Date? = nil) throws(StoreError) -> AiringHistory {
         try database.read { db in
             var history = AiringHistory()
             let heard = AiringOutcome.heard.map(\.rawValue).sorted()
+            let marks = databaseQuestionMarks(count: heard.count)
+            let notContinued = "NOT EXISTS (SELECT 1 FROM airing AS next WHERE next.continues = airing.id AND next.outcome IN (\(marks)))"
             let rows = try Row.fetchAll(db, sql: """
                 SELECT segment_id, COUNT(*) AS n, MAX(COALESCE(started_at, scheduled_at)) AS last
-                FROM airing WHERE kind = 'segment' AND outcome IN (\(databaseQuestionMarks(count: heard.count)))
+                FROM airing WHERE kind = 'segment' AND outcome IN (\(marks)) AND \(notContinued)
                 GROUP BY segment_id
-                """, arguments: StatementArguments(heard))
+                """, arguments: StatementArguments(heard + heard))
             for row in rows {
                 history.entries[row["segment_id"]] = AiringHistory.Entry(
                     count: row["n"], lastAiredAt: (row["last"] as Double?).map(Date.init(timeIntervalSince1970:)))
@@ -196,9 +201,9 @@ public struct AiringLog: Sendable {
             if let recentSince {
                 let recent = try Row.fetchAll(db, sql: """
                     SELECT segment_id, COALESCE(started_at, scheduled_at) AS at FROM airing
-                    WHERE kind = 'segment' AND outcome IN (\(databaseQuestionMarks(count: heard.count))) AND scheduled_at >= ?
+                    WHERE kind = 'segment' AND outcome IN (\(marks)) AND \(notContinued) AND scheduled_at >= ?
                     ORDER BY at
-                    """, arguments: StatementArguments(heard + [recentSince.timeIntervalSince1970]))
+                    """, arguments: StatementArguments(heard + heard + [recentSince.timeIntervalSince1970]))
                 for row in recent {
                     let id: String = row["segment_id"]
                     history.entries[id]?.recent.append(Date(timeIntervalSince1970: row["at"]))
@@ -208,14 +213,26 @@ public struct AiringLog: Sendable {
         }
     }
 
-    /// Rows a previous run left `started` (it died mid-item) become `interrupted`. Returns how many.
+    /// Rows a previous run left `started` (it died mid-item) become `interrupted`, with `reason`. Returns them as
+    /// closed, oldest first, so that the caller can resume their items (``insertStretch(continuing:fromSeconds:)``).
     /// Rows left `planned` stay: the lateness policy decides what becomes of them.
-    public func closeAbandoned(reason: String) throws(StoreError) -> Int {
+    @discardableResult
+    public func closeAbandoned(reason: Reason) throws(StoreError) -> [AiringRecord] {
+        try closeAbandoned(detail: reason.detail, code: reason.code)
+    }
+
+    func closeAbandoned(detail: String?, code: ReasonCode?) throws(StoreError) -> [AiringRecord] {
         try database.write { db in
-            try db.execute(sql: "UPDATE airing SET outcome = 'interrupted', reason = ? WHERE outcome = 'started'", arguments: [reason])
-            let closed = db.changesCount
+            let started = try AiringRecord.fetchAll(db, sql: "\(AiringColumn.select()) WHERE outcome = 'started' ORDER BY scheduled_at, id")
+            try db.execute(sql: "UPDATE airing SET outcome = 'interrupted', reason = ?, reason_code = ? WHERE outcome = 'started'",
+                           arguments: [detail, code?.rawValue])
             try AiringLog.chainFinished(db)
-            return closed
+            return started.map { row in
+                var row = row
+                row.outcome = .interrupted
+                (row.reason, row.reasonCode) = (detail, code)
+                return row
+            }
         }
     }
 
@@ -233,12 +250,16 @@ public struct AiringLog: Sendable {
     }
 
     /// Closes the rows of an occurrence still `planned` as skipped, everything planned lost. Returns how many.
-    public func closePlanned(slot: String, startsAt: Date, reason: String) throws(StoreError) -> Int {
+    public func closePlanned(slot: String, startsAt: Date, reason: Reason) throws(StoreError) -> Int {
+        try closePlanned(slot: slot, startsAt: startsAt, detail: reason.detail, code: reason.code)
+    }
+
+    func closePlanned(slot: String, startsAt: Date, detail: String?, code: ReasonCode?) throws(StoreError) -> Int {
         try database.write { db in
             try db.execute(sql: """
-                UPDATE airing SET outcome = 'skipped', reason = ?, lost_seconds = planned_seconds
+                UPDATE airing SET outcome = 'skipped', reason = ?, reason_code = ?, lost_seconds = planned_seconds
                 WHERE slot = ? AND slot_starts_at = ? AND outcome = 'planned'
-                """, arguments: [reason, slot, startsAt.timeIntervalSince1970])
+                """, arguments: [detail, code?.rawValue, slot, startsAt.timeIntervalSince1970])
             let closed = db.changesCount
             try AiringLog.chainFinished(db)
             return closed
@@ -256,7 +277,8 @@ public struct AiringLog: Sendable {
         let update = try db.makeStatement(sql: form == 1
             ? "UPDATE airing SET chain_seq = ?, chain_hash = ? WHERE id = ?"
             : "UPDATE airing SET chain_seq = ?, chain_hash = ?, chain_version = \(form) WHERE id = ?")
-        let select = form == 1 ? "SELECT " + recordColumns[..<v1ColumnCount].joined(separator: ", ") + " FROM airing" : selectRecords
+        // Form 1 is chained by migration v10, on a table without the columns later migrations add.
+        let select = form == 1 ? AiringColumn.select(AiringColumn.beforeV11) : AiringColumn.select()
         // In batches: a log upgraded with a million rows is chained without holding them all.
         while true {
             let rows = try Row.fetchAll(db, sql: """
@@ -266,7 +288,7 @@ public struct AiringLog: Sendable {
             for row in rows {
                 seq += 1
                 let hash = AiringChain.link(previous: previous, version: form,
-                                            values: AiringChain.values(seq: seq, version: form, record(row))) ?? ""
+                                            values: AiringChain.values(seq: seq, version: form, AiringRecord(row: row))) ?? ""
                 try update.execute(arguments: [seq, hash, row[0]])
                 previous = hash
             }
@@ -294,13 +316,11 @@ public struct AiringLog: Sendable {
             var previous = try String.fetchOne(db, sql: "SELECT chain_hash FROM airing WHERE chain_seq = ?",
                                                arguments: [places.lowerBound - 1]) ?? AiringChain.origin
             // A cursor's rows read the statement's columns in place; fetched whole, each would be copied first.
-            let rows = try Row.fetchCursor(db, sql: "\(AiringLog.selectRecords) WHERE chain_seq BETWEEN ? AND ? ORDER BY chain_seq",
+            let rows = try Row.fetchCursor(db, sql: "\(AiringColumn.select(AiringColumn.allCases, ChainedAiring.columns)) WHERE chain_seq BETWEEN ? AND ? ORDER BY chain_seq",
                                            arguments: [places.lowerBound, places.upperBound])
             var links: [ChainedAiring] = []
             while let row = try rows.next() {
-                let link = ChainedAiring(record: AiringLog.record(row), seq: row[AiringLog.chainIndex],
-                                         hash: row[AiringLog.chainIndex + 1], version: row[AiringLog.chainIndex + 2] ?? 1,
-                                         previous: previous)
+                let link = ChainedAiring(row: row, previous: previous)
                 previous = link.hash
                 links.append(link)
             }
@@ -313,55 +333,4 @@ public struct AiringLog: Sendable {
         guard let span = try chainSpan(from: from, to: to) else { return [] }
         return try chain(span)
     }
-
-    /// The columns a record is read from, in the order ``record(_:)`` reads them by position (a lookup by
-    /// name lowercases and compares every column name: most of an export's time on a million rows), then the
-    /// row's place in the chain.
-    static let recordColumns = ["id", "slot", "slot_starts_at", "segment_id", "title", "pillar", "campaign", "path", "sha256",
-                                "category", "feed", "scheduled_at", "planned_seconds", "started_at", "ended_at",
-                                "aired_seconds", "outcome", "reason", "device", "kind", "policy", "lost_seconds", "xruns",
-                                "station", "priority", "confirmed", "monitor_dbfs", "chain_seq", "chain_hash", "chain_version"]
-    /// Where `chain_seq` is in ``recordColumns``; `chain_hash` and `chain_version` follow it.
-    static let chainIndex = 27
-    /// How many of ``recordColumns`` the tables had before station, priority and confirmation were logged.
-    static let v1ColumnCount = 23
-    static let selectRecords = "SELECT " + recordColumns.joined(separator: ", ") + " FROM airing"
-
-    /// The records `sql` (a ``selectRecords`` query) selects, read through a cursor: rows fetched whole are
-    /// each copied with their column names first.
-    static func records(_ db: Database, sql: String, arguments: StatementArguments) throws -> [AiringRecord] {
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        var records: [AiringRecord] = []
-        while let row = try rows.next() { records.append(record(row)) }
-        return records
-    }
-
-    /// A row selected with ``selectRecords``.
-    static func record(_ row: Row) -> AiringRecord {
-        func date(_ index: Int) -> Date? { (row[index] as Double?).map(Date.init(timeIntervalSince1970:)) }
-        return AiringRecord(
-            id: row[0], slot: row[1], slotStartsAt: date(2) ?? Date(timeIntervalSince1970: 0),
-            segmentID: row[3], title: row[4], pillar: (row[5] as String?).flatMap(Pillar.init(rawValue:)), campaign: row[6],
-            path: row[7], sha256: row[8], category: row[9], feed: row[10],
-            scheduledAt: date(11) ?? Date(timeIntervalSince1970: 0), plannedSeconds: row[12],
-            startedAt: date(13), endedAt: date(14), airedSeconds: row[15],
-            outcome: AiringOutcome(rawValue: row[16]) ?? .failed, reason: row[17], device: row[18],
-            kind: (row[19] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
-            policy: (row[20] as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: row[21], xruns: row[22],
-            station: row.count > 23 ? row[23] : nil, priority: row.count > 24 ? (row[24] as String?).flatMap(Priority.init(rawValue:)) : nil,
-            confirmed: row.count > 25 ? (row[25] as String?).flatMap(OnAirConfirmation.init(rawValue:)) : nil,
-            monitorDBFS: row.count > 26 ? row[26] : nil)
-    }
-}
-
-/// A finished row with its place in the hash chain, as stored when it was finished.
-public struct ChainedAiring: Sendable {
-    public var record: AiringRecord
-    public var seq: Int64
-    /// SHA-256 of `previous` and the row's canonical content, computed when the row was finished.
-    public var hash: String
-    /// The canonical form the hash was computed in (``AiringChain/version`` when it was chained).
-    public var version: Int
-    /// The hash of the row before it in the chain (``AiringChain/origin`` for the first).
-    public var previous: String
 }

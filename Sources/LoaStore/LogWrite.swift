@@ -7,19 +7,23 @@ import LoaCore
 /// (``AiringLogWriter``), so a write can name a row whose own insert is still waiting.
 public enum LogWrite: Sendable, Codable, Equatable {
     /// Rows with their ids set, in one transaction (the stored plan of an occurrence, or one row).
+    /// (A stretch of an item resumed is an insert too: its planned fields are copied when it is asked for.)
     case insert([AiringRecord])
-    case markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?)
+    case markStarted(id: Int64, startedAt: Date, policy: LatenessPolicy?, fromSeconds: Double? = nil)
     case progress(id: Int64, airedSeconds: Double)
+    /// `reason` is the reason's detail and `reasonCode` its code (``AiringRecord/reason``): kept apart, so that a
+    /// spool written before codes (the sentence alone) still reads back, as a row without a code.
     case finish(id: Int64, outcome: AiringOutcome, endedAt: Date?, airedSeconds: Double, reason: String?, xruns: Int,
-                lostSeconds: Double, policy: LatenessPolicy?, confirmed: OnAirConfirmation? = nil, monitorDBFS: Double? = nil)
-    case closePlanned(slot: String, startsAt: Date, reason: String)
-    case closeAbandoned(reason: String)
+                lostSeconds: Double, policy: LatenessPolicy?, confirmed: OnAirConfirmation? = nil, monitorDBFS: Double? = nil,
+                reasonCode: ReasonCode? = nil)
+    case closePlanned(slot: String, startsAt: Date, reason: String?, reasonCode: ReasonCode? = nil)
+    case closeAbandoned(reason: String?, reasonCode: ReasonCode? = nil)
 
     /// The largest row id the write names: ids handed out after a restart start above those of a spool replayed.
     public var largestID: Int64? {
         switch self {
         case let .insert(records): records.compactMap(\.id).max()
-        case let .markStarted(id, _, _), let .progress(id, _), let .finish(id, _, _, _, _, _, _, _, _, _): id
+        case let .markStarted(id, _, _, _), let .progress(id, _), let .finish(id, _, _, _, _, _, _, _, _, _, _): id
         case .closePlanned, .closeAbandoned: nil
         }
     }
@@ -33,22 +37,22 @@ extension AiringLog {
         switch write {
         case let .insert(records):
             return try insert(records, ignoringWritten: replaying).count
-        case let .markStarted(id, startedAt, policy):
+        case let .markStarted(id, startedAt, policy, fromSeconds):
             if replaying, try outcome(id: id) != .planned { return 0 }
-            try markStarted(id: id, startedAt: startedAt, policy: policy)
+            try markStarted(id: id, startedAt: startedAt, policy: policy, fromSeconds: fromSeconds)
             return 1
         case let .progress(id, airedSeconds):
             try recordProgress(id: id, airedSeconds: airedSeconds)
             return 1
-        case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy, confirmed, monitorDBFS):
+        case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy, confirmed, monitorDBFS, code):
             if replaying, try self.outcome(id: id)?.isFinal != false { return 0 }
-            try finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: airedSeconds, reason: reason, xruns: xruns,
-                       lostSeconds: lostSeconds, policy: policy, confirmed: confirmed, monitorDBFS: monitorDBFS)
+            try finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: airedSeconds, detail: reason, code: code,
+                       xruns: xruns, lostSeconds: lostSeconds, policy: policy, confirmed: confirmed, monitorDBFS: monitorDBFS)
             return 1
-        case let .closePlanned(slot, startsAt, reason):
-            return try closePlanned(slot: slot, startsAt: startsAt, reason: reason)
-        case let .closeAbandoned(reason):
-            return try closeAbandoned(reason: reason)
+        case let .closePlanned(slot, startsAt, reason, code):
+            return try closePlanned(slot: slot, startsAt: startsAt, detail: reason, code: code)
+        case let .closeAbandoned(reason, code):
+            return try closeAbandoned(detail: reason, code: code).count
         }
     }
 
@@ -136,6 +140,11 @@ public struct PendingWrites: Sendable {
     /// `rows` (an occurrence as the database has it) as they will be once the held writes are in: a plan stored
     /// while the disk was full is found again, and not planned a second time.
     public func overlay(_ rows: [AiringRecord], slot: String, startsAt: Date) -> [AiringRecord] {
+        overlay(rows) { $0.slot == slot && $0.slotStartsAt == startsAt }
+    }
+
+    /// `rows` as they will be once the held writes are in, with the rows held inserts add that `including` takes.
+    public func overlay(_ rows: [AiringRecord], including: (AiringRecord) -> Bool) -> [AiringRecord] {
         var rows = rows
         func update(_ id: Int64, _ change: (inout AiringRecord) -> Void) {
             if let index = rows.firstIndex(where: { $0.id == id }) { change(&rows[index]) }
@@ -143,19 +152,18 @@ public struct PendingWrites: Sendable {
         for item in held {
             switch item.write {
             case let .insert(records):
-                rows += records.filter { record in
-                    record.slot == slot && record.slotStartsAt == startsAt && !rows.contains { $0.id == record.id }
-                }
-            case let .markStarted(id, startedAt, policy):
+                rows += records.filter { record in including(record) && !rows.contains { $0.id == record.id } }
+            case let .markStarted(id, startedAt, policy, fromSeconds):
                 update(id) { row in
                     guard row.outcome == .planned else { return }
                     row.outcome = .started
                     row.startedAt = startedAt
                     row.policy = policy ?? row.policy
+                    row.fromSeconds = fromSeconds ?? row.fromSeconds
                 }
             case let .progress(id, airedSeconds):
                 update(id) { row in if row.outcome == .started { row.airedSeconds = airedSeconds } }
-            case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy, confirmed, monitorDBFS):
+            case let .finish(id, outcome, endedAt, airedSeconds, reason, xruns, lostSeconds, policy, confirmed, monitorDBFS, code):
                 update(id) { row in
                     row.outcome = outcome
                     row.confirmed = confirmed
@@ -163,23 +171,25 @@ public struct PendingWrites: Sendable {
                     row.endedAt = endedAt
                     row.airedSeconds = airedSeconds
                     row.reason = reason
+                    row.reasonCode = code
                     row.xruns = xruns
                     row.lostSeconds = lostSeconds
                     row.policy = policy ?? row.policy
                 }
-            case let .closePlanned(s, at, reason) where s == slot && at == startsAt:
-                for index in rows.indices where rows[index].outcome == .planned {
+            case let .closePlanned(slot, startsAt, reason, code):
+                for index in rows.indices
+                where rows[index].slot == slot && rows[index].slotStartsAt == startsAt && rows[index].outcome == .planned {
                     rows[index].outcome = .skipped
                     rows[index].reason = reason
+                    rows[index].reasonCode = code
                     rows[index].lostSeconds = rows[index].plannedSeconds
                 }
-            case let .closeAbandoned(reason):
+            case let .closeAbandoned(reason, code):
                 for index in rows.indices where rows[index].outcome == .started {
                     rows[index].outcome = .interrupted
                     rows[index].reason = reason
+                    rows[index].reasonCode = code
                 }
-            case .closePlanned:
-                break
             }
         }
         return rows.sorted { ($0.scheduledAt, $0.id ?? 0) < ($1.scheduledAt, $1.id ?? 0) }

@@ -424,6 +424,17 @@ public final class StationDatabase: @unchecked Sendable {
                 WHERE chain_seq IS NULL AND kind IN ('segment', 'emergency')
                 """)
         }
+        // Why a row is not a plain airing, as a stable code (the old `reason` keeps its sentence on rows logged before,
+        // and is the code's detail after); and the stretches of an item cut and resumed: the row a stretch continues
+        // and where in the file its audio began. Rows already chained keep their form (1 or 2, without these fields).
+        migrator.registerMigration("v12-airing-reason-code-stretches") { db in
+            try db.alter(table: "airing") { t in
+                t.add(column: "reason_code", .text)
+                t.add(column: "continues", .integer)
+                t.add(column: "from_seconds", .double).notNull().defaults(to: 0)
+            }
+            try db.execute(sql: "CREATE INDEX airing_by_continues ON airing(continues) WHERE continues IS NOT NULL")
+        }
         return migrator
     }
 

@@ -28,6 +28,48 @@ struct AiringLogWriterTests {
         let error = try #require(collected.messages(.error).first { $0.contains("Đài vẫn phát") }, "\(collected.messages(.error))")
         #expect(error.contains("chỉ trong bộ nhớ") && !error.contains(".spool"), "\(error)")
     }
+
+    @Test("While writes are held, a stretch continues a row whose own writes wait, the abandoned rows closed are given back, and all land in order")
+    func stretchAndAbandonedWhileHeld() throws {
+        let folder = try Harness.temporaryFolder("loa-writer")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let station = folder.appendingPathComponent("tram")
+        try FileManager.default.createDirectory(at: station, withIntermediateDirectories: true)
+        let database = try StationDatabase(path: station.appendingPathComponent("loa.sqlite"))
+        let clock = FixedClock(Date(timeIntervalSince1970: 1_794_478_500))
+        let writer = AiringLogWriter(database: database, clock: clock, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let t = clock.now()
+        let plan = try writer.store([
+            AiringRecord(slot: "s", slotStartsAt: t, segmentID: "a", title: "A", path: "a.wav", scheduledAt: t, plannedSeconds: 12,
+                         outcome: .planned, station: "Xã Hòa An"),
+            AiringRecord(slot: "s", slotStartsAt: t, segmentID: "b", title: "B", path: "b.wav", scheduledAt: t.addingTimeInterval(12),
+                         plannedSeconds: 10, outcome: .planned),
+        ])
+        let a = try #require(plan[0].id)
+        // No write can reach the database's path until the folder is back.
+        try FileManager.default.removeItem(at: station)
+        try Data("không phải thư mục".utf8).write(to: station)
+        try writer.markStarted(id: a, startedAt: t, policy: nil)
+        try writer.finish(id: a, outcome: .interrupted, endedAt: t.addingTimeInterval(3.5), airedSeconds: 3.5,
+                          reason: Reason(.preemptedAnnouncement, "bao-bao"), xruns: 0)
+        let stretch = try writer.insertStretch(continuing: a, fromSeconds: 5.5)
+        let resumed = try #require(stretch.id)
+        #expect(stretch.continues == a && stretch.fromSeconds == 5.5 && stretch.title == "A" && stretch.station == "Xã Hòa An")
+        try writer.markStarted(id: resumed, startedAt: t.addingTimeInterval(5.5), policy: .join)
+        let abandoned = try writer.closeAbandoned(reason: Reason(.daemonDied))
+        #expect(abandoned.map(\.id) == [resumed] && abandoned.map(\.outcome) == [.interrupted], "\(abandoned)")
+        #expect(abandoned.first?.continues == a && abandoned.first?.reasonCode == .daemonDied)
+        #expect(writer.heldCount == 5)
+
+        try FileManager.default.removeItem(at: station)
+        try FileManager.default.createDirectory(at: station, withIntermediateDirectories: true)
+        writer.check()
+        #expect(writer.heldCount == 0)
+        let rows = try AiringLog(try StationDatabase(path: station.appendingPathComponent("loa.sqlite"))).records()
+        #expect(rows.map(\.id) == [a, resumed, plan[1].id], "\(rows)")
+        #expect(rows.map(\.outcome) == [.interrupted, .interrupted, .planned])
+        #expect(rows.map(\.reasonCode) == [.preemptedAnnouncement, .daemonDied, nil] && rows[1].continues == a)
+    }
 }
 
 /// A wall clock stopped at one instant.

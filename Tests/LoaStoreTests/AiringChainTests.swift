@@ -33,9 +33,9 @@ struct AiringChainTests {
                        reason: nil, xruns: 1)
         #expect(try log.chain().count == 1)
         try log.markStarted(id: ids[1], startedAt: Date(timeIntervalSince1970: 1_794_478_560), policy: .join)
-        _ = try log.closeAbandoned(reason: "Loa dừng đột ngột")
+        _ = try log.closeAbandoned(reason: Reason(.daemonDied))
         #expect(try log.chain().count == 2)
-        _ = try log.closePlanned(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 1_794_478_620), reason: "muộn")
+        _ = try log.closePlanned(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 1_794_478_620), reason: Reason(.latePassed))
         #expect(try log.chain().count == 3)
         let dropped = try log.insert(record("e", at: 240, outcome: .failed))
         #expect(try log.chain().count == 4)
@@ -82,7 +82,7 @@ struct AiringChainTests {
         try log.recordProgress(id: ids[0], airedSeconds: 5)
         try log.recordProgress(id: ids[0], airedSeconds: 10)
         #expect(try log.records().first?.airedSeconds == 10)
-        _ = try log.closeAbandoned(reason: "Loa dừng đột ngột")
+        _ = try log.closeAbandoned(reason: Reason(.daemonDied))
         let closed = try #require(try log.records().first)
         #expect(closed.outcome == .interrupted && closed.airedSeconds == 10)
         // A late report for a row already final would break its hash: it changes nothing.
@@ -187,7 +187,7 @@ struct AiringChainTests {
         try log.markStarted(id: ids[0], startedAt: Date(timeIntervalSince1970: 1_794_478_500), policy: nil)
         try log.finish(id: ids[0], outcome: .completed, endedAt: Date(timeIntervalSince1970: 1_794_478_560), airedSeconds: 60,
                        reason: nil, xruns: 0, confirmed: .silent, monitorDBFS: -120)
-        try log.finish(id: ids[1], outcome: .skipped, endedAt: nil, airedSeconds: 0, reason: "muộn", xruns: 0)
+        try log.finish(id: ids[1], outcome: .skipped, endedAt: nil, airedSeconds: 0, reason: Reason(.latePassed), xruns: 0)
         let rows = try log.records()
         #expect(rows.map(\.confirmed) == [.silent, nil] && rows.map(\.monitorDBFS) == [-120, nil])
         #expect(AiringExport.verify(AiringExport.encode(try log.chain(), format: .csv)) == .intact(rows: 2, first: 1, last: 2))
@@ -209,5 +209,127 @@ struct AiringChainTests {
         #expect(chain.map { $0.record.id } == [ids[1], ids[2], ids[4]])
         #expect(chain.first?.previous == (try log.chain().first?.hash))
         #expect(AiringExport.verify(AiringExport.encode(chain, format: .ndjson)) == .intact(rows: 3, first: 2, last: 4))
+    }
+
+    /// Rows finished in form 2, as a log kept them before reason codes: written final and chained by the form-2 rule.
+    func formTwoRows(_ log: AiringLog) throws {
+        try log.database.write { db in
+            for (segment, at) in [("cu-1", 0.0), ("cu-2", 60.0)] {
+                var row = record(segment, at: at, outcome: .interrupted, title: "Tin \(segment)")
+                row.reason = "nhường sóng cho thông báo “cũ”"
+                row.station = "Xã Hòa An"
+                try row.insert(db)
+            }
+            try AiringLog.chainFinished(db, form: 2)
+        }
+    }
+
+    @Test("A chain of rows in form 2 then form 3 verifies; the new form covers the reason code, the row continued and the stretch's start")
+    func mixedFormsVerify() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        try formTwoRows(log)
+        let ids = try log.insert([record("a", at: 120, title: "Tin a"), record("b", at: 180, title: "Tin b")])
+        try log.markStarted(id: ids[0], startedAt: Date(timeIntervalSince1970: 1_794_478_620), policy: nil)
+        try log.finish(id: ids[0], outcome: .interrupted, endedAt: Date(timeIntervalSince1970: 1_794_478_623.5), airedSeconds: 3.5,
+                       reason: Reason(.preemptedAnnouncement, "bao-bao"), xruns: 0)
+        let resumed = try log.insertStretch(continuing: ids[0], fromSeconds: 5.5)
+        try log.markStarted(id: try #require(resumed.id), startedAt: Date(timeIntervalSince1970: 1_794_478_625.5), policy: .join)
+        try log.finish(id: try #require(resumed.id), outcome: .completed, endedAt: Date(timeIntervalSince1970: 1_794_478_632),
+                       airedSeconds: 6.5, reason: Reason(.resumed), xruns: 0)
+        _ = try log.closePlanned(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 1_794_478_680), reason: Reason(.latePassed))
+
+        let chain = try log.chain()
+        #expect(chain.map(\.version) == [2, 2, 3, 3, 3])
+        #expect(chain[3].record.continues == ids[0] && chain[3].record.fromSeconds == 5.5 && chain[3].record.reasonCode == .resumed)
+        for format in AiringExport.Format.allCases {
+            #expect(AiringExport.verify(AiringExport.encode(chain, format: format)) == .intact(rows: 5, first: 1, last: 5), "\(format)")
+        }
+        // The export carries the code after the reason, the row continued and the stretch's start.
+        let lines = String(decoding: AiringExport.encode(chain, format: .csv), as: UTF8.self).components(separatedBy: "\r\n")
+        let header = lines[0].dropFirst().components(separatedBy: ",")
+        #expect(header[try #require(header.firstIndex(of: "reason")) + 1] == "reason_code")
+        #expect(lines[4].contains(",resumed,") && lines[4].contains(",\(ids[0]),5.500,loa-airing-3,"), "\(lines[4])")
+        // Read back for a merged report: the codes, the link and the stretch's start come along.
+        let (verdict, _, records) = try readBack(AiringExport.encode(chain, format: .ndjson))
+        #expect(verdict == .intact(rows: 5, first: 1, last: 5))
+        #expect(records.map(\.reasonCode) == [nil, nil, .preemptedAnnouncement, .resumed, .latePassed])
+        #expect(records[3].continues == ids[0] && records[3].fromSeconds == 5.5 && records[2].reason == "bao-bao")
+    }
+
+    /// `data` written to a file and read as `loa report --merge` reads it.
+    func readBack(_ data: Data) throws -> (AiringExport.Verdict, Data, [AiringRecord]) {
+        let file = folder.appendingPathComponent("xa.export")
+        try data.write(to: file)
+        return AiringExport.records(fileAt: file.path)
+    }
+
+    @Test("Editing a new row's reason code, the row it continues or its start, in the database or in the export, breaks its hash; a code written into a form-2 row is refused")
+    func editedCodeBreaksTheChain() throws {
+        /// Two rows of form 2, then an item interrupted and its resumed stretch, in a log at `file`.
+        func stretchedLog(at file: URL) throws -> (AiringLog, cut: Int64, resumed: Int64) {
+            let log = AiringLog(try StationDatabase(path: file))
+            try formTwoRows(log)
+            let ids = try log.insert([record("a", at: 120, title: "Tin a")])
+            try log.finish(id: ids[0], outcome: .interrupted, endedAt: nil, airedSeconds: 3.5,
+                           reason: Reason(.preemptedAnnouncement, "bao-bao"), xruns: 0)
+            let resumed = try #require(try log.insertStretch(continuing: ids[0], fromSeconds: 5.5).id)
+            try log.finish(id: resumed, outcome: .completed, endedAt: nil, airedSeconds: 6.5, reason: Reason(.resumed), xruns: 0)
+            return (log, ids[0], resumed)
+        }
+        let (log, _, _) = try stretchedLog(at: path)
+        #expect(AiringExport.verify(AiringExport.encode(try log.chain(), format: .csv)) == .intact(rows: 4, first: 1, last: 4))
+
+        for edit in ["reason_code = 'preempted.emergency'", "continues = NULL", "from_seconds = 0"] {
+            let (edited, cut, resumed) = try stretchedLog(at: folder.appendingPathComponent("edited-\(UUID().uuidString).sqlite"))
+            let target = edit.hasPrefix("reason_code") ? cut : resumed
+            try edited.database.write { db in try db.execute(sql: "UPDATE airing SET \(edit) WHERE id = ?", arguments: [target]) }
+            guard case let .broken(message) = AiringExport.verify(AiringExport.encode(try edited.chain(), format: .csv)) else {
+                Issue.record("\(edit): the edited row verified")
+                continue
+            }
+            #expect(message.contains("lượt phát #\(target)") && message.contains("đã bị sửa"), "\(edit): \(message)")
+        }
+
+        let lines = String(decoding: AiringExport.encode(try log.chain(), format: .csv), as: UTF8.self).components(separatedBy: "\r\n")
+        let code = try #require(AiringExport.columns.firstIndex(of: "reason_code"))
+        func verdict(line: Int, _ change: (inout [String]) -> Void) -> AiringExport.Verdict {
+            var fields = lines[line].components(separatedBy: ",")
+            change(&fields)
+            var edited = lines
+            edited[line] = fields.joined(separator: ",")
+            return AiringExport.verify(Data(edited.joined(separator: "\r\n").utf8))
+        }
+        guard case let .broken(recoded) = verdict(line: 3, { $0[code] = "preempted.emergency" }) else {
+            Issue.record("a code changed in the export verified")
+            return
+        }
+        #expect(recoded.contains("dòng 4") && recoded.contains("đã bị sửa"), "\(recoded)")
+        guard case let .broken(added) = verdict(line: 1, { $0[code] = "daemon.died" }) else {
+            Issue.record("a code written into a form-2 row verified")
+            return
+        }
+        #expect(added.contains("dòng 2") && added.contains("reason_code"), "\(added)")
+    }
+
+    @Test("An export written before form 3 (without reason_code, continues and from_seconds) still verifies and reads back")
+    func firstLayoutStillReads() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        try formTwoRows(log)
+        let chain = try log.chain()
+        let first = AiringExport.columns.filter { !["reason_code", "continues", "from_seconds"].contains($0) }
+        var csv = "\u{FEFF}" + CSV.record(first)
+        var ndjson = ""
+        for link in chain {
+            let values = AiringChain.values(seq: link.seq, version: link.version, link.record)
+                + [AiringChain.name(link.version), link.previous, link.hash]
+            let kept = zip(AiringExport.columns, values).filter { first.contains($0.0) }
+            csv += CSV.record(kept.map(\.1))
+            ndjson += "{" + kept.map { "\"\($0.0)\":\"\($0.1.replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ",") + "}\n"
+        }
+        for data in [Data(csv.utf8), Data(ndjson.utf8)] {
+            let (verdict, _, records) = try readBack(data)
+            #expect(verdict == .intact(rows: 2, first: 1, last: 2), "\(String(decoding: data, as: UTF8.self))")
+            #expect(records.map(\.reason) == ["nhường sóng cho thông báo “cũ”", "nhường sóng cho thông báo “cũ”"])
+        }
     }
 }

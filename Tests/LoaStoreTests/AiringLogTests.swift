@@ -55,8 +55,9 @@ struct AiringLogTests {
         #expect(try !log.occurrence(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 2000)).isEmpty)
         #expect(try log.occurrence(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 3000)).isEmpty)
         // A run that died mid-item left "b" started: the next run closes it as interrupted.
-        #expect(try log.closeAbandoned(reason: "mất điện") == 1)
-        #expect(try log.records().last?.outcome == .interrupted)
+        let closed = try log.closeAbandoned(reason: Reason(.daemonDied))
+        #expect(closed.map(\.segmentID) == ["b"] && closed.map(\.outcome) == [.interrupted])
+        #expect(try log.records().last?.outcome == .interrupted && (try log.records().last?.reasonCode) == .daemonDied)
         #expect(try log.history()["a"].count == 1)
         #expect(try log.history()["b"].count == 0)
     }
@@ -90,6 +91,62 @@ struct AiringLogTests {
         let history = try log.history()
         #expect(history["a"].count == 1)
         #expect(history["b"].count == 0)
+    }
+
+    @Test("A reason is stored as its code and its detail; finished, closed planned and closed abandoned rows all carry one")
+    func reasonsStoredAsCodes() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        let ids = try log.insert([record("a", at: 1000, outcome: .planned), record("b", at: 1060, outcome: .planned),
+                                  record("c", at: 1120, outcome: .started)])
+        try log.finish(id: ids[0], outcome: .interrupted, endedAt: Date(timeIntervalSince1970: 1003.5), airedSeconds: 3.5,
+                       reason: Reason(.preemptedEmergency, "Bão số 3"), xruns: 0)
+        #expect(try log.closePlanned(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 1060),
+                                     reason: Reason(.daemonNotRunning, "17:20:05")) == 1)
+        try log.closeAbandoned(reason: Reason(.daemonDied))
+        let rows = try log.records()
+        #expect(rows.map(\.reasonCode) == [.preemptedEmergency, .daemonNotRunning, .daemonDied])
+        #expect(rows.map(\.reason) == ["Bão số 3", "17:20:05", nil])
+        #expect(rows.map(\.outcome) == [.interrupted, .skipped, .interrupted])
+    }
+
+    @Test("A stretch continues a row: the plan copied, the row it continues and where its audio began; it starts and ends as any row")
+    func stretchContinuesARow() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        var planned = record("a", at: 1000, outcome: .planned)
+        planned.plannedSeconds = 12
+        planned.station = "Xã Hòa An"
+        planned.priority = .priority
+        let id = try log.insert(planned)
+        try log.markStarted(id: id, startedAt: Date(timeIntervalSince1970: 1000), policy: nil)
+        try log.finish(id: id, outcome: .interrupted, endedAt: Date(timeIntervalSince1970: 1003.5), airedSeconds: 3.5,
+                       reason: Reason(.preemptedAnnouncement, "bao-bao"), xruns: 0)
+        let stretch = try log.insertStretch(continuing: id, fromSeconds: 5.5)
+        #expect(stretch.id != nil && stretch.id != id && stretch.continues == id && stretch.fromSeconds == 5.5)
+        #expect(stretch.outcome == .planned && stretch.scheduledAt == planned.scheduledAt && stretch.plannedSeconds == 12)
+        let stretchID = try #require(stretch.id)
+        try log.markStarted(id: stretchID, startedAt: Date(timeIntervalSince1970: 1005.5), policy: .join)
+        try log.finish(id: stretchID, outcome: .completed, endedAt: Date(timeIntervalSince1970: 1012), airedSeconds: 6.5,
+                       reason: Reason(.resumed), xruns: 0)
+        let rows = try log.occurrence(slot: "asean-toi", startsAt: Date(timeIntervalSince1970: 1000))
+        #expect(rows.map(\.id) == [id, stretchID] && rows.map(\.outcome) == [.interrupted, .completed])
+        #expect(rows[1].station == "Xã Hòa An" && rows[1].priority == .priority && rows[1].title == "Bản tin a")
+        #expect(rows[1].continues == id && rows[1].fromSeconds == 5.5 && rows[1].policy == .join && rows[1].reasonCode == .resumed)
+        #expect(try log.record(id: stretchID) == rows[1])
+        // Heard once in two stretches: rotation counts one airing.
+        #expect(try log.history()["a"].count == 1)
+        #expect(throws: StoreError.self) { try log.insertStretch(continuing: 999, fromSeconds: 0) }
+    }
+
+    @Test("Rotation counts an item heard in two stretches one after the other once")
+    func historyCountsStretchesOnce() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        let first = try log.insert(record("a", at: 1000, outcome: .truncated))
+        var second = record("a", at: 1000, outcome: .completed)
+        second.continues = first
+        try log.insert(second)
+        try log.insert(record("a", at: 2000, outcome: .completed))
+        #expect(try log.history()["a"].count == 2)
+        #expect(try log.history(recentSince: Date(timeIntervalSince1970: 0))["a"].recent.count == 2)
     }
 
     @Test("Records are limited to the period asked for")

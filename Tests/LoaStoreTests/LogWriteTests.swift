@@ -106,6 +106,48 @@ struct LogWriteTests {
         #expect(try WriteSpool(path: spoolPath, capacity: 64 << 10).recovered.isEmpty)
     }
 
+    @Test("A spool written before reason codes and stretches reads back whole after an upgrade: its sentences kept, as rows without a code")
+    func spoolFromBeforeCodes() throws {
+        // What the previous version wrote (dates as seconds since 2001): a plan of one item, its end with a sentence,
+        // and a close of abandoned rows.
+        let spoolPath = folder.appendingPathComponent("loa.sqlite.spool").path
+        let lines = [
+            #"{"insert":{"_0":[{"id":7,"slot":"sang","slotStartsAt":821692800,"segmentID":"a","title":"a","path":"a.wav","scheduledAt":821692800,"plannedSeconds":10,"airedSeconds":0,"outcome":"planned","device":"null","kind":"segment","lostSeconds":0,"xruns":0},{"id":8,"slot":"sang","slotStartsAt":821692800,"segmentID":"b","title":"b","path":"b.wav","scheduledAt":821692810,"plannedSeconds":10,"airedSeconds":0,"outcome":"planned","device":"null","kind":"segment","lostSeconds":0,"xruns":0}]}}"#,
+            #"{"markStarted":{"id":7,"startedAt":821692800}}"#,
+            #"{"finish":{"id":7,"outcome":"truncated","endedAt":821692810,"airedSeconds":6,"reason":"mất 4,0 giây không phát được","xruns":0,"lostSeconds":4,"policy":"join"}}"#,
+            #"{"markStarted":{"id":8,"startedAt":821692810}}"#,
+            #"{"closeAbandoned":{"reason":"Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)"}}"#,
+        ]
+        try Data((lines.joined(separator: "\n") + "\n").utf8 + [0]).write(to: URL(fileURLWithPath: spoolPath))
+        let spool = try WriteSpool(path: spoolPath, capacity: 64 << 10)
+        #expect(spool.recovered.count == lines.count, "\(spool.recovered)")
+        let log = AiringLog(try StationDatabase(path: path))
+        for write in spool.recovered { try log.apply(write, replaying: true) }
+        let rows = try log.records()
+        #expect(rows.map(\.outcome) == [.truncated, .interrupted] && rows.map(\.reasonCode) == [nil, nil])
+        #expect(rows.map(\.reason) == ["mất 4,0 giây không phát được", "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)"])
+        #expect(rows.map(\.reasonText) == rows.map(\.reason) && rows.map(\.fromSeconds) == [0, 0] && rows[0].continues == nil)
+        #expect(AiringExport.verify(AiringExport.encode(try log.chain(), format: .csv)) == .intact(rows: 2, first: 1, last: 2))
+    }
+
+    @Test("Writes with codes and stretches go through the spool and back unchanged")
+    func spoolKeepsCodes() throws {
+        var stretch = Self.planned(9, "a", offset: 0)
+        stretch.continues = 7
+        stretch.fromSeconds = 5.5
+        let writes: [LogWrite] = [
+            .insert([stretch]),
+            .markStarted(id: 9, startedAt: Self.start, policy: .join, fromSeconds: 5.5),
+            .finish(id: 9, outcome: .completed, endedAt: nil, airedSeconds: 4.5, reason: nil, xruns: 0, lostSeconds: 0, policy: nil,
+                    reasonCode: .resumed),
+            .closePlanned(slot: "sang", startsAt: Self.start, reason: "17:20:05", reasonCode: .daemonNotRunning),
+            .closeAbandoned(reason: nil, reasonCode: .daemonDied),
+        ]
+        let spoolPath = folder.appendingPathComponent("codes.spool").path
+        #expect(try WriteSpool(path: spoolPath, capacity: 64 << 10).append(writes))
+        #expect(try WriteSpool(path: spoolPath, capacity: 64 << 10).recovered == writes)
+    }
+
     @Test("A full spool says so instead of writing past its reserved space")
     func spoolFull() throws {
         let spool = try WriteSpool(path: folder.appendingPathComponent("s.spool").path, capacity: 300)
