@@ -222,6 +222,8 @@ struct CLITests {
             try log.insert(AiringRecord(slot: "asean-toi", slotStartsAt: t, segmentID: "s\(n)", title: "Bản tin số \(n), “ASEAN”", pillar: pillar,
                                         campaign: "HNCC ASEAN 37", path: "s\(n).mp3", scheduledAt: t, startedAt: t.addingTimeInterval(0.004),
                                         endedAt: t.addingTimeInterval(30), airedSeconds: outcome == .failed ? 0 : 30, outcome: outcome,
+                                        // A row with a code, and one logged before codes with its sentence.
+                                        reason: n == 3 ? "tệp hỏng (bản cũ ghi)" : nil, reasonCode: n == 1 ? .cutHardEnd : nil,
                                         station: "Xã Hòa An", priority: .normal, confirmed: n == 1 ? .silent : nil,
                                         monitorDBFS: n == 1 ? -71.04 : nil))
         }
@@ -229,6 +231,7 @@ struct CLITests {
             let id: Int, slot: String, segment: String, title: String, pillar: String?, campaign: String?, scheduled_at: String
             let started_at: String?, ended_at: String?, aired_seconds: Double, outcome: String, onset_error_ms: Double?
             let station: String?, priority: String?, confirmed: String?, monitor_dbfs: Double?
+            let reason: String?, reason_code: String?
         }
         let json = try await station.loaCommand(["log", "--from", "2026-11-12", "--to", "2026-11-12", "--format", "json"])
         let rows = try JSONDecoder().decode([Row].self, from: Data(json.out.utf8))
@@ -237,6 +240,8 @@ struct CLITests {
         #expect(rows[0].onset_error_ms == 4)
         #expect(rows[0].station == "Xã Hòa An" && rows[0].priority == "normal")
         #expect(rows.map(\.confirmed) == [nil, "silent", nil, nil] && rows[1].monitor_dbfs == -71)
+        #expect(rows.map(\.reason_code) == [nil, "cut.hard_end", nil, nil])
+        #expect(rows.map(\.reason) == [nil, ReasonCatalogue.sentence(Reason(.cutHardEnd)), nil, "tệp hỏng (bản cũ ghi)"])
         // Without a monitor, `confirmed` is there as null rather than left out.
         #expect(json.out.components(separatedBy: "\"confirmed\" : null").count == 4)
         let none = try await station.loaCommand(["log", "--from", "2026-11-13", "--format", "json"]).out
@@ -245,8 +250,11 @@ struct CLITests {
         // RFC 4180: CRLF ends each record (in Swift one Character, so the split is on it).
         let csv = try await station.loaCommand(["log", "--format", "csv"]).out.split(separator: "\r\n")
         try #require(csv.count == 5)
-        #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason,kind,policy,planned_seconds,lost_seconds,xruns,sha256,category,feed,station,priority,confirmed,monitor_dbfs")
+        #expect(csv.first == "id,slot,segment,title,pillar,campaign,scheduled_at,started_at,ended_at,aired_seconds,outcome,onset_error_ms,reason,reason_code,kind,policy,planned_seconds,lost_seconds,xruns,sha256,category,feed,station,priority,confirmed,monitor_dbfs,continues,from_seconds")
         #expect(csv[1].contains("\"Bản tin số 0, “ASEAN”\""))
+        #expect(csv[2].contains(",truncated,4,\(ReasonCatalogue.sentence(Reason(.cutHardEnd))),cut.hard_end,segment,"), "\(csv[2])")
+        let shown = try await station.loaCommand(["log", "--from", "2026-11-12", "--to", "2026-11-12"]).out
+        #expect(shown.contains("(\(ReasonCatalogue.sentence(Reason(.cutHardEnd))))") && shown.contains("(tệp hỏng (bản cũ ghi))"), "\(shown)")
 
         struct ReportRow: Decodable { let key: String, label: String, completed: Int, truncated: Int, aired_seconds: Double }
         struct Report: Decodable { let from: String, to: String, by: String, rows: [ReportRow], total: ReportRow }
