@@ -150,8 +150,17 @@ public struct ReportAccumulator: Sendable {
     }
 
     /// Counts `record` if it is a final row of a segment or an emergency bulletin (of the campaign, when asked):
-    /// jingles and announcements are not bulletins.
+    /// jingles and announcements are not bulletins. Rows come in planned order (by planned time, then id): the
+    /// stretches of an item cut and resumed follow each other, and are counted as one airing (``Stretches``).
     public mutating func add(_ record: AiringRecord) {
+        var joined: [AiringRecord] = []
+        stretches.add(record) { joined.append($0) }
+        for item in joined { count(item) }
+    }
+
+    private var stretches = Stretches()
+
+    private mutating func count(_ record: AiringRecord) {
         guard record.outcome.isFinal, record.kind == .segment || record.kind == .emergency,
               campaign == nil || record.campaign == campaign else { return }
         let day = stationDay(record.scheduledAt)
@@ -183,6 +192,14 @@ public struct ReportAccumulator: Sendable {
     /// period in its table, so a zero is visible. `library` gives the requests of segments whose feed asked for a
     /// number of airings.
     public func report(library: [Segment] = []) -> Report {
+        var all = self
+        var joined: [AiringRecord] = []
+        all.stretches.flush { joined.append($0) }
+        for item in joined { all.count(item) }
+        return all.counted(library: library)
+    }
+
+    private func counted(library: [Segment]) -> Report {
         let tables = groupings.indices.map { index in
             ReportTable(by: groupings[index], rows: ReportBuilder.ordered(rows[index], items: items[index], by: groupings[index],
                                                                           from: from, to: to))
@@ -200,15 +217,75 @@ public struct ReportAccumulator: Sendable {
     }
 }
 
+/// The stretches of an item cut (a preemption, a restart) and resumed, joined into one airing: a report counts the
+/// item once. The joined row is the first stretch's, with the seconds heard of every stretch summed and the best
+/// outcome any stretch had (`completed`, then `truncated`: heard if any stretch was heard; then `interrupted`,
+/// `failed`, `skipped`), and `heard` when the monitor heard any stretch. Pure, and one row at a time: rows come in
+/// planned order, and a stretch has its item's planned time, so the rows of an item are all in once a later
+/// planned time comes.
+struct Stretches: Sendable {
+    /// The items of the current planned time, in the order they came.
+    private var items: [AiringRecord] = []
+    /// Where each item is in ``items``, by its last stretch's station and id (what the next stretch names).
+    private var byLast: [String: Int] = [:]
+    private var instant: Date?
+
+    mutating func add(_ record: AiringRecord, _ emit: (AiringRecord) -> Void) {
+        if record.scheduledAt != instant {
+            flush(emit)
+            instant = record.scheduledAt
+        }
+        if let continued = record.continues, let index = byLast.removeValue(forKey: Self.key(record.station, continued)) {
+            items[index] = Self.joined(items[index], record)
+            if let id = record.id { byLast[Self.key(record.station, id)] = index }
+            return
+        }
+        if let id = record.id { byLast[Self.key(record.station, id)] = items.count }
+        items.append(record)
+    }
+
+    /// Hands on every item held, in order.
+    mutating func flush(_ emit: (AiringRecord) -> Void) {
+        for item in items { emit(item) }
+        items.removeAll(keepingCapacity: true)
+        byLast.removeAll(keepingCapacity: true)
+    }
+
+    /// Ids are a station's own: the exports of several stations merged may share them.
+    private static func key(_ station: String?, _ id: Int64) -> String { (station ?? "") + "\u{1F}" + String(id) }
+
+    private static func joined(_ item: AiringRecord, _ stretch: AiringRecord) -> AiringRecord {
+        var item = item
+        item.airedSeconds += stretch.airedSeconds
+        if rank(stretch.outcome) > rank(item.outcome) { item.outcome = stretch.outcome }
+        if stretch.confirmed == .heard || item.confirmed == nil { item.confirmed = stretch.confirmed ?? item.confirmed }
+        return item
+    }
+
+    private static func rank(_ outcome: AiringOutcome) -> Int {
+        switch outcome {
+        case .completed: 6
+        case .truncated: 5
+        case .interrupted: 4
+        case .failed: 3
+        case .skipped: 2
+        case .started: 1
+        case .planned: 0
+        }
+    }
+}
+
 /// Builds reports from log rows. Pure.
 public enum ReportBuilder {
-    /// The report of `records` (already limited to the period) under each of `groupings` (``ReportAccumulator``).
+    /// The report of `records` (already limited to the period) under each of `groupings` (``ReportAccumulator``), in
+    /// planned order whatever their order here (an export is in chain order).
     public static func build(station: String, records: [AiringRecord], calendar: StationCalendar, from: LocalDate,
                              to: LocalDate, by groupings: [ReportGrouping], campaign: String? = nil,
                              library: [Segment] = []) -> Report {
         var accumulator = ReportAccumulator(station: station, calendar: calendar, from: from, to: to, by: groupings,
                                             campaign: campaign)
-        for record in records { accumulator.add(record) }
+        let planned = records.sorted { ($0.scheduledAt, $0.station ?? "", $0.id ?? 0) < ($1.scheduledAt, $1.station ?? "", $1.id ?? 0) }
+        for record in planned { accumulator.add(record) }
         return accumulator.report(library: library)
     }
 

@@ -63,6 +63,49 @@ struct ReportTests {
         #expect(report.total.confirmedHeard == 1 && report.total.confirmedSilent == 1 && report.total.items == 1 && report.total.airings == 3)
     }
 
+    /// `record` as row `id`, continuing row `continues` from `from` seconds into its file.
+    func stretch(_ record: AiringRecord, id: Int64, continues: Int64? = nil, from: Double = 0, station: String? = nil) -> AiringRecord {
+        var record = record
+        record.id = id
+        record.continues = continues
+        record.fromSeconds = from
+        record.station = station
+        return record
+    }
+
+    @Test("An item cut and resumed counts once: its stretches are one airing when any was heard, their seconds summed, its plan counted once")
+    func stretchesCountOnce() throws {
+        let report = build([
+            stretch(record("a", .kinhTe, .interrupted, 3.5, planned: 12), id: 1),
+            stretch(record("loa", nil, .completed, 2, kind: .announcement), id: 2),
+            stretch(record("a", .kinhTe, .completed, 6.5, confirmed: .heard, planned: 12), id: 3, continues: 1, from: 5.5),
+            // Cut twice: three stretches, the last cut at the hard end.
+            stretch(record("b", .kinhTe, .interrupted, 2, planned: 20), id: 4),
+            stretch(record("b", .kinhTe, .interrupted, 3, planned: 20), id: 5, continues: 4, from: 4),
+            stretch(record("b", .kinhTe, .truncated, 9, planned: 20), id: 6, continues: 5, from: 9),
+            // Cut and never heard again: interrupted, once.
+            stretch(record("c", .kinhTe, .interrupted, 1, planned: 30), id: 7),
+            stretch(record("c", .kinhTe, .skipped, 0, planned: 30), id: 8, continues: 7, from: 1),
+        ])
+        let kinhTe = try #require(report.tables[0].rows.first { $0.key == "kinh-te" })
+        #expect(kinhTe.airings == 1 && kinhTe.truncated == 1 && kinhTe.interrupted == 1 && kinhTe.skipped == 0, "\(kinhTe)")
+        #expect(kinhTe.confirmedHeard == 1 && kinhTe.items == 1)
+        #expect(kinhTe.airedSeconds == 3.5 + 6.5 + 2 + 3 + 9 + 1 && kinhTe.requestedSeconds == 12 + 20 + 30, "\(kinhTe)")
+        #expect(report.total.airings == 1 && report.total.interrupted == 1)
+    }
+
+    @Test("Stretches are joined whatever order the rows come in (an export is in chain order), and only within their station")
+    func stretchesJoinedInAnyOrderPerStation() throws {
+        let first = stretch(record("a", .kinhTe, .interrupted, 3, planned: 12), id: 10, station: "Xã A")
+        let resumed = stretch(record("a", .kinhTe, .completed, 9, planned: 12), id: 12, continues: 10, from: 3, station: "Xã A")
+        // Another commune's row 12 continuing its own row 10, which it has not exported.
+        let other = stretch(record("a", .kinhTe, .completed, 12), id: 12, continues: 10, station: "Xã B")
+        let later = stretch(record("d", .kinhTe, .completed, 5, on: "2026-11-13"), id: 11, station: "Xã A")
+        let report = build([later, resumed, other, first], to: "2026-11-13")
+        #expect(report.total.airings == 3 && report.total.interrupted == 0, "\(report.total)")
+        #expect(report.total.airedSeconds == 3 + 9 + 12 + 5 && report.total.requestedSeconds == 12 + 12 + 5)
+    }
+
     @Test("Weeks are ISO weeks of the station's days: the last days of December can be week 53, and early January last year's")
     func isoWeeks() {
         let report = build([record("a", .kinhTe, .completed, 1, on: "2026-12-31"), record("a", .kinhTe, .completed, 1, on: "2027-01-01"),
