@@ -30,6 +30,9 @@ public protocol AudioSource: AnyObject, Sendable {
     /// blocking, and says how many, or why none. After ``SourceRead/ended``, ``SourceRead/failed(_:)`` or
     /// ``close()``, every later read says the same again (``SourceRead/ended`` after a close).
     func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) -> SourceRead
+    /// Waits, for at most `seconds`, until a read will not underflow; true when it will. For the output thread after
+    /// an underflow: a short, bounded wait for a producer that fell behind, while the device plays what it holds.
+    func waitForFrames(upTo seconds: Double) -> Bool
     /// Stops the source's thread and waits for it to end (promptly, even while it waits for room in a full
     /// buffer), and lets go of the file or connection. Safe to call more than once.
     func close()

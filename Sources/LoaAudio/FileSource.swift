@@ -70,6 +70,8 @@ public final class FileSource: AudioSource, @unchecked Sendable {
         ring.read(into: buffer, frames: frames)
     }
 
+    public func waitForFrames(upTo seconds: Double) -> Bool { ring.waitForFrames(upTo: seconds) }
+
     public func close() {
         ring.close(waitForProducer: true)
     }

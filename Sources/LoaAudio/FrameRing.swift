@@ -17,6 +17,8 @@ final class FrameRing: @unchecked Sendable {
     private var closed = false
     /// The free frames the producer waits for, while it waits.
     private var roomWanted: Int?
+    /// Whether the consumer waits for frames.
+    private var framesWanted = false
     private var producerExited = false
     /// The most frames the ring has held at once.
     private(set) var highWater = 0
@@ -56,12 +58,16 @@ final class FrameRing: @unchecked Sendable {
         condition.withLock {
             written += frames
             highWater = max(highWater, written - taken)
+            if framesWanted { condition.broadcast() }
         }
     }
 
     /// Says how the producer ended (``SourceRead/ended`` or ``SourceRead/failed(_:)``), after its last commit.
     func finish(_ end: SourceRead) {
-        condition.withLock { if self.end == nil { self.end = end } }
+        condition.withLock {
+            if self.end == nil { self.end = end }
+            if framesWanted { condition.broadcast() }
+        }
     }
 
     /// Whether the consumer has closed the ring: a producer between two waits checks it to stop early.
@@ -79,6 +85,21 @@ final class FrameRing: @unchecked Sendable {
 
     /// Frames ready to read.
     var available: Int { condition.withLock { closed ? 0 : written - taken } }
+
+    /// Waits until frames are ready or the producer has ended, for at most `seconds`; true when a read will not
+    /// underflow. The bound is on waiting for another thread, not a time anything is decided by: the output thread
+    /// waits at most a few milliseconds for a decoder that fell behind, while the device plays what it holds.
+    func waitForFrames(upTo seconds: Double) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while !closed && written == taken && end == nil {
+            framesWanted = true
+            if !condition.wait(until: deadline) { break }
+        }
+        framesWanted = false
+        return closed || written > taken || end != nil
+    }
 
     /// Copies up to `frames` ready frames into `buffer`; never waits.
     func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) -> SourceRead {

@@ -42,11 +42,35 @@ public struct OccurrenceAiring: Sendable {
                                 monitor: monitor)
     }
 
-    /// Whether every row is already final: nothing of it will air again.
-    public var isClosed: Bool { rows.allSatisfy(\.outcome.isFinal) }
+    /// The planned items, in order: the first row of each (a row continuing another is a later stretch of its item).
+    public var itemRows: [AiringRecord] { rows.filter { $0.continues == nil } }
+
+    /// Each item's last row: the stretch that says where the item stands.
+    var lastRows: [AiringRecord] {
+        itemRows.map { first in
+            var last = first
+            while let next = rows.first(where: { $0.continues != nil && $0.continues == last.id }) { last = next }
+            return last
+        }
+    }
+
+    /// What the log knows of each item: a last row closed part way (a preemption, the daemon stopped or died) is where
+    /// the item may go on from, by the policy.
+    public var progress: [ItemProgress] {
+        lastRows.map { row in
+            switch row.outcome {
+            case .planned, .started: .pending
+            case .interrupted: .cut(reachedSeconds: row.fromSeconds + row.airedSeconds)
+            default: .closed
+            }
+        }
+    }
+
+    /// Whether nothing of it is left to decide: every item's last row final, none cut part way.
+    public var isClosed: Bool { progress.allSatisfy { $0 == .closed } }
 
     /// When the planned content ends.
-    public var contentEndsAt: Date { rows.map { $0.scheduledAt.addingTimeInterval($0.plannedSeconds) }.max() ?? startsAt }
+    public var contentEndsAt: Date { itemRows.map { $0.scheduledAt.addingTimeInterval($0.plannedSeconds) }.max() ?? startsAt }
 
     static func logDropped(_ plan: PlannedSlot, station: String, device: String, log: AiringLogWriter, logger: Logger) {
         for (reason, row) in plan.droppedRows(station: station, device: device) {
@@ -58,25 +82,18 @@ public struct OccurrenceAiring: Sendable {
         }
     }
 
-    /// Closes every row not yet final as skipped, with `reason`.
-    public func skipAll(reason: Reason) {
-        logger.warning("\(slot.id): \(ReasonCatalogue.sentence(reason)); bỏ qua khung giờ này")
-        do { _ = try log.closePlanned(slot: slot.id, startsAt: startsAt, reason: reason) } catch { logger.error("\(error)") }
-    }
-
-    /// The program the engine airs: every row, with what the log says of it, each from its source in
+    /// The program the engine airs: every planned item, with what the log says of it, each from its source in
     /// `sources` (by segment id: the playout copy and the gain); the rows keep the original's path.
     public func program(sources: [String: PlayoutSource]) -> PlayoutProgram {
         PlayoutProgram(
-            cues: rows.map { row in
+            cues: itemRows.map { row in
                 let source = sources[row.segmentID] ?? PlayoutSource()
                 return PlayoutCue(item: row.plannedItem,
                                   path: source.path
                                       ?? (row.path.hasPrefix("/") ? row.path : audioFolder.appendingPathComponent(row.path).path),
                                   gainDB: source.gainDB, truePeakDBTP: source.truePeakDBTP)
             },
-            progress: rows.map { $0.outcome.isFinal ? .closed : .pending },
-            hardEnd: hardEnd, policy: slot.late)
+            progress: progress, hardEnd: hardEnd, policy: slot.late)
     }
 
     /// Airs the occurrence on `engine` (queued behind what it airs already) and returns when its last
@@ -85,67 +102,88 @@ public struct OccurrenceAiring: Sendable {
     public func air(on engine: PlayoutEngine, sources: [String: PlayoutSource] = [:], preempting: Bool = false) async {
         let writer = DispatchQueue(label: "loa-airing-log")
         let program = self.program(sources: sources)
+        let current = CurrentRows(lastRows)
         if preempting {
-            await engine.preempt(program) { event in writer.async { record(event) } }
+            await engine.preempt(program) { event in writer.async { record(event, current) } }
         } else {
-            await engine.play(program) { event in writer.async { record(event) } }
+            await engine.play(program) { event in writer.async { record(event, current) } }
         }
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in writer.async { written.resume() } }
     }
 
-    /// Writes what the engine reported.
-    func record(_ event: PlayoutEvent) {
+    /// Writes what the engine reported, on the log's writer queue.
+    func record(_ event: PlayoutEvent, _ current: CurrentRows) {
         switch event {
-        case let .starting(cue, audibleAt, from, entryPolicy):
+        case let .starting(cue, audibleAt, from, policy, newRow):
             health?.deviceWorks(at: audibleAt)
-            let row = rows[cue]
-            // An announcement or an emergency airs "now": it has no slot time to be late for, and no lateness policy.
-            let policy = row.kind.airsNow ? nil : entryPolicy
+            var row = current[cue]
+            if newRow, let id = row.id {
+                // A new stretch of an item whose last row is final: a row of its own, continuing that one.
+                do { row = try log.insertStretch(continuing: id, fromSeconds: from) } catch { logger.error("\(error)") }
+                current[cue] = row
+            }
             if let id = row.id {
-                do { try log.markStarted(id: id, startedAt: audibleAt, policy: policy) } catch { logger.error("\(error)") }
+                do { try log.markStarted(id: id, startedAt: audibleAt, policy: policy, fromSeconds: from) } catch { logger.error("\(error)") }
                 monitor?.began(id, title: row.title, audibleAt: audibleAt)
             }
+            current[cue].startedAt = audibleAt
             let onset = Int((audibleAt.timeIntervalSince(row.scheduledAt.addingTimeInterval(from)) * 1000).rounded())
             if row.kind.airsNow {
                 logger.info("Phát \(row.kind.label) “\(row.title)”, \(onset) ms sau lệnh (sau khi mục đang phát giảm dần âm lượng)")
+            } else if newRow {
+                logger.info("Phát tiếp “\(row.title)” (\(slot.id)) từ \(formatSeconds(from)) (late = \(slot.late.rawValue))")
             } else {
                 let entry = policy.map { ", vào muộn \(formatSeconds(from)) (late = \($0.rawValue))" } ?? ""
                 logger.info("Phát “\(row.title)” (\(slot.id)), lệch \(onset) ms\(entry)")
             }
-        case let .ended(cue, result, aired, endedAt, xruns, lost):
-            let row = rows[cue]
-            let (outcome, reason) = result.logged(policy: slot.late, airedSeconds: aired)
-            let policy: LatenessPolicy? = lost > 0.05 && !row.kind.airsNow ? slot.late : nil
+        case let .ended(cue, closing, endedAt, xruns):
+            let row = current[cue]
             // Waits (bounded) for the monitor's last windows of the item: this is the log writer's queue, not audio.
             let verdict = row.id.flatMap { monitor?.verdict($0, from: row.startedAt, to: endedAt) }
             if let id = row.id {
                 do {
-                    try log.finish(id: id, outcome: outcome, endedAt: endedAt, airedSeconds: aired, reason: reason, xruns: xruns,
-                                   lostSeconds: lost, policy: policy, confirmed: verdict?.confirmed, monitorDBFS: verdict?.dbfs)
+                    try log.finish(id: id, outcome: closing.outcome, endedAt: endedAt, airedSeconds: closing.airedSeconds,
+                                   reason: closing.reason, xruns: xruns, lostSeconds: closing.lostSeconds, policy: closing.policy,
+                                   confirmed: verdict?.confirmed, monitorDBFS: verdict?.dbfs)
                 } catch {
                     logger.error("\(error)")
                 }
             }
             let heard = verdict.map { "; đường kiểm tra: \($0.confirmed.label) (\(decimalText($0.dbfs)) dBFS)" } ?? ""
-            if outcome == .completed && verdict?.confirmed != .silent {
-                logger.info("Xong “\(row.title)”: \(formatSeconds(aired))\(heard)")
+            if closing.outcome == .completed && verdict?.confirmed != .silent {
+                logger.info("Xong “\(row.title)”: \(formatSeconds(closing.airedSeconds))\(heard)")
             } else {
-                let figures = ReasonCatalogue.Figures(airedSeconds: aired, plannedSeconds: row.plannedSeconds, lostSeconds: lost,
-                                                      policy: policy, xruns: xruns, segment: row.segmentID, path: row.path)
-                logger.warning("“\(row.title)”: \(outcome.label)\(reason.map { " — \(ReasonCatalogue.sentence($0, figures))" } ?? "")\(heard)")
+                var figures = ReasonCatalogue.Figures(row)
+                figures.airedSeconds = closing.airedSeconds
+                figures.lostSeconds = closing.lostSeconds
+                figures.policy = closing.policy
+                let why = closing.reason.map { " — \(ReasonCatalogue.sentence($0, figures))" } ?? ""
+                logger.warning("“\(row.title)”: \(closing.outcome.label)\(why)\(heard)")
             }
         case let .progress(cue, aired):
-            if let id = rows[cue].id {
+            if let id = current[cue].id {
                 do { try log.recordProgress(id: id, airedSeconds: aired) } catch { logger.error("\(error)") }
             }
         case let .deviceLost(message):
             health?.deviceLost(message)
             logger.error("Mất thiết bị âm thanh: \(message); thử lại mỗi 0,5 giây")
         case let .dropout(cue, seconds):
-            logger.warning("\(PlayoutEvent.dropoutMessage(seconds: seconds, title: rows[cue].title, device: device))")
+            logger.warning("\(PlayoutEvent.dropoutMessage(seconds: seconds, title: current[cue].title, device: device))")
         case let .deviceBack(at):
             health?.deviceWorks(at: at)
             logger.notice("Thiết bị âm thanh “\(device)” đã trở lại; phát tiếp theo giờ (late = \(slot.late.rawValue))")
         }
+    }
+}
+
+/// Each item's current row while an occurrence airs: a new stretch replaces it. Touched only on the log's serial
+/// writer queue; the lock makes that safe to say to the compiler.
+final class CurrentRows: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rows: [AiringRecord]
+    init(_ rows: [AiringRecord]) { self.rows = rows }
+    subscript(cue: Int) -> AiringRecord {
+        get { lock.withLock { rows[cue] } }
+        set { lock.withLock { rows[cue] = newValue } }
     }
 }

@@ -126,12 +126,8 @@ public final class PlayoutService: Service, Sendable {
                 logger.notice("\(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt)) đã có trong nhật ký; không phát lại")
                 continue
             }
-            // Woken after the slot was over (the PC slept through it): say so, once.
-            let now = clock.now()
-            if now >= (airing.hardEnd ?? airing.contentEndsAt) {
-                airing.skipAll(reason: Reason(.daemonNotRunning, station.config.calendar.clockTime(now)))
-                continue
-            }
+            // Late (a restart inside the slot, a PC woken after it): the program's state machine decides what is left,
+            // by the policy, the moment the engine takes it.
             let engine = self.engine
             let sources: [String: PlayoutSource]
             do { sources = try station.playoutSources(for: Set(airing.rows.map(\.segmentID))) } catch {
@@ -142,13 +138,15 @@ public final class PlayoutService: Service, Sendable {
         }
     }
 
-    /// Rows a run that died left open: `started` ones are closed interrupted, and planned occurrences
-    /// whose time has wholly passed are closed skipped. An occurrence still on air is left to its policy.
+    /// Rows a run that died left open: `started` ones are closed interrupted (an occurrence still on air goes on with
+    /// them in rows of their own, by its policy), and planned occurrences whose time has wholly passed are closed skipped.
     /// A log that cannot be read or written does not stop playout: the writer holds what it cannot write.
     private func closeAbandoned(_ station: Station) {
         do {
-            let abandoned = try writer.closeAbandoned(reason: Reason(.daemonDied)).count
-            if abandoned > 0 { logger.warning("\(abandoned) lượt phát dở từ lần chạy trước được ghi là bị ngắt") }
+            let abandoned = try writer.closeAbandoned(reason: Reason(.daemonDied))
+            if !abandoned.isEmpty {
+                logger.warning("\(abandoned.count) lượt phát dở từ lần chạy trước được ghi là bị ngắt; khung giờ còn giờ thì phát tiếp theo chính sách của nó")
+            }
             let now = clock.now()
             for stale in try writer.stalePlans(before: now) {
                 let skipped = try writer.closePlanned(

@@ -27,15 +27,17 @@ struct PlayCommand: AsyncParsableCommand {
         let failures = FailureCount()
         await engine.play(program) { event in
             switch event {
-            case let .starting(index, _, _, _):
+            case let .starting(index, _, _, _, _):
                 print("▶ \(files[index])")
-            case let .ended(index, result, aired, _, _, _):
-                switch result {
+            case let .ended(index, closing, _, _):
+                let aired = closing.airedSeconds
+                switch closing.outcome {
                 case .completed: print("✓ \(files[index]) (\(formatSeconds(aired)))")
-                case let .failed(reason), let .skipped(reason):
-                    failures.add()
-                    FileHandle.standardError.write(Data("loa: \(reason)\n".utf8))
                 case .truncated, .interrupted: print("■ \(files[index]) (\(formatSeconds(aired)))")
+                default:
+                    failures.add()
+                    let reason = closing.reason.map { ReasonCatalogue.sentence($0) } ?? closing.outcome.label
+                    FileHandle.standardError.write(Data("loa: \(files[index]): \(reason)\n".utf8))
                 }
             case let .deviceLost(message):
                 FileHandle.standardError.write(Data("loa: \(message)\n".utf8))

@@ -101,6 +101,41 @@ final class ScriptedOutput: AudioOutput, @unchecked Sendable {
     func retire() { trail?.add("retire \(label)") }
 }
 
+/// A device with a large buffer that takes audio in big pieces, as a PulseAudio stream with a long target length does:
+/// its position moves in steps of `request` seconds, so for up to that long it takes nothing, while the delay it
+/// reports (interpolated, as the pulse plugin's is) falls smoothly as it plays. A full buffer, not a stall.
+final class CoarseBufferOutput: AudioOutput, @unchecked Sendable {
+    let name = "coarse"
+    let format = AudioFormat.broadcast
+    var xruns: Int { 0 }
+    let clock: AudioDrivenClock
+    let capacity: Int, request: Int
+    private var written = 0
+    private var startedAt: Date?
+
+    init(clock: AudioDrivenClock, capacitySeconds: Double, requestSeconds: Double) {
+        self.clock = clock
+        capacity = Int(capacitySeconds * 48000)
+        request = Int(requestSeconds * 48000)
+    }
+
+    private var elapsedFrames: Int { startedAt.map { Int(clock.now().timeIntervalSince($0) * 48000) } ?? 0 }
+    /// Where the server has read to: whole requests only.
+    private var position: Int { min(written, elapsedFrames / request * request) }
+    func open() throws(AudioError) {}
+    func write(_ samples: UnsafeBufferPointer<Float>) throws(AudioError) -> Int {
+        if startedAt == nil { startedAt = clock.now() }
+        let frames = min(samples.count / format.channels, max(0, capacity - (written - position)))
+        written += frames
+        return frames
+    }
+    /// Says "soon" however full it is, as ALSA's pulse plugin does with a small `avail_min`: the writer polls.
+    func timeUntilWritable() throws(AudioError) -> Duration { .milliseconds(10) }
+    func queuedFrames() throws(AudioError) -> Int { max(0, written - min(written, elapsedFrames)) }
+    func drain() throws(AudioError) {}
+    func close() {}
+}
+
 /// What happened to the outputs, in order.
 final class Trail: @unchecked Sendable {
     private let lock = NSLock()
@@ -154,19 +189,27 @@ struct PlayoutEngineTests {
     }
 
     /// How each cue ended, in cue order (an item's end is reported once heard, possibly after a later skip).
-    func results(_ events: [PlayoutEvent]) -> [ItemResult] {
-        events.compactMap { if case let .ended(cue, result, _, _, _, _) = $0 { (cue, result) } else { nil } }
+    func results(_ events: [PlayoutEvent]) -> [AiringOutcome] {
+        closings(events).map(\.outcome)
+    }
+
+    /// Each cue's row as it was closed, in cue order.
+    func closings(_ events: [PlayoutEvent]) -> [RowClosing] {
+        events.compactMap { if case let .ended(cue, closing, _, _) = $0 { (cue, closing) } else { nil } }
             .sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     func starts(_ events: [PlayoutEvent]) -> [Int: (at: Date, from: Double)] {
         var found: [Int: (Date, Double)] = [:]
-        for case let .starting(cue, at, from, _) in events { found[cue] = (at, from) }
+        for case let .starting(cue, at, from, _, _) in events { found[cue] = (at, from) }
         return found
     }
 
-    func ended(_ events: [PlayoutEvent], _ cue: Int) -> (result: ItemResult, aired: Double, lost: Double, xruns: Int)? {
-        for case let .ended(c, result, aired, _, xruns, lost) in events where c == cue { return (result, aired, lost, xruns) }
+    func ended(_ events: [PlayoutEvent], _ cue: Int)
+        -> (result: AiringOutcome, reason: Reason?, aired: Double, lost: Double, xruns: Int, endedAt: Date?)? {
+        for case let .ended(c, closing, endedAt, xruns) in events where c == cue {
+            return (closing.outcome, closing.reason, closing.airedSeconds, closing.lostSeconds, xruns, endedAt)
+        }
         return nil
     }
 
@@ -184,15 +227,16 @@ struct PlayoutEngineTests {
         let events = await play(engine, program([(a, 1.0), (b, 0.5)], from: start)).filter { if case .progress = $0 { false } else { true } }
         try #require(events.count == 4, "\(events)")
         let firstAt = try #require(starts(events)[0]).at, secondAt = try #require(starts(events)[1]).at
-        guard case let .ended(0, .completed, airedA, endA?, _, 0)? = events.first(where: { if case .ended(0, _, _, _, _, _) = $0 { true } else { false } }),
+        guard let a = ended(events, 0), a.result == .completed, a.lost == 0, let endA = a.endedAt,
               let b = ended(events, 1), b.result == .completed
         else { Issue.record("unexpected events \(events)"); return }
+        let airedA = a.aired
         #expect(abs(firstAt.timeIntervalSince(start)) < 0.001)
         #expect(abs(airedA - 1.0) < 0.001 && abs(b.aired - 0.5) < 0.001)
         #expect(abs(secondAt.timeIntervalSince(endA)) < 0.0001, "no gap between items")
     }
 
-    @Test("An item that cannot finish before the hard end is not started; the next one that fits is")
+    @Test("An item on air at the hard end is cut there with the end fade, not left out; what is planned after the hard end is skipped")
     func itemsThatNoLongerFit() async throws {
         let fixtures = try Fixtures()
         let a = try fixtures.tone("a.wav", frequency: 440, seconds: 3)
@@ -202,7 +246,9 @@ struct PlayoutEngineTests {
         var p = program([(a, 3), (b, 2), (c, 0.8)], from: start, hardEnd: start.addingTimeInterval(4))
         p.cues[2].item.startsAt = start.addingTimeInterval(3) // planned in b's place, as if b were left out
         let events = await play(engine, p)
-        #expect(results(events) == [.completed, .skipped("không còn đủ thời gian trước giờ kết thúc khung giờ"), .completed])
+        #expect(results(events) == [.completed, .truncated, .skipped])
+        #expect(closings(events).map(\.reason?.code) == [nil, .cutHardEnd, .latePassed])
+        #expect(abs((ended(events, 1)?.aired ?? 0) - 1) < 0.001, "b airs from 3 s to the hard end at 4 s")
     }
 
     @Test("An item still playing at the hard end is faded and reported truncated with what aired")
@@ -212,7 +258,7 @@ struct PlayoutEngineTests {
         let long = try fixtures.tone("long.wav", frequency: 440, seconds: 3)
         let (_, engine) = discardingEngine(from: start.addingTimeInterval(-1))
         let events = await play(engine, program([(long, 2)], from: start, hardEnd: start.addingTimeInterval(2)))
-        guard let end = ended(events, 0), case .truncated = end.result else { Issue.record("\(events)"); return }
+        guard let end = ended(events, 0), end.result == .truncated else { Issue.record("\(events)"); return }
         #expect(abs(end.aired - 2) < 0.001)
     }
 
@@ -239,13 +285,15 @@ struct PlayoutEngineTests {
         let log = EventLog()
         await engine.play(program([(a, 2), (a, 2)], from: clock.now())) { event in
             log.add(event)
-            if case .starting(0, _, _, _) = event { engine.stop() }
+            if case .starting(0, _, _, _, _) = event { engine.stop() }
         }
         let events = log.all
         try #require(events.count == 3, "\(events)")
-        guard case let .ended(0, .interrupted, aired, _, _, _) = events[1] else { Issue.record("\(events)"); return }
-        #expect(abs(aired - 0.25) < 0.001)
-        guard case .ended(1, .skipped("Loa dừng trước khi phát mục này"), 0, nil, 0, _) = events[2] else { Issue.record("\(events)"); return }
+        guard case let .ended(0, first, _, _) = events[1], first.outcome == .interrupted, first.reason?.code == .stopped
+        else { Issue.record("\(events)"); return }
+        #expect(abs(first.airedSeconds - 0.25) < 0.001)
+        guard case let .ended(1, second, nil, 0) = events[2], second.outcome == .skipped, second.reason?.code == .stoppedBeforeStart,
+              second.airedSeconds == 0 else { Issue.record("\(events)"); return }
     }
 
     @Test("A missing file is reported failed and the next item still plays")
@@ -254,8 +302,9 @@ struct PlayoutEngineTests {
         let ok = try fixtures.tone("ok.wav", frequency: 440, seconds: 0.2)
         let (clock, engine) = discardingEngine(from: start)
         let events = await play(engine, program([(URL(fileURLWithPath: "/khong/co.mp3"), 0.2), (ok, 0.2)], from: clock.now()))
-        guard case let .failed(reason)? = results(events).first else { Issue.record("\(events)"); return }
-        #expect(reason.hasPrefix("/khong/co.mp3: không giải mã được"))
+        guard let failed = closings(events).first, failed.outcome == .failed else { Issue.record("\(events)"); return }
+        #expect(failed.reason?.code == .fileUnreadable)
+        #expect(failed.reason?.detail?.hasPrefix("/khong/co.mp3: không giải mã được") == true)
         #expect(results(events).last == .completed)
     }
 
@@ -266,8 +315,8 @@ struct PlayoutEngineTests {
         let ok = try fixtures.tone("ok.wav", frequency: 440, seconds: 0.2)
         let (clock, engine) = discardingEngine(from: start)
         let events = await play(engine, program([(crumb, 0.05), (ok, 0.2)], from: clock.now()))
-        guard case let .failed(reason)? = results(events).first else { Issue.record("\(events)"); return }
-        #expect(reason.hasPrefix("\(crumb.path): tệp gần như không có âm thanh"), "\(reason)")
+        guard let failed = closings(events).first, failed.outcome == .failed else { Issue.record("\(events)"); return }
+        #expect(failed.reason?.code == .fileEmpty, "\(failed)")
         #expect(results(events).last == .completed)
     }
 
@@ -279,8 +328,9 @@ struct PlayoutEngineTests {
         let script = OutputScript([ScriptedOutput(clock: clock, opens: false)])
         let engine = PlayoutEngine(clock: clock) { script.next() }
         let events = await play(engine, program([(ok, 1), (ok, 1)], from: start))
-        let reasons = results(events).compactMap { if case let .failed(reason) = $0 { reason } else { nil } }
-        #expect(reasons.count == 2 && reasons.allSatisfy { $0.hasPrefix("thiết bị âm thanh “scripted”") }, "\(events)")
+        let reasons = closings(events).filter { $0.outcome == .failed }.compactMap(\.reason)
+        #expect(reasons.count == 2 && reasons.allSatisfy { $0.code == .deviceLost && $0.detail?.hasPrefix("thiết bị âm thanh “scripted”") == true },
+                "\(events)")
         #expect(script.opened >= 4 && script.opened <= 6, "2 s of slot at one try per 0.5 s: \(script.opened) tries")
     }
 
@@ -298,7 +348,7 @@ struct PlayoutEngineTests {
         let events = await play(engine, program([(a, 4), (b, 1)], from: start))
         #expect(events.contains { if case .deviceLost = $0 { true } else { false } })
         let first = try #require(ended(events, 0), "\(events)")
-        guard case .truncated = first.result else { Issue.record("\(events)"); return }
+        guard first.result == .truncated else { Issue.record("\(events)"); return }
         #expect(abs(first.lost - 1.5) < 0.05 && abs(first.aired + first.lost - 4) < 0.01, "aired \(first.aired) s, lost \(first.lost) s")
         let second = try #require(starts(events)[1])
         #expect(abs(second.at.timeIntervalSince(start.addingTimeInterval(4))) < 0.002, "next item \(second.at.timeIntervalSince(start)) s")
@@ -318,6 +368,20 @@ struct PlayoutEngineTests {
         let end = try #require(ended(events, 0))
         #expect(end.lost > 0.9 && end.lost < 1.2, "stalled ~1 s, lost \(end.lost) s")
         #expect(abs(end.aired + end.lost - 4) < 0.01)
+    }
+
+    @Test("A full buffer is not a stall: a device that takes nothing for 1.2 s at a time while it plays what it holds is never let go of")
+    func fullBufferIsNotAStall() async throws {
+        let fixtures = try Fixtures()
+        let a = try fixtures.tone("a.wav", frequency: 440, seconds: 4)
+        let clock = AudioDrivenClock(start.addingTimeInterval(-1.5))
+        let engine = PlayoutEngine(clock: clock, stallTimeout: 1.0) { CoarseBufferOutput(clock: clock, capacitySeconds: 2, requestSeconds: 1.2) }
+        let events = await play(engine, program([(a, 4)], from: start))
+        #expect(!events.contains { if case .deviceLost = $0 { true } else { false } }, "\(events)")
+        let first = try #require(starts(events)[0])
+        #expect(abs(first.at.timeIntervalSince(start)) < 0.002, "first sample \(first.at.timeIntervalSince(start)) s from its second")
+        let end = try #require(ended(events, 0))
+        #expect(end.result == .completed && end.xruns == 0, "\(events)")
     }
 
     @Test("While an item airs, how long it has been heard is reported every few seconds, before its end")
@@ -424,7 +488,7 @@ struct PlayoutEngineTests {
         #expect(try #require(ended(events, 1)).xruns == 0)
     }
 
-    @Test("An announcement preempts: the item on air fades and is interrupted, the announcement airs, the slot goes on per join")
+    @Test("An announcement preempts: the item on air fades and is interrupted, the announcement airs, and the item goes on at once where the clock is (join)")
     func preemption() async throws {
         let fixtures = try Fixtures()
         let a = try fixtures.tone("a.wav", frequency: 440, seconds: 3)
@@ -434,15 +498,26 @@ struct PlayoutEngineTests {
         let slot = EventLog(), announcement = EventLog()
         await engine.play(program([(a, 3), (b, 3)], from: start)) { event in
             slot.add(event)
-            if case .starting(0, _, _, _) = event {
+            if case .starting(0, _, _, _, false) = event {
                 engine.preempt(PlayoutProgram.now([(note.path, 1, 0)], at: clock.now(), kind: .announcement),
                                events: { announcement.add($0) }, completion: {})
             }
         }
-        guard let first = ended(slot.all, 0), case .interrupted = first.result else { Issue.record("\(slot.all)"); return }
+        guard let first = ended(slot.all, 0), first.result == .interrupted else { Issue.record("\(slot.all)"); return }
+        #expect(first.reason == Reason(.preemptedAnnouncement, note.path))
         #expect(first.aired < 0.5)
         #expect(results(announcement.all) == [.completed])
-        // After 0.25 s of fade and 1 s of announcement, b is still 1.75 s ahead: it starts on its second.
+        // The announcement heard, a goes on at once where the clock is in it, in a row of its own; then b on its second.
+        let noteEnd = try #require(ended(announcement.all, 0)?.endedAt)
+        let resumed = slot.all.compactMap { event -> (at: Date, from: Double)? in
+            if case let .starting(0, at, from, .join, true) = event { (at, from) } else { nil }
+        }
+        let again = try #require(resumed.first, "\(slot.all)")
+        #expect(abs(again.at.timeIntervalSince(noteEnd)) < 0.005, "silence between the announcement and a: \(again.at.timeIntervalSince(noteEnd)) s")
+        #expect(abs(again.from - again.at.timeIntervalSince(start)) < 0.002, "a rejoined at \(again.from) s in, \(again.at.timeIntervalSince(start)) s into the slot")
+        let rows = slot.all.compactMap { if case let .ended(0, closing, _, _) = $0 { closing } else { nil } }
+        #expect(rows.map(\.outcome) == [.interrupted, .truncated])
+        #expect(rows.last?.reason?.code == .resumed)
         let second = try #require(starts(slot.all)[1])
         #expect(abs(second.at.timeIntervalSince(start.addingTimeInterval(3))) < 0.002)
     }
@@ -454,7 +529,7 @@ struct PlayoutEngineTests {
         let (_, engine) = discardingEngine(from: start.addingTimeInterval(0.93))
         let events = await play(engine, program([(a, 1)], from: start))
         let end = try #require(ended(events, 0), "\(events)")
-        guard case .truncated = end.result else { Issue.record("\(end.result)"); return }
+        guard end.result == .truncated else { Issue.record("\(end.result)"); return }
         #expect(end.aired < Segment.minimumSeconds && end.lost > 0.9)
     }
 
@@ -468,7 +543,7 @@ struct PlayoutEngineTests {
         let latency = Double(TruePeakLimiter().latencyFrames) / 48000
         let first = try #require(starts(events)[0])
         #expect(abs(first.from - 1.25 - latency) < 0.0005)
-        guard case .starting(_, _, _, .join)? = events.first else { Issue.record("\(events)"); return }
+        guard case .starting(_, _, _, .join, _)? = events.first else { Issue.record("\(events)"); return }
         let end = try #require(ended(events, 0))
         #expect(abs(end.lost - first.from) < 0.0005 && abs(end.aired + end.lost - 3) < 0.0005)
     }

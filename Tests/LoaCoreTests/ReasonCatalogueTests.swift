@@ -35,12 +35,12 @@ struct ReasonCatalogueTests {
         #expect(DropReason.notInLibrary(reference: "asean/x.mp3").description
                 == "“asean/x.mp3” không có trong thư viện (thêm bằng: loa segment add)")
         #expect(DropReason.notEnoughSegments(wanted: 3, found: 1).description == "cần 3 bản tin nhưng thư viện chỉ có 1 bản phù hợp")
-        #expect(EntryDropReason.passed(.join).description
+        #expect(ReasonCatalogue.sentence(Reason(.latePassed), ReasonCatalogue.Figures(policy: .join))
                 == "đã qua giờ phát khi Loa vào được khung giờ (late = join: vào giữa theo giờ)")
-        #expect(EntryDropReason.onTheClock(.next).description
+        #expect(ReasonCatalogue.sentence(Reason(.lateOnTheClock), ReasonCatalogue.Figures(policy: .next))
                 == "đang đến giờ phát khi Loa vào được khung giờ, không vào giữa bản tin (late = next: vào từ mục kế tiếp)")
-        #expect(EntryDropReason.policySkip.description == "khung giờ đã bắt đầu khi Loa vào được (late = skip: bỏ phần còn lại)")
-        #expect(EntryDropReason.wouldNotFit(neededSeconds: 75, leftSeconds: 20).description
+        #expect(ReasonCatalogue.sentence(Reason(.latePolicySkip)) == "khung giờ đã bắt đầu khi Loa vào được (late = skip: bỏ phần còn lại)")
+        #expect(ReasonCatalogue.sentence(ReasonCatalogue.wouldNotFit(neededSeconds: 75, leftSeconds: 20))
                 == "phát trọn muộn cần 1:15, chỉ còn 20,0 giây trước giờ kết thúc (late = whole)")
         #expect(ReasonCatalogue.sentence(Reason(.preemptedAnnouncement, "bao-bao")) == "nhường sóng cho thông báo “bao-bao”")
         #expect(ReasonCatalogue.sentence(Reason(.preemptedEmergency, "Bão số 3")) == "nhường sóng cho bản tin khẩn cấp “Bão số 3”")

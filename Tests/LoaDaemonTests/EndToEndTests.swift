@@ -168,35 +168,6 @@ struct EndToEndTests {
         #expect(await daemon.stop() == 0)
     }
 
-    @Test("SIGKILL mid-item and restart in the slot: the killed item is interrupted, the next airs on its second, one row per planned item")
-    func killedMidItem() async throws {
-        let station = try ProcessStation(device: "pulse")
-        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
-        let server = try SoundServer()
-        defer { server.stop() }
-        let slotStart = try await station.interruptibleSlot("mat-dien", longSeconds: 4)
-        let first = try station.startDaemon(environment: server.environment)
-        try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
-        first.send(SIGKILL) // a power cut, as far as the log can tell
-        first.process.waitUntilExit()
-        let during = try await station.logRows()
-        #expect(during.map(\.outcome) == ["started", "planned"], "the plan is stored and the started row written before the first sample: \(during)")
-
-        let recorder = try await MonitorRecorder.recording(server)
-        let second = try station.startDaemon(environment: server.environment)
-        let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(9)) { $0.last?.outcome == "completed" }
-        #expect(await second.stop() == 0)
-        let recording = recorder.stop()
-        #expect(rows.map(\.outcome) == ["interrupted", "completed"], "nothing aired twice, every planned item has a row: \(rows)\n\(second.output)")
-        // The second item (660 Hz) is heard on its planned second, measured from the monitor.
-        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 660]), "\(second.output)")
-        #expect(analysis.tones.map(\.frequency) == [660], "only the item not yet aired is heard: \(analysis.tones)")
-        let heardAt = recording.startedAt.addingTimeInterval(Double(analysis.firstSound) / 48000)
-        let onset = heardAt.timeIntervalSince(slotStart.addingTimeInterval(4))
-        print("E2E restart: next item heard \(Int((onset * 1000).rounded())) ms from its planned second")
-        #expect(abs(onset) < 0.05, "next item heard \(onset) s from its second")
-    }
-
     @Test("loa play: files of different formats and rates play back to back with no gap, in order")
     func playIsGapless() async throws {
         let station = try ProcessStation(device: "pulse")
@@ -245,45 +216,6 @@ struct EndToEndTests {
         print("E2E touching slots: \(rows.map { "\($0.slot) \($0.outcome) onset \(Int($0.onset_error_ms ?? -1)) ms" })")
         #expect(rows.map(\.outcome) == ["completed", "completed"], "\(rows)")
         #expect(rows.last.flatMap(\.onset_error_ms).map { abs($0) < 250 } == true, "\(rows)")
-    }
-}
-}
-
-extension RealTimeTests {
-@Suite("End to end: announcements through the control channel", .serialized)
-struct AnnouncementTests {
-    @Test("loa announce preempts a slot: the item on air fades and is interrupted, the announcement airs, the next item keeps its second")
-    func announcementPreempts() async throws {
-        let station = try ProcessStation(device: "pulse")
-        // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
-        let server = try SoundServer()
-        defer { server.stop() }
-        let slotStart = try await station.interruptibleSlot("co-thong-bao", longSeconds: 4)
-        let note = station.folder.appendingPathComponent("bao-bao.wav")
-        try await Harness.tone(note, frequency: 880, seconds: 1, rate: 48000)
-        let recorder = try await MonitorRecorder.recording(server)
-        let daemon = try station.startDaemon(environment: server.environment)
-        try await Task.sleep(for: .seconds(max(0, slotStart.timeIntervalSinceNow) + 1))
-        let announced = try await station.loaCommand(["announce", note.path])
-        #expect(announced.status == 0, "\(announced.err)")
-        let rows = try await station.waitForRows(until: slotStart.addingTimeInterval(8)) { rows in
-            rows.count == 3 && rows.allSatisfy { $0.outcome != "planned" && $0.outcome != "started" }
-        }
-        #expect(await daemon.stop() == 0)
-        let recording = recorder.stop()
-        let bySlot = Dictionary(grouping: rows, by: \.slot)
-        #expect(bySlot["co-thong-bao"]?.map(\.outcome) == ["interrupted", "completed"], "\(rows)\n\(daemon.output)")
-        #expect(bySlot["thong-bao"]?.map(\.outcome) == ["completed"], "\(rows)")
-        // An ordinary announcement is not an emergency, and has no lateness policy: it airs on request.
-        #expect(bySlot["co-thong-bao"]?.first?.reason == "nhường sóng cho thông báo “bao-bao”", "\(rows)")
-        #expect(bySlot["thong-bao"]?.first?.policy == nil, "\(rows)")
-        #expect(!daemon.output.contains("khẩn") && daemon.output.contains("Phát thông báo “bao-bao”, "), "\(daemon.output)")
-        let table = try await station.loaCommand(["log"])
-        #expect(!table.out.contains("late = ") && !table.out.contains("khẩn"), "\(table.out)")
-        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [440, 660, 880]))
-        #expect(analysis.tones.map(\.frequency) == [440, 880, 660], "\(analysis.tones)")
-        let second = try #require(bySlot["co-thong-bao"]?.last?.onset_error_ms)
-        #expect(abs(second) < 50, "the next item kept its second: \(second) ms")
     }
 }
 }

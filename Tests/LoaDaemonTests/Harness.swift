@@ -381,7 +381,7 @@ struct ProcessStation {
 
     struct LogRow: Decodable {
         let slot: String, segment: String, outcome: String, aired_seconds: Double, scheduled_at: String
-        let started_at: String?, onset_error_ms: Double?, reason: String?
+        let started_at: String?, onset_error_ms: Double?, reason: String?, reason_code: String?
         /// `segment`, `jingle` or `announcement`; the lateness policy that acted; seconds planned and not heard.
         let kind: String?, policy: String?, planned_seconds: Double?, lost_seconds: Double?
         /// What the log keeps of the file aired and where it came from.

@@ -212,21 +212,27 @@ struct PlayoutServiceTests {
         #expect(opens.value == 1, "the device was opened \(opens.value) times after the restart: the slot aired again")
     }
 
-    @Test("Each lateness policy acts on an occurrence entered 0.5 s into its first item",
-          arguments: [("next", [AiringOutcome.skipped, .completed]), ("skip", [.skipped, .skipped]), ("whole", [.completed, .completed])])
-    func policies(policy: String, outcomes: [AiringOutcome]) async throws {
+    @Test("Entered 0.5 s into its first item, a fraction: every policy airs it from its start, nothing is dropped; 1.5 s in, next drops it and starts the next at once, skip drops the rest",
+          arguments: [("next", 0.5, [AiringOutcome.completed, .completed]), ("skip", 0.5, [.completed, .completed]),
+                      ("whole", 0.5, [.completed, .completed]), ("next", 1.5, [.skipped, .completed]), ("skip", 1.5, [.skipped, .skipped])])
+    func policies(policy: String, late: Double, outcomes: [AiringOutcome]) async throws {
         let station = try VirtualStation(schedule: Self.schedule + "\nlate = \"\(policy)\"\n")
-        let entered = station.at("17:15").addingTimeInterval(0.5)
+        let entered = station.at("17:15").addingTimeInterval(late)
         let rows = try await station.runService(from: entered, horizon: station.at("17:20"))
         #expect(rows.map(\.outcome) == outcomes, "\(rows)")
-        switch policy {
-        case "next": #expect(abs(rows[1].startedAt!.timeIntervalSince(station.at("17:15").addingTimeInterval(2))) < 0.002)
-        case "whole": #expect(abs(rows[0].startedAt!.timeIntervalSince(entered)) < 0.01 && rows[0].airedSeconds > 1.99)
-        default: #expect(rows.allSatisfy { $0.reasonCode == .latePolicySkip })
+        if late < 1 {
+            // A from its start, at once; B right after it, with no gap.
+            #expect(abs(rows[0].startedAt!.timeIntervalSince(entered)) < 0.01 && rows[0].airedSeconds > 1.99, "\(rows)")
+            #expect(abs(rows[1].startedAt!.timeIntervalSince(entered.addingTimeInterval(2))) < 0.01, "\(rows)")
+        } else if policy == "next" {
+            #expect(rows[0].reasonCode == .lateOnTheClock && rows[0].policy == .next, "\(rows)")
+            #expect(abs(rows[1].startedAt!.timeIntervalSince(entered)) < 0.01, "B at once, not at its second: \(rows)")
+        } else {
+            #expect(rows.allSatisfy { $0.reasonCode == .latePolicySkip }, "\(rows)")
         }
     }
 
-    @Test("Restarted inside a slot whose plan was stored: the killed item stays interrupted, the rest joins, every item has one row")
+    @Test("Restarted inside a slot whose plan was stored: the killed item goes on at once where the clock is, in a row of its own; the next keeps its second")
     func restartJoinsStoredPlan() async throws {
         let station = try VirtualStation(schedule: Self.schedule)
         let loaded = try Station.load(configFile: station.config, access: .create)
@@ -237,8 +243,13 @@ struct PlayoutServiceTests {
         let airing = try OccurrenceAiring.prepare(slot, startsAt: station.at("17:15"), station: loaded, log: writer, logger: quiet)
         try AiringLog(station.database).markStarted(id: try #require(airing.rows[0].id), startedAt: station.at("17:15"), policy: nil)
         let rows = try await station.runService(from: station.at("17:15").addingTimeInterval(1), horizon: station.at("17:20"))
-        #expect(rows.map(\.outcome) == [.interrupted, .completed], "\(rows)")
-        #expect(abs(rows[1].startedAt!.timeIntervalSince(station.at("17:15").addingTimeInterval(2))) < 0.002)
+        #expect(rows.map(\.outcome) == [.interrupted, .truncated, .completed], "\(rows)")
+        #expect(rows[1].continues == rows[0].id && rows[1].reasonCode == .resumed && rows[1].policy == .join, "\(rows)")
+        // Back 1 s into a, it goes on from 1 s in, at once; b keeps its second.
+        let resumedAt = try #require(rows[1].startedAt)
+        #expect(abs(resumedAt.timeIntervalSince(station.at("17:15").addingTimeInterval(1))) < 0.01, "\(rows[1])")
+        #expect(abs(rows[1].fromSeconds - resumedAt.timeIntervalSince(station.at("17:15"))) < 0.002, "\(rows[1])")
+        #expect(abs(rows[2].startedAt!.timeIntervalSince(station.at("17:15").addingTimeInterval(2))) < 0.002)
     }
 
     @Test("Two slots that start at the same second both get rows: the second is entered per its policy when the first ends")
@@ -297,7 +308,7 @@ struct PlayoutServiceTests {
         let station = try VirtualStation(schedule: Self.schedule)
         let rows = try await station.runService(from: station.at("17:00"), horizon: station.at("17:40"), oversleep: 20 * 60)
         #expect(rows.map(\.outcome) == [.skipped, .skipped])
-        #expect(rows.map(\.reasonCode) == [.daemonNotRunning, .daemonNotRunning])
+        #expect(rows.allSatisfy { $0.reasonCode == .latePassed && $0.policy == .join }, "\(rows)")
     }
 
     @Test("A slot that began while an open-ended one was still on air is entered per its policy when that one ends")
