@@ -47,7 +47,7 @@ public final class SndFileDecoder {
     public let path: String
     public let info: MediaInfo
     public let output: AudioFormat
-    private var file: OpaquePointer
+    private let file: SoundFile
     private var resampler: soxr_t?
     /// Channels carried through the resampler: the fewer of the file's and the output's, so a mono
     /// file is resampled once and copied to both channels after, and extra channels are dropped before.
@@ -70,10 +70,7 @@ public final class SndFileDecoder {
         readBuffer = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * info.channels)
         resampled = info.channels < output.channels ? [Float](repeating: 0, count: SndFileDecoder.chunkFrames * carried) : []
         if info.sampleRate != output.sampleRate {
-            do { resampler = try SndFileDecoder.makeResampler(from: info.sampleRate, to: output.sampleRate, channels: carried, path: path) } catch {
-                sf_close(file)
-                throw error
-            }
+            resampler = try SndFileDecoder.makeResampler(from: info.sampleRate, to: output.sampleRate, channels: carried, path: path)
         }
     }
 
@@ -93,7 +90,6 @@ public final class SndFileDecoder {
     }
 
     deinit {
-        sf_close(file)
         if let resampler { soxr_delete(resampler) }
     }
 
@@ -134,9 +130,9 @@ public final class SndFileDecoder {
         let preroll = (info.format.contains("MPEG") ? SndFileDecoder.mpegPrerollFrames : 0)
             + (resampler == nil ? 0 : SndFileDecoder.resamplerPrerollFrames)
         let block = max(0, frame / outStep * inStep - preroll) / inStep
-        guard sf_seek(file, sf_count_t(block * inStep), SEEK_SET) >= 0 else {
+        guard sf_seek(file.handle, sf_count_t(block * inStep), SEEK_SET) >= 0 else {
             // libsndfile refuses a seek past the header's length before it moves; back to the start in any case.
-            _ = sf_seek(file, 0, SEEK_SET)
+            _ = sf_seek(file.handle, 0, SEEK_SET)
             return false
         }
         if let resampler { soxr_clear(resampler) }
@@ -247,10 +243,10 @@ public final class SndFileDecoder {
     /// Reads up to `frames` file frames from libsndfile. The input ends at the file's end or at an error; the
     /// frames read before an error are kept (libsndfile clears its error at the next call, so it is noted here).
     private func readFile(into out: UnsafeMutablePointer<Float>, frames: Int) -> Int {
-        let n = sf_readf_float(file, out, sf_count_t(frames))
-        if n < 0 || sf_error(file) != 0 {
+        let n = sf_readf_float(file.handle, out, sf_count_t(frames))
+        if n < 0 || sf_error(file.handle) != 0 {
             failure = .decode(path: path, message: "tệp hỏng hoặc bị cắt giữa chừng, phần sau không phát được: chép lại bản đầy đủ "
-                              + "(libsndfile: \(String(cString: sf_strerror(file))))")
+                              + "(libsndfile: \(String(cString: sf_strerror(file.handle))))")
         }
         if n <= 0 || failure != nil { endOfInput = true }
         return max(0, Int(n))
@@ -261,8 +257,7 @@ public final class SndFileDecoder {
     /// file's playout copy there (see ``PlayoutCopyWriter``). Throws what libsndfile said if any part fails;
     /// a copy that was not finished is removed.
     public static func probe(path: String, playoutCopy: String? = nil, output: AudioFormat = .broadcast) throws(AudioError) -> MediaInfo {
-        var (handle, info) = try open(path)
-        defer { sf_close(handle) }
+        var (file, info) = try open(path)
         let meter = try LoudnessMeter(sampleRate: info.sampleRate, channels: info.channels, source: path)
         let copy = try playoutCopy.map { (destination) throws(AudioError) in
             try PlayoutCopyWriter(destination: destination, sourceRate: info.sampleRate, channels: info.channels,
@@ -270,7 +265,7 @@ public final class SndFileDecoder {
         }
         var buffer = [Float](repeating: 0, count: chunkFrames * info.channels)
         var total = 0
-        while case let n = try readFrames(handle, into: &buffer, path: path), n > 0 {
+        while case let n = try readFrames(file.handle, into: &buffer, path: path), n > 0 {
             total += n
             try meter.add(buffer, frames: n)
             if let copy {
@@ -344,15 +339,12 @@ public final class SndFileDecoder {
         return [Data("Xing".utf8), Data("Info".utf8), Data("VBRI".utf8)].contains { head.range(of: $0) != nil }
     }
 
-    /// Opens `path` with libsndfile and reads its header; the caller closes the handle.
-    static func open(_ path: String) throws(AudioError) -> (OpaquePointer, MediaInfo) {
+    /// Opens `path` with libsndfile and reads its header; the file closes when the last reference to it goes.
+    static func open(_ path: String) throws(AudioError) -> (SoundFile, MediaInfo) {
         var sfInfo = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else { throw openError(path) }
-        guard sfInfo.channels > 0, sfInfo.samplerate > 0 else {
-            sf_close(handle)
-            throw .decode(path: path, message: "tệp không có kênh âm thanh")
-        }
-        return (handle, MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate),
+        guard let file = SoundFile(path: path, info: &sfInfo) else { throw openError(path) }
+        guard sfInfo.channels > 0, sfInfo.samplerate > 0 else { throw .decode(path: path, message: "tệp không có kênh âm thanh") }
+        return (file, MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate),
                                   channels: Int(sfInfo.channels), format: formatName(sfInfo.format)))
     }
 

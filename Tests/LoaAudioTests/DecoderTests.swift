@@ -86,6 +86,47 @@ struct DecoderTests {
         #expect(abs(resampled - native * 48000 / 44100) <= 2, "\(resampled) frames at 48 kHz for \(native) at 44.1 kHz")
     }
 
+    /// Read system calls this thread has made (Linux's per-thread I/O accounting).
+    static func readCalls() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/thread-self/io", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("syscr:") }.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) }
+    }
+
+    @Test("A seek three minutes into an MP3 reads the file in 64 KB pieces, not one read per frame header")
+    func deepSeekIsBuffered() throws {
+        let fixtures = try Fixtures()
+        let wav = try fixtures.tone("src.wav", frequency: 440, seconds: 180, rate: 44100, channels: 2)
+        let url = fixtures.folder.appendingPathComponent("dai.mp3")
+        try fixtures.run("/usr/bin/lame", ["--quiet", "-b", "128", wav.path, url.path])
+        let decoder = try SndFileDecoder(path: url.path)
+        let before = try #require(Self.readCalls())
+        #expect(try decoder.seek(toFrame: 170 * 48000))
+        let calls = try #require(Self.readCalls()) - before
+        // 2.7 MB before the entry: 42 reads of 64 KB; libmpg123 alone asks twice for each of its 6,500 frames.
+        #expect(calls < 200, "\(calls) reads for the seek")
+        var buffer = [Float](repeating: 0, count: 2 * 4800)
+        let n = try buffer.withUnsafeMutableBufferPointer { (out) throws(AudioError) -> Int in
+            guard let base = out.baseAddress else { return 0 }
+            return try decoder.read(into: base, frames: 4800)
+        }
+        #expect(n == 4800)
+        #expect((buffer.map(abs).max() ?? 0) > 0.4)
+    }
+
+    @Test("An MP3 with junk before its first frame, which libsndfile knows only by its name, still decodes whole")
+    func mp3KnownByItsName() throws {
+        let fixtures = try Fixtures()
+        let wav = try fixtures.tone("src.wav", frequency: 440, seconds: 2, rate: 44100, channels: 2)
+        let clean = fixtures.folder.appendingPathComponent("sach.mp3")
+        try fixtures.run("/usr/bin/lame", ["--quiet", "-b", "128", wav.path, clean.path])
+        let junk = fixtures.folder.appendingPathComponent("rac-dau.mp3")
+        try (Data(repeating: 0, count: 3000) + Data(contentsOf: clean)).write(to: junk)
+        let expected = try decodeAll(clean.path), samples = try decodeAll(junk.path)
+        #expect(samples.count == expected.count)
+        let same = samples == expected
+        #expect(same)
+    }
+
     @Test("A file libsndfile cannot decode is refused, naming the file")
     func refusesGarbage() throws {
         let fixtures = try Fixtures()
