@@ -5,7 +5,8 @@
 # `loa segment add` writes, with the import's cost; the idle daemon's context switches over 60 s; and the onset
 # of slot starts through ALSA `pulse` beside aplay (bench/onset.py; NO_ONSET=1 skips it); a 500 MB feed fetched
 # from nginx against curl (bench/fetch.py; NO_FETCH=1 skips it); a million airings exported and verified against
-# sqlite3 -csv, on a log made by loa simulate (bench/export.py; NO_EXPORT=1 skips it). Medians of RUNS runs.
+# sqlite3 -csv, on a log made by loa simulate (bench/export.py; NO_EXPORT=1 skips it); a join deep into a long item through
+# FileSource and its decoding CPU against mpg123 (NO_SOURCE=1 skips it). Medians of RUNS runs.
 # Writes Markdown tables to stdout and to bench/latest.md. AUDIO_ONLY=1 skips the store and planner timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -129,6 +130,50 @@ measure() {
   echo "Idle \`loa daemon\` (next slot an hour away, device \`null\`): $((w1 - w0)) context switches in 60 s over its $threads threads"
   echo "(voluntary + involuntary, summed from /proc/PID/task/*/status)."
   echo
+  if [ -z "${NO_SOURCE:-}" ]; then
+    # Sources decoded ahead (FileSource, on a thread of its own): a join 25 minutes into a 30-minute original, by seeking
+    # and by decoding everything before, from the open to the first frame read (loa-bench source-join); and the CPU of
+    # decoding the 44.1 kHz MP3 to 48 kHz through it, beside mpg123 decoding the same file to raw PCM on stdout.
+    sox -n -r 44100 -c 2 -b 16 -t wav - synth 1800 pinknoise synth 1800 sine mix 440 vol 0.4 2>/dev/null \
+      | lame --quiet -b 128 - "$work/long44.mp3"
+    sox -n -r 48000 -c 2 -b 16 "$work/long48.wav" synth 1800 pinknoise synth 1800 sine mix 440 vol 0.4 2>/dev/null
+    # join_ms FILE MODE: "median_open_ms median_first_frame_ms" over RUNS runs.
+    join_ms() {
+      local o=() f=()
+      for _ in $(seq "$RUNS"); do
+        read -r _ om fm < <("$BENCH" source-join "$1" 1500 "$2")
+        o+=("$om"); f+=("$fm")
+      done
+      echo "$(printf '%s\n' "${o[@]}" | median) $(printf '%s\n' "${f[@]}" | median)"
+    }
+    echo "A join 25 minutes into a 30-minute item through \`FileSource\` (decoded ahead on its own thread): milliseconds from"
+    echo "the open to the first frame readable, the file in the page cache; medians of $RUNS runs (\`loa-bench source-join FILE 1500 seek|skip\`)."
+    echo
+    echo "| file | open ms | first frame ms, seek | first frame ms, decode-and-skip | ratio |"
+    echo "|---|---|---|---|---|"
+    for f in long44.mp3 long48.wav; do
+      read -r so sf < <(join_ms "$work/$f" seek)
+      read -r _ kf < <(join_ms "$work/$f" skip)
+      case $f in long44.mp3) name="44.1 kHz MP3, 128 kb/s (an original)";; *) name="48 kHz 16-bit WAV (a playout copy)";; esac
+      printf '| %s | %.1f | %.1f | %.0f | %.0f× |\n' "$name" "$so" "$sf" "$kf" "$(echo "$kf / $sf" | bc -l)"
+    done
+    echo
+    read -r fc fr < <(measure "$BENCH" source-decode "$work/t44.mp3")
+    read -r dc dr < <(measure "$BENCH" source-decode "$work/t44.mp3" direct)
+    read -r mc mr < <(measure mpg123 -q -s "$work/t44.mp3")
+    read -r rc rr < <(measure mpg123 -q -r 48000 -s "$work/t44.mp3")
+    echo "Ten minutes of 44.1 kHz 128 kb/s MP3 decoded to 48 kHz stereo float as fast as it goes; CPU = user + sys, medians of $RUNS runs."
+    echo
+    echo "| case | CPU s | ratio to \`mpg123 -s\` | peak RSS KB |"
+    echo "|---|---|---|---|"
+    printf '| `FileSource` (decode thread + ring, read by the caller) | %s | %.2f | %s |\n' "$fc" "$(echo "$fc / $mc" | bc -l)" "$fr"
+    printf '| `SndFileDecoder` on the caller'"'"'s thread | %s | %.2f | %s |\n' "$dc" "$(echo "$dc / $mc" | bc -l)" "$dr"
+    printf '| `mpg123 -q -s` (44.1 kHz s16 to a pipe, no resampling) | %s | 1.00 | %s |\n' "$mc" "$mr"
+    printf '| `mpg123 -q -r 48000 -s` (its own resampler) | %s | %.2f | %s |\n' "$rc" "$(echo "$rc / $mc" | bc -l)" "$rr"
+    echo
+    echo "Commands: \`$BENCH source-decode t44.mp3 [direct]\`; \`mpg123 -q [-r 48000] -s t44.mp3 > /dev/null\`."
+    echo
+  fi
   if [ -z "${NO_ONSET:-}" ]; then
     echo "Onset: first sound minus slot second, from the recorded monitor of a private PulseAudio null sink (\`bench/onset.py\`)."
     echo
