@@ -44,7 +44,7 @@ public final class FileSource: AudioSource, @unchecked Sendable {
     public static let defaultBufferSeconds = 2.5
 
     /// Opens `path` and starts decoding it from `startFrame` (frames at `format`'s rate from the file's first) on a
-    /// thread of its own, keeping up to `bufferSeconds` decoded ahead. `seeking: false` decodes and drops up to
+    /// thread of its own, keeping up to `bufferSeconds` decoded ahead (a minute at most, one chunk at least). `seeking: false` decodes and drops up to
     /// `startFrame` instead of seeking (for comparison: the two give the same frames).
     public init(path: String, format: AudioFormat = .broadcast, startFrame: Int = 0,
                 bufferSeconds: Double = FileSource.defaultBufferSeconds, seeking: Bool = true) throws(AudioError) {
@@ -56,8 +56,10 @@ public final class FileSource: AudioSource, @unchecked Sendable {
         // libsndfile says SF_COUNT_MAX for a length it does not know (an Ogg stream cut short).
         lengthFrames = info.frames > 0 && info.frames < Int.max / 4
             ? Int((Double(info.frames) * Double(format.sampleRate) / Double(info.sampleRate)).rounded()) : nil
+        // A minute at most: the ring is allocated whole, and a length that is not a number must not trap.
+        let seconds = bufferSeconds.isFinite ? min(bufferSeconds, 60) : FileSource.defaultBufferSeconds
         ring = FrameRing(channels: format.channels,
-                         capacity: max(DecodeJob.chunkFrames, Int(bufferSeconds * Double(format.sampleRate))))
+                         capacity: max(DecodeJob.chunkFrames, Int(max(0, seconds) * Double(format.sampleRate))))
         job = DecodeJob(decoder: decoder, ring: ring, startFrame: self.startFrame, seeking: seeking)
         let thread = Thread { [job] in job.run() }
         thread.name = "loa-decode"

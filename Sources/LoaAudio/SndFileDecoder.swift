@@ -157,11 +157,11 @@ public final class SndFileDecoder {
     }
 
     /// Input frames decoded and dropped before an MPEG seek point. libmpg123 starts there without the bit reservoir
-    /// and filter-bank state of the frames before: a bare seek into a VBR file without a Xing tag gave 2,046 wrong
-    /// samples, up to 0.35 off; after four frames of 1,152 the output matched a decode from the start to 2⁻²⁴.
+    /// and filter-bank state of the frames before: a bare seek into a VBR MP3 was off by up to 0.34 for about 2,000
+    /// samples; after four frames of 1,152 the output matched a decode from the start to 2⁻²⁴.
     static let mpegPrerollFrames = 4608
     /// Input frames a fresh resampler is fed before the seek point: libsoxr's medium-quality filter settles within
-    /// 256 output frames (measured from 22.05, 32 and 44.1 kHz to 48 kHz); this is eight times that from 44.1 kHz.
+    /// 256 output frames (measured from 22.05, 32 and 44.1 kHz to 48 kHz); this is over eight times that from 44.1 kHz.
     static let resamplerPrerollFrames = 2048
 
     static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }

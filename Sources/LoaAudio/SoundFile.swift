@@ -4,8 +4,8 @@ import Foundation
 /// An audio file open in libsndfile for reading, through a 64 KB read buffer of its own.
 ///
 /// libsndfile reads a file with one `read(2)` per request, and libmpg123 asks for an MP3 frame's header and then its
-/// body: decoding costs two system calls a frame, and an exact seek, which walks every frame header before the target,
-/// 115,000 of them 25 minutes into an MP3 (370 ms on a loaded two-core machine, 30 ms through this buffer). libsndfile's
+/// body: decoding costs two system calls a frame, and so does an exact seek, which walks every frame header before the
+/// target: 115,000 calls 25 minutes into an MP3, 78 ms against 12 ms through this buffer (BENCHMARKS.md). libsndfile's
 /// virtual I/O lets the buffer sit under it. A file that only its name identifies (an MP3 with junk before its first
 /// frame, which libsndfile accepts for its `.mp3` extension) is opened by name instead, unbuffered.
 final class SoundFile {
