@@ -44,8 +44,9 @@ public final class FileSource: AudioSource, @unchecked Sendable {
     public static let defaultBufferSeconds = 2.5
 
     /// Opens `path` and starts decoding it from `startFrame` (frames at `format`'s rate from the file's first) on a
-    /// thread of its own, keeping up to `bufferSeconds` decoded ahead (a minute at most, one chunk at least). `seeking: false` decodes and drops up to
-    /// `startFrame` instead of seeking (for comparison: the two give the same frames).
+    /// thread of its own, keeping up to `bufferSeconds` decoded ahead (a minute at most, one chunk at least).
+    /// `seeking: false` decodes and drops up to `startFrame` instead of seeking (for comparison: the two give the
+    /// same frames).
     public init(path: String, format: AudioFormat = .broadcast, startFrame: Int = 0,
                 bufferSeconds: Double = FileSource.defaultBufferSeconds, seeking: Bool = true) throws(AudioError) {
         let decoder = try SndFileDecoder(path: path, output: format)
@@ -74,6 +75,8 @@ public final class FileSource: AudioSource, @unchecked Sendable {
 
     public func waitForFrames(upTo seconds: Double) -> Bool { ring.waitForFrames(upTo: seconds) }
 
+    /// Wakes the decode thread and waits until it has closed the file and ended: at once while it waits for room, or
+    /// after the chunk (about a millisecond) or the seek it is in the middle of.
     public func close() {
         ring.close(waitForProducer: true)
     }
