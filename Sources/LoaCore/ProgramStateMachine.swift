@@ -278,7 +278,10 @@ public struct ProgramStateMachine: Sendable {
         switch how {
         case .endOfFile:
             ledgers[item] = ledger
-            actions.append(close(item, outcomeAtEnd(item), wasOnAir: true))
+            let result = outcomeAtEnd(item)
+            // A file that ends early lost the rest of its planned length.
+            if result.1?.code == .fileShort { ledgers[item].lost += max(0, planned - ledger.reached) }
+            actions.append(close(item, result, wasOnAir: true))
         case .reachedCut:
             ledgers[item] = ledger
             actions.append(close(item, (.truncated, Reason(.cutHardEnd)), wasOnAir: true))

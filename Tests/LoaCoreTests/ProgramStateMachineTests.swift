@@ -245,6 +245,7 @@ struct ProgramStateMachineTests {
         let short = m.handle(.ended(item: 0, nextAt: at(40), heardSeconds: 40, reachedSeconds: 40, how: .endOfFile))
         #expect(Self.closings(short)[0]?.outcome == .failed)
         #expect(Self.closings(short)[0]?.reason?.code == .fileShort)
+        #expect(Self.closings(short)[0]?.lostSeconds == 20, "the 20 s the file no longer holds are lost")
         var now = ProgramStateMachine(items: Self.items([0.05, 3], kind: .announcement), hardEnd: nil, policy: .join)
         _ = now.handle(.handedOver(now: at(1)))
         _ = now.handle(.started(item: 0, audibleAt: at(1), fromSeconds: 0, fileSeconds: 0.05))
