@@ -37,7 +37,11 @@ def timed(args, out=None):
 
 run([LOA, "keygen", "--out", os.path.join(folder, "khoa", "xa")])
 open(config, "w").write('station = "Xã Thử"\ndevice = "null"\nsigning_key = "khoa/xa.key"\n')
-run([LOA, "schedule", "validate", "--config", config])  # creates the database at the current schema
+# `loa fetch` creates the database at the current schema (`schedule validate` reads a missing one as empty, making
+# nothing); with no [[feed]] it then says so and exits 1.
+subprocess.run([LOA, "fetch", "--config", config], capture_output=True)
+if not os.path.exists(database):
+    sys.exit(f"loa fetch made no database at {database}")
 
 # The library goes straight into the database: simulate reads the segments, never their audio.
 run(["sqlite3", database, """
