@@ -251,6 +251,49 @@ measure() {
   echo "|---|---|---|---|---|"
   printf '| progress write | %.0f | %.0f | %.2f | %.0f |\n' "$om" "$nm" "$(echo "$om / $nm" | bc -l)" "$fm"
   echo
+  # The segment library (a GRDB record, read by column position through kept statements): 2,000 segments added one at a
+  # time, each its own transaction at synchronous=FULL, then the whole library read 50 times and each looked up by its
+  # SHA-256. Peer: the sqlite3 shell doing the same on the same schema, the library read written to /dev/null.
+  library() {
+    for _ in $(seq "$RUNS"); do
+      rm -f "$work/e.sqlite"*
+      "$BENCH" "$work/e.sqlite" 1 | awk '$1 ~ /^segment_/ {print $1, $5}'
+    done
+  }
+  library > "$work/lib.txt"
+  la=$(awk '$1 == "segment_add" {print $2}' "$work/lib.txt" | median)
+  lr=$(awk '$1 == "segment_library_read_2000" {print $2}' "$work/lib.txt" | median)
+  ll=$(awk '$1 == "segment_by_sha256" {print $2}' "$work/lib.txt" | median)
+  {
+    echo "PRAGMA synchronous=FULL;"
+    for i in $(seq 0 1999); do
+      echo "INSERT INTO segment (id, title, pillar, campaign, path, duration_seconds, format, sample_rate, channels, sha256, imported_at, loudness_lufs, true_peak_dbtp, playout_path) VALUES ('ban-tin-$i', 'Bản tin $i — Hội nghị Cấp cao ASEAN 37', 'kinh-te', 'HNCC ASEAN 37', 'asean/ban-tin-$i.mp3', 180, 'MPEG/MPEG_LAYER_III', 44100, 2, 'sha-$i', $i, -18, -1.5, '.playout/$i.wav');"
+    done
+  } > "$work/lib-add.sql"
+  for i in $(seq 50); do echo "SELECT * FROM segment WHERE removed_at IS NULL ORDER BY id;"; done > "$work/lib-read.sql"
+  for i in $(seq 0 1999); do echo "SELECT * FROM segment WHERE sha256 = 'sha-$i' AND removed_at IS NULL;"; done > "$work/lib-find.sql"
+  # peer_library SQLFILE COUNT: µs per statement of the sqlite3 shell running SQLFILE on the library of the last peer run.
+  peer_library() {
+    for _ in $(seq "$RUNS"); do
+      [ "$1" = "$work/lib-add.sql" ] && { rm -f "$work/l.sqlite"*; sqlite3 "$work/l.sqlite" "PRAGMA journal_mode=WAL;" >/dev/null
+        sqlite3 "$work/b.sqlite" .schema | grep -v sqlite_sequence | sqlite3 "$work/l.sqlite"; }
+      start=$(date +%s%N)
+      sqlite3 "$work/l.sqlite" < "$1" > /dev/null
+      end=$(date +%s%N)
+      echo "($end - $start) / 1000 / $2" | bc -l
+    done
+  }
+  pa=$(peer_library "$work/lib-add.sql" 2000 | median)
+  pr=$(peer_library "$work/lib-read.sql" 50 | median)
+  pl=$(peer_library "$work/lib-find.sql" 2000 | median)
+  echo "The segment library, 2,000 segments: each added in its own transaction (synchronous=FULL), the whole library read, each looked up by SHA-256; mean µs, median of $RUNS runs."
+  echo
+  echo "| measure | loa µs | sqlite3 shell µs | ratio loa/sqlite3 |"
+  echo "|---|---|---|---|"
+  printf '| add a segment | %.0f | %.0f | %.2f |\n' "$la" "$pa" "$(echo "$la / $pa" | bc -l)"
+  printf '| read the library (2,000) | %.0f | %.0f | %.2f |\n' "$lr" "$pr" "$(echo "$lr / $pr" | bc -l)"
+  printf '| look up by SHA-256 | %.0f | %.0f | %.2f |\n' "$ll" "$pl" "$(echo "$ll / $pl" | bc -l)"
+  echo
   read -r _ pm pp _ _ < <("$BENCH" "$work/c.sqlite" 1 | grep planner_day)
   printf 'Planner, one day of 12 pick slots over a 300-segment library (no peer: pure Swift): median %.0f µs, p95 %.0f µs over 365 days.\n' "$pm" "$pp"
   echo

@@ -112,6 +112,37 @@ do {
     print("spool_bytes_one_day \(spooled.firstIndex(of: 0) ?? spooled.count) \(heldWrites)")
     unlink(spoolPath)
 
+    // The segment library: 2,000 segments added one at a time (each its own transaction, as `segment add` and a
+    // feed's fetch add them; every other one fetched from a feed, with its publisher's terms), then the whole library
+    // read back (what the planner reads before each occurrence) 50 times, then a look-up by SHA-256 for each.
+    let libraryPath = arguments[1] + ".library"
+    for suffix in ["", "-wal", "-shm"] { unlink(libraryPath + suffix) }
+    let segments = SegmentLibrary(try StationDatabase(path: URL(fileURLWithPath: libraryPath)))
+    let librarySize = 2000
+    var adds: [Double] = []
+    for i in 0..<librarySize {
+        let origin = i % 2 == 0 ? nil : FeedOrigin(feed: "huyen", entry: "tin-\(i)", category: "Thời sự", priority: .normal,
+                                                   validFrom: LocalDate(dayNumber: 20_400), validUntil: LocalDate(dayNumber: 20_500),
+                                                   requested: .perWeek(3))
+        let segment = Segment(id: "ban-tin-\(i)", title: "Bản tin \(i) — Hội nghị Cấp cao ASEAN 37", pillar: Pillar.allCases[i % 3],
+                              campaign: "HNCC ASEAN 37", path: "asean/ban-tin-\(i).mp3", durationSeconds: 180 + Double(i % 60),
+                              format: "MPEG/MPEG_LAYER_III", sampleRate: 44100, channels: 2, sha256: String(repeating: "\(i % 10)", count: 54) + "\(1_000_000_000 + i)",
+                              loudness: Loudness(integratedLUFS: -18 - Double(i % 7), truePeakDBTP: -1.5),
+                              playoutPath: ".playout/\(i).wav", origin: origin)
+        let at = t0.addingTimeInterval(Double(i))
+        adds.append(microseconds(try clock.measure { try segments.add(segment, importedAt: at) }))
+    }
+    print("segment_add \(percentile(adds, 0.5)) \(percentile(adds, 0.95)) \(librarySize) \(adds.reduce(0, +) / Double(librarySize))")
+    var reads: [Double] = []
+    var read: [Segment] = []
+    for _ in 0..<50 { reads.append(microseconds(try clock.measure { read = try segments.all() })) }
+    guard read.count == librarySize else { throw BenchError("the library read back \(read.count) segments of \(librarySize)") }
+    print("segment_library_read_\(librarySize) \(percentile(reads, 0.5)) \(percentile(reads, 0.95)) 50 \(reads.reduce(0, +) / 50)")
+    var lookups: [Double] = []
+    for segment in read { lookups.append(microseconds(try clock.measure { _ = try segments.segment(sha256: segment.sha256) })) }
+    print("segment_by_sha256 \(percentile(lookups, 0.5)) \(percentile(lookups, 0.95)) \(lookups.count) \(lookups.reduce(0, +) / Double(lookups.count))")
+    for suffix in ["", "-wal", "-shm"] { unlink(libraryPath + suffix) }
+
     // The true-peak limiter over ten minutes of three kinds of programme: a tone that never nears the
     // ceiling (the common case once items are levelled), noise in syllable-like bursts whose peaks
     // come near and over it, and full-scale noise with +6 dB of gain, limited all the time.
@@ -152,4 +183,10 @@ do {
 } catch {
     FileHandle.standardError.write(Data("loa-bench: \(error)\n".utf8))
     exit(1)
+}
+
+/// A measure that did not measure what it says.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

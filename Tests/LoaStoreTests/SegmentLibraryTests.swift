@@ -65,6 +65,19 @@ struct SegmentLibraryTests {
           VALUES ('asean-toi', 100, 'da-xoa', 'Không còn', 'da-xoa.mp3', 130, 'completed');
         """
 
+    /// What the sqlite3 shell prints for `sql` on the library's file: one line a row, `|` between columns, NULL empty.
+    func sqlite(_ sql: String) throws -> String {
+        let process = Process(), output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path.path, sql]
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        return text
+    }
+
     func upgradeFirstRelease() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
@@ -84,6 +97,57 @@ struct SegmentLibraryTests {
         let measured = Loudness(integratedLUFS: -20, truePeakDBTP: -2)
         try library.setLoudness(measured, segmentID: "cu")
         #expect(try library.all().first?.loudness == measured)
+    }
+
+    @Test("Every field goes in and comes back, written as the columns earlier versions wrote (seconds, dates as text, a request in one of two columns), and a removed feed segment installed again airs again under its id")
+    func everyFieldRoundTrips() throws {
+        let database = try StationDatabase(path: path)
+        let library = SegmentLibrary(database)
+        let fetched = Segment(id: "rcep", title: "RCEP và nông sản Việt", pillar: .kinhTe, campaign: "HNCC ASEAN 37",
+                              path: "huyen/rcep.mp3", durationSeconds: 183.4, format: "MPEG/MPEG_LAYER_III", sampleRate: 44100,
+                              channels: 2, sha256: "aa", loudness: Loudness(integratedLUFS: -19.25, truePeakDBTP: -1.5),
+                              playoutPath: ".playout/aa.wav",
+                              origin: FeedOrigin(feed: "huyen", entry: "rcep-2026-11", category: "Thời sự", priority: .priority,
+                                                 validFrom: LocalDate(year: 2026, month: 11, day: 25),
+                                                 validUntil: LocalDate(year: 2026, month: 12, day: 31), requested: .perWeek(3)))
+        let byHand = Segment(id: "rcep", title: "Bản tin tay", path: "tay.wav", durationSeconds: 30, format: "WAV/PCM_16", sha256: "bb")
+        let total = Segment(id: "bao", title: "Phòng chống bão", pillar: .vanHoaXaHoi, path: "huyen/bao.mp3", durationSeconds: 60,
+                            sha256: "cc", origin: FeedOrigin(feed: "huyen", entry: "bao", requested: .total(10)))
+        try library.add(fetched, importedAt: Date(timeIntervalSince1970: 1_794_000_000.5))
+        #expect(try library.add(byHand, importedAt: Date(timeIntervalSince1970: 1_794_000_001)).id == "rcep-2")
+        try library.add(total, importedAt: Date(timeIntervalSince1970: 1_794_000_002))
+        #expect(try library.all() == [total, fetched, { var s = byHand; s.id = "rcep-2"; return s }()])
+        #expect(try library.segment(feed: "huyen", entry: "rcep-2026-11") == fetched)
+        #expect(try library.segments(path: "tay.wav").map(\.id) == ["rcep-2"])
+        // The columns as the migrations made them, for the log's joins, reports and older versions.
+        #expect(try sqlite("""
+            SELECT imported_at, pillar, priority, valid_from, valid_until, requested_per_week, requested_total, removed_at
+            FROM segment WHERE id IN ('rcep', 'bao') ORDER BY id
+            """) == "1794000002.0|van-hoa-xa-hoi|normal||||10|\n1794000000.5|kinh-te|priority|2026-11-25|2026-12-31|3||\n")
+
+        // New terms: the rest of the row stays.
+        var terms = try #require(fetched.origin)
+        terms.priority = .emergency
+        terms.requested = .total(5)
+        #expect(try library.updateTerms(terms, title: "RCEP (cập nhật)", pillar: .kinhTe, campaign: nil))
+        #expect(try !library.updateTerms(FeedOrigin(feed: "huyen", entry: "khong-co"), title: "?", pillar: nil, campaign: nil))
+        var updated = fetched
+        updated.title = "RCEP (cập nhật)"
+        updated.campaign = nil
+        updated.origin = terms
+        #expect(try library.segment(sha256: "aa") == updated)
+
+        // Removed past its dates: out of the library, kept for the log, its copy forgotten; installed again, it is back.
+        try library.markRemoved("rcep", at: Date(timeIntervalSince1970: 1_795_000_000))
+        #expect(try library.all().map(\.id) == ["bao", "rcep-2"])
+        #expect(try library.everything().first { $0.id == "rcep" }?.playoutPath == nil)
+        #expect(try sqlite("SELECT removed_at, playout_path FROM segment WHERE id = 'rcep'") == "1795000000.0|\n")
+        var again = fetched
+        again.id = "rcep-moi"
+        again.sha256 = "dd"
+        #expect(try library.install(again, importedAt: Date(timeIntervalSince1970: 1_796_000_000)).id == "rcep")
+        again.id = "rcep"
+        #expect(try library.all() == [total, again, { var s = byHand; s.id = "rcep-2"; return s }()])
     }
 
     @Test("Airings logged before the log kept SHA-256 take it from the library when upgraded; older versions' and others stay without")
