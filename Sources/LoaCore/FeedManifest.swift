@@ -265,7 +265,7 @@ public enum FeedRefusal: OperatorFacingError, Sendable, Hashable {
         case let .rollback(sequence, accepted):
             "sequence \(sequence) thấp hơn bản đã nhận (\(accepted)): có thể là bản cũ bị phát lại; từ chối"
         case let .expired(expires):
-            "danh mục đã hết hạn (expires \(ISO8601DateFormatter().string(from: expires))); không nhận gì mới, tiếp tục phát những bản tin đã xác minh"
+            "danh mục đã hết hạn (expires \(RFC3339.string(expires, offsetSeconds: nil))); không nhận gì mới, tiếp tục phát những bản tin đã xác minh"
         case let .unsafePath(entry, _), let .badEntry(entry, _): "\(entry): \(reason)"
         }
     }

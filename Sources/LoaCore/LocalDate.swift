@@ -123,17 +123,7 @@ public struct StationCalendar: Sendable {
 
     /// RFC 3339 with the station's offset, to the millisecond, e.g. `2026-11-12T17:15:00.000+07:00`.
     public func rfc3339(_ instant: Date) -> String {
-        let seconds = instant.timeIntervalSince1970
-        let offset = timeZone.secondsFromGMT(for: instant)
-        let localMillis = Int64((seconds * 1000).rounded()) + Int64(offset) * 1000
-        let dayMillis: Int64 = 86_400_000
-        let days = Int(localMillis >= 0 ? localMillis / dayMillis : (localMillis - dayMillis + 1) / dayMillis)
-        let inDay = Int(localMillis - Int64(days) * dayMillis)
-        let date = LocalDate(dayNumber: days)
-        let h = inDay / 3_600_000, m = inDay / 60_000 % 60, s = inDay / 1000 % 60, ms = inDay % 1000
-        let sign = offset < 0 ? "-" : "+"
-        let off = abs(offset)
-        return "\(date)T\(pad(h)):\(pad(m)):\(pad(s)).\(pad(ms, width: 3))\(sign)\(pad(off / 3600)):\(pad(off / 60 % 60))"
+        RFC3339.string(instant, offsetSeconds: timeZone.secondsFromGMT(for: instant))
     }
 
     /// `HH:MM:SS` in station time.

@@ -136,19 +136,7 @@ public enum AiringChain {
     }
 
     /// An instant as RFC 3339 in UTC, to the millisecond: `2026-11-12T12:00:00.000Z`.
-    public static func instant(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let (days, inDay) = floorDivision(milliseconds, 86_400_000)
-        let date = LocalDate(dayNumber: Int(days))
-        let (year, month, day) = (Int64(date.year), Int64(date.month), Int64(date.day))
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        digits(year, 4, &out); out.append(0x2D); digits(month, 2, &out); out.append(0x2D); digits(day, 2, &out)
-        out.append(0x54)
-        digits(inDay / 3_600_000, 2, &out); out.append(0x3A); digits(inDay / 60_000 % 60, 2, &out); out.append(0x3A)
-        digits(inDay / 1000 % 60, 2, &out); out.append(0x2E); digits(inDay % 1000, 3, &out); out.append(0x5A)
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func instant(_ date: Date) -> String { RFC3339.string(date, offsetSeconds: nil) }
 
     /// A number (seconds, a level) with three decimals, rounded to the thousandth: `60.000`, `-0.250`.
     static func threeDecimals(_ value: Double) -> String {
@@ -171,10 +159,5 @@ public enum AiringChain {
             rest %= divisor
             divisor /= 10
         }
-    }
-
-    private static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
-        let (q, r) = a.quotientAndRemainder(dividingBy: b)
-        return r < 0 ? (q - 1, r + b) : (q, r)
     }
 }
