@@ -79,20 +79,26 @@ struct SystemdNotifyTests {
 struct SystemdUnitTests {
     static let unit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../packaging/loa.service")
         .standardizedFileURL
+    static let systemdAnalyze = "/usr/bin/systemd-analyze"
 
-    @Test("packaging/loa.service is Type=notify with a watchdog, restarts on failure, runs as loa in the audio group, and systemd-analyze verify finds nothing")
-    func unitVerifies() async throws {
+    @Test("packaging/loa.service is Type=notify with a watchdog, restarts on failure, runs as loa in the audio group, and reloads with SIGHUP")
+    func unitSays() throws {
         let text = try String(contentsOf: Self.unit, encoding: .utf8)
         for line in ["Type=notify", "WatchdogSec=30", "Restart=on-failure", "User=loa", "SupplementaryGroups=audio",
                      "DeviceAllow=char-alsa rw", "ExecReload=/bin/kill -HUP $MAINPID"] {
             #expect(text.split(separator: "\n").contains { $0 == line }, "\(line) missing")
         }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else { return }
+    }
+
+    @Test("systemd-analyze verify finds nothing in packaging/loa.service",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: SystemdUnitTests.systemdAnalyze), "no \(SystemdUnitTests.systemdAnalyze) here (Debian's systemd package)"))
+    func unitVerifies() async throws {
+        let text = try String(contentsOf: Self.unit, encoding: .utf8)
         // Verified with ExecStart on the binary just built: the installed path does not exist on a build machine, nor
         // does the page Documentation= names (PackagingTests verifies the installed unit with its page).
         let copy = try Harness.temporaryFolder("loa-unit").appendingPathComponent("loa.service")
         try text.replacingOccurrences(of: "/usr/bin/loa", with: try Harness.loaBinary().path).write(to: copy, atomically: true, encoding: .utf8)
-        let verified = try await Harness.run("/usr/bin/systemd-analyze", ["verify", "--man=no", copy.path])
+        let verified = try await Harness.run(Self.systemdAnalyze, ["verify", "--man=no", copy.path])
         #expect(verified.status == 0 && verified.err.isEmpty, "\(verified.out)\(verified.err)")
     }
 }

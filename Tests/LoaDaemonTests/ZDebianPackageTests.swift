@@ -176,11 +176,6 @@ struct PackagingTests {
 
         let page = try await Harness.run("/usr/bin/man", ["-P", "cat", "loa"], environment: ["MANWIDTH": "100", "LANG": "C.UTF-8"])
         #expect(page.status == 0 && page.out.contains("/etc/loa/loa.toml"), "man loa: \(page.err)")
-        // The installed unit as systemd reads it, with its binary and the page its Documentation= names.
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
-            let verified = try await Harness.run("/usr/bin/systemd-analyze", ["verify", "/lib/systemd/system/loa.service"])
-            #expect(verified.status == 0 && verified.err.isEmpty, "systemd-analyze verify: \(verified.out)\(verified.err)")
-        }
 
         try await Self.purge()
         for path in ["/usr/bin/loa", "/etc/loa/loa.toml", "/var/lib/loa", "/lib/systemd/system/loa.service", "/usr/share/man/man1/loa.1.gz"] {
@@ -188,6 +183,21 @@ struct PackagingTests {
         }
         let status = try await Harness.run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "loa"])
         #expect(status.status != 0 || !status.out.contains("installed"), "dpkg still lists loa: \(status.out)")
+    }
+
+    @Test("Installed, the unit verifies as systemd reads it: with its binary at /usr/bin/loa and the man page its Documentation= names",
+          .enabled(if: getuid() == 0, "dpkg -i installs into this machine and needs root; CI runs as root"),
+          .enabled(if: FileManager.default.isExecutableFile(atPath: SystemdUnitTests.systemdAnalyze),
+                   "no \(SystemdUnitTests.systemdAnalyze) here (Debian's systemd package)"))
+    func installedUnitVerifies() async throws {
+        let deb = try await DebianPackage.shared.deb()
+        try await Self.purge()
+        let installed = try await Harness.run("/usr/bin/dpkg", ["-i", deb.path])
+        #expect(installed.status == 0, "dpkg -i: \(installed.out)\(installed.err)")
+        defer { _ = try? Harness.run("/usr/bin/dpkg", ["--purge", "loa"]) }
+        let verified = try await Harness.run(SystemdUnitTests.systemdAnalyze, ["verify", "/lib/systemd/system/loa.service"])
+        #expect(verified.status == 0 && verified.err.isEmpty, "systemd-analyze verify: \(verified.out)\(verified.err)")
+        try await Self.purge()
     }
 
     @Test("The installed daemon runs as the loa user against a PulseAudio null sink: it says READY, airs loa announce to the sink, and stops on SIGTERM", .enabled(if: getuid() == 0, "dpkg -i installs into this machine and needs root; CI runs as root"))
