@@ -48,7 +48,7 @@ struct HostHealthTests {
         #expect([HealthVerdict.ok: "✓", .warning: "!", .fail: "✗"].allSatisfy { $0.key.symbol == $0.value })
     }
 
-    @Test("The probes read this machine: statvfs gives a size for the temporary folder and a path not made yet; adjtimex answers")
+    @Test("The disk probe reads this machine: statvfs gives a size for the temporary folder and for a path not made yet")
     func probesAnswer() async throws {
         let folder = try Harness.temporaryFolder("loa-host")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -57,7 +57,46 @@ struct HostHealthTests {
         // A database before the first run is measured where it will be created.
         let later = try HostHealth.diskSpace(at: folder.appendingPathComponent("chua/co/loa.sqlite").path)
         #expect(later.fileSystem == here.fileSystem && later.path.hasSuffix("chua/co/loa.sqlite"))
-        let clock = try HostHealth.clockSync()
-        #expect(clock.maxErrorSeconds >= 0)
+    }
+
+    /// The kernel's clock discipline read by Python through ctypes, a read of its own (its own `struct timex`, checked
+    /// by the `tolerance` field, which the kernel always reports as 500 ppm in 16.16 fixed point): `state status
+    /// maxerror esterror`, maxerror and esterror in microseconds.
+    static let adjtimexScript = """
+        import ctypes, sys
+        L, I = ctypes.c_long, ctypes.c_int
+        class Timex(ctypes.Structure):
+            _fields_ = [("modes", ctypes.c_uint), ("offset", L), ("freq", L), ("maxerror", L), ("esterror", L),
+                        ("status", I), ("constant", L), ("precision", L), ("tolerance", L), ("sec", L), ("usec", L),
+                        ("tick", L), ("ppsfreq", L), ("jitter", L), ("shift", I), ("stabil", L), ("jitcnt", L),
+                        ("calcnt", L), ("errcnt", L), ("stbcnt", L), ("tai", I), ("padding", I * 11)]
+        tx = Timex()
+        state = ctypes.CDLL("libc.so.6", use_errno=True).adjtimex(ctypes.byref(tx))
+        if state < 0 or tx.tolerance != 500 << 16:
+            sys.exit("adjtimex: state %d, tolerance %d" % (state, tx.tolerance))
+        print(state, tx.status, tx.maxerror, tx.esterror)
+        """
+
+    @Test("The clock probe reads what the kernel says: adjtimex's figures within the kernel's bounds, and as Python's own read of adjtimex gives them just before and after")
+    func clockProbeReadsTheKernel() async throws {
+        func kernel() async throws -> (synchronized: Bool, maxError: Double, estimatedError: Double) {
+            let read = try await Harness.run("/usr/bin/python3", ["-c", Self.adjtimexScript])
+            let fields = read.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            try #require(read.status == 0 && fields.count == 4, "python3's adjtimex: \(read)")
+            // STA_UNSYNC is 0x40; TIME_ERROR (5) is the state of a clock nobody disciplines.
+            return (fields[1] & 0x40 == 0 && fields[0] != 5, Double(fields[2]) / 1e6, Double(fields[3]) / 1e6)
+        }
+        let before = try await kernel()
+        let probed = try HostHealth.clockSync()
+        let after = try await kernel()
+        // The kernel caps both errors at NTP_PHASE_LIMIT (16 s) and marks the clock unsynchronised when it reaches it.
+        #expect((0...16).contains(probed.maxErrorSeconds) && (0...16).contains(probed.estimatedErrorSeconds), "\(probed)")
+        #expect(probed.maxErrorSeconds < 16 || !probed.synchronized, "\(probed)")
+        // Between the two reads the maximum error grows by 500 µs a second unless a time daemon sets it: the probe's
+        // figures lie between Python's (a millisecond either side for the growth while the reads run).
+        func between(_ value: Double, _ a: Double, _ b: Double) -> Bool { min(a, b) - 0.001 <= value && value <= max(a, b) + 0.001 }
+        #expect(between(probed.maxErrorSeconds, before.maxError, after.maxError), "probe \(probed), python \(before) then \(after)")
+        #expect(between(probed.estimatedErrorSeconds, before.estimatedError, after.estimatedError), "probe \(probed), python \(before) then \(after)")
+        #expect(before.synchronized != after.synchronized || probed.synchronized == before.synchronized, "probe \(probed), python \(before) then \(after)")
     }
 }
