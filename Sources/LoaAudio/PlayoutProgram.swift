@@ -89,13 +89,6 @@ public enum PlayoutEvent: Sendable, Hashable {
     /// device or found when its delay jumped (a sound server left without audio says nothing). The audio after
     /// it airs that much later; the cue's row counts it in its xruns.
     case dropout(cue: Int, seconds: Double)
-
-    /// What the officer reads of a dropout: how long the loudspeaker was silent, in what, on which device, and why.
-    public static func dropoutMessage(seconds: Double, title: String, device: String) -> String {
-        let ms = Int((seconds * 1000).rounded())
-        return "Loa mất tiếng \(ms > 0 ? "\(ms) ms" : "trong chốc lát") khi phát “\(title)”: thiết bị “\(device)” hết dữ liệu "
-            + "(máy quá bận hoặc máy chủ âm thanh chậm); phần còn lại của mục này phát muộn ngần ấy"
-    }
 }
 
 extension AudioError {

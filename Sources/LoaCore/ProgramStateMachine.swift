@@ -205,9 +205,6 @@ public struct ProgramStateMachine: Sendable {
         }
     }
 
-    /// Whether every item's rows are final.
-    public var isFinished: Bool { phase == .finished }
-
     public mutating func handle(_ event: ProgramEvent) -> [ProgramAction] {
         switch event {
         case let .handedOver(now):

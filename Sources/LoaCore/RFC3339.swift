@@ -30,6 +30,19 @@ public enum RFC3339 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A number with three decimals, ASCII, rounded to the thousandth: `60.000`, `-0.250`. What the chain hashes and a
+    /// reason's detail holds, so it reads back the same everywhere.
+    public static func threeDecimals(_ value: Double) -> String {
+        let milliseconds = Int64((value * 1000).rounded())
+        var out = [UInt8]()
+        if milliseconds < 0 { out.append(0x2D) }
+        let magnitude = milliseconds.magnitude
+        out.append(contentsOf: String(magnitude / 1000).utf8)
+        out.append(0x2E)
+        digits(Int64(magnitude % 1000), 3, &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The last `width` decimal digits of `value` (≥ 0), with leading zeros.
     private static func digits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
         var divisor: Int64 = 1

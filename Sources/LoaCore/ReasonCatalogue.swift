@@ -108,6 +108,14 @@ public enum ReasonCatalogue {
         }
     }
 
+    /// What the officer reads of a dropout as it happens: how long the loudspeaker was silent, in what, on which device,
+    /// and why.
+    public static func dropout(seconds: Double, title: String, device: String) -> String {
+        let ms = Int((seconds * 1000).rounded())
+        return "Loa mất tiếng \(ms > 0 ? "\(ms) ms" : "trong chốc lát") khi phát “\(title)”: thiết bị “\(device)” hết dữ liệu "
+            + "(máy quá bận hoặc máy chủ âm thanh chậm); phần còn lại của mục này phát muộn ngần ấy"
+    }
+
     /// The sentence of a row: from its code, or, for a row logged before codes, the sentence it was logged with.
     public static func sentence(of record: AiringRecord) -> String? {
         guard let code = record.reasonCode else { return record.reason }
@@ -120,7 +128,7 @@ public enum ReasonCatalogue {
     }
 
     /// A number as a detail holds it: ASCII, three decimals, so that it reads back the same everywhere.
-    public static func number(_ value: Double) -> String { String(format: "%.3f", value) }
+    public static func number(_ value: Double) -> String { RFC3339.threeDecimals(value) }
 
     /// ` (late = join: vào giữa theo giờ)`, or nothing without a policy.
     private static func policyNote(_ policy: LatenessPolicy?) -> String {

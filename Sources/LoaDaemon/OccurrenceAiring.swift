@@ -168,7 +168,7 @@ public struct OccurrenceAiring: Sendable {
             health?.deviceLost(message)
             logger.error("Mất thiết bị âm thanh: \(message); thử lại mỗi 0,5 giây")
         case let .dropout(cue, seconds):
-            logger.warning("\(PlayoutEvent.dropoutMessage(seconds: seconds, title: current[cue].title, device: device))")
+            logger.warning("\(ReasonCatalogue.dropout(seconds: seconds, title: current[cue].title, device: device))")
         case let .deviceBack(at):
             health?.deviceWorks(at: at)
             logger.notice("Thiết bị âm thanh “\(device)” đã trở lại; phát tiếp theo giờ (late = \(slot.late.rawValue))")

@@ -139,25 +139,5 @@ public enum AiringChain {
     public static func instant(_ date: Date) -> String { RFC3339.string(date, offsetSeconds: nil) }
 
     /// A number (seconds, a level) with three decimals, rounded to the thousandth: `60.000`, `-0.250`.
-    static func threeDecimals(_ value: Double) -> String {
-        let milliseconds = Int64((value * 1000).rounded())
-        var out = [UInt8]()
-        if milliseconds < 0 { out.append(0x2D) }
-        let magnitude = milliseconds.magnitude
-        out.append(contentsOf: String(magnitude / 1000).utf8)
-        out.append(0x2E)
-        digits(Int64(magnitude % 1000), 3, &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func digits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            out.append(0x30 + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
-    }
+    static func threeDecimals(_ value: Double) -> String { RFC3339.threeDecimals(value) }
 }

@@ -42,7 +42,7 @@ struct PlayCommand: AsyncParsableCommand {
             case let .deviceLost(message):
                 FileHandle.standardError.write(Data("loa: \(message)\n".utf8))
             case let .dropout(index, seconds):
-                FileHandle.standardError.write(Data("loa: \(PlayoutEvent.dropoutMessage(seconds: seconds, title: files[index], device: device))\n".utf8))
+                FileHandle.standardError.write(Data("loa: \(ReasonCatalogue.dropout(seconds: seconds, title: files[index], device: device))\n".utf8))
             case .deviceBack, .progress:
                 break
             }
