@@ -50,45 +50,76 @@ enum AiringColumn: Int, CaseIterable, ColumnExpression {
         }
     }
 
-    /// The columns the table had before station, priority and confirmation were logged (migration `v11`).
-    static let beforeV11 = Array(allCases[..<station.rawValue])
     /// `SELECT` of the columns, in order, then `extra`.
     static func select(_ columns: [AiringColumn] = allCases, _ extra: [String] = []) -> String {
         "SELECT " + (columns.map(\.name) + extra).joined(separator: ", ") + " FROM airing"
     }
+
+    /// `INSERT` of a record's ``AiringRecord/databaseValues`` (a nil id takes the next one).
+    static let insertSQL = "INSERT INTO airing (\(allCases.map(\.name).joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: allCases.count)))"
+    /// The same, skipping a record whose id is taken (a spool replayed after a crash may hold rows that went in).
+    static let insertOrIgnoreSQL = insertSQL.replacingOccurrences(of: "INSERT INTO", with: "INSERT OR IGNORE INTO")
+}
+
+/// Some of ``AiringColumn``, in the order a query selects them, and where each is in its rows: a record is read
+/// from any selection by position. Columns left out read as empty (nil, 0, the empty text).
+struct AiringSelection: Sendable {
+    let columns: [AiringColumn]
+    /// By ``AiringColumn/rawValue``: the column's position in a row, nil when not selected.
+    let positions: [Int?]
+
+    init(_ columns: [AiringColumn]) {
+        self.columns = columns
+        var positions = [Int?](repeating: nil, count: AiringColumn.allCases.count)
+        for (position, column) in columns.enumerated() { positions[column.rawValue] = position }
+        self.positions = positions
+    }
+
+    /// `SELECT` of the columns, then `extra` (placed after them).
+    func select(_ extra: [String] = []) -> String { AiringColumn.select(columns, extra) }
+
+    /// Every column: a whole record.
+    static let all = AiringSelection(AiringColumn.allCases)
+    /// The columns the table had before station, priority and confirmation were logged (migration `v11`).
+    static let beforeV11 = AiringSelection(Array(AiringColumn.allCases[..<AiringColumn.station.rawValue]))
+    /// What a report reads of each row (``ReportAccumulator``): what aired, when it was planned, what became of it,
+    /// and the row a stretch continues. Reading whole records made a year's report take twice as long.
+    static let report = AiringSelection([.id, .segmentID, .title, .pillar, .category, .campaign, .kind, .outcome, .scheduledAt,
+                                         .plannedSeconds, .airedSeconds, .confirmed, .continues])
 }
 
 extension AiringRecord: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "airing"
     public static var databaseSelection: [any SQLSelectable] { AiringColumn.allCases }
 
-    /// A row selected with ``AiringColumn`` in its order (``databaseSelection``), or a prefix of it.
-    public init(row: Row) {
-        func date(_ column: AiringColumn) -> Date? { (row[column.rawValue] as Double?).map(Date.init(timeIntervalSince1970:)) }
-        /// A column added by a later migration: absent from a table not upgraded yet.
-        func later<Value: DatabaseValueConvertible>(_ column: AiringColumn) -> Value? {
-            row.count > column.rawValue ? row[column.rawValue] : nil
+    /// A row selected with every ``AiringColumn`` in its order (``databaseSelection``).
+    public init(row: Row) { self.init(row: row, AiringSelection.all) }
+
+    /// A row selected with `selection`.
+    init(row: Row, _ selection: AiringSelection) {
+        // Constrained to what SQLite hands over directly: a generic read through `DatabaseValue` looked its type up
+        // on every call.
+        func value<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ column: AiringColumn) -> Value? {
+            guard let position = selection.positions[column.rawValue] else { return nil }
+            return row[position]
         }
+        func date(_ column: AiringColumn) -> Date? { (value(column) as Double?).map(Date.init(timeIntervalSince1970:)) }
+        let scheduledAt = date(.scheduledAt) ?? Date(timeIntervalSince1970: 0)
         self.init(
-            id: row[AiringColumn.id.rawValue], slot: row[AiringColumn.slot.rawValue],
-            slotStartsAt: date(.slotStartsAt) ?? Date(timeIntervalSince1970: 0), segmentID: row[AiringColumn.segmentID.rawValue],
-            title: row[AiringColumn.title.rawValue],
-            pillar: (row[AiringColumn.pillar.rawValue] as String?).flatMap(Pillar.init(rawValue:)),
-            campaign: row[AiringColumn.campaign.rawValue], path: row[AiringColumn.path.rawValue],
-            sha256: row[AiringColumn.sha256.rawValue], category: row[AiringColumn.category.rawValue],
-            feed: row[AiringColumn.feed.rawValue], scheduledAt: date(.scheduledAt) ?? Date(timeIntervalSince1970: 0),
-            plannedSeconds: row[AiringColumn.plannedSeconds.rawValue], startedAt: date(.startedAt), endedAt: date(.endedAt),
-            airedSeconds: row[AiringColumn.airedSeconds.rawValue],
-            outcome: AiringOutcome(rawValue: row[AiringColumn.outcome.rawValue]) ?? .failed,
-            reason: row[AiringColumn.reason.rawValue],
-            reasonCode: (later(.reasonCode) as String?).flatMap(ReasonCode.init(rawValue:)),
-            device: row[AiringColumn.device.rawValue],
-            kind: (row[AiringColumn.kind.rawValue] as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
-            policy: (row[AiringColumn.policy.rawValue] as String?).flatMap(LatenessPolicy.init(rawValue:)),
-            lostSeconds: row[AiringColumn.lostSeconds.rawValue], xruns: row[AiringColumn.xruns.rawValue],
-            station: later(.station), priority: (later(.priority) as String?).flatMap(Priority.init(rawValue:)),
-            confirmed: (later(.confirmed) as String?).flatMap(OnAirConfirmation.init(rawValue:)),
-            monitorDBFS: later(.monitorDBFS), continues: later(.continues), fromSeconds: later(.fromSeconds) ?? 0)
+            id: value(.id), slot: value(.slot) ?? "", slotStartsAt: date(.slotStartsAt) ?? scheduledAt,
+            segmentID: value(.segmentID) ?? "", title: value(.title) ?? "",
+            pillar: (value(.pillar) as String?).flatMap(Pillar.init(rawValue:)), campaign: value(.campaign),
+            path: value(.path) ?? "", sha256: value(.sha256), category: value(.category), feed: value(.feed),
+            scheduledAt: scheduledAt, plannedSeconds: value(.plannedSeconds) ?? 0, startedAt: date(.startedAt),
+            endedAt: date(.endedAt), airedSeconds: value(.airedSeconds) ?? 0,
+            outcome: (value(.outcome) as String?).flatMap(AiringOutcome.init(rawValue:)) ?? .failed, reason: value(.reason),
+            reasonCode: (value(.reasonCode) as String?).flatMap(ReasonCode.init(rawValue:)), device: value(.device),
+            kind: (value(.kind) as String?).flatMap(ItemKind.init(rawValue:)) ?? .segment,
+            policy: (value(.policy) as String?).flatMap(LatenessPolicy.init(rawValue:)), lostSeconds: value(.lostSeconds) ?? 0,
+            xruns: value(.xruns) ?? 0, station: value(.station),
+            priority: (value(.priority) as String?).flatMap(Priority.init(rawValue:)),
+            confirmed: (value(.confirmed) as String?).flatMap(OnAirConfirmation.init(rawValue:)),
+            monitorDBFS: value(.monitorDBFS), continues: value(.continues), fromSeconds: value(.fromSeconds) ?? 0)
     }
 
     /// The record's values in ``AiringColumn``'s order: what is written.
@@ -122,10 +153,11 @@ public struct ChainedAiring: Sendable {
     /// The chain's columns, selected after the record's.
     static let columns = ["chain_seq", "chain_hash", "chain_version"]
 
-    /// A row selected with ``AiringColumn`` then ``columns``, linked to `previous`.
+    /// A row selected with every ``AiringColumn`` then ``columns``, linked to `previous`.
     init(row: Row, previous: String) {
         let at = AiringColumn.allCases.count
-        self.init(record: AiringRecord(row: row), seq: row[at], hash: row[at + 1], version: row[at + 2] ?? 1, previous: previous)
+        self.init(record: AiringRecord(row: row, AiringSelection.all), seq: row[at], hash: row[at + 1], version: row[at + 2] ?? 1,
+                  previous: previous)
     }
 
     public init(record: AiringRecord, seq: Int64, hash: String, version: Int, previous: String) {
