@@ -195,8 +195,11 @@ struct PlayoutFaultTests {
         defer { _ = daemon.stop() }
         try await sleep(until: start.addingTimeInterval(1.5))
         try server.pause()
+        let frozenAt = Date()
         try await Task.sleep(for: .seconds(3))
         try server.resume()
+        // The freeze as it happened (the test's sleep runs over under load), which A's loss is held to.
+        let frozen = Date().timeIntervalSince(frozenAt)
         // The recorder of the frozen server lost its timeline: a fresh one measures what follows.
         _ = warmup.stop()
         let recorder = try await MonitorRecorder.recording(server)
@@ -213,11 +216,15 @@ struct PlayoutFaultTests {
         #expect(status == 0, "the daemon did not stop cleanly after the stall:\n\(output)")
         #expect(output.contains("Mất thiết bị âm thanh"), "the stall was not reported:\n\(output)")
         try #require(rows.count == 2, "\(rows)\n\(output)")
-        // A's freeze is lost, and said so: truncated when A was rejoined, interrupted when A's time ran out
-        // while PulseAudio was still waking up.
-        #expect(["truncated", "interrupted"].contains(rows[0].outcome), "\(rows[0])")
-        #expect(rows[0].lost_seconds.map { $0 > 1.5 && $0 < 4.5 } == true, "lost \(String(describing: rows[0].lost_seconds)) s of a 3 s freeze")
-        #expect(["completed", "truncated"].contains(rows[1].outcome), "\(rows[1])\n\(output)")
+        // A's freeze is lost, and said so. Under join A is rejoined on the wall clock once the server is back: truncated,
+        // having lost the freeze, less what the device held when it froze (its 200 ms buffer, counted as heard), plus at
+        // most one retry of the device (every 0.5 s) before it opens again. Measured (BENCHMARKS.md): 2.83–2.96 s lost in
+        // 21 runs of 22, 83–168 ms under the freeze where it was timed; once 438 ms over it, beside four busy loops. B whole.
+        print("E2E stall: frozen \(ms(frozen)) ms, A lost \(ms(rows[0].lost_seconds ?? -1)) ms, A lost − frozen \(ms((rows[0].lost_seconds ?? -1) - frozen)) ms")
+        #expect(rows[0].outcome == "truncated", "\(rows[0])\n\(output)")
+        #expect(rows[0].lost_seconds.map { $0 >= frozen - 0.25 && $0 <= frozen + 0.55 } == true,
+                "lost \(String(describing: rows[0].lost_seconds)) s of a \(frozen) s freeze\n\(output)")
+        #expect(rows[1].outcome == "completed", "\(rows[1])\n\(output)")
         let tones = ToneRun.runs(recording.samples, frequencies: [440, 660])
         print("E2E stall: tones after the freeze \(tones.map { "\($0.frequency) Hz \(ms($0.seconds)) ms" }), rows \(rows.map { "\($0.outcome) lost \($0.lost_seconds ?? -1)" })")
         let b = try #require(tones.last { $0.frequency == 660 }, "B was not heard:\n\(output)")
