@@ -3,8 +3,8 @@ import Foundation
 /// RFC 3339 to the millisecond, the one writer of instants as text: station time with its offset
 /// (`2026-11-12T17:15:00.000+07:00`, through ``StationCalendar/rfc3339(_:)``: `loa log`, `loa status`, the daemon's
 /// log lines) and UTC with `Z` (`2026-11-12T10:15:00.000Z`: the log's chain and its export, where the text is hashed,
-/// so it must never change). Written digit by digit: Foundation's formatters were a sixth of the time of exporting a
-/// million rows (BENCHMARKS.md).
+/// so it must never change). Written digit by digit: `String(format:)` was 6 % of the time of exporting a million
+/// rows (BENCHMARKS.md).
 public enum RFC3339 {
     /// `instant` at `offsetSeconds` from UTC, or in UTC with `Z` when it is nil. The instant is rounded to the
     /// millisecond first, so `…59.9996` is written as the next second.
