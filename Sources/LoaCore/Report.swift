@@ -152,13 +152,15 @@ public struct ReportAccumulator: Sendable {
     /// Counts `record` if it is a final row of a segment or an emergency bulletin (of the campaign, when asked):
     /// jingles and announcements are not bulletins. Rows come in planned order (by planned time, then id): the
     /// stretches of an item cut and resumed follow each other, and are counted as one airing (``Stretches``).
-    public mutating func add(_ record: AiringRecord) {
-        var joined: [AiringRecord] = []
-        stretches.add(record) { joined.append($0) }
+    public mutating func add(_ record: consuming AiringRecord) {
+        stretches.add(record, handingOn: &joined)
         for item in joined { count(item) }
+        joined.removeAll(keepingCapacity: true)
     }
 
     private var stretches = Stretches()
+    /// The items ``stretches`` handed on, to count: kept, so that a row costs no allocation.
+    private var joined: [AiringRecord] = []
 
     private mutating func count(_ record: AiringRecord) {
         guard record.outcome.isFinal, record.kind == .segment || record.kind == .emergency,
@@ -194,7 +196,7 @@ public struct ReportAccumulator: Sendable {
     public func report(library: [Segment] = []) -> Report {
         var all = self
         var joined: [AiringRecord] = []
-        all.stretches.flush { joined.append($0) }
+        all.stretches.flush(handingOn: &joined)
         for item in joined { all.count(item) }
         return all.counted(library: library)
     }
@@ -224,35 +226,39 @@ public struct ReportAccumulator: Sendable {
 /// planned order, and a stretch has its item's planned time, so the rows of an item are all in once a later
 /// planned time comes.
 struct Stretches: Sendable {
-    /// The items of the current planned time, in the order they came.
+    /// The items of the current planned time, in the order they came (a few at most: one per slot at that second).
     private var items: [AiringRecord] = []
-    /// Where each item is in ``items``, by its last stretch's station and id (what the next stretch names).
-    private var byLast: [String: Int] = [:]
+    /// For each of ``items``, the id of its last stretch: what the next stretch names. Ids are a station's own (the
+    /// exports of several stations merged may share them), so a stretch joins an item of its own station only.
+    private var lastIDs: [Int64?] = []
     private var instant: Date?
 
-    mutating func add(_ record: AiringRecord, _ emit: (AiringRecord) -> Void) {
+    /// Takes `record`; appends to `whole` the items now whole (every row of an earlier planned time is in).
+    mutating func add(_ record: consuming AiringRecord, handingOn whole: inout [AiringRecord]) {
         if record.scheduledAt != instant {
-            flush(emit)
+            flush(handingOn: &whole)
             instant = record.scheduledAt
         }
-        if let continued = record.continues, let index = byLast.removeValue(forKey: Self.key(record.station, continued)) {
+        if let continued = record.continues,
+           let index = lastIDs.indices.first(where: { lastIDs[$0] == continued && items[$0].station == record.station }) {
+            lastIDs[index] = record.id
             items[index] = Self.joined(items[index], record)
-            if let id = record.id { byLast[Self.key(record.station, id)] = index }
             return
         }
-        if let id = record.id { byLast[Self.key(record.station, id)] = items.count }
+        lastIDs.append(record.id)
         items.append(record)
     }
 
-    /// Hands on every item held, in order.
-    mutating func flush(_ emit: (AiringRecord) -> Void) {
-        for item in items { emit(item) }
-        items.removeAll(keepingCapacity: true)
-        byLast.removeAll(keepingCapacity: true)
+    /// Appends every item held to `whole`, in order.
+    mutating func flush(handingOn whole: inout [AiringRecord]) {
+        if whole.isEmpty {
+            swap(&whole, &items)
+        } else {
+            whole.append(contentsOf: items)
+            items.removeAll(keepingCapacity: true)
+        }
+        lastIDs.removeAll(keepingCapacity: true)
     }
-
-    /// Ids are a station's own: the exports of several stations merged may share them.
-    private static func key(_ station: String?, _ id: Int64) -> String { (station ?? "") + "\u{1F}" + String(id) }
 
     private static func joined(_ item: AiringRecord, _ stretch: AiringRecord) -> AiringRecord {
         var item = item
