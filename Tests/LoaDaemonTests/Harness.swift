@@ -382,6 +382,8 @@ struct ProcessStation {
     struct LogRow: Decodable {
         let slot: String, segment: String, outcome: String, aired_seconds: Double, scheduled_at: String
         let started_at: String?, onset_error_ms: Double?, reason: String?, reason_code: String?
+        /// Where a stretch's audio began in the file (a row continuing another after a preemption or a restart).
+        let from_seconds: Double?
         /// `segment`, `jingle` or `announcement`; the lateness policy that acted; seconds planned and not heard.
         let kind: String?, policy: String?, planned_seconds: Double?, lost_seconds: Double?
         /// What the log keeps of the file aired and where it came from.
