@@ -2,6 +2,7 @@
 # Every Debian package the build, the daemon, the tests and the benchmarks need is installed here.
 
 APT_PACKAGES := pkg-config tzdata libasound2-dev libsndfile1-dev libsoxr-dev libebur128-dev libsqlite3-dev \
+	libavformat-dev libavcodec-dev libswresample-dev libavutil-dev ffmpeg icecast2 \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils nginx-light espeak-ng lame sox \
 	libsox-fmt-mp3 mpg123 time bc sqlite3 python3 dpkg-dev man-db
 

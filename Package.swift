@@ -42,6 +42,13 @@ let package = Package(
         ),
         // adjtimex(2) from <sys/timex.h>, which Glibc's Swift overlay leaves out: is the clock synchronised?
         .systemLibrary(name: "CHostClock"),
+        // FFmpeg's libraries: live streams (HTTP, Icecast, HLS), line inputs' decoding, and recordings libsndfile
+        // cannot read (M4A/AAC, Opus/WebM, AMR, WMA).
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswresample-dev", "libavutil-dev"])]
+        ),
 
         // Pure core: schedule model, planner, report builders. No I/O.
         .target(name: "LoaCore"),
@@ -59,7 +66,7 @@ let package = Package(
         // limiter and outputs (ALSA, null).
         .target(
             name: "LoaAudio",
-            dependencies: ["LoaCore", "CALSA", "CSndFile", "CSoxr", "CEBUR128"]
+            dependencies: ["LoaCore", "CALSA", "CSndFile", "CSoxr", "CEBUR128", "CFFmpeg"]
         ),
 
         // SQLite: the segment library and the airing log.

@@ -44,6 +44,9 @@ public enum ItemKind: String, Sendable, Codable, CaseIterable, Hashable {
     case announcement
     /// A verified `emergency` segment from a feed, aired at once above any slot (Circular 39's highest level).
     case emergency
+    /// A live upstream relayed (tiếp sóng): its row counts the seconds the upstream was heard; what aired while it
+    /// was not (the fallback) has rows of its own, kind `segment` or `jingle`, with the reason of the loss.
+    case relay
 
     public var label: String {
         switch self {
@@ -51,6 +54,7 @@ public enum ItemKind: String, Sendable, Codable, CaseIterable, Hashable {
         case .jingle: "nhạc hiệu"
         case .announcement: "thông báo"
         case .emergency: "khẩn cấp"
+        case .relay: "tiếp sóng"
         }
     }
 

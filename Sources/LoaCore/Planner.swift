@@ -60,6 +60,17 @@ public struct PlannedSlot: Sendable, Hashable, Codable {
     public var endsAt: Date?
     public var items: [PlannedItem]
     public var dropped: [DropReason]
+    /// For a relay slot, what airs while the upstream is not heard, looped in this order.
+    public var fallback: [PlannedItem]
+
+    public init(slot: Slot, startsAt: Date, endsAt: Date?, items: [PlannedItem], dropped: [DropReason], fallback: [PlannedItem] = []) {
+        self.slot = slot
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.items = items
+        self.dropped = dropped
+        self.fallback = fallback
+    }
 
     /// When the last item ends (or the slot's start, when it airs nothing).
     public var contentEndsAt: Date { items.last?.endsAt ?? startsAt }
@@ -102,6 +113,7 @@ public struct Planner: Sendable {
         var cursor = 0.0
         var items: [PlannedItem] = []
         var dropped: [DropReason] = []
+        var fallback: [PlannedItem] = []
         // The jingles frame the items: the intro opens the slot, and room for the outro is kept at its end.
         func jingle(_ reference: String?) -> Segment? {
             guard let reference else { return nil }
@@ -222,12 +234,55 @@ public struct Planner: Sendable {
             if picked < count, eligible.count < count {
                 dropped.append(.notEnoughSegments(wanted: count, found: eligible.count))
             }
+        case let .relay(spec):
+            // The upstream fills the slot between its jingles: it has no length of its own. A slot with no end
+            // relays nothing (the validator says so).
+            let length = available - cursor - reserved
+            if length.isFinite, length > 0 {
+                take(Planner.relaySegment(source: spec.source, seconds: length), as: .relay)
+            }
+            fallback = fallbackItems(spec.fallback, date: calendar.localDate(of: startsAt), jingles: jingles,
+                                     library: library, history: history, dropped: &dropped)
         }
         if let outro, reserved > 0 {
             reserved = 0
             take(outro, as: .jingle)
         }
-        return PlannedSlot(slot: slot, startsAt: startsAt, endsAt: endsAt, items: items, dropped: dropped)
+        return PlannedSlot(slot: slot, startsAt: startsAt, endsAt: endsAt, items: items, dropped: dropped, fallback: fallback)
+    }
+
+    /// The item a relay row is logged under: the source's name, for the slot's length.
+    public static func relaySegment(source: String, seconds: Double) -> Segment {
+        Segment(id: "relay:\(source)", title: "Tiếp sóng \(source)", path: "", durationSeconds: seconds, format: "relay")
+    }
+
+    /// What a relay airs while its upstream is not heard, in the order it loops through them: explicit items as
+    /// written; a pillar's segments least-aired first. A segment with no pillar (a jingle) is logged as a jingle.
+    private func fallbackItems(_ fallback: RelayFallback, date: LocalDate, jingles: Set<String>, library: [Segment],
+                               history: AiringHistory, dropped: inout [DropReason]) -> [PlannedItem] {
+        let segments: [Segment]
+        switch fallback {
+        case .none: segments = []
+        case let .play(references):
+            segments = references.compactMap { reference in
+                guard let segment = Planner.resolve(reference, in: library) else {
+                    dropped.append(.notInLibrary(reference: reference))
+                    return nil
+                }
+                return segment
+            }
+        case let .pick(pillars):
+            segments = library.filter {
+                ($0.pillar.map(pillars.contains) ?? false) && !jingles.contains($0.id) && $0.isValid(on: date)
+            }.sorted { a, b in
+                let ea = history[a.id], eb = history[b.id]
+                if ea.count != eb.count { return ea.count < eb.count }
+                if ea.lastAiredAt != eb.lastAiredAt { return (ea.lastAiredAt ?? .distantPast) < (eb.lastAiredAt ?? .distantPast) }
+                return a.id < b.id
+            }
+        }
+        // Their times are set when they air: a fallback has no place in the plan until the upstream is lost.
+        return segments.map { PlannedItem(segment: $0, offsetSeconds: 0, startsAt: .distantPast, kind: $0.pillar == nil ? .jingle : .segment) }
     }
 
     /// The first slot occurrence starting at or after `instant`, looking up to two weeks ahead.

@@ -96,6 +96,28 @@ public enum ReasonCatalogue {
             return "Loa dừng đột ngột khi đang phát (mất điện hoặc bị tắt)"
         case .daemonNotRunning:
             return "Loa không chạy khi đến giờ phát" + (detail.map { " (chạy lại lúc \($0))" } ?? "")
+        case .relayConnecting:
+            return "chưa nghe được nguồn tiếp sóng khi đến giờ (đang kết nối)"
+        case .relayUnreachable:
+            return "không kết nối được nguồn tiếp sóng" + (detail.map { ": \($0)" } ?? "")
+        case .relayHTTP:
+            return "máy chủ nguồn tiếp sóng trả lỗi HTTP" + (detail.map { " \($0)" } ?? "")
+        case .relayNotAudio:
+            return "nguồn tiếp sóng không gửi âm thanh đọc được" + (detail.map { " (\($0))" } ?? "")
+        case .relayStalled:
+            return "nguồn tiếp sóng ngừng gửi dữ liệu" + (numbers.first.map { " quá \(formatSeconds($0))" } ?? "")
+        case .relayEnded:
+            return "máy chủ nguồn tiếp sóng đóng luồng"
+        case .relaySilent:
+            return "nguồn tiếp sóng im lặng" + (numbers.first.map { " quá \(formatSeconds($0))" } ?? "")
+        case .relayCapture:
+            return "không mở được đường vào tiếp sóng" + (detail.map { ": \($0)" } ?? "")
+        case .relayUnderrun:
+            return "bộ đệm tiếp sóng cạn (nguồn hoặc mạng chậm hơn card âm thanh)"
+        case .relayReturned:
+            return "dừng phát dự phòng vì nguồn tiếp sóng đã có tiếng trở lại"
+        case .relayUnknownSource:
+            return "khung giờ tiếp sóng nguồn \(quoted(detail).map { "\($0) " } ?? "")không có trong loa.toml ([[source]])"
         case .planTooLong:
             let item = quoted(figures.segment) ?? "bản tin"
             guard numbers.count == 2 else { return "\(item) không vừa thời gian còn lại của khung giờ" }

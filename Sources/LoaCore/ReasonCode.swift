@@ -42,6 +42,28 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     case daemonDied = "daemon.died"
     /// The daemon was not running when the item was due (PC off or asleep).
     case daemonNotRunning = "daemon.not_running"
+    /// Relay (tiếp sóng): the upstream was not heard yet when the relay was due (still connecting or buffering).
+    case relayConnecting = "relay.connecting"
+    /// Relay: the upstream's host could not be reached (DNS, refused, timed out, TLS). Detail: FFmpeg's words.
+    case relayUnreachable = "relay.unreachable"
+    /// Relay: the server answered with an HTTP error. Detail: the status (`404`).
+    case relayHTTP = "relay.http"
+    /// Relay: what came was not audio Loa can decode (an HTML page, garbage, a broken stream). Detail: FFmpeg's words.
+    case relayNotAudio = "relay.not_audio"
+    /// Relay: no data came for the source's `stall` seconds.
+    case relayStalled = "relay.stalled"
+    /// Relay: the server closed the stream.
+    case relayEnded = "relay.ended"
+    /// Relay: the upstream was below its silence threshold for its `silence` seconds.
+    case relaySilent = "relay.silent"
+    /// Relay: the line input's capture device is missing or busy. Detail: ALSA's words.
+    case relayCapture = "relay.capture"
+    /// Relay: the buffer ran dry (the upstream is slower than the sound card, or the network is).
+    case relayUnderrun = "relay.underrun"
+    /// A fallback item cut because the upstream was heard again.
+    case relayReturned = "relay.returned"
+    /// The slot relays a source `loa.toml` does not name.
+    case relayUnknownSource = "relay.unknown_source"
     /// The planner left it out: longer than what is left of the slot.
     case planTooLong = "plan.too_long"
     /// The planner left it out: not in the library.

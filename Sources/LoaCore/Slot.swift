@@ -22,6 +22,8 @@ public enum SlotContent: Sendable, Hashable, Codable {
     case play([String])
     /// `count` segments drawn from these pillars, least-aired first.
     case pick(pillars: [Pillar], count: Int)
+    /// A live upstream relayed for the slot's whole length (between its jingles), with what airs when it cannot be heard.
+    case relay(RelaySpec)
 }
 
 /// A broadcast slot (khung giờ phát) as declared in a schedule file.

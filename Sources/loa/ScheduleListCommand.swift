@@ -27,6 +27,7 @@ struct ScheduleListCommand: AsyncParsableCommand {
                 switch slot.content {
                 case let .play(entries): play = entries
                 case let .pick(pillars, n): pillar = pillars.map(\.rawValue); count = n
+                case .relay: break
                 }
                 return SlotJSON(id: slot.id, start: slot.start.description, end: slot.end?.description,
                                 days: slot.days.description, from: slot.from?.description, until: slot.until?.description,
@@ -46,6 +47,7 @@ struct ScheduleListCommand: AsyncParsableCommand {
         switch content {
         case let .play(entries): entries.joined(separator: ", ")
         case let .pick(pillars, count): "\(count) bản tin: " + pillars.map(\.label).joined(separator: ", ")
+        case let .relay(spec): "tiếp sóng \(spec.source)"
         }
     }
 }

@@ -54,6 +54,7 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                 switch slot.slot.content {
                 case let .pick(pillars, _): entry.pillar.map(pillars.contains) ?? false
                 case let .play(references): references.contains(entry.id) || references.contains("\(feed)/\(entry.path)")
+                case .relay: false
                 }
             }
         }
