@@ -52,6 +52,18 @@ final class FrameRing: @unchecked Sendable {
         return UnsafeMutableBufferPointer(start: storage + start * channels, count: frames * channels)
     }
 
+    /// The free part that runs on without wrapping, at once: nil when the ring is full or closed. For a producer that
+    /// must not wait (a live stream drops audio rather than fall behind its upstream).
+    func tryRoom() -> UnsafeMutableBufferPointer<Float>? {
+        condition.withLock {
+            let free = capacity - (written - taken)
+            guard !closed, free > 0 else { return nil }
+            let start = written % capacity
+            let frames = min(free, capacity - start)
+            return UnsafeMutableBufferPointer(start: storage + start * channels, count: frames * channels)
+        }
+    }
+
     /// Hands the consumer `frames` frames written at the start of the last ``room(atLeast:)``.
     func commit(_ frames: Int) {
         guard frames > 0 else { return }
@@ -117,6 +129,14 @@ final class FrameRing: @unchecked Sendable {
             if let wanted = roomWanted, capacity - (written - taken) >= wanted { condition.broadcast() }
         }
         return .frames(n)
+    }
+
+    /// Drops the `frames` oldest ready frames (the consumer's side: never at once with a read).
+    func discard(_ frames: Int) {
+        condition.withLock {
+            taken += max(0, min(frames, written - taken))
+            if let wanted = roomWanted, capacity - (written - taken) >= wanted { condition.broadcast() }
+        }
     }
 
     /// Stops the producer (a wait for room returns nil) and waits until it has said it exited, if `waitForProducer`.

@@ -13,11 +13,15 @@ public struct PlayoutCue: Sendable, Hashable {
     /// limiting, and the limiter's detection is skipped for it.
     public var truePeakDBTP: Double?
 
-    public init(item: PlannedItem, path: String, gainDB: Double = 0, truePeakDBTP: Double? = nil) {
+    /// For a relay item: the upstream, received since the relay's lead, and the fallback loop.
+    public var relay: RelayCue?
+
+    public init(item: PlannedItem, path: String, gainDB: Double = 0, truePeakDBTP: Double? = nil, relay: RelayCue? = nil) {
         self.item = item
         self.path = path
         self.gainDB = gainDB
         self.truePeakDBTP = truePeakDBTP
+        self.relay = relay
     }
 
     /// Margin under the ceiling for trusting the measurement: a resampled copy's inter-sample peaks may
@@ -26,6 +30,31 @@ public struct PlayoutCue: Sendable, Hashable {
 
     /// Whether every sample of the item, after its gain, is known to stay under `ceiling`.
     func isUnder(_ ceiling: Double) -> Bool { truePeakDBTP.map { $0 <= ceiling - PlayoutCue.trustedHeadroomDB } ?? false }
+}
+
+/// A relay item's upstream and what airs while it is not heard.
+public struct RelayCue: Sendable, Hashable {
+    public let feed: UpstreamFeed
+    public var fallback: [FallbackCue]
+
+    public init(feed: UpstreamFeed, fallback: [FallbackCue]) {
+        self.feed = feed
+        self.fallback = fallback
+    }
+
+    public static func == (a: RelayCue, b: RelayCue) -> Bool { a.feed === b.feed && a.fallback == b.fallback }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ObjectIdentifier(feed))
+        hasher.combine(fallback)
+    }
+}
+
+/// What a relay reports for its rows.
+public enum RelayReport: Sendable, Hashable {
+    /// The upstream connected or was lost (wall-clock times: the connection's, not the loudspeaker's).
+    case upstream(UpstreamFeed.UpstreamEvent)
+    /// The relay switched, heard at `at`.
+    case mix(RelayMixEvent, at: Date)
 }
 
 /// What the engine airs in one go: an occurrence of a slot, or an announcement. What airs when is decided by
@@ -89,6 +118,8 @@ public enum PlayoutEvent: Sendable, Hashable {
     /// device or found when its delay jumped (a sound server left without audio says nothing). The audio after
     /// it airs that much later; the cue's row counts it in its xruns.
     case dropout(cue: Int, seconds: Double)
+    /// What a relay cue's upstream and fallback did.
+    case relay(cue: Int, RelayReport)
 }
 
 extension AudioError {

@@ -200,7 +200,11 @@ struct ProgramRun {
         // Decoded ahead on a thread of its own from where the machine placed it, while the lead-in plays.
         let source: any AudioSource
         do {
-            if let ahead = prefetched, ahead.cue == cue, airing.fromSeconds == 0 {
+            if let relay = item.relay {
+                source = RelayMix(feed: relay.feed, fallback: relay.fallback, startFrame: Int((airing.fromSeconds * rate).rounded()),
+                                  lengthFrames: Int((item.item.segment.durationSeconds * rate).rounded()),
+                                  endFadeSeconds: program.endFadeSeconds)
+            } else if let ahead = prefetched, ahead.cue == cue, airing.fromSeconds == 0 {
                 source = ahead.source
             } else {
                 prefetched?.source.close()
@@ -212,6 +216,7 @@ struct ProgramRun {
                                          how: .failed(error.reason)))
         }
         defer { source.close() }
+        let mix = source as? RelayMix
         var itemFrames = Int((airing.fromSeconds * rate).rounded())
         var ready: Int
         do {
@@ -298,6 +303,7 @@ struct ProgramRun {
                 }
             }
             if n == 0 { break }
+            if let mix { reportRelay(mix, cue: cue, startFrame: startFrame) }
             applyFades(frames: n, itemFrame: itemFrames, limit: limit, endFade: endFade, stopFadeLeft: stopFadeLeft,
                        stopFadeFrames: stopFadeFrames)
             // The first chunk of a play is always checked: it meets the previous item and the gain's ramp.
@@ -311,7 +317,10 @@ struct ProgramRun {
             if itemFrames - reportedFrame >= progressFrames {
                 // On the interval's grid, so reports do not drift later by a chunk each time.
                 reportedFrame += (itemFrames - reportedFrame) / progressFrames * progressFrames
-                let heardSoFar = cues[cue].rowHeard + Double(itemFrames - firstFrame) / rate, events = request.events
+                // A relay's row counts the upstream heard, not its fallback.
+                let heardSoFar = mix.map { cues[cue].rowHeard + $0.relayedSeconds }
+                    ?? cues[cue].rowHeard + Double(itemFrames - firstFrame) / rate
+                let events = request.events
                 timeline.pending.append((startFrame + itemFrames + timeline.latency, { _ in
                     events(.progress(cue: cue, airedSeconds: heardSoFar))
                 }))
@@ -321,7 +330,11 @@ struct ProgramRun {
                 if left - n <= 0 { how = .faded; break }
             }
         }
-        cues[cue].rowHeard += Double(itemFrames - firstFrame) / rate
+        if let mix {
+            mix.finish()
+            reportRelay(mix, cue: cue, startFrame: startFrame)
+        }
+        cues[cue].rowHeard += mix?.relayedSeconds ?? Double(itemFrames - firstFrame) / rate
         cues[cue].endFrame = startFrame + itemFrames + timeline.latency
         // Its later slips may still come (the device's delay settling after the end); the row counts it now.
         if dropout?.cue == cue { countDropout() }
@@ -329,10 +342,20 @@ struct ProgramRun {
                                      reachedSeconds: Double(itemFrames) / rate, how: how))
     }
 
+    /// A relay's switches, each reported when heard; its connections and faults at once.
+    mutating func reportRelay(_ mix: RelayMix, cue: Int, startFrame: Int) {
+        let events = request.events, clock = engine.clock
+        for event in mix.feed.drainEvents() { events(.relay(cue: cue, .upstream(event))) }
+        for (frame, event) in mix.drainEvents() {
+            timeline.pending.append((startFrame + frame + timeline.latency, { at in events(.relay(cue: cue, .mix(event, at: at ?? clock.now()))) }))
+        }
+    }
+
     /// Opens the cue after `cue`, when it is still to air, so that it decodes while `cue` airs.
     mutating func prefetch(after cue: Int) {
         let next = cue + 1
-        guard next < program.cues.count, program.progress[next] == .pending, prefetched?.cue != next else { return }
+        guard next < program.cues.count, program.progress[next] == .pending, prefetched?.cue != next,
+              program.cues[next].relay == nil else { return }
         prefetched?.source.close()
         prefetched = (try? FileSource(path: program.cues[next].path, format: engine.format)).map { (next, $0) }
     }

@@ -91,6 +91,8 @@ public struct StationConfig: Sendable {
     /// The level at or below which the monitor line counts as silent (`monitor_silence_dbfs`, default −50).
     public var monitorSilenceDBFS: Double
     public var feeds: [FeedConfig]
+    /// The upstreams relay slots take live (`[[source]]`).
+    public var sources: [UpstreamSource] = []
     public var targetLUFS: Double
     /// The station's own Ed25519 private key (`signing_key`, made by `loa keygen`), which signs `loa log export`.
     public var signingKey: URL?

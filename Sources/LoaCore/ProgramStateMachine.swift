@@ -406,7 +406,8 @@ public struct ProgramStateMachine: Sendable {
     /// Where one item airs at `now`, or why it does not.
     mutating func place(_ index: Int, now: Date) -> Placement {
         let item = items[index], ledger = ledgers[index], tol = tolerances
-        let policy = item.kind.airsNow ? LatenessPolicy.whole : self.policy
+        // A live relay is entered where the clock is, whatever the slot's policy: what was missed of it is gone.
+        let policy = item.kind.airsNow ? LatenessPolicy.whole : item.kind == .relay ? .join : self.policy
         let length = item.segment.durationSeconds
         let resuming = ledger.stage == .held || ledger.stage == .outage
         let late = now.timeIntervalSince(item.startsAt)

@@ -22,13 +22,29 @@ public struct OccurrenceAiring: Sendable {
     public var monitor: OnAirMonitor? = nil
     /// Told of the device's state as the engine reports it, for `loa status`.
     public var health: DaemonHealth? = nil
+    /// For a relay slot: its upstream, received from the relay's lead, and the fallback loop.
+    public var relay: RelayPlan? = nil
+    /// The station's name, as its rows carry it.
+    var station: String? { rows.first?.station }
 
     /// Reads the occurrence's stored plan, or plans it now and stores the plan. What the planner had to
     /// leave out of an explicit list gets a final row of its own, so the log says what happened to it.
+    /// A relay slot's upstream starts being received here (`clock` times its connections).
     public static func prepare(_ slot: Slot, startsAt: Date, station: Station, log: AiringLogWriter,
-                               logger: Logger, monitor: OnAirMonitor? = nil) throws -> OccurrenceAiring {
+                               logger: Logger, monitor: OnAirMonitor? = nil, clock: (any WallClock)? = nil) throws -> OccurrenceAiring {
         var rows = try log.occurrence(slot: slot.id, startsAt: startsAt)
         let end = slot.lengthSeconds.map { startsAt.addingTimeInterval(Double($0)) }
+        var relay: RelayPlan?
+        if case let .relay(spec) = slot.content, let clock, !rows.isEmpty || true {
+            if let source = station.config.sources.first(where: { $0.name == spec.source }) {
+                // The fallback loop is planned again at every visit: the library may have changed since the plan was stored.
+                let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
+                                                history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
+                relay = RelayPlan(source: source, feed: UpstreamFeed(source: source, clock: clock), fallback: plan.fallback)
+            } else {
+                logger.error("\(slot.location(of: "relay")): \(ReasonCatalogue.sentence(Reason(.relayUnknownSource, spec.source)))")
+            }
+        }
         if rows.isEmpty {
             let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
                                             history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
@@ -37,10 +53,15 @@ public struct OccurrenceAiring: Sendable {
             rows = try log.store(planned)
             logDropped(plan, station: station.config.station, device: station.config.device, log: log, logger: logger)
         }
-        return OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },
-                                audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger,
-                                monitor: monitor)
+        var airing = OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },
+                                      audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger,
+                                      monitor: monitor)
+        airing.relay = relay
+        return airing
     }
+
+    /// The segments it may air: its items, and a relay's fallback loop.
+    public var segmentIDs: Set<String> { Set(rows.map(\.segmentID) + (relay?.fallback.map(\.segment.id) ?? [])) }
 
     /// The planned items, in order: the first row of each (a row continuing another is a later stretch of its item).
     public var itemRows: [AiringRecord] { rows.filter { $0.continues == nil } }
@@ -88,12 +109,20 @@ public struct OccurrenceAiring: Sendable {
         PlayoutProgram(
             cues: itemRows.map { row in
                 let source = sources[row.segmentID] ?? PlayoutSource()
-                return PlayoutCue(item: row.plannedItem,
-                                  path: source.path
-                                      ?? (row.path.hasPrefix("/") ? row.path : audioFolder.appendingPathComponent(row.path).path),
-                                  gainDB: source.gainDB, truePeakDBTP: source.truePeakDBTP)
+                let relayCue = row.kind == .relay ? relay.map { relay in
+                    RelayCue(feed: relay.feed, fallback: relay.fallback.map { item in
+                        let source = sources[item.segment.id] ?? PlayoutSource()
+                        return FallbackCue(item: item, path: source.path ?? absolute(item.segment.path), gainDB: source.gainDB)
+                    })
+                } : nil
+                return PlayoutCue(item: row.plannedItem, path: source.path ?? absolute(row.path),
+                                  gainDB: source.gainDB, truePeakDBTP: source.truePeakDBTP, relay: relayCue)
             },
             progress: progress, hardEnd: hardEnd, policy: slot.late)
+    }
+
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : audioFolder.appendingPathComponent(path).path
     }
 
     /// Airs the occurrence on `engine` (queued behind what it airs already) and returns when its last
@@ -102,18 +131,26 @@ public struct OccurrenceAiring: Sendable {
     public func air(on engine: PlayoutEngine, sources: [String: PlayoutSource] = [:], preempting: Bool = false) async {
         let writer = DispatchQueue(label: "loa-airing-log")
         let program = self.program(sources: sources)
-        let current = CurrentRows(lastRows)
+        let current = CurrentRows(lastRows), relayRows = RelayRowsState()
         if preempting {
-            await engine.preempt(program) { event in writer.async { record(event, current) } }
+            await engine.preempt(program) { event in writer.async { record(event, current, relayRows) } }
         } else {
-            await engine.play(program) { event in writer.async { record(event, current) } }
+            await engine.play(program) { event in writer.async { record(event, current, relayRows) } }
         }
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in writer.async { written.resume() } }
+        relay?.feed.close()
     }
 
     /// Writes what the engine reported, on the log's writer queue.
-    func record(_ event: PlayoutEvent, _ current: CurrentRows) {
+    func record(_ event: PlayoutEvent, _ current: CurrentRows, _ relayRows: RelayRowsState = RelayRowsState()) {
         switch event {
+        case let .relay(cue, report):
+            recordRelay(report, cue: cue, current: current, state: relayRows)
+        case let .ended(cue, itemClosing, endedAt, xruns) where current[cue].kind == .relay:
+            relayRows.leave(at: endedAt ?? .distantPast)
+            let closing = RelayRows.closing(itemClosing, relayedSeconds: relayRows.relayedSeconds(upTo: nil),
+                                            firstFallback: relayRows.firstFallback)
+            finishRow(cue, closing, endedAt: endedAt, xruns: xruns, current)
         case let .starting(cue, audibleAt, from, policy, newRow):
             health?.deviceWorks(at: audibleAt)
             var row = current[cue]
@@ -137,29 +174,7 @@ public struct OccurrenceAiring: Sendable {
                 logger.info("Phát “\(row.title)” (\(slot.id)), lệch \(onset) ms\(entry)")
             }
         case let .ended(cue, closing, endedAt, xruns):
-            let row = current[cue]
-            // Waits (bounded) for the monitor's last windows of the item: this is the log writer's queue, not audio.
-            let verdict = row.id.flatMap { monitor?.verdict($0, from: row.startedAt, to: endedAt) }
-            if let id = row.id {
-                do {
-                    try log.finish(id: id, outcome: closing.outcome, endedAt: endedAt, airedSeconds: closing.airedSeconds,
-                                   reason: closing.reason, xruns: xruns, lostSeconds: closing.lostSeconds, policy: closing.policy,
-                                   confirmed: verdict?.confirmed, monitorDBFS: verdict?.dbfs)
-                } catch {
-                    logger.error("\(error)")
-                }
-            }
-            let heard = verdict.map { "; đường kiểm tra: \($0.confirmed.label) (\(decimalText($0.dbfs)) dBFS)" } ?? ""
-            if closing.outcome == .completed && verdict?.confirmed != .silent {
-                logger.info("Xong “\(row.title)”: \(formatSeconds(closing.airedSeconds))\(heard)")
-            } else {
-                var figures = ReasonCatalogue.Figures(row)
-                figures.airedSeconds = closing.airedSeconds
-                figures.lostSeconds = closing.lostSeconds
-                figures.policy = closing.policy
-                let why = closing.reason.map { " — \(ReasonCatalogue.sentence($0, figures))" } ?? ""
-                logger.warning("“\(row.title)”: \(closing.outcome.label)\(why)\(heard)")
-            }
+            finishRow(cue, closing, endedAt: endedAt, xruns: xruns, current)
         case let .progress(cue, aired):
             if let id = current[cue].id {
                 do { try log.recordProgress(id: id, airedSeconds: aired) } catch { logger.error("\(error)") }
@@ -172,6 +187,35 @@ public struct OccurrenceAiring: Sendable {
         case let .deviceBack(at):
             health?.deviceWorks(at: at)
             logger.notice("Thiết bị âm thanh “\(device)” đã trở lại; phát tiếp theo giờ (late = \(slot.late.rawValue))")
+        }
+    }
+}
+
+extension OccurrenceAiring {
+    /// Closes the cue's row with what the engine (or, for a relay, ``RelayRows``) decided.
+    func finishRow(_ cue: Int, _ closing: RowClosing, endedAt: Date?, xruns: Int, _ current: CurrentRows) {
+        let row = current[cue]
+        // Waits (bounded) for the monitor's last windows of the item: this is the log writer's queue, not audio.
+        let verdict = row.id.flatMap { monitor?.verdict($0, from: row.startedAt, to: endedAt) }
+        if let id = row.id {
+            do {
+                try log.finish(id: id, outcome: closing.outcome, endedAt: endedAt, airedSeconds: closing.airedSeconds,
+                               reason: closing.reason, xruns: xruns, lostSeconds: closing.lostSeconds, policy: closing.policy,
+                               confirmed: verdict?.confirmed, monitorDBFS: verdict?.dbfs)
+            } catch {
+                logger.error("\(error)")
+            }
+        }
+        let heard = verdict.map { "; đường kiểm tra: \($0.confirmed.label) (\(decimalText($0.dbfs)) dBFS)" } ?? ""
+        if closing.outcome == .completed && verdict?.confirmed != .silent {
+            logger.info("Xong “\(row.title)”: \(formatSeconds(closing.airedSeconds))\(heard)")
+        } else {
+            var figures = ReasonCatalogue.Figures(row)
+            figures.airedSeconds = closing.airedSeconds
+            figures.lostSeconds = closing.lostSeconds
+            figures.policy = closing.policy
+            let why = closing.reason.map { " — \(ReasonCatalogue.sentence($0, figures))" } ?? ""
+            logger.warning("“\(row.title)”: \(closing.outcome.label)\(why)\(heard)")
         }
     }
 }

@@ -98,7 +98,9 @@ public final class PlayoutService: Service, Sendable {
                 continue
             }
             logger.info("Khung giờ tiếp theo: \(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt))")
-            switch try await sleep(until: next.startsAt.addingTimeInterval(-leadSeconds)) {
+            // A relay connects at its source's lead, so that its first sample is heard on the slot's second.
+            let lead = max(leadSeconds, relayLead(of: next.slot, station))
+            switch try await sleep(until: next.startsAt.addingTimeInterval(-lead)) {
             case .shutdown: return
             case .reload:
                 station = reload(station)
@@ -116,13 +118,14 @@ public final class PlayoutService: Service, Sendable {
             var airing: OccurrenceAiring
             do {
                 airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, log: writer,
-                                                      logger: logger, monitor: monitor)
+                                                      logger: logger, monitor: monitor, clock: clock)
                 airing.health = health
             } catch {
                 logger.error("\(next.slot.id): không lưu được kế hoạch phát: \(error)")
                 continue
             }
             if airing.isClosed {
+                airing.relay?.feed.close()
                 logger.notice("\(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt)) đã có trong nhật ký; không phát lại")
                 continue
             }
@@ -130,12 +133,18 @@ public final class PlayoutService: Service, Sendable {
             // by the policy, the moment the engine takes it.
             let engine = self.engine
             let sources: [String: PlayoutSource]
-            do { sources = try station.playoutSources(for: Set(airing.rows.map(\.segmentID))) } catch {
+            do { sources = try station.playoutSources(for: airing.segmentIDs) } catch {
                 logger.error("\(error)")
                 sources = [:]
             }
             airings.addTask { await airing.air(on: engine, sources: sources) }
         }
+    }
+
+    /// How long before `slot` its relay's connection opens; 0 for a slot that airs files.
+    private func relayLead(of slot: Slot, _ station: Station) -> Double {
+        guard case let .relay(spec) = slot.content else { return 0 }
+        return station.config.sources.first { $0.name == spec.source }?.tuning.leadSeconds ?? 0
     }
 
     /// Rows a run that died left open: `started` ones are closed interrupted (an occurrence still on air goes on with

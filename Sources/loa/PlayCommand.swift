@@ -43,7 +43,7 @@ struct PlayCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("loa: \(message)\n".utf8))
             case let .dropout(index, seconds):
                 FileHandle.standardError.write(Data("loa: \(ReasonCatalogue.dropout(seconds: seconds, title: files[index], device: device))\n".utf8))
-            case .deviceBack, .progress:
+            case .deviceBack, .progress, .relay:
                 break
             }
         }
