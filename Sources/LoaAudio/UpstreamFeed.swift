@@ -65,7 +65,7 @@ public final class UpstreamFeed: @unchecked Sendable {
         public var correction: Double
     }
 
-    /// Starts receiving `source` now.
+    /// Starts receiving `source` now. The receiving thread holds the feed until ``close()``: call it.
     public init(source: UpstreamSource, format: AudioFormat = .broadcast, clock: any WallClock) {
         self.source = source
         self.format = format
@@ -182,7 +182,8 @@ struct UpstreamFault: Error {
 
 /// The receiving thread: connects, reads, converts, and connects again.
 private final class UpstreamReceiver: @unchecked Sendable {
-    unowned let feed: UpstreamFeed
+    /// Held strongly: the feed lives until its thread has ended (``UpstreamFeed/close()`` must be called).
+    let feed: UpstreamFeed
     var tuning: RelayTuning { feed.source.tuning }
     let rate: Int
     let channels: Int
@@ -457,7 +458,7 @@ private final class StreamConnection {
 
 /// What FFmpeg's interrupt callback reads: a deadline on the monotonic clock, and whether the feed closes.
 final class InterruptState: @unchecked Sendable {
-    unowned let feed: UpstreamFeed
+    let feed: UpstreamFeed
     private let lock = NSLock()
     private var deadline = Double.infinity
     private var reason: Reason?

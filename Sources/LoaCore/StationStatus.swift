@@ -103,6 +103,37 @@ public struct StationStatus: Codable, Sendable, Equatable {
         }
     }
 
+    /// A relay's upstream while it is received (from its lead to the slot's end).
+    public struct Relay: Codable, Sendable, Equatable {
+        public var source: String
+        public var label: String
+        public var address: String
+        /// `connecting`, `buffering`, `relaying` or `fallback` (``RelayState``).
+        public var state: String
+        public var buffered_seconds: Double
+        /// The upstream's level in its last 100 ms window, dBFS; nil before any audio.
+        public var level_dbfs: Double?
+        public var format: String?
+        /// The resampler's correction against the sound card's clock, in percent.
+        public var drift_percent: Double
+        /// Why the upstream is not heard, when it is not (a reason code and its sentence).
+        public var fault_code: String?
+        public var fault: String?
+        public init(source: String, label: String, address: String, state: String, buffered_seconds: Double, level_dbfs: Double?,
+                    format: String?, drift_percent: Double, fault_code: String?, fault: String?) {
+            self.source = source
+            self.label = label
+            self.address = address
+            self.state = state
+            self.buffered_seconds = buffered_seconds
+            self.level_dbfs = level_dbfs
+            self.format = format
+            self.drift_percent = drift_percent
+            self.fault_code = fault_code
+            self.fault = fault
+        }
+    }
+
     /// One verdict on the host: disk space, clock synchronisation.
     public struct Check: Codable, Sendable, Equatable {
         public var check: String
@@ -127,6 +158,8 @@ public struct StationStatus: Codable, Sendable, Equatable {
     public var host: [Check]
     /// Problems in the schedule files (`file:line: …`): the slots they are in do not air.
     public var schedule_problems: [String]
+    /// The relays being received now.
+    public var relays: [Relay] = []
 
     public init(station: String, generated_at: String, daemon: Daemon, on_air: OnAir?, next: [Next], feeds: [Feed],
                 device: Device, today: [String: Int], host: [Check], schedule_problems: [String] = []) {
@@ -158,6 +191,15 @@ public struct StationStatus: Codable, Sendable, Equatable {
             out.append("Đang phát: “\(on.title)” (\(on.slot)), đã phát \(formatSeconds(on.elapsed_seconds)), còn \(formatSeconds(on.remaining_seconds))")
         } else {
             out.append("Đang phát: không có")
+        }
+        for relay in relays {
+            let state = RelayState(rawValue: relay.state)?.label ?? relay.state
+            var parts = ["\(state)", "đệm \(decimalText(relay.buffered_seconds)) giây"]
+            if let level = relay.level_dbfs { parts.append("mức \(decimalText(level)) dBFS") }
+            if abs(relay.drift_percent) >= 0.05 { parts.append("bù lệch đồng hồ \(decimalText(relay.drift_percent, signed: true)) %") }
+            if let format = relay.format { parts.append(format) }
+            if let fault = relay.fault { parts.append("⚠ \(fault)") }
+            out.append("Tiếp sóng “\(relay.label)” (\(relay.address)): " + parts.joined(separator: ", "))
         }
         out.append(next.isEmpty ? "Sắp tới: không có khung giờ nào" : "Sắp tới:")
         for slot in next {

@@ -58,6 +58,13 @@ public enum MonitorProbe: Sendable, Equatable {
     case failed(AudioError)
 }
 
+/// What listening to a relay's upstream found.
+public enum SourceProbe: Sendable, Equatable {
+    /// Audio came: its format, its loudest 100 ms window, and how long the sound had lasted without a break.
+    case received(format: String, levelDBFS: Double, soundSeconds: Double)
+    case failed(Reason, message: String)
+}
+
 /// What opening the database read-only found.
 public enum DatabaseProbe: Sendable {
     /// No file where `loa.toml` says: a station before its first run.
@@ -203,6 +210,27 @@ public enum DoctorCheck {
 
     /// Free space where the database and the audio folder are; one finding per file system. `uses` names what lives
     /// on each (`cơ sở dữ liệu`, `audio/`).
+    /// A relay's upstream: reachable, what it sends, and whether it has sound.
+    public static func source(_ source: UpstreamSource, _ probe: SourceProbe) -> DoctorFinding {
+        let subject = "Nguồn tiếp sóng “\(source.label)” (\(source.address))"
+        switch probe {
+        case let .received(format, level, sound):
+            if sound < 1 || level < source.tuning.silenceThresholdDB {
+                return DoctorFinding(check: "source", subject: subject, verdict: .warning,
+                                     message: "kết nối được (\(format)) nhưng im lặng (mức cao nhất \(decimalText(level)) dBFS, ngưỡng \(decimalText(source.tuning.silenceThresholdDB)) dBFS): kiểm tra nguồn phát có đang phát không")
+            }
+            return DoctorFinding(check: "source", subject: subject, verdict: .ok,
+                                 message: "nhận được âm thanh: \(format), mức \(decimalText(level)) dBFS")
+        case let .failed(reason, _):
+            let fix = switch reason.code {
+            case .relayCapture: "kiểm tra “capture” trong loa.toml (`arecord -L` liệt kê các đường vào) và dây nối máy thu"
+            case .relayHTTP, .relayNotAudio: "kiểm tra “url” trong loa.toml: địa chỉ phải là luồng âm thanh (Icecast, Shoutcast hoặc HLS .m3u8)"
+            default: "kiểm tra mạng và “url” trong loa.toml; khung giờ tiếp sóng sẽ phát dự phòng"
+            }
+            return DoctorFinding(check: "source", subject: subject, verdict: .fail, message: "\(ReasonCatalogue.sentence(reason)) — \(fix)")
+        }
+    }
+
     public static func disk(_ space: DiskSpace, uses: [String], thresholds: DiskThresholds = .standard) -> DoctorFinding {
         let verdict = space.verdict(thresholds)
         var message = "\(space.summary) ở \(space.path) (\(uses.joined(separator: ", ")))"

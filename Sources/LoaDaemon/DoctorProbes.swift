@@ -52,6 +52,17 @@ public struct Doctor: Sendable {
             findings.append(DoctorCheck.monitor(monitor, captured, daemonRunning: running))
         }
 
+        // Every upstream at once: a doctor that waits for each in turn is as slow as all their timeouts.
+        let sourceProbes = config.sources.map { source in (source, UpstreamFeed(source: Self.probing(source), clock: clock)) }
+        let watched = clock.monotonicSeconds()
+        for (source, feed) in sourceProbes {
+            let probe = await BlockingWork.run("loa-doctor-source") {
+                Self.probeSource(feed, seconds: seconds + 2, limit: min(source.tuning.connectTimeoutSeconds, 10) + seconds + 2,
+                                 since: watched, clock: clock)
+            }
+            findings.append(DoctorCheck.source(source, probe))
+        }
+
         if let database {
             let station = Station.load(config: config, database: database)
             for feed in config.feeds {
@@ -170,6 +181,37 @@ public struct Doctor: Sendable {
         } catch {
             return .failed(error)
         }
+    }
+
+    /// A source as the doctor listens to it: no reconnecting while it listens, the connection bounded as for a feed.
+    static func probing(_ source: UpstreamSource) -> UpstreamSource {
+        var probing = source
+        probing.tuning.reconnectSeconds = 60
+        probing.tuning.connectTimeoutSeconds = min(source.tuning.connectTimeoutSeconds, 10)
+        return probing
+    }
+
+    /// Listens to an upstream until it has delivered `seconds` of audio, it fails, or `limit` seconds have passed since
+    /// `since`; then closes it.
+    static func probeSource(_ feed: UpstreamFeed, seconds: Double, limit: Double, since: Double, clock: any WallClock) -> SourceProbe {
+        defer { feed.close() }
+        var loudest = -Double.infinity, heard = 0.0
+        let pause = NSCondition()
+        while clock.monotonicSeconds() - since < limit {
+            let now = feed.snapshot()
+            if let fault = now.fault, !now.connected { return .failed(fault, message: now.faultMessage ?? "") }
+            if now.connected {
+                loudest = max(loudest, now.levelDB)
+                heard = feed.observation().soundSeconds + feed.observation().silentSeconds
+                if heard >= seconds { return .received(format: now.format ?? "?", levelDBFS: loudest, soundSeconds: feed.observation().soundSeconds) }
+            }
+            pause.lock()
+            clock.wait(0.1, on: pause)
+            pause.unlock()
+        }
+        let now = feed.snapshot()
+        if now.connected { return .received(format: now.format ?? "?", levelDBFS: loudest, soundSeconds: feed.observation().soundSeconds) }
+        return .failed(Reason(.relayUnreachable, "quá \(Int(limit)) giây"), message: "không nhận được âm thanh trong \(Int(limit)) giây")
     }
 
     /// Free space for each of `paths` (what lives there → path), one finding per file system.

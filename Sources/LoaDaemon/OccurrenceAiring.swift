@@ -34,20 +34,15 @@ public struct OccurrenceAiring: Sendable {
                                logger: Logger, monitor: OnAirMonitor? = nil, clock: (any WallClock)? = nil) throws -> OccurrenceAiring {
         var rows = try log.occurrence(slot: slot.id, startsAt: startsAt)
         let end = slot.lengthSeconds.map { startsAt.addingTimeInterval(Double($0)) }
-        var relay: RelayPlan?
-        if case let .relay(spec) = slot.content, let clock, !rows.isEmpty || true {
-            if let source = station.config.sources.first(where: { $0.name == spec.source }) {
-                // The fallback loop is planned again at every visit: the library may have changed since the plan was stored.
-                let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
-                                                history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
-                relay = RelayPlan(source: source, feed: UpstreamFeed(source: source, clock: clock), fallback: plan.fallback)
-            } else {
-                logger.error("\(slot.location(of: "relay")): \(ReasonCatalogue.sentence(Reason(.relayUnknownSource, spec.source)))")
-            }
+        var relaySpec: RelaySpec?
+        if case let .relay(spec) = slot.content { relaySpec = spec }
+        // A relay's fallback loop is planned at every visit: the library may have changed since the plan was stored.
+        var plan: PlannedSlot?
+        if rows.isEmpty || relaySpec != nil {
+            plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
+                                        history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
         }
-        if rows.isEmpty {
-            let plan = station.planner.plan(slot: slot, startsAt: startsAt, library: try station.library.all(),
-                                            history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
+        if rows.isEmpty, let plan {
             let planned = plan.items.map { AiringRecord(planned: $0, in: plan, station: station.config.station,
                                                        device: station.config.device) }
             rows = try log.store(planned)
@@ -56,7 +51,13 @@ public struct OccurrenceAiring: Sendable {
         var airing = OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },
                                       audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger,
                                       monitor: monitor)
-        airing.relay = relay
+        if let relaySpec, let clock, !airing.isClosed {
+            if let source = station.config.sources.first(where: { $0.name == relaySpec.source }) {
+                airing.relay = RelayPlan(source: source, feed: UpstreamFeed(source: source, clock: clock), fallback: plan?.fallback ?? [])
+            } else {
+                logger.error("\(slot.location(of: "relay")): \(ReasonCatalogue.sentence(Reason(.relayUnknownSource, relaySpec.source)))")
+            }
+        }
         return airing
     }
 
@@ -138,7 +139,10 @@ public struct OccurrenceAiring: Sendable {
             await engine.play(program) { event in writer.async { record(event, current, relayRows) } }
         }
         await withCheckedContinuation { (written: CheckedContinuation<Void, Never>) in writer.async { written.resume() } }
-        relay?.feed.close()
+        if let feed = relay?.feed {
+            feed.close()
+            health?.relayClosed(feed)
+        }
     }
 
     /// Writes what the engine reported, on the log's writer queue.

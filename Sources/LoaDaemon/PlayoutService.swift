@@ -120,12 +120,16 @@ public final class PlayoutService: Service, Sendable {
                 airing = try OccurrenceAiring.prepare(next.slot, startsAt: next.startsAt, station: station, log: writer,
                                                       logger: logger, monitor: monitor, clock: clock)
                 airing.health = health
+                if let feed = airing.relay?.feed { health.relayOpened(feed) }
             } catch {
                 logger.error("\(next.slot.id): không lưu được kế hoạch phát: \(error)")
                 continue
             }
             if airing.isClosed {
-                airing.relay?.feed.close()
+                if let feed = airing.relay?.feed {
+                    feed.close()
+                    health.relayClosed(feed)
+                }
                 logger.notice("\(next.slot.id) lúc \(station.config.calendar.rfc3339(next.startsAt)) đã có trong nhật ký; không phát lại")
                 continue
             }

@@ -1,4 +1,5 @@
 import Foundation
+import LoaAudio
 import LoaConfig
 import LoaCore
 import LoaFeed
@@ -26,6 +27,7 @@ public final class DaemonHealth: @unchecked Sendable {
     private let lock = NSLock()
     private var device: DeviceState?
     private var feeds: [String: FeedPoll] = [:]
+    private var relays: [ObjectIdentifier: UpstreamFeed] = [:]
 
     public init(clock: any WallClock) {
         self.clock = clock
@@ -53,6 +55,21 @@ public final class DaemonHealth: @unchecked Sendable {
         }
         let poll = FeedPoll(at: clock.now(), result: result, message: report.summary)
         lock.withLock { feeds[report.feed] = poll }
+    }
+
+    /// A relay's upstream is received from now until ``relayClosed(_:)``.
+    func relayOpened(_ feed: UpstreamFeed) { lock.withLock { relays[ObjectIdentifier(feed)] = feed } }
+    func relayClosed(_ feed: UpstreamFeed) { lock.withLock { _ = relays.removeValue(forKey: ObjectIdentifier(feed)) } }
+
+    /// The relays received now, as `loa status` shows them.
+    public var relayStatus: [StationStatus.Relay] {
+        lock.withLock { Array(relays.values) }.map { feed in
+            let now = feed.snapshot(), source = feed.source
+            return StationStatus.Relay(source: source.name, label: source.label, address: source.address, state: now.state.rawValue,
+                                       buffered_seconds: now.bufferedSeconds, level_dbfs: now.levelDB.isFinite ? now.levelDB : nil,
+                                       format: now.format, drift_percent: now.correction * 100, fault_code: now.fault?.code.rawValue,
+                                       fault: now.fault.map { ReasonCatalogue.sentence($0) })
+        }.sorted { $0.source < $1.source }
     }
 
     public var deviceState: DeviceState? { lock.withLock { device } }
@@ -126,9 +143,11 @@ extension Station {
             StationStatus.Daemon(running: true, pid: daemon.pid, started_at: calendar.rfc3339(daemon.health.startedAt),
                                  uptime_seconds: now.timeIntervalSince(daemon.health.startedAt))
         } ?? StationStatus.Daemon(running: false)
-        return StationStatus(station: config.station, generated_at: calendar.rfc3339(now), daemon: running, on_air: onAir,
-                             next: next, feeds: feeds, device: device, today: counts, host: host,
-                             schedule_problems: schedules.problems.map(\.description))
+        var status = StationStatus(station: config.station, generated_at: calendar.rfc3339(now), daemon: running, on_air: onAir,
+                                   next: next, feeds: feeds, device: device, today: counts, host: host,
+                                   schedule_problems: schedules.problems.map(\.description))
+        status.relays = daemon?.health.relayStatus ?? []
+        return status
     }
 }
 
