@@ -3,12 +3,14 @@ import CSoxr
 import Foundation
 import LoaCore
 
-/// What libsndfile reads from a file's header and body.
+/// What a file's header and body say: libsndfile's reading, or FFmpeg's for what libsndfile refuses.
 public struct MediaInfo: Sendable, Hashable {
     public var frames: Int
     public var sampleRate: Int
     public var channels: Int
-    /// libsndfile's names, e.g. `WAV/Signed 16 bit PCM`, `M1A/MPEG Layer III`, `FLAC/Signed 16 bit PCM`, `OGG/Vorbis`.
+    /// libsndfile's names, e.g. `WAV/Signed 16 bit PCM`, `M1A/MPEG Layer III`, `FLAC/Signed 16 bit PCM`, `OGG/Vorbis`,
+    /// `OGG/Opus`; for what FFmpeg reads, container and codec, e.g. `MP4/AAC`, `ADTS/AAC`, `WEBM/OPUS`, `AMR/AMR_NB`,
+    /// `ASF/WMAV2`.
     public var format: String
     /// EBU R128 loudness of the whole file as played; only ``SndFileDecoder/probe(path:)`` measures it.
     public var loudness: Loudness? = nil
@@ -35,11 +37,13 @@ public struct MediaInfo: Sendable, Hashable {
     }
 }
 
-/// Decodes WAV, MP3, FLAC and Ogg with libsndfile and converts to the output format
-/// (channel mapping, and libsoxr when the rates differ).
+/// Decodes a file and converts it to the output format (channel mapping, and libsoxr when the rates differ): WAV,
+/// MP3, FLAC and Ogg with libsndfile, and what libsndfile refuses (M4A/AAC, WebM, AMR, WMA) with FFmpeg's libraries,
+/// chosen by the file's content (``openAudioFile(_:)``).
 ///
 /// The first sample of the file is the first sample out, whatever the format: libsndfile trims MP3
-/// encoder delay and padding (LAME tag), and libsoxr's linear-phase filter is compensated for its delay.
+/// encoder delay and padding (LAME tag), FFmpeg an AAC or Opus encoder's priming as the container says, and
+/// libsoxr's linear-phase filter is compensated for its delay.
 /// Resampling uses libsoxr's medium-quality recipe: passband flat to 91 % of the lower Nyquist
 /// (20 kHz from 44.1 kHz), 96 dB stopband, broadcast-grade for speech and music, at about a tenth of
 /// libsamplerate's `SRC_SINC_FASTEST` cost, whose 80 % passband was also narrower.
@@ -47,7 +51,7 @@ public final class SndFileDecoder {
     public let path: String
     public let info: MediaInfo
     public let output: AudioFormat
-    private let file: SoundFile
+    private let file: any AudioFileReader
     private var resampler: soxr_t?
     /// Channels carried through the resampler: the fewer of the file's and the output's, so a mono
     /// file is resampled once and copied to both channels after, and extra channels are dropped before.
@@ -65,7 +69,8 @@ public final class SndFileDecoder {
     public init(path: String, output: AudioFormat = .broadcast) throws(AudioError) {
         self.path = path
         self.output = output
-        (file, info) = try SndFileDecoder.open(path)
+        file = try openAudioFile(path)
+        info = file.info
         carried = min(info.channels, output.channels)
         readBuffer = [Float](repeating: 0, count: SndFileDecoder.chunkFrames * info.channels)
         resampled = info.channels < output.channels ? [Float](repeating: 0, count: SndFileDecoder.chunkFrames * carried) : []
@@ -115,8 +120,8 @@ public final class SndFileDecoder {
 
     /// Moves, before the first read, so that the next read returns output frame `frame` (counted at the output rate
     /// from the file's first frame) by seeking in the file, and returns true; returns false, having moved nothing,
-    /// when libsndfile cannot seek there (a length in the header shorter than the file, a stream that cannot seek):
-    /// the caller then decodes and drops with ``skip(frames:)``.
+    /// when the file cannot be sought there (a length in the header shorter than the file, a stream that cannot seek,
+    /// a file FFmpeg reads): the caller then decodes and drops with ``skip(frames:)``.
     ///
     /// The file is sought a little before `frame`, to a frame where the input and output grids meet (every 147 input
     /// frames from 44.1 to 48 kHz), and the frames up to `frame` are decoded and dropped, so that the decoder and the
@@ -130,11 +135,7 @@ public final class SndFileDecoder {
         let preroll = (info.format.contains("MPEG") ? SndFileDecoder.mpegPrerollFrames : 0)
             + (resampler == nil ? 0 : SndFileDecoder.resamplerPrerollFrames)
         let block = max(0, frame / outStep * inStep - preroll) / inStep
-        guard sf_seek(file.handle, sf_count_t(block * inStep), SEEK_SET) >= 0 else {
-            // libsndfile refuses a seek past the header's length before it moves; back to the start in any case.
-            _ = sf_seek(file.handle, 0, SEEK_SET)
-            return false
-        }
+        guard file.seek(toFrame: block * inStep) else { return false }
         if let resampler { soxr_clear(resampler) }
         (pendingStart, pendingCount, endOfInput, finished, failure) = (0, 0, false, false, nil)
         _ = try skip(frames: frame - block * outStep)
@@ -240,24 +241,23 @@ public final class SndFileDecoder {
         }
     }
 
-    /// Reads up to `frames` file frames from libsndfile. The input ends at the file's end or at an error; the
-    /// frames read before an error are kept (libsndfile clears its error at the next call, so it is noted here).
+    /// Reads up to `frames` file frames. The input ends at the file's end or at an error; the frames read before an
+    /// error are kept, and the error is thrown after them.
     private func readFile(into out: UnsafeMutablePointer<Float>, frames: Int) -> Int {
-        let n = sf_readf_float(file.handle, out, sf_count_t(frames))
-        if n < 0 || sf_error(file.handle) != 0 {
-            failure = .decode(path: path, message: "tệp hỏng hoặc bị cắt giữa chừng, phần sau không phát được: chép lại bản đầy đủ "
-                              + "(libsndfile: \(String(cString: sf_strerror(file.handle))))")
-        }
-        if n <= 0 || failure != nil { endOfInput = true }
-        return max(0, Int(n))
+        let n = file.read(into: out, frames: frames)
+        if let error = file.failure { failure = error }
+        if n == 0 || failure != nil { endOfInput = true }
+        return n
     }
 
     /// Decodes the whole file to prove it is playable, to count its real frames (MP3 headers can lie)
     /// and, in the same pass, to measure its loudness and, given `playoutCopy` (a path), to write the
-    /// file's playout copy there (see ``PlayoutCopyWriter``). Throws what libsndfile said if any part fails;
-    /// a copy that was not finished is removed.
+    /// file's playout copy there (see ``PlayoutCopyWriter``). Any format the decoder reads is probed the same way, and
+    /// its length is the frames decoded, whatever a container says (an AMR or raw AAC file's is a guess from its bit
+    /// rate). Throws what the decoding library said if any part fails; a copy that was not finished is removed.
     public static func probe(path: String, playoutCopy: String? = nil, output: AudioFormat = .broadcast) throws(AudioError) -> MediaInfo {
-        var (file, info) = try open(path)
+        let file = try openAudioFile(path)
+        var info = file.info
         let meter = try LoudnessMeter(sampleRate: info.sampleRate, channels: info.channels, source: path)
         let copy = try playoutCopy.map { (destination) throws(AudioError) in
             try PlayoutCopyWriter(destination: destination, sourceRate: info.sampleRate, channels: info.channels,
@@ -265,7 +265,9 @@ public final class SndFileDecoder {
         }
         var buffer = [Float](repeating: 0, count: chunkFrames * info.channels)
         var total = 0
-        while case let n = try readFrames(file.handle, into: &buffer, path: path), n > 0 {
+        while case let n = buffer.withUnsafeMutableBufferPointer({ samples in
+            samples.baseAddress.map { file.read(into: $0, frames: chunkFrames) } ?? 0
+        }), n > 0 {
             total += n
             try meter.add(buffer, frames: n)
             if let copy {
@@ -280,6 +282,7 @@ public final class SndFileDecoder {
                 }
             }
         }
+        if let failure = file.failure { throw failure }
         guard total > 0 else { throw .decode(path: path, message: "tệp không có mẫu âm thanh nào") }
         // A piece of a file decodes to a few frames that would air as nothing and be counted as an airing.
         guard Double(total) / Double(info.sampleRate) >= Segment.minimumSeconds else {
@@ -287,10 +290,7 @@ public final class SndFileDecoder {
                           + "dưới \(secondsText(Segment.minimumSeconds)): tệp bị cắt hoặc chỉ là một mẩu, chép lại bản đầy đủ")
         }
         try copy?.finish()
-        // An MP3's frame count is a header's only when a Xing/Info/VBRI tag gives it; otherwise libsndfile guessed it
-        // from the file's size, which a VBR file makes wrong.
-        let headerFrames = info.format.contains("MPEG Layer") && !mpegHasFrameCount(path) ? 0 : info.frames
-        info.declaredFrames = max(headerFrames, wavDeclaredFrames(path) ?? 0)
+        info.declaredFrames = file.declaredFrames
         info.frames = total
         info.loudness = meter.loudness
         return info
@@ -337,40 +337,6 @@ public final class SndFileDecoder {
         guard (try? handle.seek(toOffset: start)) != nil, let frame = try? handle.read(upToCount: 4096) else { return false }
         head = frame
         return [Data("Xing".utf8), Data("Info".utf8), Data("VBRI".utf8)].contains { head.range(of: $0) != nil }
-    }
-
-    /// Opens `path` with libsndfile and reads its header; the file closes when the last reference to it goes.
-    static func open(_ path: String) throws(AudioError) -> (SoundFile, MediaInfo) {
-        var sfInfo = SF_INFO()
-        guard let file = SoundFile(path: path, info: &sfInfo) else { throw openError(path) }
-        guard sfInfo.channels > 0, sfInfo.samplerate > 0 else { throw .decode(path: path, message: "tệp không có kênh âm thanh") }
-        return (file, MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate),
-                                  channels: Int(sfInfo.channels), format: formatName(sfInfo.format)))
-    }
-
-    /// Reads up to `frames` (at most a chunk) interleaved frames into `buffer` (sized for a chunk); 0 at the end of the file.
-    static func readFrames(_ handle: OpaquePointer, into buffer: inout [Float], frames: Int = chunkFrames,
-                           path: String) throws(AudioError) -> Int {
-        let n = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(frames)) }
-        if n < 0 || sf_error(handle) != 0 { throw .decode(path: path, message: String(cString: sf_strerror(handle))) }
-        return Int(n)
-    }
-
-    /// libsndfile's own message for a failed open is often about the wrong thing (it blames pipes for
-    /// an unknown format), so say what the operator can act on and keep its words in brackets.
-    static func openError(_ path: String) -> AudioError {
-        let detail = String(cString: sf_strerror(nil))
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            return .decode(path: path, message: "không có tệp này")
-        }
-        if isDirectory.boolValue { return .decode(path: path, message: "đây là thư mục, không phải tệp âm thanh") }
-        guard FileManager.default.isReadableFile(atPath: path) else { return .decode(path: path, message: "không có quyền đọc") }
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        if bytes == 0 { return .decode(path: path, message: "tệp rỗng (0 byte): chép lại tệp âm thanh") }
-        // Its pipe message is libsndfile's answer to any format it does not know: it would only mislead.
-        let known = detail.contains("possibly a pipe") ? "" : " (libsndfile: \(detail))"
-        return .decode(path: path, message: "không phải tệp WAV, MP3, FLAC hay Ogg, hoặc tệp bị hỏng: kiểm tra đúng tệp chưa\(known)")
     }
 
     static func formatName(_ format: Int32) -> String {

@@ -1,36 +1,77 @@
 import CSndFile
 import Foundation
 
-/// An audio file open in libsndfile for reading, through a 64 KB read buffer of its own.
+/// An audio file open in libsndfile for reading (WAV, MP3, FLAC, Ogg), through a 64 KB read buffer of its own.
 ///
 /// libsndfile reads a file with one `read(2)` per request, and libmpg123 asks for an MP3 frame's header and then its
 /// body: decoding costs two system calls a frame, and so does an exact seek, which walks every frame header before the
 /// target: 115,000 calls 25 minutes into an MP3, 78 ms against 12 ms through this buffer (BENCHMARKS.md). libsndfile's
 /// virtual I/O lets the buffer sit under it. A file that only its name identifies (an MP3 with junk before its first
 /// frame, which libsndfile accepts for its `.mp3` extension) is opened by name instead, unbuffered.
-final class SoundFile {
+final class SoundFile: AudioFileReader {
     let handle: OpaquePointer
+    let path: String
+    let info: MediaInfo
+    private(set) var failure: AudioError?
     /// Whether the file is read through the buffer (false: opened by name).
     let buffered: Bool
     private let reader: BufferedReader?
 
     /// Opens `path`; nil when libsndfile cannot, its reason then in `sf_strerror(nil)`.
-    init?(path: String, info: inout SF_INFO) {
+    init?(path: String) {
+        var sfInfo = SF_INFO()
         if let reader = BufferedReader(path: path) {
             var io = SoundFile.virtualIO
-            if let handle = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(reader).toOpaque()) {
+            if let handle = sf_open_virtual(&io, Int32(SFM_READ), &sfInfo, Unmanaged.passUnretained(reader).toOpaque()) {
                 (self.handle, self.reader, buffered) = (handle, reader, true)
+                self.path = path
+                info = SoundFile.mediaInfo(sfInfo)
                 return
             }
         }
-        info = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &info) else { return nil }
+        sfInfo = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else { return nil }
         (self.handle, reader, buffered) = (handle, nil, false)
+        self.path = path
+        info = SoundFile.mediaInfo(sfInfo)
     }
 
     deinit {
         // libsndfile lets go of the reader before the reader closes its descriptor.
         sf_close(handle)
+    }
+
+    /// Reads up to `frames` frames from libsndfile. The frames read before an error are kept (libsndfile clears its
+    /// error at the next call, so it is noted here), and nothing is read after it.
+    func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) -> Int {
+        guard failure == nil else { return 0 }
+        let n = sf_readf_float(handle, buffer, sf_count_t(frames))
+        if n < 0 || sf_error(handle) != 0 {
+            failure = .decode(path: path, message: "tệp hỏng hoặc bị cắt giữa chừng, phần sau không phát được: chép lại bản đầy đủ "
+                              + "(libsndfile: \(String(cString: sf_strerror(handle))))")
+        }
+        return max(0, Int(n))
+    }
+
+    func seek(toFrame frame: Int) -> Bool {
+        guard sf_seek(handle, sf_count_t(frame), SEEK_SET) >= 0 else {
+            // libsndfile refuses a seek past the header's length before it moves; back to the start in any case.
+            _ = sf_seek(handle, 0, SEEK_SET)
+            return false
+        }
+        return true
+    }
+
+    /// An MP3's frame count is a header's only when a Xing/Info/VBRI tag gives it; otherwise libsndfile guessed it
+    /// from the file's size, which a VBR file makes wrong. A WAV's is its `data` chunk's, which libsndfile trims.
+    var declaredFrames: Int {
+        let headerFrames = info.format.contains("MPEG Layer") && !SndFileDecoder.mpegHasFrameCount(path) ? 0 : info.frames
+        return max(headerFrames, SndFileDecoder.wavDeclaredFrames(path) ?? 0)
+    }
+
+    private static func mediaInfo(_ sfInfo: SF_INFO) -> MediaInfo {
+        MediaInfo(frames: Int(sfInfo.frames), sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
+                  format: SndFileDecoder.formatName(sfInfo.format))
     }
 
     private static func reader(_ user: UnsafeMutableRawPointer?) -> BufferedReader? {
