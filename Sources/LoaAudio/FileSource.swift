@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Entered at `startFrame` (a join mid-item, a resumption after a preemption), the file is sought by frame where
 /// libsndfile can (``SndFileDecoder/seek(toFrame:)``: WAV, FLAC, Ogg and MP3 alike) and decoded and dropped up to
-/// there otherwise, on the decode thread either way: a join deep into a long MP3 costs the output thread nothing.
+/// there otherwise (a file FFmpeg reads, such as an M4A whose playout copy is missing), on the decode thread either
+/// way: a join deep into a long MP3 costs the output thread nothing.
 ///
 /// The file is opened, and its header read, when the source is made: a file that is missing, unreadable or not
 /// audio is refused there, naming it. A decode error later is read as ``SourceRead/failed(_:)`` after every good

@@ -10,7 +10,7 @@ struct AnnounceCommand: AsyncParsableCommand {
         abstract: "Loa daemon đang chạy phát ngay một tệp, trên mọi khung giờ (ghi nhật ký là thông báo).")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Tệp WAV, MP3, FLAC hoặc Ogg.") var file: String
+    @Argument(help: ArgumentHelp(audioFileHelp)) var file: String
     @Option(name: .customLong("repeat"), help: "Số lần phát liền nhau, từ 1 trở lên (mặc định 1).",
             transform: OptionValue.count)
     var times: Int = 1

@@ -31,7 +31,11 @@ func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
 /// Seconds kept to the millisecond for JSON, so floating-point noise never reaches a report.
 func roundedToMilliseconds(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
-/// Runs `body` with file descriptor 2 pointed at /dev/null: libmpg123 prints its own notes about broken
+/// What a command that takes audio files says it takes: what libsndfile reads, and what FFmpeg's libraries read of
+/// what phones record and messaging apps send.
+let audioFileHelp = "Tệp âm thanh: WAV, MP3, FLAC, Ogg, M4A/AAC, Opus, WebM, AMR hoặc WMA."
+
+/// Runs `body` with file descriptor 2 pointed at /dev/null: libmpg123 and FFmpeg print their own notes about broken
 /// frames, and the reason Loa gives is enough. Only for short commands that run nothing else meanwhile.
 func withStandardErrorSilenced<T>(_ body: () throws -> T) throws -> T {
     let saved = dup(STDERR_FILENO)

@@ -9,7 +9,7 @@ struct PlayCommand: AsyncParsableCommand {
         commandName: "play", abstract: "Phát ngay các tệp, liền nhau, qua ALSA (thử đường âm thanh).")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Tệp WAV, MP3, FLAC hoặc Ogg.") var files: [String]
+    @Argument(help: ArgumentHelp(audioFileHelp)) var files: [String]
     @Option(help: "Tên PCM của ALSA, ví dụ default, pulse, hw:0 (mặc định: device trong loa.toml, nếu có; không thì default).")
     var device: String?
 
@@ -19,7 +19,7 @@ struct PlayCommand: AsyncParsableCommand {
         let device = try self.device ?? global.configFileIfAny().map { try StationConfig.load($0).device } ?? "default"
         // Each file must open; its length is its own (0: not measured at import), so the files follow
         // each other back to back from a moment from now.
-        for file in files { _ = try SndFileDecoder(path: file) }
+        for file in files { _ = try withStandardErrorSilenced { try SndFileDecoder(path: file) } }
         let entries = files.map { (path: $0, durationSeconds: 0.0, gainDB: 0.0) }
         let program = PlayoutProgram.now(entries, at: clock.now().addingTimeInterval(0.5))
         let files = self.files

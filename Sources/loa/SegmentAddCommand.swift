@@ -11,7 +11,7 @@ struct SegmentAddCommand: AsyncParsableCommand {
         commandName: "add", abstract: "Nhập một bản ghi vào thư viện (đọc thời lượng, định dạng, độ to EBU R128, SHA-256).")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Tệp WAV, MP3, FLAC hoặc Ogg.") var file: String
+    @Argument(help: ArgumentHelp(audioFileHelp)) var file: String
     @Option(help: "Tiêu đề bản tin.") var title: String
     @Option(help: "Trụ cột: \(Pillar.slugList).") var pillar: String?
     @Option(help: "Chiến dịch, ví dụ \"HNCC ASEAN 37\".") var campaign: String?
@@ -53,7 +53,7 @@ struct SegmentAddCommand: AsyncParsableCommand {
             try StationDatabase.checkFolder(of: config.database)
         }
         // One decode: proves the file plays, measures its loudness and writes its playout copy (48 kHz 16-bit WAV).
-        // libmpg123 prints its own notes about broken frames; the reason Loa gives is enough. A file refused here
+        // libmpg123 and FFmpeg print their own notes about broken frames; the reason Loa gives is enough. A file refused here
         // leaves no database made for nothing.
         let copy = PlayoutCopyWriter.relativePath(sha256: digest)
         let info = try withStandardErrorSilenced {
