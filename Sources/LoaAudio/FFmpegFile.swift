@@ -47,6 +47,7 @@ final class FFmpegFile: AudioFileReader {
         var options: OpaquePointer?
         av_dict_set(&options, "protocol_whitelist", "file", 0)
         av_dict_set(&options, "format_whitelist", FFmpegFile.demuxers, 0)
+        FFmpegLog.quiet()
         let opened = avformat_open_input(&handles.container, "file:" + path, nil, &options)
         av_dict_free(&options)
         guard opened >= 0, let container = handles.container else {

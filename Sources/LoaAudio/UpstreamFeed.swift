@@ -492,7 +492,8 @@ private func loaInterruptCallback(_ opaque: UnsafeMutableRawPointer?) -> Int32 {
     return Unmanaged<InterruptState>.fromOpaque(opaque).takeUnretainedValue().shouldStop() ? 1 : 0
 }
 
-/// FFmpeg's messages: kept off the station's stderr (every fault is said once, by Loa, naming the URL).
+/// FFmpeg's messages: kept off the station's stderr and the journal, for streams and files alike (every fault is said
+/// once, by Loa, naming the URL or the file).
 enum FFmpegLog {
     private static let silenced: Void = { av_log_set_level(AV_LOG_QUIET) }()
     static func quiet() { _ = silenced }
@@ -525,6 +526,8 @@ struct ChannelConverter {
             var outLayout = AVChannelLayout()
             av_channel_layout_default(&outLayout, Int32(channels))
             let made = swr_alloc_set_opts2(&context, &outLayout, AV_SAMPLE_FMT_FLT, rate, &inLayout, AVSampleFormat(format), rate, 0, nil)
+            // A mono upstream airs as the dual mono it is, at its level, as a mono file does (not 3 dB down).
+            if made >= 0, let context { av_opt_set_double(UnsafeMutableRawPointer(context), "center_mix_level", 1.0, 0) }
             guard made >= 0, let context, swr_init(context) >= 0 else {
                 throw UpstreamFault(reason: Reason(.relayNotAudio, "định dạng mẫu lạ"), message: "không chuyển được định dạng mẫu")
             }
