@@ -91,8 +91,8 @@ public struct StationConfig: Sendable {
     /// The level at or below which the monitor line counts as silent (`monitor_silence_dbfs`, default −50).
     public var monitorSilenceDBFS: Double
     public var feeds: [FeedConfig]
-    /// The upstreams relay slots take live (`[[source]]`).
-    public var sources: [UpstreamSource] = []
+    /// The upstreams relay slots take live (`[[source]]`), in the order written.
+    public var sources: [UpstreamSource]
     public var targetLUFS: Double
     /// The station's own Ed25519 private key (`signing_key`, made by `loa keygen`), which signs `loa log export`.
     public var signingKey: URL?
@@ -124,9 +124,18 @@ public struct StationConfig: Sendable {
                            "monitor_silence_dbfs", "signing_key"]
     static let loudnessKeys = ["target_lufs"]
     static let feedKeys = ["name", "url", "public_keys", "interval", "timeout"]
+    static let sourceKeys = ["name", "label", "url", "capture"] + sourceDurations.map(\.key) + ["silence_threshold"]
+    /// The durations of a `[[source]]` (``RelayTuning``'s fields), with the seconds each may take: beyond them a value
+    /// is a typo (a buffer of an hour would hold a gigabyte of audio; a stall noticed after ten minutes is dead air).
+    static let sourceDurations: [(key: String, range: ClosedRange<Double>, field: any WritableKeyPath<RelayTuning, Double> & Sendable)] = [
+        ("lead", 1...300, \.leadSeconds), ("buffer", 0.5...60, \.bufferSeconds), ("stall", 1...300, \.stallSeconds),
+        ("connect_timeout", 1...300, \.connectTimeoutSeconds), ("silence", 1...3600, \.silenceSeconds),
+        ("return", 0.5...600, \.returnSeconds), ("reconnect", 0.5...600, \.reconnectSeconds),
+        ("reconnect_max", 1...3600, \.reconnectMaxSeconds),
+    ]
     /// The tables `loa.toml` may hold, as written, with their keys.
     static let tables: [(name: String, header: String, keys: [String])] = [
-        ("loudness", "[loudness]", loudnessKeys), ("feed", "[[feed]]", feedKeys),
+        ("loudness", "[loudness]", loudnessKeys), ("feed", "[[feed]]", feedKeys), ("source", "[[source]]", sourceKeys),
     ]
 
     public static func parse(_ text: String, file: URL) throws(ConfigError) -> StationConfig {
@@ -141,6 +150,9 @@ public struct StationConfig: Sendable {
     }
 
     public var calendar: StationCalendar { StationCalendar(timeZone: timeZone) }
+
+    /// The `[[source]]` named `name`, or nil.
+    public func source(named name: String) -> UpstreamSource? { sources.first { $0.name == name } }
 
     /// The file whose lock marks the one daemon writing this database: `<database>.lock`, beside it.
     public var lockFile: URL { URL(fileURLWithPath: database.path + ".lock") }

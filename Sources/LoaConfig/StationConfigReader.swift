@@ -51,11 +51,12 @@ struct StationConfigReader {
             ?? OnAirCheck.defaultSilenceDBFS
         let target = readLoudness()
         let feeds = readFeeds()
+        let sources = readSources()
         let signingKey = table["signing_key"] == nil ? nil : path("signing_key", default: "")
         guard problems.isEmpty, let zone else { return nil }
         return StationConfig(file: file, station: station, timeZone: zone, schedules: schedules, audio: audio, database: database,
                              controlSocket: controlSocket, device: device, monitor: monitor, monitorSilenceDBFS: silence,
-                             feeds: feeds, targetLUFS: target, signingKey: signingKey)
+                             feeds: feeds, sources: sources, targetLUFS: target, signingKey: signingKey)
     }
 
     // MARK: - Keys
@@ -184,11 +185,7 @@ struct StationConfigReader {
                     problem(line("public_keys"), "\(label): khóa “\(key ?? "?")” không phải khóa công khai Ed25519 (base64 của 32 byte)")
                 }
             }
-            func duration(_ key: String, default fallback: Double) -> Double? {
-                guard let raw = feed[key] else { return fallback }
-                return (raw.string ?? raw.int.map(String.init)).flatMap(FeedConfig.seconds)
-            }
-            let interval = duration("interval", default: 900), timeout = duration("timeout", default: 30)
+            let interval = Self.duration(feed["interval"], default: 900), timeout = Self.duration(feed["timeout"], default: 30)
             for (key, seconds) in [("interval", interval), ("timeout", timeout)] where seconds == nil {
                 problem(line(key), "\(label): “\(key)” phải là thời lượng như \"30s\", \"15m\", \"1h\"")
             }
@@ -197,5 +194,111 @@ struct StationConfigReader {
                                     location: SourceLocation(file: file.path, line: line("name"))))
         }
         return feeds
+    }
+
+    /// A duration as `loa.toml` writes it (`"30s"`, `"15m"`, `"1h"`, or a number of seconds); `fallback` when the key
+    /// is not there, nil when its value is none of these.
+    private static func duration(_ value: TOMLValueConvertible?, default fallback: Double) -> Double? {
+        guard let value else { return fallback }
+        return (value.string ?? value.int.map(String.init) ?? value.double.map { String($0) }).flatMap(FeedConfig.seconds)
+    }
+
+    /// Each `[[source]]`, checked whole: a relay that could never be opened, or whose bounds make no sense, is an
+    /// error at its line, never a slot that goes silent on air.
+    private mutating func readSources() -> [UpstreamSource] {
+        guard let value = table["source"] else { return [] }
+        guard let array = value.array else {
+            problem(index.line(of: "source", in: root), "“source” phải là bảng [[source]]")
+            return []
+        }
+        let sections = index.arrayElements("source")
+        var sources: [UpstreamSource] = [], names: [String: Int] = [:]
+        for n in 0..<array.count {
+            let section = n < sections.count ? sections[n] : nil
+            /// Where `key` of this source is written; its `[[source]]` line for nil.
+            func line(_ key: String?) -> Int {
+                guard let section else { return 1 }
+                return key.map { index.line(of: $0, in: section) } ?? section.line
+            }
+            guard let source = array[n].table else {
+                problem(line(nil), "[[source]] phải là một bảng")
+                continue
+            }
+            let before = problems.count
+            checkKeys(of: source, known: StationConfig.sourceKeys, header: "[[source]]", section: section)
+            let rawName = source["name"]?.string ?? ""
+            let nameIsValid = !rawName.isEmpty
+                && rawName.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+            if !nameIsValid {
+                problem(line("name"), "[[source]] cần “name”: chữ không dấu, số, - hoặc _ (ví dụ \"vov1\"); khung giờ viết relay = \"<name>\"")
+            } else if let first = names[rawName] {
+                problem(line("name"), "nguồn tiếp sóng “\(rawName)” khai báo hai lần (lần đầu ở dòng \(first))")
+            } else {
+                names[rawName] = line("name")
+            }
+            let subject = nameIsValid ? "nguồn “\(rawName)”" : "[[source]] ở dòng \(line(nil))"
+            var label: String? = nil
+            if let value = source["label"] {
+                if let text = value.string, isOneLineText(text) { label = text } else {
+                    problem(line("label"), "\(subject): “label” phải là một dòng chữ, không rỗng, ví dụ \"VOV1\"")
+                }
+            }
+            var input: UpstreamSource.Input? = nil
+            switch (source["url"], source["capture"]) {
+            case (.some, .some):
+                problem(line("capture"), "\(subject): chỉ dùng một trong hai: “url” (luồng qua mạng) hoặc “capture” (đường vào của card âm thanh)")
+            case (nil, nil):
+                problem(line(nil), "\(subject) cần “url” (luồng http:// hoặc https://: Icecast, Shoutcast, HLS .m3u8) hoặc “capture” (thiết bị thu ALSA, ví dụ \"plughw:1,0\")")
+            case let (url?, nil):
+                let text = url.string ?? ""
+                if URL(string: text).map({ ["http", "https"].contains($0.scheme?.lowercased() ?? "") && !($0.host ?? "").isEmpty }) == true {
+                    input = .stream(url: text)
+                } else {
+                    problem(line("url"), "\(subject): “url” phải là địa chỉ http:// hoặc https:// của luồng (Icecast, Shoutcast hoặc HLS .m3u8), không phải \(url.debugDescription)")
+                }
+            case let (nil, capture?):
+                if let device = capture.string, isOneLineText(device), !device.contains(" ") {
+                    input = .capture(device: device)
+                } else {
+                    problem(line("capture"), "\(subject): “capture” phải là tên thiết bị thu ALSA, ví dụ \"plughw:1,0\" hoặc \"hw:1\"")
+                }
+            }
+            var tuning = RelayTuning()
+            for (key, range, field) in StationConfig.sourceDurations {
+                guard let value = source[key] else { continue }
+                if let seconds = Self.duration(value, default: 0), range.contains(seconds) {
+                    tuning[keyPath: field] = seconds
+                } else {
+                    problem(line(key), "\(subject): “\(key)” phải là thời lượng từ \(Self.durationText(range.lowerBound)) đến "
+                            + "\(Self.durationText(range.upperBound)), viết như \"4s\", \"2m\" hoặc số giây, không phải \(value.debugDescription)")
+                }
+            }
+            if let threshold = number("silence_threshold", in: source, section: section, range: -90...(-10), example: "-40") {
+                tuning.silenceThresholdDB = threshold
+            }
+            // Checked only between values that read: a bad one is already said at its own line.
+            if source["buffer"] != nil || source["lead"] != nil, problems.count == before, tuning.bufferSeconds >= tuning.leadSeconds {
+                problem(line(source["buffer"] != nil ? "buffer" : "lead"),
+                        "\(subject): “buffer” (\(Self.durationText(tuning.bufferSeconds))) phải ngắn hơn “lead” (\(Self.durationText(tuning.leadSeconds))): "
+                        + "kết nối mở trước giờ phát “lead” giây và phải nạp đầy bộ đệm trước khi đến giờ")
+            }
+            if source["reconnect"] != nil || source["reconnect_max"] != nil, problems.count == before,
+               tuning.reconnectMaxSeconds < tuning.reconnectSeconds {
+                problem(line(source["reconnect_max"] != nil ? "reconnect_max" : "reconnect"),
+                        "\(subject): “reconnect_max” (\(Self.durationText(tuning.reconnectMaxSeconds))) không được ngắn hơn “reconnect” (\(Self.durationText(tuning.reconnectSeconds)))")
+            }
+            guard problems.count == before, let input else { continue }
+            sources.append(UpstreamSource(name: rawName, label: label, input: input, tuning: tuning,
+                                          location: SourceLocation(file: file.path, line: line(nil))))
+        }
+        return sources
+    }
+
+    /// `4 giây`, `1,5 giây`, `5 phút`, `1 giờ`: a bound as a person says it.
+    private static func durationText(_ seconds: Double) -> String {
+        func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : decimalText(value) }
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(number(seconds / 3600)) giờ" }
+        if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(number(seconds / 60)) phút" }
+        return "\(number(seconds)) giây"
     }
 }

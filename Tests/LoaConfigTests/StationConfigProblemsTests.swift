@@ -26,7 +26,7 @@ struct StationConfigProblemsTests {
             "/etc/loa/loa.toml:5: khóa không hợp lệ “intervall” trong [[feed]]: có phải “interval”? (các khóa hợp lệ: name, url, public_keys, interval, timeout)",
         ])
         #expect(problems("staton = \"x\"\n") == [
-            "/etc/loa/loa.toml:1: khóa không hợp lệ “staton”: có phải “station”? (các khóa hợp lệ: station, timezone, schedules, audio, database, control_socket, device, monitor, monitor_silence_dbfs, signing_key, [loudness], [[feed]])",
+            "/etc/loa/loa.toml:1: khóa không hợp lệ “staton”: có phải “station”? (các khóa hợp lệ: station, timezone, schedules, audio, database, control_socket, device, monitor, monitor_silence_dbfs, signing_key, [loudness], [[feed]], [[source]])",
         ])
     }
 
@@ -58,10 +58,10 @@ struct StationConfigProblemsTests {
     @Test("An unknown table is reported at its own header line, not at line 1; a misspelt one with the table meant")
     func unknownTable() {
         #expect(problems("station = \"x\"\ndevice = \"hw:0\"\n\n[misc]\nnote = 1\n") == [
-            "/etc/loa/loa.toml:4: bảng không hợp lệ [misc] (các bảng hợp lệ: [loudness], [[feed]])",
+            "/etc/loa/loa.toml:4: bảng không hợp lệ [misc] (các bảng hợp lệ: [loudness], [[feed]], [[source]])",
         ])
         #expect(problems("station = \"x\"\n[loudnes]\ntarget_lufs = -18\n") == [
-            "/etc/loa/loa.toml:2: bảng không hợp lệ [loudnes]: có phải [loudness]? (các bảng hợp lệ: [loudness], [[feed]])",
+            "/etc/loa/loa.toml:2: bảng không hợp lệ [loudnes]: có phải [loudness]? (các bảng hợp lệ: [loudness], [[feed]], [[source]])",
         ])
         #expect(problems("loudness = -16\n") == [
             "/etc/loa/loa.toml:1: “loudness” phải là bảng: dòng [loudness], rồi target_lufs = … ở dòng dưới",
@@ -105,7 +105,7 @@ struct StationConfigProblemsTests {
         let config = try StationConfig.parse("\u{FEFF}station = \"UBND xã\"\n[loudness]\ntarget_lufs = -18\n", file: file)
         #expect(config.station == "UBND xã" && config.targetLUFS == -18)
         #expect(problems("\u{FEFF}station = \"x\"\n\n[misc]\n") == [
-            "/etc/loa/loa.toml:3: bảng không hợp lệ [misc] (các bảng hợp lệ: [loudness], [[feed]])",
+            "/etc/loa/loa.toml:3: bảng không hợp lệ [misc] (các bảng hợp lệ: [loudness], [[feed]], [[source]])",
         ])
         #expect(problems("\u{FEFF}volume = 3\r\nstation = \"x\"\r\n[loudness]\r\ntaget_lufs = 1\r\n").map { $0.prefix(20) } == [
             "/etc/loa/loa.toml:1:", "/etc/loa/loa.toml:4:",
