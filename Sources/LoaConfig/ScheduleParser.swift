@@ -14,7 +14,8 @@ public enum ScheduleParser {
         "“\(entry)” ra ngoài thư mục audio: chỉ dùng tệp trong audio/ (đường dẫn tương đối, không có “..”) hoặc mã bản tin"
     }
 
-    static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play", "intro", "outro", "late", "enabled"]
+    static let slotKeys = ["id", "title", "start", "end", "days", "from", "until", "pillar", "count", "play", "relay", "fallback", "fallback_pillar",
+                           "intro", "outro", "late", "enabled"]
     static let fileKeys = ["title", "slot"]
 
     /// Parses `text`; `file` is the name used in diagnostics. Returns the slots that parsed cleanly
@@ -98,6 +99,10 @@ struct SlotReader {
             problem("until", "ngày kết thúc \(until) trước ngày bắt đầu \(from)")
         }
         let content = readContent()
+        if case .relay = content, table["end"] == nil {
+            // An upstream has no length of its own: without an end the relay would never stop.
+            problem("relay", "khung giờ tiếp sóng cần giờ kết thúc “end”: luồng trực tiếp không tự hết")
+        }
         let intro = readJingle("intro"), outro = readJingle("outro")
         let late = readLate()
         let enabled = readEnabled()
@@ -171,8 +176,11 @@ struct SlotReader {
     }
 
     mutating func readContent() -> SlotContent? {
+        if table["relay"] != nil { return readRelay() }
+        for key in ["fallback", "fallback_pillar"] where table[key] != nil {
+            problem(key, "“\(key)” chỉ dùng trong khung giờ tiếp sóng (có “relay = \"tên nguồn\"”)")
+        }
         let play = readStrings("play")
-        let pillarNames = readStrings("pillar")
         let hasCount = table["count"] != nil
         if table["play"] != nil && table["pillar"] != nil {
             problem("pillar", "khung giờ chỉ dùng một trong hai: “play” (danh sách tệp) hoặc “pillar” (chọn theo trụ cột)")
@@ -187,27 +195,56 @@ struct SlotReader {
             if hasCount { problem("count", "“count” chỉ dùng với “pillar”") ; return nil }
             return .play(play)
         }
-        if let pillarNames {
-            var pillars: [Pillar] = []
-            for name in pillarNames {
-                if let pillar = Pillar(rawValue: name) {
-                    pillars.append(pillar)
-                } else {
-                    problem("pillar", Pillar.unknownMessage(name))
-                }
-            }
-            if pillarNames.isEmpty { problem("pillar", "danh sách “pillar” rỗng") }
+        if table["pillar"] != nil {
+            let pillars = readPillars("pillar")
             var count = 1
             if let value = table["count"] {
                 if let n = value.int, n >= 1 { count = n } else {
                     problem("count", "“count” phải là số nguyên dương, không phải \(value.debugDescription)")
                 }
             }
-            return pillars.count == pillarNames.count && !pillars.isEmpty ? .pick(pillars: pillars, count: count) : nil
+            return pillars.map { .pick(pillars: $0, count: count) }
         }
         if table["play"] == nil && table["pillar"] == nil {
-            problems.append(Diagnostic(header, "khung giờ không có nội dung: thêm “play = [...]” hoặc “pillar = [...]”"))
+            problems.append(Diagnostic(header, "khung giờ không có nội dung: thêm “play = [...]”, “pillar = [...]” hoặc “relay = \"tên nguồn\"”"))
         }
         return nil
+    }
+
+    /// Names of pillars, each checked; nil when one is not a pillar or there are none.
+    mutating func readPillars(_ key: String) -> [Pillar]? {
+        guard let names = readStrings(key) else { return nil }
+        if names.isEmpty { problem(key, "danh sách “\(key)” rỗng"); return nil }
+        var pillars: [Pillar] = []
+        for name in names {
+            if let pillar = Pillar(rawValue: name) { pillars.append(pillar) } else { problem(key, Pillar.unknownMessage(name)) }
+        }
+        return pillars.count == names.count ? pillars : nil
+    }
+
+    /// `relay = "vov1"` with its `fallback` (items looped) or `fallback_pillar` (segments of those pillars looped).
+    /// Whether the source is one of `loa.toml`'s is for the validator, which reads both files.
+    mutating func readRelay() -> SlotContent? {
+        let before = problems.count
+        let source = table["relay"]?.string ?? ""
+        if source.isEmpty || !source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            problem("relay", "“relay” phải là tên một nguồn [[source]] trong loa.toml (chữ không dấu, số, - hoặc _), ví dụ \"vov1\"")
+        }
+        for key in ["play", "pillar", "count"] where table[key] != nil {
+            problem(key, "khung giờ tiếp sóng (“relay”) không dùng “\(key)”: nội dung là luồng trực tiếp; "
+                    + "phát gì khi mất nguồn thì ghi ở “fallback” hoặc “fallback_pillar”")
+        }
+        var fallback = RelayFallback.none
+        if table["fallback"] != nil && table["fallback_pillar"] != nil {
+            problem("fallback_pillar", "khung giờ tiếp sóng chỉ dùng một trong hai: “fallback” (tệp hoặc mã bản tin, phát lặp) "
+                    + "hoặc “fallback_pillar” (chọn theo trụ cột)")
+        } else if let items = readStrings("fallback") {
+            if items.isEmpty { problem("fallback", "danh sách “fallback” rỗng") }
+            else if let outside = items.first(where: { !ScheduleParser.staysInAudio($0) }) { problem("fallback", ScheduleParser.outsideAudio(outside)) }
+            else { fallback = .play(items) }
+        } else if let pillars = readPillars("fallback_pillar") {
+            fallback = .pick(pillars: pillars)
+        }
+        return problems.count == before ? .relay(RelaySpec(source: source, fallback: fallback)) : nil
     }
 }

@@ -57,9 +57,9 @@ struct ScheduleParserTests {
         colour = "red"
         play = ["x.mp3"]
         """
-        #expect(problems(text) == ["schedules/toi.toml:4: khóa không hợp lệ “colour” (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, intro, outro, late, enabled)"])
+        #expect(problems(text) == ["schedules/toi.toml:4: khóa không hợp lệ “colour” (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, relay, fallback, fallback_pillar, intro, outro, late, enabled)"])
         #expect(problems("[[slot]]\nid = \"a\"\nstart = \"17:00\"\nplay = [\"x.mp3\"]\nenabeld = false\n") == [
-            "schedules/toi.toml:5: khóa không hợp lệ “enabeld”: có phải “enabled”? (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, intro, outro, late, enabled)",
+            "schedules/toi.toml:5: khóa không hợp lệ “enabeld”: có phải “enabled”? (các khóa hợp lệ: id, title, start, end, days, from, until, pillar, count, play, relay, fallback, fallback_pillar, intro, outro, late, enabled)",
         ])
     }
 
