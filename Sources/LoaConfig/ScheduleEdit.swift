@@ -15,6 +15,11 @@ public struct SlotSettings: Sendable, Equatable {
     public var pillar: [String]?
     public var count: Int?
     public var play: [String]?
+    /// The `[[source]]` a relay slot takes live.
+    public var relay: String?
+    /// What a relay airs while its upstream cannot be heard: items looped (`fallback`), or segments of pillars (`fallback_pillar`).
+    public var fallback: [String]?
+    public var fallbackPillar: [String]?
     public var intro: String?
     public var outro: String?
     public var late: String?
@@ -22,8 +27,9 @@ public struct SlotSettings: Sendable, Equatable {
     public var clear: [String] = []
 
     public init(title: String? = nil, start: String? = nil, end: String? = nil, days: String? = nil, from: String? = nil,
-                until: String? = nil, pillar: [String]? = nil, count: Int? = nil, play: [String]? = nil,
-                intro: String? = nil, outro: String? = nil, late: String? = nil, clear: [String] = []) {
+                until: String? = nil, pillar: [String]? = nil, count: Int? = nil, play: [String]? = nil, relay: String? = nil,
+                fallback: [String]? = nil, fallbackPillar: [String]? = nil, intro: String? = nil, outro: String? = nil,
+                late: String? = nil, clear: [String] = []) {
         self.title = title
         self.start = start
         self.end = end
@@ -33,6 +39,9 @@ public struct SlotSettings: Sendable, Equatable {
         self.pillar = pillar
         self.count = count
         self.play = play
+        self.relay = relay
+        self.fallback = fallback
+        self.fallbackPillar = fallbackPillar
         self.intro = intro
         self.outro = outro
         self.late = late
@@ -40,7 +49,8 @@ public struct SlotSettings: Sendable, Equatable {
     }
 
     /// Keys `clear` may name: those a slot can do without.
-    public static let clearable = ["title", "end", "days", "from", "until", "count", "intro", "outro", "late"]
+    public static let clearable = ["title", "end", "days", "from", "until", "count", "fallback", "fallback_pillar", "intro",
+                                   "outro", "late"]
 
     /// The keys to write, in the order a new slot lists them (the sample schedules' order).
     public var values: [(key: String, value: String)] {
@@ -54,6 +64,10 @@ public struct SlotSettings: Sendable, Equatable {
         if let pillar { out.append(("pillar", TOMLText.array(pillar))) }
         if let count { out.append(("count", "\(count)")) }
         if let play { out.append(("play", TOMLText.array(play))) }
+        if let relay { out.append(("relay", TOMLText.string(relay))) }
+        // One item as a string, as the sample schedules write a jingle looped.
+        if let fallback { out.append(("fallback", fallback.count == 1 ? TOMLText.string(fallback[0]) : TOMLText.array(fallback))) }
+        if let fallbackPillar { out.append(("fallback_pillar", TOMLText.array(fallbackPillar))) }
         if let intro { out.append(("intro", TOMLText.string(intro))) }
         if let outro { out.append(("outro", TOMLText.string(outro))) }
         if let late { out.append(("late", TOMLText.string(late))) }
@@ -92,8 +106,9 @@ public enum ScheduleChange: Sendable, Equatable {
                 throw .refused("đã có khung giờ “\(id)” ở \(file):\(existing.header + 1)")
             }
             if settings.start == nil { throw .refused("khung giờ mới cần giờ bắt đầu: --start HH:MM") }
-            if settings.play == nil && settings.pillar == nil {
-                throw .refused("khung giờ mới cần nội dung: --play TỆP… hoặc --pillar TRỤ-CỘT…")
+            try ScheduleChange.checkContent(settings)
+            if settings.play == nil && settings.pillar == nil && settings.relay == nil {
+                throw .refused("khung giờ mới cần nội dung: --play TỆP…, --pillar TRỤ-CỘT… hoặc --relay NGUỒN")
             }
             text.append(slot: [("id", TOMLText.string(id))] + settings.values)
             return
@@ -123,6 +138,22 @@ public enum ScheduleChange: Sendable, Equatable {
         }
     }
 
+    /// Options that cannot go together: a slot has one kind of content, and a relay one kind of fallback.
+    static func checkContent(_ settings: SlotSettings) throws(ConfigError) {
+        let content = [("--play", settings.play != nil), ("--pillar", settings.pillar != nil), ("--relay", settings.relay != nil)]
+            .filter(\.1).map(\.0)
+        if content.count > 1 {
+            throw .refused("chỉ dùng một trong ba: --play (danh sách tệp), --pillar (chọn theo trụ cột) hoặc --relay (tiếp sóng); "
+                           + "đã cho \(content.joined(separator: " và "))")
+        }
+        if settings.fallback != nil && settings.fallbackPillar != nil {
+            throw .refused("chỉ dùng một trong hai: --fallback (tệp hoặc mã bản tin, phát lặp) hoặc --fallback-pillar (chọn theo trụ cột)")
+        }
+        if settings.play != nil || settings.pillar != nil, let flag = settings.fallback != nil ? "--fallback" : settings.fallbackPillar != nil ? "--fallback-pillar" : nil {
+            throw .refused("\(flag) chỉ dùng cho khung giờ tiếp sóng (--relay), không cùng --play hay --pillar")
+        }
+    }
+
     static func isDisabled(_ block: ScheduleText.SlotBlock, in text: ScheduleText) -> Bool {
         guard let span = block.lines(of: "enabled") else { return false }
         return ScheduleText.value(ofLine: text.lines[span.lowerBound])?.bool == false
@@ -131,9 +162,7 @@ public enum ScheduleChange: Sendable, Equatable {
     /// Sets and clears keys one at a time, finding the slot again after each (line numbers move).
     static func edit(_ block: ScheduleText.SlotBlock, _ settings: SlotSettings, in text: inout ScheduleText) throws(ConfigError) {
         guard !settings.isEmpty else { throw .refused("không có gì để sửa: cho biết --start, --end, --days, --play, … hoặc --clear") }
-        if settings.play != nil && settings.pillar != nil {
-            throw .refused("chỉ dùng một trong hai: --play (danh sách tệp) hoặc --pillar (chọn theo trụ cột)")
-        }
+        try checkContent(settings)
         if let key = settings.clear.first(where: { key in settings.values.contains { $0.key == key } }) {
             throw .refused("--\(key) và --clear \(key) cùng lúc: chọn một")
         }
@@ -142,14 +171,30 @@ public enum ScheduleChange: Sendable, Equatable {
         }
         guard let id = block.id else { return }
         func current() -> ScheduleText.SlotBlock { text.slot(id) ?? block }
+        /// Sets `key`, or writes it where the first of `others` there was (the content it takes the place of), and
+        /// takes the rest of `others` out: a slot has one kind of content.
+        func put(_ key: String, _ value: String, replacing others: [String]) {
+            let slot = current()
+            if slot.lines(of: key) == nil, let old = others.first(where: { slot.lines(of: $0) != nil }) {
+                text.replace(old, with: key, value: value, in: slot)
+            } else {
+                text.set(key, to: value, in: slot)
+            }
+            for other in others { text.remove(other, from: current()) }
+        }
         for (key, value) in settings.values {
             switch key {
             // Switching between the two kinds of content: the new key takes the old one's place.
             case "play":
-                text.replace("pillar", with: "play", value: value, in: current())
-                text.remove("count", from: current())
+                put(key, value, replacing: ["pillar", "count", "relay", "fallback", "fallback_pillar"])
             case "pillar":
-                text.replace("play", with: "pillar", value: value, in: current())
+                put(key, value, replacing: ["play", "relay", "fallback", "fallback_pillar"])
+            case "relay":
+                put(key, value, replacing: ["play", "pillar", "count"])
+            case "fallback":
+                put(key, value, replacing: ["fallback_pillar"])
+            case "fallback_pillar":
+                put(key, value, replacing: ["fallback"])
             default:
                 text.set(key, to: value, in: current())
             }

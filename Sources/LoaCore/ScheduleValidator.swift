@@ -16,12 +16,17 @@ public struct ScheduleValidator: Sendable {
 
     /// What each entry names.
     public var entryState: @Sendable (String) -> EntryState
+    /// The names of `loa.toml`'s `[[source]]`s, in the order written: what a slot may relay.
+    public var sources: [String]
 
-    public init(entryState: @escaping @Sendable (String) -> EntryState) { self.entryState = entryState }
+    public init(sources: [String] = [], entryState: @escaping @Sendable (String) -> EntryState) {
+        self.entryState = entryState
+        self.sources = sources
+    }
 
     /// An entry airs when `entryExists` says so, and is missing otherwise.
-    public init(entryExists: @escaping @Sendable (String) -> Bool) {
-        self.entryState = { entryExists($0) ? .airable : .missing }
+    public init(sources: [String] = [], entryExists: @escaping @Sendable (String) -> Bool) {
+        self.init(sources: sources, entryState: { entryExists($0) ? .airable : .missing })
     }
 
     public func validate(_ slots: [Slot]) -> [Diagnostic] {
@@ -34,7 +39,13 @@ public struct ScheduleValidator: Sendable {
                 seen[slot.id] = slot
             }
             var references: [(key: String, entry: String)] = []
-            if case let .play(entries) = slot.content { references += entries.map { ("play", $0) } }
+            switch slot.content {
+            case let .play(entries): references += entries.map { ("play", $0) }
+            case let .relay(spec):
+                if !sources.contains(spec.source) { problems.append(Diagnostic(slot.location(of: "relay"), unknownSource(spec.source))) }
+                if case let .play(entries) = spec.fallback { references += entries.map { ("fallback", $0) } }
+            case .pick: break
+            }
             references += [("intro", slot.intro), ("outro", slot.outro)].compactMap { key, entry in entry.map { (key, $0) } }
             for (key, entry) in references {
                 switch entryState(entry) {
@@ -50,6 +61,25 @@ public struct ScheduleValidator: Sendable {
         }
         problems += ScheduleValidator.overlaps(slots)
         return problems.sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
+    }
+
+    /// `nguồn tiếp sóng “vov2” không có trong loa.toml (các nguồn có: vov1, tinh)`.
+    func unknownSource(_ name: String) -> String {
+        "nguồn tiếp sóng “\(name)” không có trong loa.toml "
+            + (sources.isEmpty ? "(loa.toml chưa khai báo nguồn nào: thêm một bảng [[source]] có name = \"\(name)\")"
+                : "(các nguồn có: \(sources.joined(separator: ", ")))")
+    }
+
+    /// What is allowed but most likely not meant, in file and line order: a relay slot with nothing to air while its
+    /// upstream cannot be heard (dead air until it returns). Not problems: `validate` passes them, and an edit is not
+    /// refused for them.
+    public static func warnings(_ slots: [Slot]) -> [Diagnostic] {
+        slots.compactMap { slot -> Diagnostic? in
+            guard case let .relay(spec) = slot.content, spec.fallback == .none else { return nil }
+            return Diagnostic(slot.location(of: "relay"),
+                              "khung giờ tiếp sóng “\(slot.id)” không có “fallback” hay “fallback_pillar”: khi mất nguồn “\(spec.source)” "
+                              + "loa sẽ im lặng cho đến khi nguồn có tiếng lại")
+        }.sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
     }
 
     /// One problem per slot that is on air with another at some moment, at the slot's header: it names the

@@ -40,7 +40,7 @@ public struct Doctor: Sendable {
         findings.append(DoctorCheck.schedules(
             slots: schedules.slots.count, files: schedules.files.count,
             folder: ScheduleSet.displayPath(config.schedules, base: config.file.deletingLastPathComponent()) + "/",
-            problems: Station.validate(schedules, audio: config.audio, library: segments)))
+            problems: Station.validate(schedules, audio: config.audio, library: segments, sources: config.sources)))
         findings.append(DoctorCheck.database(databaseProbe))
 
         let running = await BlockingWork.run("loa-doctor") { Self.daemonRunning(config) }

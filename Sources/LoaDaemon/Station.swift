@@ -33,16 +33,18 @@ public struct Station: Sendable {
 
     /// Every problem in the schedules, including content that cannot be found.
     public func validate() throws -> [Diagnostic] {
-        try Station.validate(schedules, audio: config.audio, library: library.all())
+        try Station.validate(schedules, audio: config.audio, library: library.all(), sources: config.sources)
     }
 
     /// Every problem in `schedules`, including entries that are not a segment of `library` (a file under `audio`
-    /// that was never imported would fail on air), in file and line order.
-    public static func validate(_ schedules: ScheduleSet, audio: URL, library segments: [Segment]) -> [Diagnostic] {
+    /// that was never imported would fail on air) and relays of a source `sources` (`loa.toml`'s) does not name, in
+    /// file and line order.
+    public static func validate(_ schedules: ScheduleSet, audio: URL, library segments: [Segment],
+                                sources: [UpstreamSource]) -> [Diagnostic] {
         // What `Planner.resolve` finds (an id, or a path with or without "./"), looked up rather than searched for
         // each of thousands of entries.
         let ids = Set(segments.map(\.id)), paths = Set(segments.map(\.path))
-        let validator = ScheduleValidator(entryState: { entry in
+        let validator = ScheduleValidator(sources: sources.map(\.name), entryState: { entry in
             if ids.contains(entry) || paths.contains(entry.hasPrefix("./") ? String(entry.dropFirst(2)) : entry) { return .airable }
             let file = audio.appendingPathComponent(entry).path
             var isFolder: ObjCBool = false

@@ -15,6 +15,13 @@ struct SlotOptions: ParsableArguments {
     var pillar: [String] = []
     @Option(help: "Số bản tin chọn theo trụ cột.", transform: OptionValue.count) var count: Int?
     @Option(parsing: .upToNextOption, help: "Các tệp trong audio/ hoặc mã bản tin, phát theo thứ tự.") var play: [String] = []
+    @Option(help: "Tiếp sóng trực tiếp nguồn này (tên một [[source]] trong loa.toml) thay cho --play/--pillar; cần --end.")
+    var relay: String?
+    @Option(parsing: .upToNextOption, help: "Khi mất nguồn tiếp sóng: các tệp trong audio/ hoặc mã bản tin, phát lặp theo thứ tự.")
+    var fallback: [String] = []
+    @Option(name: .customLong("fallback-pillar"), parsing: .upToNextOption,
+            help: "Khi mất nguồn tiếp sóng: bản tin của các trụ cột này, ít phát nhất trước, phát lặp.")
+    var fallbackPillar: [String] = []
     @Option(help: "Nhạc hiệu mở đầu (tệp trong audio/ hoặc mã bản tin).") var intro: String?
     @Option(help: "Nhạc hiệu kết thúc.") var outro: String?
     @Option(help: "Khi vào muộn: \(LatenessPolicy.nameList).") var late: String?
@@ -22,7 +29,8 @@ struct SlotOptions: ParsableArguments {
 
     var settings: SlotSettings {
         SlotSettings(title: title, start: start, end: end, days: days, from: from, until: until,
-                     pillar: pillar.isEmpty ? nil : pillar, count: count, play: play.isEmpty ? nil : play,
+                     pillar: pillar.isEmpty ? nil : pillar, count: count, play: play.isEmpty ? nil : play, relay: relay,
+                     fallback: fallback.isEmpty ? nil : fallback, fallbackPillar: fallbackPillar.isEmpty ? nil : fallbackPillar,
                      intro: intro, outro: outro, late: late)
     }
 }
@@ -48,7 +56,8 @@ extension ScheduleChange {
             }
             // The library is read once for both checks, before and after.
             let library = try station.library.all()
-            let problems = try editor.introducedProblems(draft) { Station.validate($0, audio: station.config.audio, library: library) }
+            let problems = try editor.introducedProblems(draft) { Station.validate($0, audio: station.config.audio, library: library,
+                                                                                              sources: station.config.sources) }
             guard problems.isEmpty else {
                 let flags = flagLines(in: draft)
                 for problem in problems {
@@ -71,6 +80,11 @@ extension ScheduleChange {
             if let warning = expiryWarning(today: station.config.calendar.localDate(of: SystemClock().now())) {
                 FileHandle.standardError.write(Data("loa: ⚠ \(warning)\n".utf8))
             }
+            // What `loa schedule validate` warns of in the slot just written (a relay with no fallback).
+            let written = ScheduleParser.parse(draft.after, file: draft.display).slots.filter { $0.id == id }
+            for warning in ScheduleValidator.warnings(written) {
+                FileHandle.standardError.write(Data("loa: ⚠ \(warning.location): \(warning.message)\n".utf8))
+            }
         }
     }
 
@@ -81,13 +95,14 @@ extension ScheduleChange {
         return "khung giờ “\(id)” chỉ phát đến hết \(until), ngày đã qua: nó sẽ không phát nữa"
     }
 
-    /// The 1-based lines of the edited slot that hold a key this change set, by the key's name (the option's).
+    /// The 1-based lines of the edited slot that hold a key this change set, by the option's name (the key's, with
+    /// `-` for `_`: `fallback_pillar` is set by `--fallback-pillar`).
     private func flagLines(in draft: ScheduleEditor.Draft) -> [Int: String] {
         guard let settings else { return [:] }
         let set = Set(settings.values.map(\.key))
         var lines: [Int: String] = [:]
         for (key, span) in ScheduleText(draft.after).slot(id)?.keys ?? [] where set.contains(key) {
-            for line in span { lines[line + 1] = key }
+            for line in span { lines[line + 1] = key.replacingOccurrences(of: "_", with: "-") }
         }
         return lines
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoaCore
 
 struct ScheduleValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +13,10 @@ struct ScheduleValidateCommand: AsyncParsableCommand {
         let station = try global.station(.readOrEmpty)
         let problems = try station.validate()
         for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+        // Allowed but most likely not meant: said, and the exit status stays that of the problems alone.
+        for warning in ScheduleValidator.warnings(station.schedules.slots) {
+            FileHandle.standardError.write(Data("\(warning.location): cảnh báo: \(warning.message)\n".utf8))
+        }
         if problems.isEmpty {
             print("Lịch phát hợp lệ: \(station.schedules.slots.count) khung giờ trong \(station.schedules.files.count) tệp.")
         } else {
