@@ -253,8 +253,18 @@ public struct Planner: Sendable {
 
     /// The item a relay row is logged under: the source's name, for the slot's length.
     public static func relaySegment(source: String, seconds: Double) -> Segment {
-        Segment(id: "relay:\(source)", title: "Tiếp sóng \(source)", path: "", durationSeconds: seconds, format: "relay")
+        Segment(id: relayPrefix + source, title: relayTitle(source), path: "", durationSeconds: seconds, format: "relay")
     }
+
+    private static let relayPrefix = "relay:"
+
+    /// The source a relay item or row stands for, from its segment id (`relay:vov1` → `vov1`); nil for any other id.
+    public static func relaySource(ofSegment id: String) -> String? {
+        id.hasPrefix(relayPrefix) ? String(id.dropFirst(relayPrefix.count)) : nil
+    }
+
+    /// `Tiếp sóng VOV1`: what a relay is called, by its source's label (its name when it has none).
+    public static func relayTitle(_ label: String) -> String { "Tiếp sóng \(label)" }
 
     /// What a relay airs while its upstream is not heard, in the order it loops through them: explicit items as
     /// written; a pillar's segments least-aired first. A segment with no pillar (a jingle) is logged as a jingle.

@@ -23,7 +23,9 @@ public struct WeekGrid: Sendable {
 
     public let lines: [String]
 
-    public init(plans: [DayPlan]) {
+    /// `sourceLabels` gives the label of each relay source by name (`loa.toml`'s `[[source]]`s): a relay shows as
+    /// `⇄ Tiếp sóng` over its source's label, apart from the files a slot plays.
+    public init(plans: [DayPlan], sourceLabels: [String: String] = [:]) {
         let days = plans.map(\.date)
         // Slots in order of start, each once, as they appear across the week.
         var rows: [(slot: Slot, label: String)] = []
@@ -43,8 +45,11 @@ public struct WeekGrid: Sendable {
             let cells: [[String]] = plans.map { plan in
                 guard let occurrence = plan.slots.first(where: { $0.slot.id == slot.id }) else { return ["·"] }
                 if occurrence.items.isEmpty { return ["(trống)"] }
-                return occurrence.items.map { item in
-                    (item.kind == .segment ? "" : "♪ ") + item.segment.title
+                return occurrence.items.flatMap { item -> [String] in
+                    if item.kind == .relay, let source = Planner.relaySource(ofSegment: item.segment.id) {
+                        return ["⇄ Tiếp sóng", "  " + (sourceLabels[source] ?? source)]
+                    }
+                    return [(item.kind == .segment ? "" : "♪ ") + item.segment.title]
                 }
             }
             let height = max(2, cells.map(\.count).max() ?? 0)

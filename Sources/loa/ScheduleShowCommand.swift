@@ -1,9 +1,17 @@
 import ArgumentParser
+import LoaConfig
 import LoaCore
 import LoaFeed
 import LoaStore
 
 struct ScheduleShowCommand: AsyncParsableCommand {
+    /// What an item is called on screen: a relay by its source's label (`Tiếp sóng VOV1`) when `loa.toml` has one.
+    static func title(_ item: PlannedItem, sources: [UpstreamSource]) -> String {
+        guard item.kind == .relay, let name = Planner.relaySource(ofSegment: item.segment.id),
+              let source = sources.first(where: { $0.name == name }) else { return item.segment.title }
+        return Planner.relayTitle(source.label)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Kế hoạch phát trong ngày: từng khung giờ và các bản tin theo thứ tự, kèm giờ.")
 
@@ -21,7 +29,15 @@ struct ScheduleShowCommand: AsyncParsableCommand {
         let slot: String, starts_at: String, ends_at: String?, items: [ItemJSON], dropped: [String]
         /// Feed entries this slot would take that are listed by their feed but not downloaded yet.
         let pending: [PendingJSON]
+        /// For a relay slot: its source and the fallback it loops through.
+        let relay: RelayJSON?
     }
+    /// A relay's source as `loa.toml` has it (`label`, `url` or `capture` absent when it does not name the source),
+    /// and its fallback in the order it loops.
+    struct RelayJSON: Encodable {
+        let source: String, label: String?, url: String?, capture: String?, fallback: [FallbackJSON]
+    }
+    struct FallbackJSON: Encodable { let segment: String, title: String, kind: String, path: String, duration_seconds: Double }
     /// `refused`: the file came and was refused (hash, decoding); it is not coming until the publisher publishes again.
     struct PendingJSON: Encodable { let feed: String, id: String, title: String, path: String, refused: Bool }
     struct PlanJSON: Encodable { let date: String, station: String, slots: [SlotJSON] }
@@ -58,11 +74,26 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                 }
             }
         }
+        let sources = station.config.sources
+        func relayJSON(_ slot: PlannedSlot) -> RelayJSON? {
+            guard case let .relay(spec) = slot.slot.content else { return nil }
+            let source = sources.first { $0.name == spec.source }
+            var url: String? = nil, capture: String? = nil
+            switch source?.input {
+            case let .stream(address): url = address
+            case let .capture(device): capture = device
+            case nil: break
+            }
+            return RelayJSON(source: spec.source, label: source?.label, url: url, capture: capture, fallback: slot.fallback.map {
+                FallbackJSON(segment: $0.segment.id, title: $0.segment.title, kind: $0.kind.rawValue, path: $0.segment.path,
+                             duration_seconds: $0.segment.durationSeconds)
+            })
+        }
         func planJSON(_ plan: DayPlan) -> PlanJSON {
             PlanJSON(date: plan.date.description, station: station.config.station, slots: plan.slots.map { slot in
                 SlotJSON(slot: slot.slot.id, starts_at: calendar.rfc3339(slot.startsAt), ends_at: slot.endsAt.map(calendar.rfc3339),
                          items: slot.items.map { item in
-                             ItemJSON(segment: item.segment.id, title: item.segment.title, kind: item.kind.rawValue,
+                             ItemJSON(segment: item.segment.id, title: ScheduleShowCommand.title(item, sources: sources), kind: item.kind.rawValue,
                                       pillar: item.segment.pillar?.rawValue,
                                       path: item.segment.path, starts_at: calendar.rfc3339(item.startsAt),
                                       ends_at: calendar.rfc3339(item.endsAt), duration_seconds: item.segment.durationSeconds)
@@ -70,7 +101,7 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                          pending: waiting(slot, on: plan.date).map {
                              PendingJSON(feed: $0.feed, id: $0.entry.id, title: $0.entry.title, path: $0.entry.path,
                                          refused: rejected[$0.feed]?.contains($0.entry.sha256) == true)
-                         })
+                         }, relay: relayJSON(slot))
             })
         }
         if week {
@@ -78,7 +109,8 @@ struct ScheduleShowCommand: AsyncParsableCommand {
                                               history: history)
             if json { return try printJSON(plans.map(planJSON)) }
             print("\(station.config.station) — lịch phát tuần \(day.weekStart) đến \(day.weekStart.adding(days: 6))")
-            WeekGrid(plans: plans).lines.forEach { print($0) }
+            WeekGrid(plans: plans, sourceLabels: Dictionary(sources.map { ($0.name, $0.label) }, uniquingKeysWith: { a, _ in a }))
+                .lines.forEach { print($0) }
             return
         }
         let plan = station.planner.plan(date: day, slots: station.schedules.slots, library: library, history: history)
@@ -89,9 +121,24 @@ struct ScheduleShowCommand: AsyncParsableCommand {
             let end = slot.endsAt.map { "–" + calendar.clockTime($0) } ?? ""
             print("\n\(calendar.clockTime(slot.startsAt))\(end)  \(slot.slot.id)")
             for item in slot.items {
-                print("  \(calendar.clockTime(item.startsAt))  \(item.segment.title)  [\(item.kind == .segment ? item.segment.pillar?.label ?? "—" : item.kind.label)]  \(formatSeconds(item.segment.durationSeconds))")
+                print("  \(calendar.clockTime(item.startsAt))  \(ScheduleShowCommand.title(item, sources: sources))  [\(item.kind == .segment ? item.segment.pillar?.label ?? "—" : item.kind.label)]  \(formatSeconds(item.segment.durationSeconds))")
+                if item.kind == .relay, case let .relay(spec) = slot.slot.content {
+                    print("            " + (sources.first { $0.name == spec.source }.map { "nguồn “\($0.name)”: \($0.address)" }
+                        ?? "⚠ nguồn “\(spec.source)” không có trong loa.toml: khung giờ này sẽ không tiếp sóng được"))
+                }
             }
             if slot.items.isEmpty { print("  (không có bản tin nào)") }
+            if case let .relay(spec) = slot.slot.content {
+                if slot.fallback.isEmpty {
+                    // A fallback named but not in the library is said among the dropped below.
+                    if spec.fallback == .none { print("  ⚠ không có dự phòng: khi mất nguồn sẽ im lặng đến khi nguồn có tiếng lại") }
+                } else {
+                    print("  Dự phòng khi mất nguồn (phát lặp theo thứ tự):")
+                    for item in slot.fallback {
+                        print("    \(item.segment.title)  [\(item.kind == .segment ? item.segment.pillar?.label ?? "—" : item.kind.label)]  \(formatSeconds(item.segment.durationSeconds))")
+                    }
+                }
+            }
             let waits = waiting(slot, on: day)
             // One file named as both intro and outro is one thing to fix: said once.
             var said = Set<String>()

@@ -34,4 +34,22 @@ struct WeekGridTests {
         let cells = toi.split(separator: "│").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(cells.count == 7 && cells[5] == "·" && cells[6] == "·" && cells[0] == "RCEP", "\(cells)")
     }
+
+    @Test("A relay slot shows as ⇄ Tiếp sóng over its source's label, apart from files and jingles; the name when loa.toml has no label for it")
+    func relayShown() {
+        let jingle = Segment(id: "nhac-hieu", title: "Nhạc hiệu", path: "nhac-hieu.mp3", durationSeconds: 5)
+        let relay = Slot(id: "vov", start: TimeOfDay(parsing: "06:00")!, end: TimeOfDay(parsing: "06:30")!,
+                         content: .relay(RelaySpec(source: "vov1", fallback: .play(["nhac-hieu"]))), intro: "nhac-hieu")
+        let plans = Planner(calendar: calendar).plans(from: monday, days: 7, slots: [relay, slot("toi", "17:15")],
+                                                       library: library + [jingle], history: AiringHistory())
+        func cells(_ lines: [String], row: Int) -> [String] {
+            let start = lines.firstIndex { $0.hasPrefix("06:00") } ?? 0
+            return lines[start + row].split(separator: "│").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let labelled = WeekGrid(plans: plans, sourceLabels: ["vov1": "VOV1"]).lines
+        #expect(cells(labelled, row: 0).first == "♪ Nhạc hiệu", "\(labelled.joined(separator: "\n"))")
+        #expect(cells(labelled, row: 1) == Array(repeating: "⇄ Tiếp sóng", count: 7), "\(labelled.joined(separator: "\n"))")
+        #expect(cells(labelled, row: 2) == Array(repeating: "VOV1", count: 7))
+        #expect(cells(WeekGrid(plans: plans).lines, row: 2).first == "vov1")
+    }
 }
