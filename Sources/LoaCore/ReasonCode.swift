@@ -70,6 +70,9 @@ public enum ReasonCode: String, Sendable, Codable, CaseIterable, Hashable {
     case planNotInLibrary = "plan.not_in_library"
     /// The planner found fewer matching segments than the slot asks for.
     case planNotEnough = "plan.not_enough"
+
+    /// One of the relay's codes (`relay.*`): on a fallback's row, why the upstream was not aired then.
+    public var isRelay: Bool { rawValue.hasPrefix("relay.") }
 }
 
 /// A reason as the log keeps it: the code, and what only this row can say (the announcement's title, the file,

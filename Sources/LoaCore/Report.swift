@@ -108,6 +108,32 @@ public struct MonthlyAirings: Sendable, Hashable, Codable {
     public var airings: Int
 }
 
+/// One upstream's relays over a period (thời lượng tiếp sóng): counted apart from bulletins, never as an airing.
+public struct RelayAirtime: Sendable, Hashable, Codable {
+    /// The `[[source]]`'s name.
+    public var source: String
+    /// Its label in `loa.toml`; the name when the report has none (a source since removed, a merge).
+    public var label: String
+    /// Relay slots that came due and were closed, whatever became of them.
+    public var occurrences: Int
+    /// Seconds the plans gave the relays.
+    public var plannedSeconds: Double
+    /// Seconds the upstream was heard.
+    public var relayedSeconds: Double
+    /// Seconds the fallback aired in those slots while the upstream was not heard.
+    public var fallbackSeconds: Double
+
+    public init(source: String, label: String, occurrences: Int = 0, plannedSeconds: Double = 0, relayedSeconds: Double = 0,
+                fallbackSeconds: Double = 0) {
+        self.source = source
+        self.label = label
+        self.occurrences = occurrences
+        self.plannedSeconds = plannedSeconds
+        self.relayedSeconds = relayedSeconds
+        self.fallbackSeconds = fallbackSeconds
+    }
+}
+
 /// Counts and airtime of one station over a period.
 public struct Report: Sendable, Hashable, Codable {
     public var station: String
@@ -119,6 +145,8 @@ public struct Report: Sendable, Hashable, Codable {
     public var total: ReportRow
     public var requests: [RequestRow]
     public var chart: [MonthlyAirings]
+    /// Each source's relays: those of `loa.toml` (zero when none came due), then any other the log names.
+    public var relays: [RelayAirtime]
 }
 
 /// A report built one log row at a time, so a year of rows is never held (`loa report` feeds it from a cursor).
@@ -136,6 +164,11 @@ public struct ReportAccumulator: Sendable {
     private var chart: [String: Int] = [:]
     private var completedBySegment: [String: Int] = [:]
     private var dayOfQuarter: [Int: LocalDate] = [:]
+    private var relays: [String: RelayAirtime] = [:]
+    /// The source each relay occurrence (slot and start) took, and the seconds its fallback aired: a fallback's row
+    /// is a segment or a jingle of the occurrence, not of the source, and may come before the relay's row.
+    private var relayOfOccurrence: [String: String] = [:]
+    private var fallbackOfOccurrence: [String: Double] = [:]
 
     public init(station: String, calendar: StationCalendar, from: LocalDate, to: LocalDate, by groupings: [ReportGrouping],
                 campaign: String? = nil) {
@@ -163,8 +196,16 @@ public struct ReportAccumulator: Sendable {
     private var joined: [AiringRecord] = []
 
     private mutating func count(_ record: AiringRecord) {
-        guard record.outcome.isFinal, record.kind == .segment || record.kind == .emergency,
-              campaign == nil || record.campaign == campaign else { return }
+        guard record.outcome.isFinal, campaign == nil || record.campaign == campaign else { return }
+        if record.kind == .relay {
+            countRelay(record)
+            return
+        }
+        if record.reasonCode?.isRelay == true {
+            fallbackOfOccurrence[Self.occurrence(record), default: 0] += record.airedSeconds
+        }
+        // Jingles and announcements are not bulletins; a relay is airtime, not an airing of a segment.
+        guard record.kind == .segment || record.kind == .emergency else { return }
         let day = stationDay(record.scheduledAt)
         let completed = record.countedOutcome == .completed
         for index in groupings.indices {
@@ -180,6 +221,19 @@ public struct ReportAccumulator: Sendable {
         }
     }
 
+    /// A relay's row (its stretches joined): the seconds planned and heard, under its source.
+    private mutating func countRelay(_ record: AiringRecord) {
+        let source = Planner.relaySource(ofSegment: record.segmentID) ?? record.segmentID
+        relayOfOccurrence[Self.occurrence(record)] = source
+        relays[source, default: RelayAirtime(source: source, label: source)].occurrences += 1
+        relays[source]?.plannedSeconds += record.plannedSeconds
+        relays[source]?.relayedSeconds += record.airedSeconds
+    }
+
+    private static func occurrence(_ record: AiringRecord) -> String {
+        (record.station ?? "") + "\u{1F}" + record.slot + "\u{1F}" + String(record.slotStartsAt.timeIntervalSince1970)
+    }
+
     /// Foundation's calendar for every row was a fifth of a year's report; every time zone's offset is a whole
     /// number of quarter hours, so all instants of a quarter hour fall on the same station day.
     private mutating func stationDay(_ instant: Date) -> LocalDate {
@@ -193,15 +247,35 @@ public struct ReportAccumulator: Sendable {
     /// The report of what was added. Every pillar appears in a pillar table and every day, week or month of the
     /// period in its table, so a zero is visible. `library` gives the requests of segments whose feed asked for a
     /// number of airings.
-    public func report(library: [Segment] = []) -> Report {
+    /// `sources` (`loa.toml`'s) label the relays, and each has its line even when none came due.
+    public func report(library: [Segment] = [], sources: [UpstreamSource] = []) -> Report {
         var all = self
         var joined: [AiringRecord] = []
         all.stretches.flush(handingOn: &joined)
         for item in joined { all.count(item) }
-        return all.counted(library: library)
+        return all.counted(library: library, sources: sources)
     }
 
-    private func counted(library: [Segment]) -> Report {
+    /// Each source's relays with its fallback's seconds, `sources` first in their order, then the rest by name. A
+    /// campaign's report has none: a relay belongs to no campaign.
+    private func relayAirtime(sources: [UpstreamSource]) -> [RelayAirtime] {
+        guard campaign == nil else { return [] }
+        var relays = self.relays
+        for (occurrence, seconds) in fallbackOfOccurrence {
+            // A fallback whose relay row was planned outside the period (a slot across midnight) is not counted.
+            guard let source = relayOfOccurrence[occurrence] else { continue }
+            relays[source]?.fallbackSeconds += seconds
+        }
+        let named = sources.map { source in
+            var relay = relays[source.name] ?? RelayAirtime(source: source.name, label: source.label)
+            relay.label = source.label
+            return relay
+        }
+        let known = Set(sources.map(\.name))
+        return named + relays.values.filter { !known.contains($0.source) }.sorted { $0.source < $1.source }
+    }
+
+    private func counted(library: [Segment], sources: [UpstreamSource]) -> Report {
         let tables = groupings.indices.map { index in
             ReportTable(by: groupings[index], rows: ReportBuilder.ordered(rows[index], items: items[index], by: groupings[index],
                                                                           from: from, to: to))
@@ -215,7 +289,7 @@ public struct ReportAccumulator: Sendable {
             requests: ReportBuilder.requests(completedBySegment, library: library, from: from, to: to),
             chart: months.flatMap { month in
                 pillars.map { MonthlyAirings(month: month, pillar: $0, airings: chart[month + "\u{1F}" + $0] ?? 0) }
-            })
+            }, relays: relayAirtime(sources: sources))
     }
 }
 
@@ -287,12 +361,12 @@ public enum ReportBuilder {
     /// planned order whatever their order here (an export is in chain order).
     public static func build(station: String, records: [AiringRecord], calendar: StationCalendar, from: LocalDate,
                              to: LocalDate, by groupings: [ReportGrouping], campaign: String? = nil,
-                             library: [Segment] = []) -> Report {
+                             library: [Segment] = [], sources: [UpstreamSource] = []) -> Report {
         var accumulator = ReportAccumulator(station: station, calendar: calendar, from: from, to: to, by: groupings,
                                             campaign: campaign)
         let planned = records.sorted { ($0.scheduledAt, $0.station ?? "", $0.id ?? 0) < ($1.scheduledAt, $1.station ?? "", $1.id ?? 0) }
         for record in planned { accumulator.add(record) }
-        return accumulator.report(library: library)
+        return accumulator.report(library: library, sources: sources)
     }
 
     /// A table's rows in reading order: pillars in their order, periods in time order (each one of the period,

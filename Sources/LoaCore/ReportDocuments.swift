@@ -17,6 +17,16 @@ public enum ReportDocuments {
          String(row.confirmedHeard), String(row.confirmedSilent)]
     }
 
+    /// The columns of a source's relays (thời lượng tiếp sóng), as the tables show them.
+    public static let relayHeadings = ["Nguồn tiếp sóng", "Số lượt tiếp sóng", "Thời lượng kế hoạch", "Thời lượng tiếp sóng",
+                                       "Thời lượng phát dự phòng"]
+
+    /// A source's line in the order of ``relayHeadings``, durations as `h:mm:ss`.
+    public static func relayFigures(_ relay: RelayAirtime) -> [String] {
+        [relay.label, String(relay.occurrences), clockDuration(relay.plannedSeconds), clockDuration(relay.relayedSeconds),
+         clockDuration(relay.fallbackSeconds)]
+    }
+
     /// The period in words: `từ 01/11/2026 đến 30/11/2026`, and the campaign when the report is of one.
     public static func period(_ report: Report) -> String {
         "từ \(dayText(report.from)) đến \(dayText(report.to))" + (report.campaign.map { ", chiến dịch “\($0)”" } ?? "")
@@ -31,18 +41,29 @@ public enum ReportDocuments {
     /// UTF-8 with a byte-order mark (so LibreOffice and Excel read the diacritics), CRLF line ends, RFC 4180
     /// quoting. One line per row of every table, then each station's total, then the total of all: the
     /// station and the grouping lead each line, so a spreadsheet can filter on them. Durations are given
-    /// as `h:mm:ss` and in whole seconds.
+    /// as `h:mm:ss` and in whole seconds. A source's relays are a line of their own, grouping `Tiếp sóng`, before the
+    /// total (which they are not part of): relays in `Số lượt phát`, the seconds relayed as airtime and those planned as
+    /// requested, and the fallback's seconds in the last column, which only these lines fill.
     public static func csv(_ reports: [Report], total: Report? = nil) -> String {
         var lines = [["Đài", "Từ ngày", "Đến ngày", "Nhóm theo", "Mã", "Tên"] + figureHeadings
-            + ["Thời lượng phát (giây)", "Thời lượng yêu cầu (giây)"]]
+            + ["Thời lượng phát (giây)", "Thời lượng yêu cầu (giây)", "Thời lượng phát dự phòng (giây)"]]
         func line(_ report: Report, _ grouping: String, _ row: ReportRow) -> [String] {
             [report.station, report.from.description, report.to.description, grouping, row.key, row.label] + figures(row)
-                + [String(Int(row.airedSeconds.rounded())), String(Int(row.requestedSeconds.rounded()))]
+                + [String(Int(row.airedSeconds.rounded())), String(Int(row.requestedSeconds.rounded())), ""]
+        }
+        func line(_ report: Report, _ relay: RelayAirtime) -> [String] {
+            var figures = [String](repeating: "", count: figureHeadings.count)
+            (figures[1], figures[2], figures[3]) = (String(relay.occurrences), clockDuration(relay.relayedSeconds),
+                                                    clockDuration(relay.plannedSeconds))
+            return [report.station, report.from.description, report.to.description, "Tiếp sóng", relay.source, relay.label] + figures
+                + [String(Int(relay.relayedSeconds.rounded())), String(Int(relay.plannedSeconds.rounded())),
+                   String(Int(relay.fallbackSeconds.rounded()))]
         }
         for report in reports + (total.map { [$0] } ?? []) {
             for table in report.tables {
                 for row in table.rows { lines.append(line(report, table.by.heading, row)) }
             }
+            for relay in report.relays { lines.append(line(report, relay)) }
             lines.append(line(report, "Tổng cộng", report.total))
         }
         return "\u{FEFF}" + lines.map(CSV.record).joined()
@@ -100,6 +121,15 @@ public enum ReportDocuments {
             }
             for row in table.rows { out += "<tr>" + cells(row) + "</tr>\n" }
             out += "<tr class=\"total\">" + cells(report.total) + "</tr>\n</table>\n"
+        }
+        if !report.relays.isEmpty {
+            // Beside the bulletins, not among them: a relay is airtime, not an airing of a segment.
+            out += "<h3>Thời lượng tiếp sóng</h3>\n<table>\n<tr>" + relayHeadings.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+            for relay in report.relays {
+                let figures = relayFigures(relay)
+                out += "<tr><td>\(escape(figures[0]))</td>" + figures.dropFirst().map { "<td class=\"n\">\(escape($0))</td>" }.joined() + "</tr>\n"
+            }
+            out += "</table>\n"
         }
         if !report.requests.isEmpty {
             out += "<h3>Yêu cầu của nơi gửi và số lượt đã phát</h3>\n<table>\n<tr><th>Bản tin</th><th>Nguồn</th><th>Yêu cầu</th>"

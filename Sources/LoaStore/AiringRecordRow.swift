@@ -83,9 +83,10 @@ struct AiringSelection: Sendable {
     /// The columns the table had before station, priority and confirmation were logged (migration `v11`).
     static let beforeV11 = AiringSelection(Array(AiringColumn.allCases[..<AiringColumn.station.rawValue]))
     /// What a report reads of each row (``ReportAccumulator``): what aired, when it was planned, what became of it,
-    /// and the row a stretch continues. Reading whole records made a year's report take twice as long.
-    static let report = AiringSelection([.id, .segmentID, .title, .pillar, .category, .campaign, .kind, .outcome, .scheduledAt,
-                                         .plannedSeconds, .airedSeconds, .confirmed, .continues])
+    /// and the row a stretch continues; for relays, the occurrence (slot and its start) and the reason, which tie a
+    /// fallback's row to its relay. Reading whole records made a year's report take twice as long.
+    static let report = AiringSelection([.id, .slot, .slotStartsAt, .segmentID, .title, .pillar, .category, .campaign, .kind,
+                                         .outcome, .reasonCode, .scheduledAt, .plannedSeconds, .airedSeconds, .confirmed, .continues])
 }
 
 extension AiringRecord: FetchableRecord, MutablePersistableRecord {

@@ -68,7 +68,7 @@ struct ReportCommand: AsyncParsableCommand {
         var accumulator = ReportAccumulator(station: config.station, calendar: calendar, from: from, to: to, by: groupings,
                                             campaign: campaign)
         try station.log.forEachReportRecord(from: start, to: end) { accumulator.add($0) }
-        let report = accumulator.report(library: try station.library.everything())
+        let report = accumulator.report(library: try station.library.everything(), sources: config.sources)
         try write([report], total: nil)
     }
 
@@ -116,6 +116,10 @@ struct ReportCommand: AsyncParsableCommand {
                         return [row.label] + shown.map { figures[$0] }
                     })
                 }
+                if !report.relays.isEmpty {
+                    print("")
+                    printTable(ReportDocuments.relayHeadings, report.relays.map(ReportDocuments.relayFigures))
+                }
             }
         }
     }
@@ -152,6 +156,8 @@ struct ReportCommand: AsyncParsableCommand {
     struct ReportJSON: Encodable {
         let station: String, from: String, to: String, campaign: String?, by: String, rows: [RowJSON], total: RowJSON
         let tables: [TableJSON], requests: [RequestJSON], chart: [MonthJSON]
+        /// Each source's relays (thời lượng tiếp sóng), apart from the bulletins' figures.
+        let relays: [RelayJSON]
         init(_ report: Report) {
             station = report.station; from = report.from.description; to = report.to.description; campaign = report.campaign
             by = report.tables.first?.by.rawValue ?? ""; rows = report.tables.first?.rows.map(RowJSON.init) ?? []
@@ -167,6 +173,16 @@ struct ReportCommand: AsyncParsableCommand {
                                    requested: r.requested, aired: r.aired)
             }
             chart = report.chart.map { MonthJSON(month: $0.month, pillar: $0.pillar, airings: $0.airings) }
+            relays = report.relays.map(RelayJSON.init)
+        }
+    }
+    struct RelayJSON: Encodable {
+        let source: String, label: String, occurrences: Int, planned_seconds: Double, relayed_seconds: Double
+        let fallback_seconds: Double
+        init(_ relay: RelayAirtime) {
+            source = relay.source; label = relay.label; occurrences = relay.occurrences
+            planned_seconds = roundedToMilliseconds(relay.plannedSeconds); relayed_seconds = roundedToMilliseconds(relay.relayedSeconds)
+            fallback_seconds = roundedToMilliseconds(relay.fallbackSeconds)
         }
     }
     struct MergedJSON: Encodable { let stations: [ReportJSON], total: ReportJSON }

@@ -151,4 +151,90 @@ struct ReportTests {
         #expect(clockDuration(0) == "0:00:00" && clockDuration(45.4) == "0:00:45" && clockDuration(3723) == "1:02:03")
         #expect(clockDuration(36_000 * 10) == "100:00:00")
     }
+
+    /// The rows of one relay occurrence of `source` on 2026-11-12 in slot `slot` at `hour`: the relay's row (kind
+    /// `relay`, segment `relay:NAME`) and its fallback's rows (segments or jingles with a `relay.*` code).
+    typealias FallbackRow = (segment: String, pillar: Pillar?, kind: ItemKind, outcome: AiringOutcome, seconds: Double, code: ReasonCode)
+
+    func relayOccurrence(_ slot: String, _ source: String, hour: Int, planned: Double, relayed: Double, fallback: [FallbackRow] = [],
+                         outcome: AiringOutcome = .completed) -> [AiringRecord] {
+        let start = calendar.instant(day("2026-11-12"), TimeOfDay(hour: hour, minute: 0) ?? .midnight)
+        let item = Planner.relaySegment(source: source, seconds: planned)
+        var rows = [AiringRecord(slot: slot, slotStartsAt: start, segmentID: item.id, title: item.title, path: item.path,
+                                 scheduledAt: start, plannedSeconds: planned, airedSeconds: relayed, outcome: outcome, kind: .relay)]
+        for (n, row) in fallback.enumerated() {
+            let at = start.addingTimeInterval(Double(60 * (n + 1)))
+            rows.append(AiringRecord(slot: slot, slotStartsAt: start, segmentID: row.segment, title: row.segment, pillar: row.pillar,
+                                     path: row.segment, scheduledAt: at, plannedSeconds: row.seconds, airedSeconds: row.seconds,
+                                     outcome: row.outcome, reasonCode: row.code, kind: row.kind))
+        }
+        return rows
+    }
+
+    @Test("Relays count per source apart from bulletins: occurrences, seconds planned, relayed and of fallback; a relay row is never an airing, an item or airtime of a bulletin")
+    func relayAirtime() throws {
+        let morning: [FallbackRow] = [
+            ("nhac-hieu", nil, .jingle, .completed, 30, .relayStalled), ("tin-b", .kinhTe, .segment, .completed, 90, .relayStalled),
+            ("tin-c", .kinhTe, .segment, .truncated, 30, .relayReturned),
+        ]
+        let evening: [FallbackRow] = [("tin-b", .kinhTe, .segment, .completed, 90, .relayUnreachable)]
+        let records = [record("tin", .kinhTe, .completed, 60)]
+            + relayOccurrence("vov-sang", "vov1", hour: 6, planned: 1800, relayed: 1650, fallback: morning)
+            + relayOccurrence("vov-trua", "vov1", hour: 11, planned: 1800, relayed: 1800)
+            + relayOccurrence("tinh-toi", "tinh", hour: 19, planned: 600, relayed: 0, fallback: evening, outcome: .failed)
+        let sources = [UpstreamSource(name: "tinh", label: "Đài PT-TH tỉnh", input: .stream(url: "http://x/tinh.mp3")),
+                       UpstreamSource(name: "may-thu", input: .capture(device: "hw:1")),
+                       UpstreamSource(name: "vov1", label: "VOV1", input: .stream(url: "https://x/vov1.m3u8"))]
+        let report = ReportBuilder.build(station: "Xã Thử", records: records, calendar: calendar, from: day("2026-11-12"),
+                                         to: day("2026-11-12"), by: [.pillar, .segment], sources: sources)
+        // loa.toml's sources in its order, a source with no relay at zero.
+        #expect(report.relays == [
+            RelayAirtime(source: "tinh", label: "Đài PT-TH tỉnh", occurrences: 1, plannedSeconds: 600, relayedSeconds: 0, fallbackSeconds: 90),
+            RelayAirtime(source: "may-thu", label: "may-thu"),
+            RelayAirtime(source: "vov1", label: "VOV1", occurrences: 2, plannedSeconds: 3600, relayedSeconds: 3450, fallbackSeconds: 150),
+        ])
+        // Bulletins: `tin`, and the fallback's segments heard (two of tin-b, tin-c cut); no relay among them.
+        #expect(report.total.airings == 3 && report.total.items == 2 && report.total.truncated == 1 && report.total.failed == 0)
+        #expect(report.total.airedSeconds == 60 + 90 + 30 + 90 && report.total.requestedSeconds == 60 + 90 + 30 + 90)
+        #expect(!report.tables[1].rows.contains { $0.key.hasPrefix("relay:") })
+        #expect(report.tables[0].rows.first { $0.key == "khac" } == nil)
+        // A source no longer in loa.toml is still counted, under its name; a campaign's report has no relays.
+        let bare = ReportBuilder.build(station: "Xã Thử", records: records, calendar: calendar, from: day("2026-11-12"),
+                                       to: day("2026-11-12"), by: [.pillar])
+        #expect(bare.relays.map(\.source) == ["tinh", "vov1"] && bare.relays.map(\.label) == ["tinh", "vov1"])
+        #expect(ReportBuilder.build(station: "Xã Thử", records: records, calendar: calendar, from: day("2026-11-12"),
+                                    to: day("2026-11-12"), by: [.pillar], campaign: "HNCC", sources: sources).relays.isEmpty)
+    }
+
+    @Test("A relay preempted and resumed (two stretches) counts one occurrence, its plan once and the seconds of both")
+    func relayStretches() {
+        var first = relayOccurrence("vov-sang", "vov1", hour: 6, planned: 1800, relayed: 600, outcome: .interrupted)[0]
+        first.id = 7
+        var second = first.stretch(fromSeconds: 640)
+        second.id = 9
+        second.outcome = .completed
+        second.airedSeconds = 1150
+        let report = ReportBuilder.build(station: "Xã Thử", records: [first, second], calendar: calendar, from: day("2026-11-12"),
+                                         to: day("2026-11-12"), by: [.pillar])
+        #expect(report.relays == [RelayAirtime(source: "vov1", label: "vov1", occurrences: 1, plannedSeconds: 1800, relayedSeconds: 1750)])
+        #expect(report.total.airings == 0 && report.total.interrupted == 0)
+    }
+
+    @Test("CSV and HTML give each source's relays a line and a table of their own, beside the bulletins and out of their total")
+    func relayDocuments() {
+        let silent: [FallbackRow] = [("tin-b", .kinhTe, .segment, .completed, 150, .relaySilent)]
+        let records = [record("tin", .kinhTe, .completed, 60)]
+            + relayOccurrence("vov-sang", "vov1", hour: 6, planned: 1800, relayed: 1650, fallback: silent)
+        let report = ReportBuilder.build(station: "Xã Thử", records: records, calendar: calendar, from: day("2026-11-12"),
+                                         to: day("2026-11-12"), by: [.pillar],
+                                         sources: [UpstreamSource(name: "vov1", label: "VOV1", input: .stream(url: "http://x/v.mp3"))])
+        let lines = ReportDocuments.csv([report]).dropFirst().split(separator: "\r\n").map(String.init)
+        #expect(lines[0].hasSuffix("Thời lượng phát (giây),Thời lượng yêu cầu (giây),Thời lượng phát dự phòng (giây)"), "\(lines[0])")
+        #expect(lines.dropLast().last == "Xã Thử,2026-11-12,2026-11-12,Tiếp sóng,vov1,VOV1,,1,0:27:30,0:30:00,,,,,,,,1650,1800,150")
+        #expect(lines.last == "Xã Thử,2026-11-12,2026-11-12,Tổng cộng,total,Tổng cộng,2,2,0:03:30,0:03:30,0,0,0,0,0,0,0,210,210,")
+        let html = ReportDocuments.html([report])
+        #expect(html.contains("<h3>Thời lượng tiếp sóng</h3>\n<table>\n<tr><th>Nguồn tiếp sóng</th><th>Số lượt tiếp sóng</th><th>Thời lượng kế hoạch</th><th>Thời lượng tiếp sóng</th><th>Thời lượng phát dự phòng</th></tr>\n<tr><td>VOV1</td><td class=\"n\">1</td><td class=\"n\">0:30:00</td><td class=\"n\">0:27:30</td><td class=\"n\">0:02:30</td></tr>\n</table>"))
+        // A station without sources or relays: no relay table.
+        #expect(!ReportDocuments.html([build([record("tin", .kinhTe, .completed, 60)])]).contains("tiếp sóng"))
+    }
 }

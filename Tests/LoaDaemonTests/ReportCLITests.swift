@@ -185,6 +185,65 @@ struct ReportCLITests {
         #expect(page.tables.last?.last == ["Hội nghị Cấp cao ASEAN 37", "tinh", "3 lượt mỗi tuần", "3", "4", "0"])
     }
 
+    @Test("loa report counts relay airtime per source (rows written into the station's SQLite log) beside the bulletins, in table, CSV, JSON and HTML, and never as an airing")
+    func relayAirtime() async throws {
+        let station = try ProcessStation(device: "null")
+        let config = URL(fileURLWithPath: station.config)
+        try (String(contentsOf: config, encoding: .utf8)
+             + "\n[[source]]\nname = \"vov1\"\nlabel = \"VOV1\"\nurl = \"https://luong.example.vn/vov1.m3u8\"\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let log = AiringLog(try StationDatabase(path: station.folder.appendingPathComponent("loa.sqlite")))
+        // 12/11/2026 06:00 station time: 30 min relayed for 27:30, a 45 s bulletin of the fallback (stall), 60 s of a
+        // jingle of it cut when the upstream returned; a bulletin of its own at 07:00.
+        let six = Date(timeIntervalSince1970: 1_794_438_000), seven = six.addingTimeInterval(3600)
+        let relay = Planner.relaySegment(source: "vov1", seconds: 1800)
+        func row(_ segment: String, _ title: String, kind: ItemKind, at: Date, planned: Double, aired: Double,
+                 outcome: AiringOutcome = .completed, code: ReasonCode? = nil, slot: String = "vov-sang") -> AiringRecord {
+            AiringRecord(slot: slot, slotStartsAt: slot == "vov-sang" ? six : at, segmentID: segment, title: title,
+                         pillar: kind == .segment ? .kinhTe : nil, path: segment, scheduledAt: at, plannedSeconds: planned,
+                         startedAt: at, endedAt: at.addingTimeInterval(aired), airedSeconds: aired, outcome: outcome,
+                         reasonCode: code, device: "null", kind: kind, station: "UBND xã Thử Nghiệm")
+        }
+        try log.insert([
+            row(relay.id, relay.title, kind: .relay, at: six, planned: 1800, aired: 1650),
+            row("tin-b", "Giá lúa", kind: .segment, at: six.addingTimeInterval(300), planned: 45, aired: 45, code: .relayStalled),
+            row("nhac-hieu", "Nhạc hiệu", kind: .jingle, at: six.addingTimeInterval(345), planned: 120, aired: 60,
+                outcome: .truncated, code: .relayReturned),
+            row("tin-a", "Tin xã", kind: .segment, at: seven, planned: 60, aired: 60, slot: "sang"),
+        ])
+        let day = ["--from", "2026-11-12", "--to", "2026-11-12"]
+        var r = try await station.loaCommand(["report", "--format", "json"] + day)
+        try #require(r.status == 0, "\(r.err)")
+        struct Relay: Decodable, Equatable {
+            let source: String, label: String, occurrences: Int, planned_seconds: Double, relayed_seconds: Double, fallback_seconds: Double
+        }
+        struct Relays: Decodable { let total: Row, relays: [Relay] }
+        let json = try JSONDecoder().decode(Relays.self, from: Data(r.out.utf8))
+        #expect(json.relays == [Relay(source: "vov1", label: "VOV1", occurrences: 1, planned_seconds: 1800, relayed_seconds: 1650,
+                                      fallback_seconds: 105)])
+        // Two bulletins aired (one of them the fallback's), 105 s: the relay is no airing, no item, no airtime of them.
+        #expect(json.total.airings == 2 && json.total.items == 2 && json.total.aired_seconds == 105, "\(r.out)")
+
+        r = try await station.loaCommand(["report"] + day)
+        #expect(r.status == 0 && r.out.contains("Nguồn tiếp sóng  Số lượt tiếp sóng  Thời lượng kế hoạch  Thời lượng tiếp sóng  Thời lượng phát dự phòng"), "\(r.out)")
+        #expect(r.out.hasSuffix("VOV1             1                  0:30:00              0:27:30               0:01:45\n"), "\(r.out)")
+
+        let csv = station.folder.appendingPathComponent("tiep-song.csv")
+        r = try await station.loaCommand(["report", "--format", "csv", "--out", csv.path] + day)
+        try #require(r.status == 0, "\(r.err)")
+        let read = try await Harness.run("/usr/bin/python3", ["-c", """
+            import csv, json, sys
+            rows = list(csv.DictReader(open(sys.argv[1], encoding='utf-8-sig', newline='')))
+            print(json.dumps([[r['Nhóm theo'], r['Tên'], r['Số lượt phát'], r['Thời lượng phát'], r['Thời lượng phát dự phòng (giây)']] for r in rows], ensure_ascii=False))
+            """, csv.path])
+        try #require(read.status == 0, "\(read.err)")
+        let rows = try JSONDecoder().decode([[String]].self, from: Data(read.out.utf8))
+        #expect(rows.suffix(2) == [["Tiếp sóng", "VOV1", "1", "0:27:30", "105"], ["Tổng cộng", "Tổng cộng", "2", "0:01:45", ""]], "\(rows)")
+
+        r = try await station.loaCommand(["report", "--format", "html"] + day)
+        #expect(r.out.contains("<h3>Thời lượng tiếp sóng</h3>") && r.out.contains("<tr><td>VOV1</td><td class=\"n\">1</td>"), "\(r.out)")
+    }
+
     @Test("loa simulate refuses a log that holds real airings, and a period before what it already simulated")
     func simulateProtectsEvidence() async throws {
         let station = try await Self.simulatedStation()

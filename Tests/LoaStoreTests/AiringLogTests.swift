@@ -93,6 +93,22 @@ struct AiringLogTests {
         #expect(history["b"].count == 0)
     }
 
+    @Test("Rotation never counts a relay's row as an airing of a segment; the fallback's segments heard in it are counted")
+    func historySkipsRelays() throws {
+        let log = AiringLog(try StationDatabase(path: path))
+        let t = Date(timeIntervalSince1970: 5000)
+        let relay = Planner.relaySegment(source: "vov1", seconds: 1800)
+        try log.insert(AiringRecord(slot: "vov-sang", slotStartsAt: t, segmentID: relay.id, title: relay.title, path: relay.path,
+                                    scheduledAt: t, plannedSeconds: 1800, startedAt: t, airedSeconds: 1700, outcome: .completed,
+                                    kind: .relay))
+        var fallback = record("tin-b", at: 5600, outcome: .completed)
+        fallback.codedReason = Reason(.relayStalled)
+        try log.insert(fallback)
+        let history = try log.history(recentSince: t)
+        #expect(history[relay.id].count == 0 && history[relay.id].recent.isEmpty)
+        #expect(history["tin-b"].count == 1)
+    }
+
     @Test("A reason is stored as its code and its detail; finished, closed planned and closed abandoned rows all carry one")
     func reasonsStoredAsCodes() throws {
         let log = AiringLog(try StationDatabase(path: path))
