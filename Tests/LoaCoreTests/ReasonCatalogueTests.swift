@@ -10,7 +10,9 @@ struct ReasonCatalogueTests {
             "preempted.announcement", "preempted.emergency", "late.passed", "late.on_the_clock", "late.policy_skip",
             "late.joined", "resumed", "cut.hard_end", "dropped.would_not_fit", "device.lost", "device.stalled",
             "device.dropout", "file.unreadable", "file.short", "file.empty", "stopped", "stopped.before_start",
-            "daemon.died", "daemon.not_running", "plan.too_long", "plan.not_in_library", "plan.not_enough",
+            "daemon.died", "daemon.not_running", "relay.connecting", "relay.unreachable", "relay.http", "relay.not_audio",
+            "relay.stalled", "relay.ended", "relay.silent", "relay.capture", "relay.underrun", "relay.returned",
+            "relay.unknown_source", "plan.too_long", "plan.not_in_library", "plan.not_enough",
         ])
     }
 
