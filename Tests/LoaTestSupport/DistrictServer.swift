@@ -7,13 +7,21 @@ public final class DistrictServer: @unchecked Sendable {
     /// What nginx serves: the feed goes in `root/feed/`.
     public let root: URL
     public let port: Int
+    /// The port that speaks TLS, when started with a certificate.
+    public let tlsPort: Int?
 
     /// The feed folder's URL, ending in `/`.
     public var feedURL: String { "http://127.0.0.1:\(port)/feed/" }
     public var feedFolder: URL { root.appendingPathComponent("feed") }
 
     /// `rateLimit`, e.g. "64k", slows every response's body to that many bytes per second (to cut one mid-file).
-    public init(rateLimit: String? = nil) throws {
+    public convenience init(rateLimit: String? = nil) throws {
+        try self.init(serverDirectives: rateLimit.map { "limit_rate \($0);" } ?? "")
+    }
+
+    /// nginx with `serverDirectives` (locations, limits) in its one server block; with `tls`, the same server also
+    /// listens on ``tlsPort`` with that certificate and key (PEM files, read at start).
+    public init(serverDirectives: String, tls: (certificate: URL, key: URL)? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("loa-nginx-\(UUID().uuidString)")
         root = folder.appendingPathComponent("www")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("feed"), withIntermediateDirectories: true)
@@ -22,6 +30,10 @@ public final class DistrictServer: @unchecked Sendable {
         // A free port is found by binding port 0; another process may take it before nginx does, so try a few.
         for _ in 0..<5 {
             let candidate = try Self.freePort()
+            let tlsCandidate = try tls.map { _ in try Self.freePort() }
+            let tlsListener = tls.flatMap { files in
+                tlsCandidate.map { "listen 127.0.0.1:\($0) ssl; ssl_certificate \(files.certificate.path); ssl_certificate_key \(files.key.path);" }
+            } ?? ""
             let conf = """
             daemon off;
             pid \(folder.path)/nginx.pid;
@@ -39,8 +51,9 @@ public final class DistrictServer: @unchecked Sendable {
               scgi_temp_path \(folder.path)/tmp;
               server {
                 listen 127.0.0.1:\(candidate);
+                \(tlsListener)
                 root \(root.path);
-                \(rateLimit.map { "limit_rate \($0);" } ?? "")
+                \(serverDirectives)
               }
             }
             """
@@ -52,8 +65,10 @@ public final class DistrictServer: @unchecked Sendable {
             attempt.standardOutput = FileHandle.nullDevice
             attempt.standardError = FileHandle.nullDevice
             try attempt.run()
-            if Self.waitForListener(port: candidate, while: attempt) {
+            if Self.waitForListener(port: candidate, while: attempt),
+               tlsCandidate.map({ Self.waitForListener(port: $0, while: attempt) }) ?? true {
                 port = candidate
+                tlsPort = tlsCandidate
                 processStarted(attempt)
                 return
             }
