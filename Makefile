@@ -4,7 +4,7 @@
 APT_PACKAGES := pkg-config tzdata libasound2-dev libsndfile1-dev libsoxr-dev libebur128-dev libsqlite3-dev \
 	libavformat-dev libavcodec-dev libswresample-dev libavutil-dev ffmpeg icecast2 \
 	pulseaudio pulseaudio-utils libasound2-plugins alsa-utils nginx-light espeak-ng lame sox \
-	libsox-fmt-mp3 mpg123 time bc sqlite3 python3 dpkg-dev man-db
+	libsox-fmt-mp3 mpg123 time bc sqlite3 python3 dpkg-dev man-db curl openssl
 
 SWIFT ?= swift
 LOA := .build/debug/loa

@@ -128,14 +128,16 @@ let package = Package(
         // `make bench` only: timings of the store, the planner and the limiter, beside their peers.
         .executableTarget(
             name: "loa-bench",
-            dependencies: ["LoaCore", "LoaStore", "LoaAudio"]
+            // LoaTestSupport: the relay benchmarks' upstreams are the tests' own servers (`loa-bench upstreams`).
+            dependencies: ["LoaCore", "LoaStore", "LoaAudio", "LoaTestSupport"]
         ),
 
         .testTarget(name: "LoaCoreTests", dependencies: ["LoaCore"]),
         .testTarget(name: "LoaConfigTests", dependencies: ["LoaConfig", "LoaCore"]),
         .testTarget(name: "LoaStoreTests", dependencies: ["LoaStore", "LoaCore"]),
         .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore"]),
-        // Real servers for tests: nginx as the district's feed server.
+        // Real servers for tests (and the relay benchmarks): nginx as the district's feed server, icecast2 and ffmpeg
+        // sources, live HLS, bad upstreams.
         .target(name: "LoaTestSupport", path: "Tests/LoaTestSupport"),
         .testTarget(name: "LoaFeedTests", dependencies: ["LoaFeed", "LoaCore", "LoaConfig", "LoaStore", "LoaAudio", "LoaTestSupport",
                                                      .product(name: "NIOEmbedded", package: "swift-nio")]),

@@ -20,6 +20,7 @@ func microseconds(_ duration: Duration) -> Double {
 let arguments = CommandLine.arguments
 if arguments.count >= 2, arguments[1].hasPrefix("source-") { exit(runSourceBench(Array(arguments.dropFirst()))) }
 if arguments.count >= 2, arguments[1] == "engine-join" { exit(runEngineJoinBench(Array(arguments.dropFirst()))) }
+if arguments.count >= 2, arguments[1] == "upstreams" { exit(runUpstreams(Array(arguments.dropFirst()))) }
 guard arguments.count >= 3, let count = Int(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: loa-bench DATABASE-PATH COUNT\n".utf8))
     exit(1)

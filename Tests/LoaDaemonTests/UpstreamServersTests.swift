@@ -70,7 +70,7 @@ struct UpstreamServersTests {
         #expect(silence.count >= 48_000 && Self.peak(silence) == 0, "\(silence.count) samples, peak \(Self.peak(silence))")
     }
 
-    @Test("A feeder at readRate 1.005 sends 0.5 % more per second of wall clock than one in real time: 16,080 against 16,000 B/s of 128 kb/s MP3, within 0.1 %")
+    @Test("A feeder at readRate 1.005 sends 0.5 % more per second of wall clock than one in real time: 16,080 against 16,000 B/s of 128 kb/s MP3, within 0.2 %")
     func fastFeeder() async throws {
         let icecast = try IcecastServer()
         let realTime = try StreamFeeder(server: icecast, mount: "/real.mp3")
@@ -79,9 +79,11 @@ struct UpstreamServersTests {
         try await fast.waitUntilLive()
         let rates = try await measureByteRates([realTime.url, fast.url], seconds: 9)
         print("Byte rates over 7.5 s of wall clock: real time \(rates[0]) B/s, fast \(rates[1]) B/s, ratio \(rates[1] / rates[0])")
-        #expect(abs(rates[0] / 16_000 - 1) < 0.001, "\(rates)")
-        #expect(abs(rates[1] / 16_080 - 1) < 0.001, "\(rates)")
-        #expect(abs(rates[1] / rates[0] - 1.005) < 0.0015, "\(rates)")
+        // Three runs on the idle machine: ratios 1.0051, 1.0050, 1.0046, each rate within 0.05 % of its own. The bounds
+        // leave room for a busy CI machine and still tell 0.5 % fast from real time by more than twice.
+        #expect(abs(rates[0] / 16_000 - 1) < 0.002, "\(rates)")
+        #expect(abs(rates[1] / 16_080 - 1) < 0.002, "\(rates)")
+        #expect(abs(rates[1] / rates[0] - 1.005) < 0.002, "\(rates)")
     }
 
     @Test("A source killed leaves no mount, restarted it is live again; a paused one keeps its mount until Icecast's source timeout, then resumed it is gone")
