@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "LoaCoreTests", dependencies: ["LoaCore"]),
         .testTarget(name: "LoaConfigTests", dependencies: ["LoaConfig", "LoaCore"]),
         .testTarget(name: "LoaStoreTests", dependencies: ["LoaStore", "LoaCore"]),
-        .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore"]),
+        .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore", "LoaTestSupport"]),
         // Real servers for tests (and the relay benchmarks): nginx as the district's feed server, icecast2 and ffmpeg
         // sources, live HLS, bad upstreams.
         .target(name: "LoaTestSupport", path: "Tests/LoaTestSupport"),

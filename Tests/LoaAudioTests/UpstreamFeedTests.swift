@@ -1,6 +1,7 @@
 import Foundation
 import LoaAudio
 import LoaCore
+import LoaTestSupport
 import Testing
 
 /// The wall clock, for tests against real servers that run on it.
@@ -11,43 +12,17 @@ struct RealClock: WallClock {
     func monotonicSeconds() -> Double { ProcessInfo.processInfo.systemUptime }
 }
 
-/// `ffmpeg -listen 1`: a one-client HTTP server streaming a sine as MP3 in real time, the simplest live upstream.
-final class FFmpegHTTPStream {
-    let process = Process()
-    let url: String
-
-    init(frequency: Int = 440, volume: Double = 0.5, codec: [String] = ["-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"]) throws {
-        let port = Int.random(in: 20000...40000)
-        url = "http://127.0.0.1:\(port)/live"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        process.arguments = ["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "sine=frequency=\(frequency):sample_rate=44100",
-                             "-af", "volume=\(volume)"] + codec + ["-listen", "1", url]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    func kill() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { kill() }
-}
-
 /// Waits on the wall clock until `condition` holds, for at most `seconds`.
-func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
     let deadline = Date(timeIntervalSinceNow: seconds)
     while Date() < deadline {
         if condition() { return true }
-        Thread.sleep(forTimeInterval: 0.05)
+        try? await Task.sleep(for: .milliseconds(50))
     }
     return condition()
 }
 
-@Suite("UpstreamFeed: a live stream received, measured and buffered on a thread of its own")
+@Suite("UpstreamFeed: a live stream received, measured and buffered on a thread of its own", .serialized)
 struct UpstreamFeedTests {
     func source(_ url: String, _ change: (inout RelayTuning) -> Void = { _ in }) -> UpstreamSource {
         var tuning = RelayTuning()
@@ -59,72 +34,88 @@ struct UpstreamFeedTests {
         return UpstreamSource(name: "thu", input: .stream(url: url), tuning: tuning)
     }
 
-    @Test("an MP3 stream connects, fills the buffer to its target and no further, and its level is the sine's")
-    func connectsAndBuffers() throws {
-        let server = try FFmpegHTTPStream(volume: 0.5)
-        // ffmpeg's listening socket opens a moment after the process.
-        Thread.sleep(forTimeInterval: 0.5)
-        let feed = UpstreamFeed(source: source(server.url), clock: RealClock())
+    @Test("Icecast MP3 and AAC connect within a second, fill the buffer to its target and no further, at the sine's level",
+          arguments: [UpstreamCodec.mp3, .aac])
+    func connectsAndBuffers(codec: UpstreamCodec) async throws {
+        let server = try IcecastServer()
+        let feeder = try StreamFeeder(server: server, mount: codec == .mp3 ? "/live.mp3" : "/live.aac", codec: codec, signal: .sine(frequency: 550))
+        try await feeder.waitUntilLive()
+        let opened = Date()
+        let feed = UpstreamFeed(source: source(feeder.url), clock: RealClock())
         defer { feed.close() }
-        #expect(eventually(8) { feed.observation().connected })
-        #expect(eventually(5) { feed.bufferedSeconds >= 1.4 })
+        #expect(await eventually(8) { feed.observation().connected })
+        let connectedIn = Date().timeIntervalSince(opened)
+        print("UpstreamFeed \(codec): connected in \(Int(connectedIn * 1000)) ms")
+        #expect(connectedIn < 2, "probing an Icecast stream must not eat the relay's lead")
+        #expect(await eventually(5) { feed.bufferedSeconds >= 1.4 })
         // Not consumed: the buffer stays within its target and the trim's margin (1 s), never the whole time since.
-        Thread.sleep(forTimeInterval: 2)
+        try await Task.sleep(for: .seconds(2))
         #expect(feed.bufferedSeconds <= 1.5 + 1.0 + 0.1)
-        let seen = feed.observation(), snapshot = feed.snapshot()
-        #expect(seen.soundSeconds > 1)
-        // lavfi's sine has an amplitude of 1/8; halved, its RMS is 20·log10(1/16/√2) = −27.1 dBFS, on both channels.
-        #expect(abs(snapshot.levelDB - -27.1) < 0.5)
-        #expect(snapshot.format?.contains("mp3") == true)
-        let events = feed.drainEvents()
-        #expect(events.contains { if case .connected = $0 { true } else { false } })
+        let snapshot = feed.snapshot()
+        #expect(feed.observation().soundSeconds > 1)
+        // The feeder's sine peaks at −6 dBFS on both channels: its RMS is −9.0 dBFS.
+        #expect(abs(snapshot.levelDB - -9.03) < 0.5, "\(snapshot)")
+        #expect(feed.drainEvents().contains { if case .connected = $0 { true } else { false } })
     }
 
-    @Test("a server that dies is a lost connection with its reason, and the feed connects again when it returns")
-    func lostAndReconnected() throws {
-        var server = try FFmpegHTTPStream()
-        let url = server.url
-        Thread.sleep(forTimeInterval: 0.5)
-        let feed = UpstreamFeed(source: source(url), clock: RealClock())
+    @Test("a source that dies is a lost connection with its reason; the feed connects again when it returns")
+    func lostAndReconnected() async throws {
+        let server = try IcecastServer()
+        let feeder = try StreamFeeder(server: server, mount: "/live.mp3", signal: .sine(frequency: 550))
+        try await feeder.waitUntilLive()
+        let feed = UpstreamFeed(source: source(feeder.url), clock: RealClock())
         defer { feed.close() }
-        #expect(eventually(8) { feed.observation().connected })
-        server.kill()
-        #expect(eventually(4) { !feed.observation().connected })
+        #expect(await eventually(8) { feed.observation().connected })
+        try await feeder.kill()
+        #expect(await eventually(5) { !feed.observation().connected })
         let lost = feed.drainEvents().compactMap { if case let .lost(_, reason, _) = $0 { reason } else { nil } }
-        #expect(lost.first.map { [.relayEnded, .relayStalled].contains($0.code) } == true)
-        // The same URL again: ffmpeg listens on the port the first one had.
-        let port = URLComponents(string: url)?.port ?? 0
-        let again = Process()
-        again.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        again.arguments = ["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "sine=frequency=440", "-c:a", "libmp3lame",
-                           "-f", "mp3", "-listen", "1", "http://127.0.0.1:\(port)/live"]
-        try again.run()
-        defer { again.terminate() }
-        server = try FFmpegHTTPStream()
-        #expect(eventually(10) { feed.observation().connected })
+        #expect(lost.first.map { [.relayEnded, .relayStalled].contains($0.code) } == true, "\(lost)")
+        try await feeder.restart()
+        #expect(await eventually(10) { feed.observation().connected })
+    }
+
+    @Test("each bad upstream is said with its own reason, at once, and the feed keeps trying")
+    func badUpstreams() async throws {
+        let bad = try BadUpstream()
+        defer { bad.stop() }
+        let cases: [(String, String, Set<ReasonCode>)] = [
+            ("403", bad.forbiddenURL, [.relayHTTP]), ("404", bad.notFoundURL, [.relayHTTP]),
+            ("redirect loop", bad.redirectLoopURL, [.relayUnreachable, .relayHTTP]),
+            ("HTML", bad.htmlPageURL, [.relayNotAudio]), ("garbage", bad.garbageURL, [.relayNotAudio, .relayEnded, .relayStalled]),
+            ("headers then nothing", bad.headersThenNothingURL, [.relayStalled]),
+            ("TLS to plain HTTP", bad.tlsToPlainHTTPURL, [.relayUnreachable]),
+            ("self-signed TLS", bad.selfSignedTLSURL, [.relayUnreachable]),
+            ("closed port", bad.closedPortURL, [.relayUnreachable]),
+            ("unresolvable host", bad.unresolvableHostURL, [.relayUnreachable]),
+        ]
+        let feeds = cases.map { UpstreamFeed(source: source($0.1), clock: RealClock()) }
+        defer { feeds.forEach { $0.close() } }
+        for ((name, url, expected), feed) in zip(cases, feeds) {
+            // Within the connect timeout (3 s here) and the stall bound (2 s), never longer.
+            #expect(await eventually(6) { feed.snapshot().fault != nil }, "\(name): \(url) gave no fault")
+            let fault = feed.snapshot()
+            print("Bad upstream \(name): \(fault.fault?.code.rawValue ?? "-") \(fault.faultMessage ?? "")")
+            #expect(fault.fault.map { expected.contains($0.code) } == true, "\(name): \(fault)")
+            #expect(!feed.observation().connected, "\(name)")
+        }
     }
 
     @Test("a closed port is unreachable, said at once with FFmpeg's words, and the feed keeps trying")
-    func closedPortIsUnreachable() throws {
+    func closedPortIsUnreachable() async throws {
         let feed = UpstreamFeed(source: source("http://127.0.0.1:9/none"), clock: RealClock())
         defer { feed.close() }
-        #expect(eventually(3) { !feed.drainEvents().isEmpty || feed.snapshot().fault != nil })
+        #expect(await eventually(3) { !feed.drainEvents().isEmpty || feed.snapshot().fault != nil })
         #expect(feed.snapshot().fault?.code == .relayUnreachable)
         #expect(feed.snapshot().faultMessage?.isEmpty == false)
     }
 
     @Test("close returns at once while the feed waits on a server that sends nothing")
-    func closeIsPrompt() throws {
-        // A listening socket that never answers: nc-like, by a Python one-liner.
-        let port = Int.random(in: 40001...50000)
-        let silent = Process()
-        silent.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        silent.arguments = ["-c", "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',\(port)));s.listen();c=s.accept();time.sleep(60)"]
-        try silent.run()
-        defer { silent.terminate() }
-        Thread.sleep(forTimeInterval: 0.3)
-        let feed = UpstreamFeed(source: source("http://127.0.0.1:\(port)/x") { $0.connectTimeoutSeconds = 30 }, clock: RealClock())
-        Thread.sleep(forTimeInterval: 0.5)
+    func closeIsPrompt() async throws {
+        let bad = try BadUpstream()
+        defer { bad.stop() }
+        let feed = UpstreamFeed(source: source(bad.headersThenNothingURL) { $0.connectTimeoutSeconds = 30; $0.stallSeconds = 30 },
+                                clock: RealClock())
+        try await Task.sleep(for: .milliseconds(500))
         let before = Date()
         feed.close()
         #expect(Date().timeIntervalSince(before) < 0.5)
