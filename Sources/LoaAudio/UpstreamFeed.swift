@@ -200,6 +200,9 @@ private final class UpstreamReceiver: @unchecked Sendable {
     var producedSinceStep = 0
     /// Whether the buffer was full since the last drift step: the receiver waited for the loudspeaker.
     var heldBack = false
+    /// Whether the source is read at the loudspeaker's pace (HLS: segments fetched as the buffer has room), so that
+    /// its clock is not followed: a live edge a little further away is all a slower card makes of it.
+    var paced = false
 
     init(feed: UpstreamFeed) {
         self.feed = feed
@@ -265,7 +268,10 @@ private final class UpstreamReceiver: @unchecked Sendable {
         measure(samples, frames: frames)
         let state = try resampler(for: inputRate)
         let consuming = feed.read(\.consuming)
-        if consuming, producedSinceStep >= rate / 10 {
+        // Only the loudspeaker's pace says anything of the clocks; a source read at that pace (HLS) has no drift to follow.
+        if !consuming || paced {
+            producedSinceStep = 0
+        } else if producedSinceStep >= rate / 10 {
             let correction: Double
             if heldBack {
                 // The buffer was full: the source is ahead of the card by its own delivery, not by its clock.
@@ -449,6 +455,7 @@ private final class StreamConnection {
             throw UpstreamFault(reason: Reason(.relayNotAudio, "không mở được bộ giải mã"), message: "không mở được bộ giải mã")
         }
         let container = String(cString: input.pointee.iformat.pointee.name)
+        receiver.paced = container == "hls"
         let formatText = "\(container)/\(String(cString: codec.pointee.name)) \(parameters.pointee.sample_rate) Hz \(parameters.pointee.ch_layout.nb_channels) kênh"
         var packet = av_packet_alloc()
         var frame = av_frame_alloc()

@@ -24,6 +24,8 @@ public struct OccurrenceAiring: Sendable {
     public var health: DaemonHealth? = nil
     /// For a relay slot: its upstream, received from the relay's lead, and the fallback loop.
     public var relay: RelayPlan? = nil
+    /// The station's calendar, for the times its log lines name.
+    var calendar: StationCalendar? = nil
     /// The station's name, as its rows carry it.
     var station: String? { rows.first?.station }
 
@@ -43,16 +45,23 @@ public struct OccurrenceAiring: Sendable {
                                         history: try log.history(recentSince: startsAt.addingTimeInterval(-8 * 86400)))
         }
         if rows.isEmpty, let plan {
-            let planned = plan.items.map { AiringRecord(planned: $0, in: plan, station: station.config.station,
-                                                       device: station.config.device) }
+            let planned = plan.items.map { item in
+                var row = AiringRecord(planned: item, in: plan, station: station.config.station, device: station.config.device)
+                // A relay's row is named by its source's label, as people know it (“Tiếp sóng VOV1”).
+                if let name = Planner.relaySource(ofSegment: item.segment.id), let source = station.config.source(named: name) {
+                    row.title = Planner.relayTitle(source.label)
+                }
+                return row
+            }
             rows = try log.store(planned)
             logDropped(plan, station: station.config.station, device: station.config.device, log: log, logger: logger)
         }
         var airing = OccurrenceAiring(slot: slot, startsAt: startsAt, hardEnd: end, rows: rows.filter { $0.plannedSeconds > 0 },
                                       audioFolder: station.config.audio, device: station.config.device, log: log, logger: logger,
                                       monitor: monitor)
+        airing.calendar = station.config.calendar
         if let relaySpec, let clock, !airing.isClosed {
-            if let source = station.config.sources.first(where: { $0.name == relaySpec.source }) {
+            if let source = station.config.source(named: relaySpec.source) {
                 airing.relay = RelayPlan(source: source, feed: UpstreamFeed(source: source, clock: clock), fallback: plan?.fallback ?? [])
             } else {
                 logger.error("\(slot.location(of: "relay")): \(ReasonCatalogue.sentence(Reason(.relayUnknownSource, relaySpec.source)))")

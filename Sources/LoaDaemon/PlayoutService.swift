@@ -148,7 +148,7 @@ public final class PlayoutService: Service, Sendable {
     /// How long before `slot` its relay's connection opens; 0 for a slot that airs files.
     private func relayLead(of slot: Slot, _ station: Station) -> Double {
         guard case let .relay(spec) = slot.content else { return 0 }
-        return station.config.sources.first { $0.name == spec.source }?.tuning.leadSeconds ?? 0
+        return station.config.source(named: spec.source)?.tuning.leadSeconds ?? 0
     }
 
     /// Rows a run that died left open: `started` ones are closed interrupted (an occurrence still on air goes on with

@@ -50,16 +50,18 @@ final class RelayRowsState: @unchecked Sendable {
 }
 
 extension OccurrenceAiring {
+    private func clockTime(_ instant: Date) -> String { calendar?.clockTime(instant) ?? RFC3339.threeDecimals(instant.timeIntervalSince1970) }
+
     /// Writes a relay's switches: fallback rows of their own, the upstream's connections in the daemon's log.
     func recordRelay(_ report: RelayReport, cue: Int, current: CurrentRows, state: RelayRowsState) {
         guard let relay else { return }
         let label = "\(relay.source.label) (\(relay.source.address))"
         switch report {
-        case let .upstream(.connected(_, format)):
-            logger.notice("Tiếp sóng \(label): đã kết nối, \(format)")
-        case let .upstream(.lost(_, reason, _)):
+        case let .upstream(.connected(at, format)):
+            logger.notice("Tiếp sóng \(label): đã kết nối lúc \(clockTime(at)), \(format)")
+        case let .upstream(.lost(at, reason, _)):
             let wait = formatSeconds(relay.source.tuning.reconnectSeconds)
-            logger.warning("Tiếp sóng \(label): \(ReasonCatalogue.sentence(reason)); kết nối lại sau \(wait) trở lên")
+            logger.warning("Tiếp sóng \(label): \(ReasonCatalogue.sentence(reason)) (lúc \(clockTime(at))); kết nối lại sau \(wait) trở lên")
         case let .mix(.relaying, at):
             state.relaying(at: at)
             logger.notice("Đang tiếp sóng \(relay.source.label)")
