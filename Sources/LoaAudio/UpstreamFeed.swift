@@ -308,7 +308,9 @@ private final class UpstreamReceiver: @unchecked Sendable {
         var offset = 0
         while offset < frames {
             let room: UnsafeMutableBufferPointer<Float>?
-            if feed.read(\.consuming) {
+            // A source read at the loudspeaker's pace (HLS) waits for room even before it airs: chasing its live edge, it
+            // would wait on the server's next segment instead.
+            if paced || feed.read(\.consuming) {
                 if feed.ring.available + (frames - offset) > feed.ring.capacity { heldBack = true }
                 room = feed.ring.room(atLeast: min(frames - offset, feed.ring.capacity))
             } else {
@@ -456,6 +458,9 @@ private final class StreamConnection {
         }
         let container = String(cString: input.pointee.iformat.pointee.name)
         receiver.paced = container == "hls"
+        // An HLS reader at the live edge waits for the server's next segment (a target duration, up to 10 s) inside a
+        // read: that is no stall. Its buffer running dry is noticed all the same, at once.
+        let stall = tuning.stallSeconds + (receiver.paced ? 10 : 0)
         let formatText = "\(container)/\(String(cString: codec.pointee.name)) \(parameters.pointee.sample_rate) Hz \(parameters.pointee.ch_layout.nb_channels) kênh"
         var packet = av_packet_alloc()
         var frame = av_frame_alloc()
@@ -467,7 +472,7 @@ private final class StreamConnection {
         var converter = ChannelConverter(channels: receiver.channels)
         var announced = false
         var badPackets = 0
-        interrupt.arm(seconds: tuning.stallSeconds, fault: Reason(.relayStalled, ReasonCatalogue.number(tuning.stallSeconds)))
+        interrupt.arm(seconds: stall, fault: Reason(.relayStalled, ReasonCatalogue.number(stall)))
         while !receiver.feed.isClosing {
             let read = av_read_frame(input, packet)
             if read < 0 {
@@ -476,7 +481,7 @@ private final class StreamConnection {
             }
             defer { av_packet_unref(packet) }
             // Any packet is data: the stall watch starts again (after the buffer's wait too, which is not the network's).
-            defer { interrupt.arm(seconds: tuning.stallSeconds, fault: Reason(.relayStalled, ReasonCatalogue.number(tuning.stallSeconds))) }
+            defer { interrupt.arm(seconds: stall, fault: Reason(.relayStalled, ReasonCatalogue.number(stall))) }
             guard packet.pointee.stream_index == index else { continue }
             if avcodec_send_packet(decoding, packet) < 0 {
                 badPackets += 1
