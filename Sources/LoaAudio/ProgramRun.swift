@@ -201,9 +201,11 @@ struct ProgramRun {
         let source: any AudioSource
         do {
             if let relay = item.relay {
+                // A relay that ends at the hard end is faded by the cut there; one before an outro fades itself.
+                let endsAtHardEnd = program.hardEnd.map { abs($0.timeIntervalSince(item.item.endsAt)) < 0.5 } ?? false
                 source = RelayMix(feed: relay.feed, fallback: relay.fallback, startFrame: Int((airing.fromSeconds * rate).rounded()),
                                   lengthFrames: Int((item.item.segment.durationSeconds * rate).rounded()),
-                                  endFadeSeconds: program.endFadeSeconds)
+                                  endFadeSeconds: endsAtHardEnd ? 0 : program.endFadeSeconds)
             } else if let ahead = prefetched, ahead.cue == cue, airing.fromSeconds == 0 {
                 source = ahead.source
             } else {
