@@ -18,7 +18,8 @@ public struct FallbackCue: Sendable, Hashable {
 public enum RelayMixEvent: Sendable, Hashable {
     /// The upstream is on air from here.
     case relaying
-    /// The fallback item `index` (in the fallback loop) is on air from here, because of `reason`.
+    /// The fallback item `index` (in the fallback loop; ``RelayMix/noFallback`` when there is none: silence) is on air
+    /// from here, because of `reason`.
     case fallbackStarted(index: Int, reason: Reason)
     /// The fallback item `index` stopped here after `heardSeconds`: its file ended, or the upstream returned.
     case fallbackEnded(index: Int, heardSeconds: Double, returned: Bool, failed: Reason?)
@@ -46,6 +47,7 @@ public final class RelayMix: AudioSource, @unchecked Sendable {
     private var fallbackReason = Reason(.relayConnecting)
     private var nextIndex = 0
     private var onRelay = false
+    private var begun = false
     /// Frames of the upstream aired.
     public private(set) var relayedFrames = 0
     private var events: [(frame: Int, event: RelayMixEvent)] = []
@@ -53,6 +55,8 @@ public final class RelayMix: AudioSource, @unchecked Sendable {
     private var fadeIn = 0
     private var scratch: [Float] = []
     static let switchFadeSeconds = 0.03
+    /// The index a ``RelayMixEvent/fallbackStarted(index:reason:)`` names when there is no fallback to air.
+    public static let noFallback = -1
 
     public init(feed: UpstreamFeed, fallback: [FallbackCue], startFrame: Int, lengthFrames: Int, endFadeSeconds: Double) {
         self.feed = feed
@@ -65,8 +69,6 @@ public final class RelayMix: AudioSource, @unchecked Sendable {
         relaySwitch = RelaySwitch(tuning: feed.source.tuning)
         // The first fallback decodes ahead, so that a relay not heard at its second has sound at once.
         prepareFallback()
-        // What waited in the buffer beyond the target is older than the relay should be.
-        feed.trim(toSeconds: feed.source.tuning.bufferSeconds)
     }
 
     deinit { close() }
@@ -84,6 +86,11 @@ public final class RelayMix: AudioSource, @unchecked Sendable {
     public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) -> SourceRead {
         guard let length = lengthFrames, position < length else { return .ended }
         let want = min(frames, length - position)
+        if !begun {
+            // What waited in the buffer beyond the target (during the lead-in) is older than the relay should be.
+            begun = true
+            feed.trim(toSeconds: feed.source.tuning.bufferSeconds)
+        }
         let (decision, changed) = relaySwitch.decide(feed.observation())
         if changed { switchTo(decision) }
         var n = 0
@@ -124,7 +131,8 @@ public final class RelayMix: AudioSource, @unchecked Sendable {
             feed.setConsuming(false, state: .fallback)
             fallbackReason = reason
             if current == nil { prepareFallback() }
-            if let current { events.append((position, .fallbackStarted(index: current.index, reason: reason))) }
+            // Without a fallback the loudspeaker is silent: the relay's row still says from when and why.
+            events.append((position, .fallbackStarted(index: current?.index ?? RelayMix.noFallback, reason: reason)))
         }
         fadeIn = Int(RelayMix.switchFadeSeconds * Double(format.sampleRate))
     }

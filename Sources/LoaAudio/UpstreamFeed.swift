@@ -200,6 +200,7 @@ private final class UpstreamReceiver: @unchecked Sendable {
     var producedSinceStep = 0
     /// Whether the buffer was full since the last drift step: the receiver waited for the loudspeaker.
     var heldBack = false
+    var wasConsuming = false
     /// Whether the source is read at the loudspeaker's pace (HLS: segments fetched as the buffer has room), so that
     /// its clock is not followed: a live edge a little further away is all a slower card makes of it.
     var paced = false
@@ -269,6 +270,11 @@ private final class UpstreamReceiver: @unchecked Sendable {
         let state = try resampler(for: inputRate)
         let consuming = feed.read(\.consuming)
         // Only the loudspeaker's pace says anything of the clocks; a source read at that pace (HLS) has no drift to follow.
+        if consuming && !wasConsuming {
+            // The level starts from what it is when the upstream goes on air, not from before.
+            drift.hold(bufferedSeconds: feed.bufferedSeconds)
+        }
+        wasConsuming = consuming
         if !consuming || paced {
             producedSinceStep = 0
         } else if producedSinceStep >= rate / 10 {

@@ -14,15 +14,12 @@ public struct RelayPlan: Sendable {
 }
 
 /// What the log writer keeps of a relay while it airs: since when the upstream is heard, what it totals, the
-/// fallback row on air. Touched only on the log's serial writer queue.
+/// fallback row on air. Touched only on the log's serial writer queue (hence unchecked).
 final class RelayRowsState: @unchecked Sendable {
-    private let lock = NSLock()
     private var relayingSince: Date?
     private var relayed = 0.0
     private var fallbackRow: (id: Int64, index: Int, reason: Reason)?
     private(set) var firstFallback: Reason?
-
-    func withLock<T>(_ body: (RelayRowsState) -> T) -> T { lock.withLock { body(self) } }
 
     func relaying(at: Date) {
         if relayingSince == nil { relayingSince = at }
@@ -40,6 +37,11 @@ final class RelayRowsState: @unchecked Sendable {
 
     func fallbackStarted(id: Int64, index: Int, reason: Reason) {
         fallbackRow = (id, index, reason)
+        lost(reason)
+    }
+
+    /// The upstream is not heard, for `reason` (with or without a fallback to air).
+    func lost(_ reason: Reason) {
         if firstFallback == nil { firstFallback = reason }
     }
 
@@ -67,7 +69,11 @@ extension OccurrenceAiring {
             logger.notice("Đang tiếp sóng \(relay.source.label)")
         case let .mix(.fallbackStarted(index, reason), at):
             state.leave(at: at)
-            guard relay.fallback.indices.contains(index) else { return }
+            guard relay.fallback.indices.contains(index) else {
+                state.lost(reason)
+                logger.error("Tiếp sóng \(relay.source.label): \(ReasonCatalogue.sentence(reason)) — không có dự phòng (fallback), loa im lặng đến khi có nguồn")
+                return
+            }
             let item = relay.fallback[index]
             var row = AiringRecord(planned: item.segment, slot: slot.id, slotStartsAt: startsAt, scheduledAt: at, station: station,
                                    device: device, kind: item.kind)

@@ -62,9 +62,9 @@ struct RelaySwitchTests {
 @Suite("DriftController: an upstream's clock followed by the resampler's ratio")
 struct DriftControllerTests {
     /// A buffer fed `rate` times faster than it is drained, for `hours`, stepped every 0.1 s as the receiving thread does.
-    func simulate(rate: Double, hours: Double) -> (low: Double, high: Double, final: Double, correction: Double) {
+    func simulate(rate: Double, hours: Double, from start: Double = 3) -> (low: Double, high: Double, final: Double, correction: Double) {
         var controller = DriftController(targetSeconds: 3)
-        var buffered = 3.0, low = 3.0, high = 3.0
+        var buffered = start, low = start, high = start
         let step = 0.1
         for _ in 0..<Int(hours * 3600 / step) {
             let correction = controller.step(bufferedSeconds: buffered, elapsedSeconds: step)
@@ -95,6 +95,14 @@ struct DriftControllerTests {
         #expect(abs(run.correction + 0.005) < 0.0002)
         // What the controller prevents: 0.5 % of 600 s is the 3 s buffer.
         #expect(600 * 0.005 >= 3)
+    }
+
+    @Test("a buffer a second above its target at the start comes down to it without overshooting (no wind-up under the clamp)")
+    func startOffTarget() {
+        let run = simulate(rate: 1.005, hours: 1, from: 4)
+        // Measured through ALSA before the integral was held under the clamp: 2 % for a minute, then 0.3 s under.
+        #expect(run.low > 2.85, "\(run)")
+        #expect(abs(run.final - 3) < 0.02 && abs(run.correction - 0.005) < 0.0002, "\(run)")
     }
 
     @Test("the correction moves slowly (inaudibly) and never past its clamp")
