@@ -20,4 +20,21 @@ struct StationStatusTests {
         let whole = status(.init(name: "huyen", url: "http://127.0.0.1/feed/"))
         #expect(whole.lines.contains { $0.hasPrefix("Feed “huyen”") && $0.contains("đủ bản tin hôm nay") })
     }
+
+    @Test("A relay being received is one line: its state, buffer, level, the drift correction when there is one, the fault")
+    func relayLine() throws {
+        var relaying = status(.init(name: "huyen", url: "http://127.0.0.1/feed/"))
+        relaying.relays = [.init(source: "vov1", label: "VOV1", address: "https://vov.vn/vov1.m3u8", state: "relaying", buffered_seconds: 3.04,
+                                 level_dbfs: -18.26, format: "hls/aac 48000 Hz 2 kênh", drift_percent: 0.48, fault_code: nil, fault: nil)]
+        let line = try #require(relaying.lines.first { $0.hasPrefix("Tiếp sóng “VOV1”") })
+        #expect(line == "Tiếp sóng “VOV1” (https://vov.vn/vov1.m3u8): đang tiếp sóng, đệm 3,0 giây, mức −18,3 dBFS, bù lệch đồng hồ +0,5 %, hls/aac 48000 Hz 2 kênh", "\(line)")
+        var lost = relaying
+        lost.relays[0].state = "fallback"
+        lost.relays[0].drift_percent = 0.01
+        lost.relays[0].level_dbfs = nil
+        lost.relays[0].fault = ReasonCatalogue.sentence(Reason(.relayHTTP, "404"))
+        let lostLine = try #require(lost.lines.first { $0.hasPrefix("Tiếp sóng “VOV1”") })
+        #expect(lostLine.hasPrefix("Tiếp sóng “VOV1” (https://vov.vn/vov1.m3u8): đang phát dự phòng, đệm 3,0 giây, hls/aac"), "\(lostLine)")
+        #expect(lostLine.hasSuffix("⚠ máy chủ nguồn tiếp sóng trả lỗi HTTP 404"), "\(lostLine)")
+    }
 }
