@@ -132,7 +132,7 @@ let package = Package(
             dependencies: ["LoaCore", "LoaStore", "LoaAudio", "LoaTestSupport"]
         ),
 
-        .testTarget(name: "LoaCoreTests", dependencies: ["LoaCore"]),
+        .testTarget(name: "LoaCoreTests", dependencies: ["LoaCore", "LoaTestSupport"]),
         .testTarget(name: "LoaConfigTests", dependencies: ["LoaConfig", "LoaCore"]),
         .testTarget(name: "LoaStoreTests", dependencies: ["LoaStore", "LoaCore"]),
         .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore", "LoaTestSupport"]),

@@ -3,19 +3,20 @@ import LoaConfig
 import LoaCore
 import Testing
 
+/// The lines of the error `loa.toml`'s `text` gives, one per problem; empty when it parses.
+func configProblems(_ text: String, file: URL) -> [String] {
+    do {
+        _ = try StationConfig.parse(text, file: file)
+        return []
+    } catch {
+        return "\(error)".components(separatedBy: "\n")
+    }
+}
+
 @Suite("loa.toml: every problem at its own line, with what to do")
 struct StationConfigProblemsTests {
     let file = URL(fileURLWithPath: "/etc/loa/loa.toml")
-
-    /// The error's lines, one per problem; empty when the text parses.
-    func problems(_ text: String) -> [String] {
-        do {
-            _ = try StationConfig.parse(text, file: file)
-            return []
-        } catch {
-            return "\(error)".components(separatedBy: "\n")
-        }
-    }
+    func problems(_ text: String) -> [String] { configProblems(text, file: file) }
 
     @Test("A misspelt key in [loudness] is named at its line, with its table and the key meant; the target is not left at −16")
     func misspeltKeyInTable() {

@@ -6,16 +6,7 @@ import Testing
 @Suite("loa.toml: [[source]] upstreams for relay slots")
 struct StationConfigSourceTests {
     let file = URL(fileURLWithPath: "/etc/loa/loa.toml")
-
-    /// The error's lines, one per problem; empty when the text parses.
-    func problems(_ text: String) -> [String] {
-        do {
-            _ = try StationConfig.parse(text, file: file)
-            return []
-        } catch {
-            return "\(error)".components(separatedBy: "\n")
-        }
-    }
+    func problems(_ text: String) -> [String] { configProblems(text, file: file) }
 
     @Test("A stream and a line input read with their labels, their bounds (durations as text or seconds) and their lines; the defaults otherwise")
     func sourcesRead() throws {

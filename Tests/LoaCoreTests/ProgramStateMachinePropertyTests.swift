@@ -1,5 +1,6 @@
 import Foundation
 import LoaCore
+import LoaTestSupport
 import Testing
 
 /// Thousands of random timelines through the state machine, played by a simulated engine on a virtual clock:
@@ -9,17 +10,6 @@ import Testing
 /// longer than the tolerance while something is left to air.
 @Suite("The program's state machine over random timelines")
 struct ProgramStateMachinePropertyTests {
-    /// A reproducible generator: a failing seed is printed and can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// One row as the simulated log keeps it.
     struct Row {
@@ -38,7 +28,7 @@ struct ProgramStateMachinePropertyTests {
 
     /// What went wrong in one timeline, or nil.
     static func run(seed: UInt64) -> String? {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         let count = Int.random(in: 1...5, using: &rng)
         let lengths = (0..<count).map { _ in Double.random(in: 0.5...30, using: &rng) }
         let total = lengths.reduce(0, +)

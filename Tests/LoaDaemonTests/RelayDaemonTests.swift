@@ -65,6 +65,24 @@ struct RelayStation {
     }
 }
 
+/// A sound server, an Icecast mount fed by ffmpeg, and a station relaying it as source `name`.
+struct IcecastRelay {
+    let server: SoundServer
+    let icecast: IcecastServer
+    let feeder: StreamFeeder
+    let relay: RelayStation
+    var station: ProcessStation { relay.station }
+
+    init(_ name: String, signal: UpstreamSignal = .sine(frequency: 550), readRate: Double = 1, extra: String = "") async throws {
+        server = try SoundServer()
+        icecast = try IcecastServer()
+        feeder = try StreamFeeder(server: icecast, mount: "/\(name).mp3", signal: signal, readRate: readRate)
+        try await feeder.waitUntilLive()
+        relay = try await RelayStation()
+        try relay.addSource(name, url: feeder.url, extra: extra)
+    }
+}
+
 extension RealTimeTests {
 /// Live relay (tiếp sóng) through ALSA and the recorded monitor, against real upstreams on 127.0.0.1: icecast2 fed by
 /// ffmpeg, live HLS behind nginx, bad servers, and a line input from a null sink's monitor.
@@ -104,13 +122,9 @@ struct RelayDaemonTests {
 
     @Test("the source killed mid-relay: the fallback airs with no silence, the relay returns when the source does; rows say so")
     func sourceKilledAndBack() async throws {
-        let server = try SoundServer()
+        let setup = try await IcecastRelay("tinh")
+        let (server, feeder, relay) = (setup.server, setup.feeder, setup.relay)
         defer { server.stop() }
-        let icecast = try IcecastServer()
-        let feeder = try StreamFeeder(server: icecast, mount: "/tinh.mp3", signal: .sine(frequency: 550))
-        try await feeder.waitUntilLive()
-        let relay = try await RelayStation()
-        try relay.addSource("tinh", url: feeder.url)
         let start = relay.station.wholeSecond(after: 8)
         try relay.writeRelays([("tinh-sang", "tinh")], start: start, seconds: 22)
         let recorder = try await MonitorRecorder.recording(server)
@@ -148,13 +162,9 @@ struct RelayDaemonTests {
 
     @Test("an upstream sending digital silence is left for the fallback once silent for its bound")
     func silentUpstream() async throws {
-        let server = try SoundServer()
+        let setup = try await IcecastRelay("lang", signal: .silence, extra: "silence = \"3s\"")
+        let (server, relay) = (setup.server, setup.relay)
         defer { server.stop() }
-        let icecast = try IcecastServer()
-        let feeder = try StreamFeeder(server: icecast, mount: "/lang.mp3", signal: .silence)
-        try await feeder.waitUntilLive()
-        let relay = try await RelayStation()
-        try relay.addSource("lang", url: feeder.url, extra: "silence = \"3s\"")
         let start = relay.station.wholeSecond(after: 8)
         try relay.writeRelays([("lang-sang", "lang")], start: start, seconds: 8)
         let recorder = try await MonitorRecorder.recording(server)
@@ -174,13 +184,9 @@ struct RelayDaemonTests {
 
     @Test("loa announce during a relay: the announcement, then the relay live again at once, in a row of its own")
     func announcementPreemptsRelay() async throws {
-        let server = try SoundServer()
+        let setup = try await IcecastRelay("tinh")
+        let (server, relay) = (setup.server, setup.relay)
         defer { server.stop() }
-        let icecast = try IcecastServer()
-        let feeder = try StreamFeeder(server: icecast, mount: "/tinh.mp3", signal: .sine(frequency: 550))
-        try await feeder.waitUntilLive()
-        let relay = try await RelayStation()
-        try relay.addSource("tinh", url: feeder.url)
         let note = relay.station.folder.appendingPathComponent("thong-bao.wav")
         try await Harness.tone(note, frequency: 990, seconds: 2, rate: 48000)
         let start = relay.station.wholeSecond(after: 8)
@@ -283,13 +289,9 @@ struct RelayDaemonTests {
 
     @Test("a source 0.5 % faster than real time for two minutes: the buffer stays bounded, never dry, the drift followed")
     func fastSourceFollowed() async throws {
-        let server = try SoundServer()
+        let setup = try await IcecastRelay("nhanh", readRate: 1.005)
+        let (server, relay) = (setup.server, setup.relay)
         defer { server.stop() }
-        let icecast = try IcecastServer()
-        let feeder = try StreamFeeder(server: icecast, mount: "/nhanh.mp3", signal: .sine(frequency: 550), readRate: 1.005)
-        try await feeder.waitUntilLive()
-        let relay = try await RelayStation()
-        try relay.addSource("nhanh", url: feeder.url)
         let start = relay.station.wholeSecond(after: 8)
         let seconds = 120.0
         try relay.writeRelays([("nhanh-sang", "nhanh")], start: start, seconds: seconds)

@@ -484,11 +484,12 @@ private func silenceFilter(_ stretches: [Range<Double>]) -> [String] {
     return ["-af", "volume=enable='\(when)':volume=0"]
 }
 
-/// A fixed-seed generator (SplitMix64): reproducible bytes without Foundation's random source.
-private struct SplitMix64 {
+/// A fixed-seed generator (SplitMix64): reproducible bytes without Foundation's random source, and reproducible runs
+/// of a property test (a failing seed is printed and can be replayed).
+public struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
