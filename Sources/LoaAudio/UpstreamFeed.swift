@@ -27,7 +27,6 @@ public final class UpstreamFeed: @unchecked Sendable {
     /// consumer, taken in turn.
     private let consumer = NSLock()
     private let stopping = StopFlag()
-    private var thread: Thread?
 
     struct Status {
         var state: RelayState = .connecting
@@ -79,7 +78,6 @@ public final class UpstreamFeed: @unchecked Sendable {
         let thread = Thread { receiver.run() }
         thread.name = "loa-relay"
         thread.stackSize = 1 << 20
-        self.thread = thread
         thread.start()
     }
 
@@ -138,11 +136,13 @@ public final class UpstreamFeed: @unchecked Sendable {
         }
     }
 
-    /// Stops the thread (at once, whatever it waits on) and waits for it to end. Safe to call more than once.
+    /// Stops the thread and returns at once, without waiting for it to end: every FFmpeg call it may be in is
+    /// interrupted, but a name lookup (getaddrinfo, on a station whose DNS is unreachable) cannot be, and a stop or the
+    /// end of a slot must not wait on it. The thread holds what it uses and lets it go when it ends. Safe to call more
+    /// than once.
     public func close() {
         stopping.set()
-        ring.close(waitForProducer: thread != nil)
-        thread = nil
+        ring.close(waitForProducer: false)
     }
 
     var isClosing: Bool { stopping.isSet }

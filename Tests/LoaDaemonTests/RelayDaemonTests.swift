@@ -158,6 +158,13 @@ struct RelayDaemonTests {
         let total = relayRow.aired_seconds + fallbacks.reduce(0) { $0 + $1.aired_seconds }
         #expect(abs(total - 22) < 0.5, "relayed \(relayRow.aired_seconds) s + fallback: \(total) s")
         #expect(daemon.output.contains(feeder.url), "the loss named by its URL: \(daemon.output)")
+        // The report counts the relay's airtime for its source, and its fallback's, from the same rows.
+        let report = try await relay.station.loaCommand(["report", "--format", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.out.utf8)) as? [String: Any], "\(report.err)")
+        let source = try #require((json["relays"] as? [[String: Any]])?.first { $0["source"] as? String == "tinh" }, "\(report.out)")
+        #expect(abs((source["relayed_seconds"] as? Double ?? 0) - relayRow.aired_seconds) < 0.01, "\(source)")
+        #expect(abs((source["fallback_seconds"] as? Double ?? 0) - fallbacks.reduce(0) { $0 + $1.aired_seconds }) < 0.01, "\(source)")
+        #expect(source["planned_seconds"] as? Double == 22 && source["occurrences"] as? Int == 1, "\(source)")
     }
 
     @Test("an upstream sending digital silence is left for the fallback once silent for its bound")
