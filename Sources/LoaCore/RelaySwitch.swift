@@ -39,7 +39,8 @@ public enum RelayDecision: Sendable, Hashable {
 /// - On air, a buffer run dry is a fault at once (the connection's, or `relay.underrun`): the fallback airs with no
 ///   gap; an upstream silent for ``RelayTuning/silenceSeconds`` is `relay.silent`.
 /// - The upstream returns once connected, with sound for ``RelayTuning/returnSeconds`` without a break and a buffer
-///   of at least ``minimumStartSeconds``: a connection that flaps is not aired between two faults.
+///   of at least ``minimumStartSeconds``: a connection that flaps is not aired between two faults. One that was only
+///   still connecting airs as soon as it is ready.
 public struct RelaySwitch: Sendable, Hashable {
     public let tuning: RelayTuning
     /// What is on air now; nil before the first decision.
@@ -66,7 +67,10 @@ public struct RelaySwitch: Sendable, Hashable {
                 next = .relay
             }
         case let .fallback(reason)?:
-            if seen.connected, seen.soundSeconds >= tuning.returnSeconds, seen.bufferedSeconds >= minimumStartSeconds {
+            // An upstream that was only not connected yet (a relay entered at a restart, a slow first connection) has
+            // nothing to prove: it airs once ready. One that was lost airs again after its return seconds of sound.
+            let proof = reason.code == .relayConnecting ? 0 : tuning.returnSeconds
+            if seen.connected, seen.soundSeconds >= proof, seen.bufferedSeconds >= minimumStartSeconds {
                 next = .relay
             } else {
                 // A later fault says better why the upstream is still away than the first did.

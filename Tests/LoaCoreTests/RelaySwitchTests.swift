@@ -50,6 +50,16 @@ struct RelaySwitchTests {
         #expect(relay.decide(UpstreamObservation(connected: true, bufferedSeconds: 3, soundSeconds: 3)) == (.relay, true))
     }
 
+    @Test("an upstream that was only still connecting airs as soon as it is ready; one that was lost must prove itself")
+    func connectingAirsWhenReady() {
+        var late = RelaySwitch(tuning: tuning)
+        _ = late.decide(UpstreamObservation(connected: false, bufferedSeconds: 0))
+        #expect(late.decide(UpstreamObservation(connected: true, bufferedSeconds: 1, soundSeconds: 1)) == (.relay, true))
+        var lost = RelaySwitch(tuning: tuning)
+        _ = lost.decide(UpstreamObservation(connected: false, bufferedSeconds: 0, fault: Reason(.relayEnded)))
+        #expect(lost.decide(UpstreamObservation(connected: true, bufferedSeconds: 1, soundSeconds: 1)).decision == .fallback(Reason(.relayEnded)))
+    }
+
     @Test("a later fault replaces the reason the fallback airs for")
     func laterFault() {
         var relay = RelaySwitch(tuning: tuning)

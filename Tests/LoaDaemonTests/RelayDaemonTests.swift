@@ -216,6 +216,38 @@ struct RelayDaemonTests {
         #expect(relayRows.first?.reason_code == "preempted.announcement" && relayRows[safe: 1]?.reason_code == "resumed", "\(rows)")
     }
 
+    @Test("SIGKILL mid-relay, restarted at once: sound again within a second (the fallback while the upstream connects), then the relay live, in a row of its own")
+    func restartMidRelay() async throws {
+        let setup = try await IcecastRelay("tinh")
+        let (server, relay) = (setup.server, setup.relay)
+        defer { server.stop() }
+        let start = relay.station.wholeSecond(after: 8)
+        try relay.writeRelays([("tinh-sang", "tinh")], start: start, seconds: 14)
+        let first = try relay.station.startDaemon(environment: server.environment)
+        try await Task.sleep(for: .seconds(max(0, start.timeIntervalSinceNow) + 4))
+        first.send(SIGKILL)
+        first.process.waitUntilExit()
+        let recorder = try await MonitorRecorder.recording(server)
+        let restartedAt = Date()
+        let second = try relay.station.startDaemon(environment: server.environment)
+        // Until the relay's second stretch is final (the first was closed as the daemon started).
+        let rows = try await relay.station.waitForRows(until: start.addingTimeInterval(18)) { rows in
+            rows.filter { $0.kind == "relay" }.count >= 2 && rows.allSatisfy { $0.outcome != "planned" && $0.outcome != "started" }
+        }
+        #expect(await second.stop() == 0)
+        let recording = recorder.stop()
+        let analysis = try #require(ToneAnalysis(recording.samples, rate: 48000, frequencies: [550, RelayStation.fallbackTone]),
+                                    "\(second.output)")
+        let heardAt = recording.startedAt.addingTimeInterval(Double(analysis.firstSound) / 48000)
+        print("Relay restarted: sound again \(Int((heardAt.timeIntervalSince(restartedAt) * 1000).rounded())) ms after the daemon was started; tones \(analysis.tones.map { "\($0.frequency) Hz \(decimal($0.seconds)) s" })")
+        #expect(heardAt.timeIntervalSince(restartedAt) < 1, "\(second.output)")
+        #expect(analysis.tones.last?.frequency == 550, "the relay live again: \(analysis.tones)")
+        #expect(analysis.longestGap <= 0.1, "\(analysis.longestGap) s")
+        let relayRows = rows.filter { $0.kind == "relay" }
+        #expect(relayRows.first?.outcome == "interrupted" && relayRows.first?.reason_code == "daemon.died", "\(rows)")
+        #expect(relayRows[safe: 1]?.reason_code == "resumed" || relayRows[safe: 1]?.reason_code == "relay.connecting", "\(rows)")
+    }
+
     @Test("every bad upstream and a missing capture device: the fallback from the slot's second, the row and one line say why")
     func badUpstreams() async throws {
         let server = try SoundServer()
