@@ -34,7 +34,7 @@ struct UpstreamFeedTests {
         return UpstreamSource(name: "thu", input: .stream(url: url), tuning: tuning)
     }
 
-    @Test("Icecast MP3 and AAC connect within a second, fill the buffer to its target and no further, at the sine's level",
+    @Test("Icecast MP3 and AAC connect in about a second, fill the buffer to its target and no further, at the sine's level",
           arguments: [UpstreamCodec.mp3, .aac])
     func connectsAndBuffers(codec: UpstreamCodec) async throws {
         let server = try IcecastServer()
@@ -46,7 +46,9 @@ struct UpstreamFeedTests {
         #expect(await eventually(8) { feed.observation().connected })
         let connectedIn = Date().timeIntervalSince(opened)
         print("UpstreamFeed \(codec): connected in \(Int(connectedIn * 1000)) ms")
-        #expect(connectedIn < 2, "probing an Icecast stream must not eat the relay's lead")
+        // FFmpeg's default probe waits for 128 KB of an Icecast MP3 at the stream's rate: 4.5 s of the relay's lead.
+        // Typically 1 s here; bounded loosely for a machine busy with a build.
+        #expect(connectedIn < 3.5, "probing an Icecast stream must not eat the relay's lead")
         #expect(await eventually(5) { feed.bufferedSeconds >= 1.4 })
         // Not consumed: the buffer stays within its target and the trim's margin (1 s), never the whole time since.
         try await Task.sleep(for: .seconds(2))
