@@ -302,18 +302,30 @@ struct ProcessStation {
     var config: String { folder.appendingPathComponent("loa.toml").path }
     let zone: Calendar
 
+    /// The station's time zone: Vietnam's, unless a test starting now could have slots across its midnight (a slot
+    /// ending after 00:00 is invalid, and a day's plan changes): then Japan's, two hours further on. A run of the
+    /// suites at 16:59 UTC failed eleven real-time tests that way.
+    static func zoneAwayFromMidnight(now: Date = Date()) -> String {
+        var vietnam = Calendar(identifier: .gregorian)
+        vietnam.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current
+        let c = vietnam.dateComponents([.hour, .minute], from: now)
+        let minutes = (c.hour ?? 12) * 60 + (c.minute ?? 0)
+        return minutes < 40 || minutes > 23 * 60 + 20 ? "Asia/Tokyo" : "Asia/Ho_Chi_Minh"
+    }
+
     init(device: String) throws {
         loa = try Harness.loaBinary()
         folder = try Harness.temporaryFolder("loa-station")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("audio"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("schedules"), withIntermediateDirectories: true)
+        let timezone = ProcessStation.zoneAwayFromMidnight()
         try """
         station = "UBND xã Thử Nghiệm"
-        timezone = "Asia/Ho_Chi_Minh"
+        timezone = "\(timezone)"
         device = "\(device)"
         """.write(to: folder.appendingPathComponent("loa.toml"), atomically: true, encoding: .utf8)
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current
+        calendar.timeZone = TimeZone(identifier: timezone) ?? .current
         zone = calendar
     }
 
