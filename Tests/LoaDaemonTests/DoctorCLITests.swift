@@ -13,7 +13,7 @@ struct DoctorCLITests {
 
     @Test("A sound station: the null sink's device and monitor, a schedule, a fetched feed from nginx: a ✓ per check and exit 0 (2 only for what this host says of its disk or clock)")
     func allGood() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let district = try DistrictServer()
@@ -58,7 +58,7 @@ struct DoctorCLITests {
 
     @Test("A device that does not exist, a feed signed by a key not pinned, one that cannot be reached, a schedule error: exit 1 with a ✗ naming each")
     func failures() async throws {
-        let station = try ProcessStation(device: "hw:9")
+        let station = try ProcessStation(device: "hw:9", timezone: ProcessStation.zoneAwayFromMidnight())
         let district = try DistrictServer()
         defer { district.stop() }
         let (_, source) = try station.addFeed(served: district)
@@ -103,7 +103,7 @@ struct DoctorCLITests {
 
     @Test("While the daemon runs: doctor finds it through the control socket, shares the pulse device with it, and reads its database beside it")
     func besideDaemon() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         // Not the feed's tone: the same bytes would be the feed's segment, and "a.wav" no path of the library.

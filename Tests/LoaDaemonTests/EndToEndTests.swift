@@ -66,7 +66,7 @@ extension RealTimeTests {
 struct EndToEndTests {
     @Test("A slot a few seconds ahead airs on time, gaplessly, in order, and is logged completed")
     func slotAirsOnTime() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
@@ -117,7 +117,7 @@ struct EndToEndTests {
 
     @Test("SIGTERM mid-item: the item fades, is logged interrupted with what aired, the rest skipped; exit 0")
     func sigtermMidItem() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
@@ -138,7 +138,7 @@ struct EndToEndTests {
 
     @Test("Device absent at the slot: each item is logged failed with the ALSA error and the daemon keeps running")
     func deviceAbsent() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         try await station.addTone("a.wav", frequency: 440, seconds: 1, rate: 48000, title: "A")
         try await station.addTone("b.wav", frequency: 660, seconds: 1, rate: 48000, title: "B")
         let slotStart = station.wholeSecond(after: 3)
@@ -154,7 +154,7 @@ struct EndToEndTests {
 
     @Test("SIGHUP reloads the schedules: a slot added while running airs")
     func sighupReloads() async throws {
-        let station = try ProcessStation(device: "null")
+        let station = try ProcessStation(device: "null", timezone: ProcessStation.zoneAwayFromMidnight())
         try await station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
         try station.writeSlot("xa", start: station.wholeSecond(after: 3600), files: ["a.wav"])
         let daemon = try station.startDaemon(environment: [:])
@@ -170,7 +170,7 @@ struct EndToEndTests {
 
     @Test("loa play: files of different formats and rates play back to back with no gap, in order")
     func playIsGapless() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }
@@ -196,7 +196,7 @@ struct EndToEndTests {
 
     @Test("Two slots that touch both air: the first whole, the second at once after it")
     func touchingSlots() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         // The sound server is up before any slot time is chosen: its start-up cannot eat into the lead.
         let server = try SoundServer()
         defer { server.stop() }

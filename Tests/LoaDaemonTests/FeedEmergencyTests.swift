@@ -7,7 +7,7 @@ extension RealTimeTests {
 struct FeedEmergencyTests {
     @Test("An emergency published while a slot airs is heard within 30 s; the item on air is interrupted, then goes on where the clock is (join), and the slot goes on")
     func emergencyPreemptsSlot() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let district = try DistrictServer()

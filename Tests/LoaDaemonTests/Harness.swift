@@ -302,9 +302,9 @@ struct ProcessStation {
     var config: String { folder.appendingPathComponent("loa.toml").path }
     let zone: Calendar
 
-    /// The station's time zone: Vietnam's, unless a test starting now could have slots across its midnight (a slot
-    /// ending after 00:00 is invalid, and a day's plan changes): then Japan's, two hours further on. A run of the
-    /// suites at 16:59 UTC failed eleven real-time tests that way.
+    /// For a test whose slots start a few seconds from now: Vietnam's time, unless its slots could cross Vietnam's
+    /// midnight (a slot ending after 00:00 is invalid, and a day's plan changes), then Japan's, two hours further on.
+    /// A run of the suites at 16:59 UTC failed eleven real-time tests that way. Tests of fixed dates keep Vietnam's.
     static func zoneAwayFromMidnight(now: Date = Date()) -> String {
         var vietnam = Calendar(identifier: .gregorian)
         vietnam.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh") ?? .current
@@ -313,12 +313,12 @@ struct ProcessStation {
         return minutes < 40 || minutes > 23 * 60 + 20 ? "Asia/Tokyo" : "Asia/Ho_Chi_Minh"
     }
 
-    init(device: String) throws {
+    /// A station on `timezone`: Vietnam's unless a test asks for another (a real-time one, ``zoneAwayFromMidnight(now:)``).
+    init(device: String, timezone: String = "Asia/Ho_Chi_Minh") throws {
         loa = try Harness.loaBinary()
         folder = try Harness.temporaryFolder("loa-station")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("audio"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("schedules"), withIntermediateDirectories: true)
-        let timezone = ProcessStation.zoneAwayFromMidnight()
         try """
         station = "UBND xã Thử Nghiệm"
         timezone = "\(timezone)"

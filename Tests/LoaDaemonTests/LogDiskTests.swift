@@ -26,7 +26,7 @@ struct LogDiskTests {
     @Test("SIGKILL before the first sample, mid-item, just after the last: after a restart every airing is there once, with the right outcome and seconds, and the file is intact",
           arguments: KillPoint.allCases)
     func killed(at point: KillPoint) async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         try await station.addTone("dai.wav", frequency: 440, seconds: point.firstSeconds, rate: 48000, title: "Bản tin đầu")
@@ -106,7 +106,7 @@ struct LogDiskTests {
 
     @Test("The database deleted under the running daemon: later airings are not lost, and the CLI does not make an empty one meanwhile; one put in its place is moved aside")
     func databaseDeleted() async throws {
-        let station = try ProcessStation(device: "null")
+        let station = try ProcessStation(device: "null", timezone: ProcessStation.zoneAwayFromMidnight())
         try await station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
         let starts = [3.0, 7.0, 11.0].map { station.wholeSecond(after: $0) }
         for (n, start) in starts.enumerated() {
@@ -231,7 +231,7 @@ final class SmallDisk {
     private var next = 1
 
     init(environment: [String: String]) throws {
-        station = try ProcessStation(device: "pulse")
+        station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         control = station.folder.appendingPathComponent("ns")
         try FileManager.default.createDirectory(at: control, withIntermediateDirectories: true)
         let dbFolder = station.folder.appendingPathComponent("db")
@@ -336,7 +336,7 @@ extension RealTimeTests {
 struct DamagedDatabaseTests {
     @Test("A page of an index overwritten: the daemon says so at start with what to do, and the slot still airs")
     func damagedIndexReported() async throws {
-        let station = try ProcessStation(device: "null")
+        let station = try ProcessStation(device: "null", timezone: ProcessStation.zoneAwayFromMidnight())
         try await station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
         // Enough rows that the index of planned times has pages of its own.
         do {

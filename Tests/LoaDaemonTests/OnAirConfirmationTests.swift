@@ -11,7 +11,7 @@ struct OnAirConfirmationTests {
 
     @Test("The daemon airs to a null sink and captures its monitor through ALSA pulse: rows heard; the sink muted during an item: that row silent, and a warning at once")
     func heardAndSilent() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         // The monitor: ALSA PCM `pulse` (libasound2-plugins' pulse.conf takes the source as its argument) on the
@@ -57,7 +57,7 @@ struct OnAirConfirmationTests {
 
     @Test("A monitor that cannot be opened is logged, naming it, and never stops playout: the rows air and are left unconfirmed (null), not silent")
     func monitorMissing() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         // Nothing of the daemon's reads the sink's monitor here: a null sink with no reader renders ahead and stalls

@@ -11,7 +11,7 @@ extension RealTimeTests {
 struct PlayoutCopyTests {
     @Test("segment add writes a 48 kHz copy of the right length with its first sound at frame 0; a second add changes nothing")
     func segmentAddWritesCopy() async throws {
-        let station = try ProcessStation(device: "null")
+        let station = try ProcessStation(device: "null", timezone: ProcessStation.zoneAwayFromMidnight())
         // Mono MP3 at 44.1 kHz: decoded, resampled and kept mono.
         try await station.addTone("rcep.mp3", frequency: 440, seconds: 1.5, rate: 44100, title: "RCEP")
         struct Listed: Decodable { let sha256: String, duration_seconds: Double }
@@ -67,7 +67,7 @@ struct PlayoutCopyTests {
 
     @Test("loa daemon remakes a lost copy in the background, keeps running once done, and airs the slot")
     func daemonBackFills() async throws {
-        let station = try ProcessStation(device: "null")
+        let station = try ProcessStation(device: "null", timezone: ProcessStation.zoneAwayFromMidnight())
         try await station.addTone("tin.wav", frequency: 440, seconds: 1, rate: 44100, title: "Tin")
         let folder = station.audio.appendingPathComponent(".playout")
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {

@@ -125,7 +125,7 @@ struct PlayoutFaultTests {
 
     @Test("The sound server gone before the slot and back 3.5 s into it: the item on the clock joins mid-item within 2.5 s, the next on its second, the loss logged")
     func serverBackMidSlot() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let warmup = try await MonitorRecorder.recording(server)
@@ -183,7 +183,7 @@ struct PlayoutFaultTests {
 
     @Test("The sound server frozen (SIGSTOP) mid-item for 3 s: the stall is detected, the device recovered, the freeze not carried into the next item, the loss logged")
     func stalledServer() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let warmup = try await MonitorRecorder.recording(server)
@@ -242,7 +242,7 @@ struct PlayoutFaultTests {
 
     @Test("The daemon frozen (SIGSTOP) 0.4 s mid-item, longer than its device buffer: the silence the loudspeaker made is logged at once with its length and counted on the row; under join the next item catches the time up and ends on its second")
     func daemonStalled() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try await MonitorRecorder.recording(server)
@@ -294,7 +294,7 @@ struct PlayoutFaultTests {
     }
 
     func lateRun(_ policy: String, steps aSteps: [Int]) async throws -> LateRun {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try await MonitorRecorder.recording(server)
@@ -378,7 +378,7 @@ struct PlayoutFaultTests {
 
     @Test("An MP3 cut in half after import (and its playout copy): what decodes airs, the row says so with a reason, the next item follows at once rather than leave the rest of its time silent")
     func truncatedMP3() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try await MonitorRecorder.recording(server)
@@ -419,7 +419,7 @@ struct PlayoutFaultTests {
 
     @Test("Intro and outro around an item: heard back to back with no gap, logged as jingle rows, not counted by loa report")
     func introAndOutro() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try await MonitorRecorder.recording(server)
@@ -453,7 +453,7 @@ struct PlayoutFaultTests {
 
     @Test("Two segments 12 LU apart air at the station's target loudness, within 1 LU of it and of each other")
     func loudnessAtTheOutput() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         try "\n[loudness]\ntarget_lufs = -20\n".appendLine(to: URL(fileURLWithPath: station.config))
         let server = try SoundServer()
         defer { server.stop() }
@@ -497,7 +497,7 @@ struct PlayoutFaultTests {
 
     @Test("A segment of 0 dBFS clicks: the output's sample peak stays at or under −1 dBFS")
     func clicksAreLimited() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try await MonitorRecorder.recording(server)
@@ -528,7 +528,7 @@ struct PlayoutFaultTests {
 
     @Test("SIGHUP after a typo in the only schedule file: the old slot still airs and the daemon names the error as file:line")
     func reloadWithTypoKeepsSlot() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try await MonitorRecorder.recording(server)
@@ -559,7 +559,7 @@ struct PlayoutFaultTests {
 
     @Test("A schedule file written while an item airs is reloaded with no SIGHUP: the item goes on whole, the next slot comes from the new file, and a broken edit after it keeps the schedule")
     func fileChangeReloads() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let recorder = try await MonitorRecorder.recording(server)

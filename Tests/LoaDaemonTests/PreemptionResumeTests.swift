@@ -20,7 +20,7 @@ struct PreemptionResumeTests {
     @Test("loa announce 3 s into an item: join, next and whole go on within 50 ms of the announcement's end (measured from the monitor); skip logs the rest skipped",
           arguments: ["join", "next", "whole", "skip"])
     func announcementThenSlot(policy: String) async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let start = try await slot(station, policy: policy)
@@ -75,7 +75,7 @@ struct PreemptionResumeTests {
 
     @Test("SIGKILL mid-item, restarted at once: the killed item goes on where the clock is as soon as the device is open, the next on its second")
     func restartGoesOn() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         let start = try await slot(station, policy: "join")

@@ -9,7 +9,7 @@ struct RelayStation {
     static let fallbackTone = 330
 
     init() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         self.station = station
         try await Harness.tone(station.audio.appendingPathComponent("cho.wav"), frequency: RelayStation.fallbackTone, seconds: 4, rate: 48000)
         let r = try await station.loaCommand(["segment", "add", station.audio.appendingPathComponent("cho.wav").path, "--title", "Nhạc chờ"])

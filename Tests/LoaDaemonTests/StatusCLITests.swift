@@ -47,7 +47,7 @@ struct StatusCLITests {
 
     @Test("With the daemon up: the item on air with elapsed and remaining, the device working, the feed's failed poll, the uptime")
     func daemonUp() async throws {
-        let station = try ProcessStation(device: "pulse")
+        let station = try ProcessStation(device: "pulse", timezone: ProcessStation.zoneAwayFromMidnight())
         let server = try SoundServer()
         defer { server.stop() }
         try await addUnreachableFeed(station)

@@ -47,7 +47,7 @@ extension RealTimeTests {
 struct SystemdNotifyTests {
     @Test("Under Type=notify the daemon says READY before the first slot, pings the watchdog at half WATCHDOG_USEC, and says STOPPING on SIGTERM")
     func readyWatchdogStopping() async throws {
-        let station = try ProcessStation(device: "null")
+        let station = try ProcessStation(device: "null", timezone: ProcessStation.zoneAwayFromMidnight())
         try await station.addTone("a.wav", frequency: 440, seconds: 0.5, rate: 48000, title: "A")
         let start = station.wholeSecond(after: 3)
         try station.writeSlot("dau-tien", start: start, files: ["a.wav"], end: start.addingTimeInterval(3))
