@@ -5,6 +5,8 @@
 #   upstreams.sh start DIR [SECONDS]  starts them for SECONDS of stream (default 7200) and prints, once both are served,
 #                                     ICECAST_MP3_URL=http://… and HLS_URL=http://… (also in DIR/urls, for `source`)
 #   upstreams.sh stop DIR             stops them
+# SIGUSR1 to the pid in DIR/pid kills the Icecast MP3 source, SIGUSR2 restarts it; each appends `killed|restarted|live
+# EPOCH_SECONDS` to DIR/events once done (bench/relay.py times the relay's return from them).
 set -euo pipefail
 BENCH=${BENCH:-.build/release/loa-bench}
 action=${1:-}
