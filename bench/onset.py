@@ -5,76 +5,15 @@ times of the recorded chunks (as Tests/LoaDaemonTests/Harness.swift does). Cases
 the second of two touching slots (the first ends in 0.5 s of silence), slots after a device return (the server killed and started again before
 the slot), opening with WAV, MP3 and FLAC; beside `aplay -D pulse` started at the second by a sleep.
 Usage: onset.py LOA_BINARY WORK_FOLDER. Prints one Markdown table; raw onsets go to WORK_FOLDER/onsets.txt."""
-import os, statistics, struct, subprocess, sys, threading, time
+import os, statistics, subprocess, sys, time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from monitor import Server, onset_row as row
+
 LOA, WORK = sys.argv[1], sys.argv[2]
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-RATE = 48000
 os.makedirs(WORK, exist_ok=True)
-
-
-class Server:
-    """A private PulseAudio with one null sink, and parecord on its monitor."""
-    def __init__(self, folder):
-        self.folder = folder
-        os.makedirs(folder, exist_ok=True)
-        self.env = dict(os.environ, HOME=folder, XDG_RUNTIME_DIR=folder, PULSE_RUNTIME_PATH=os.path.join(folder, "run"))
-        self.client = dict(os.environ, PULSE_SERVER="unix:" + os.path.join(folder, "native"), PULSE_SINK="loa_bench")
-        self.recordings = []
-
-    def start(self):
-        subprocess.run(["pulseaudio", "-n", "--daemonize=yes", "--exit-idle-time=-1", "--use-pid-file=yes",
-                        "--log-target=stderr", "--log-level=error",
-                        "-L", f"module-native-protocol-unix socket={self.folder}/native auth-anonymous=1",
-                        "-L", "module-null-sink sink_name=loa_bench rate=48000 channels=2"], env=self.env, check=True)
-        for _ in range(100):
-            if subprocess.run(["pactl", "info"], env=self.client, capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)
-        rec = {"data": bytearray(), "anchor": float("inf"), "lock": threading.Lock()}
-        proc = subprocess.Popen(["parecord", "--raw", "-d", "loa_bench.monitor", "--format=s16le", "--rate=48000",
-                                 "--channels=1", "--latency-msec=5"], env=self.client, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, bufsize=0)
-
-        def read():
-            while True:
-                chunk = proc.stdout.read(4096)
-                if not chunk:
-                    break
-                arrived = time.time()
-                with rec["lock"]:
-                    rec["data"] += chunk
-                    rec["anchor"] = min(rec["anchor"], arrived - len(rec["data"]) / 2 / RATE)
-        threading.Thread(target=read, daemon=True).start()
-        rec["proc"] = proc
-        self.recordings.append(rec)
-        while len(rec["data"]) < RATE // 5:  # recording before anything can be played
-            time.sleep(0.02)
-
-    def stop(self):
-        subprocess.run(["pulseaudio", "-k"], env=self.env)
-        for rec in self.recordings:
-            rec["proc"].kill()
-        time.sleep(0.3)
-
-    def onset(self, second, threshold=0.01):
-        """First sample above −40 dBFS from 0.3 s before `second`, minus `second`, in ms; None if none within 2 s."""
-        for rec in self.recordings:
-            with rec["lock"]:
-                data, anchor = bytes(rec["data"]), rec["anchor"]
-            n = len(data) // 2
-            start = int((second - 0.3 - anchor) * RATE)
-            if start < 0 or start >= n:
-                continue
-            samples = struct.unpack(f"<{n}h", data[: n * 2])
-            limit = threshold * 32768
-            for i in range(start, min(n, start + int(2.3 * RATE))):
-                if abs(samples[i]) > limit:
-                    return (anchor + i / RATE - second) * 1000
-            return None
-        return None
 
 
 def clock(t):
@@ -147,16 +86,6 @@ server.stop()
 with open(f"{WORK}/onsets.txt", "w") as f:
     for kind, name, ms in results:
         f.write(f"{kind}\t{name}\t{'' if ms is None else f'{ms:.1f}'}\n")
-
-
-def row(label, values):
-    heard = sorted(v for v in values if v is not None)
-    missing = len(values) - len(heard)
-    if not heard:
-        return f"| {label} | {len(values)} | – | – | – | – | {missing} |"
-    p95 = heard[min(len(heard) - 1, int(round(0.95 * (len(heard) - 1))))]
-    return (f"| {label} | {len(values)} | {statistics.median(heard):+.0f} | {p95:+.0f} | {max(heard):+.0f} | "
-            f"{' '.join(f'{v:+.0f}' for v in heard)} | {missing} |")
 
 
 print("| case | starts | median ms | p95 ms | max ms | each (ms) | not heard |")

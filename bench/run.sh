@@ -6,7 +6,9 @@
 # of slot starts through ALSA `pulse` beside aplay (bench/onset.py; NO_ONSET=1 skips it); a 500 MB feed fetched
 # from nginx against curl (bench/fetch.py; NO_FETCH=1 skips it); a million airings exported and verified against
 # sqlite3 -csv, on a log made by loa simulate (bench/export.py; NO_EXPORT=1 skips it); a join deep into a long item through
-# FileSource and its decoding CPU against mpg123 (NO_SOURCE=1 skips it). Medians of RUNS runs.
+# FileSource and its decoding CPU against mpg123 (NO_SOURCE=1 skips it); live relays (bench/relay.py, NO_RELAY=1 skips
+# it): CPU and RSS per hour of relaying Icecast MP3 and HLS AAC beside ffmpeg and Liquidsoap (BENCH_RELAY_SECONDS, 600,
+# the window), the relay heard again after its source returns, and the onset of relay slots beside file slots. Medians of RUNS runs.
 # Writes Markdown tables to stdout and to bench/latest.md. AUDIO_ONLY=1 skips the store and planner timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -192,6 +194,13 @@ measure() {
     echo "Onset: first sound minus slot second, from the recorded monitor of a private PulseAudio null sink (\`bench/onset.py\`)."
     echo
     python3 bench/onset.py "$LOA" "$work/onset"
+    echo
+  fi
+  if [ -z "${NO_RELAY:-}" ]; then
+    echo "Live relay (\`bench/relay.py\`): the release \`loa daemon\` relaying icecast2 + ffmpeg MP3 and live HLS AAC behind nginx"
+    echo "(\`bench/upstreams.sh\`) through ALSA \`pulse\` into a private PulseAudio null sink, beside ffmpeg and Liquidsoap."
+    echo
+    BENCH="$BENCH" python3 bench/relay.py "$LOA" "$work/relay"
     echo
   fi
   if [ -z "${NO_FETCH:-}" ]; then
