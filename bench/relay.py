@@ -142,10 +142,15 @@ try:
                 procs[(kind, "loa")] = st.daemon(server.client)
             time.sleep(max(0, start - time.time()))
             quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=server.client, stdin=subprocess.DEVNULL)
+            peer_logs = {}
             for kind, url in STREAMS.items():
-                procs[(kind, "ffmpeg")] = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-f", "alsa", "pulse"], **quiet)
-                procs[(kind, "ffmpeg -ar 48000")] = subprocess.Popen(
-                    ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-ar", "48000", "-f", "alsa", "pulse"], **quiet)
+                # At warning level ffmpeg says each ALSA underrun ("ALSA buffer xrun"), counted beside the daemon's.
+                for who, rate in [("ffmpeg", []), ("ffmpeg -ar 48000", ["-ar", "48000"])]:
+                    peer_logs[(kind, who)] = os.path.join(WORK, f"{kind}-{who.replace(' ', '')}-run{run}.log")
+                    procs[(kind, who)] = subprocess.Popen(
+                        ["ffmpeg", "-nostdin", "-loglevel", "warning", "-i", url, *rate, "-f", "alsa", "pulse"],
+                        stdout=subprocess.DEVNULL, stderr=open(peer_logs[(kind, who)], "w"), env=server.client,
+                        stdin=subprocess.DEVNULL)
                 if liquidsoap:
                     procs[(kind, "liquidsoap")] = subprocess.Popen(
                         ["liquidsoap", os.path.join(HERE, "relay-liquidsoap.liq"), "--", url, "pulse"], **quiet)
@@ -184,7 +189,9 @@ try:
                 notes.append(f"run {run + 1}, {kind}: the relay's row (kind, segment, planned s, aired s, outcome, reason) "
                              f"{relay[-1] if relay else 'none'}; fallback rows {len(fallback)}"
                              + (f" (reasons {sorted(set(r[5] for r in fallback))})" if fallback else "")
-                             + f"; underruns logged by the daemon: {underruns}")
+                             + f"; underruns logged by the daemon: {underruns}; by ffmpeg (\"ALSA buffer xrun\"): "
+                             + ", ".join(f"{who} {sum(1 for line in open(path) if 'xrun' in line)}"
+                                         for (k, who), path in peer_logs.items() if k == kind))
             server.stop()
         with open(os.path.join(WORK, "cpu.txt"), "w") as f:
             for k, v in results.items():
