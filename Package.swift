@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "LoaAudioTests", dependencies: ["LoaAudio", "LoaCore", "LoaTestSupport"]),
         // Real servers for tests (and the relay benchmarks): nginx as the district's feed server, icecast2 and ffmpeg
         // sources, live HLS, bad upstreams.
-        .target(name: "LoaTestSupport", path: "Tests/LoaTestSupport"),
+        .target(name: "LoaTestSupport", dependencies: ["LoaCore"], path: "Tests/LoaTestSupport"),
         .testTarget(name: "LoaFeedTests", dependencies: ["LoaFeed", "LoaCore", "LoaConfig", "LoaStore", "LoaAudio", "LoaTestSupport",
                                                      .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(

@@ -85,6 +85,9 @@ final class FrameRing: @unchecked Sendable {
     /// Whether the consumer has closed the ring: a producer between two waits checks it to stop early.
     var isClosed: Bool { condition.withLock { closed } }
 
+    /// Whether the producer has said its last word.
+    var producerHasExited: Bool { condition.withLock { producerExited } }
+
     /// The producer's last word: ``close()`` returns once it is said.
     func producerDidExit() {
         condition.withLock {

@@ -40,8 +40,6 @@ public final class UpstreamFeed: @unchecked Sendable {
         /// Whether the output side is airing the upstream (the drift controller steers only then).
         var consuming = false
         var events: [UpstreamEvent] = []
-        var overflowFrames = 0
-        var peakBufferedFrames = 0
     }
 
     /// What the upstream did, for the relay's row.
@@ -146,6 +144,9 @@ public final class UpstreamFeed: @unchecked Sendable {
     }
 
     var isClosing: Bool { stopping.isSet }
+
+    /// Whether the receiving thread has ended (after ``close()``, once whatever it was in has returned).
+    public var hasEnded: Bool { ring.producerHasExited }
 
     // MARK: The receiving thread's side
 
@@ -326,10 +327,8 @@ private final class UpstreamReceiver: @unchecked Sendable {
                 }
                 room = feed.ring.tryRoom()
             }
-            guard let room, let base = room.baseAddress else {
-                if !feed.isClosing { feed.update { $0.overflowFrames += frames - offset } }
-                return
-            }
+            // Full while the fallback airs and the output trims it: what cannot be kept now is older than what will be.
+            guard let room, let base = room.baseAddress else { return }
             let n = min(room.count / channels, frames - offset)
             resampled.withUnsafeBufferPointer { src in
                 if let from = src.baseAddress { base.update(from: from + offset * channels, count: n * channels) }

@@ -82,7 +82,7 @@ func runUpstreams(_ arguments: [String]) -> Int32 {
 
 /// Appends `WHAT EPOCH_SECONDS` to the events file (a benchmark's own clock: this is its composition root).
 private func note(_ what: String, in file: URL) {
-    let line = String(format: "%@ %.3f\n", what, Date().timeIntervalSince1970)
+    let line = String(format: "%@ %.3f\n", what, BenchClock().now().timeIntervalSince1970)
     if let handle = try? FileHandle(forWritingTo: file) {
         handle.seekToEndOfFile()
         handle.write(Data(line.utf8))

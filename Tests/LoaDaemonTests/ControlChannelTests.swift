@@ -3,19 +3,10 @@ import LoaCore
 import LoaDaemon
 import Logging
 import ServiceLifecycle
+import LoaTestSupport
 import Testing
 
 /// The real clock, for the server's request deadline.
-struct TestWallClock: WallClock {
-    func now() -> Date { Date() }
-    func sleep(until deadline: Date) async throws {
-        let remaining = deadline.timeIntervalSinceNow
-        if remaining > 0 { try await Task.sleep(for: .seconds(remaining)) }
-    }
-    func wait(_ seconds: Double, on condition: NSCondition) { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
-    func monotonicSeconds() -> Double { ProcessInfo.processInfo.systemUptime }
-}
-
 /// A control socket in its own folder, served by a `ControlServer` inside a `ServiceGroup`.
 struct ControlFixture {
     let folder: URL
@@ -32,7 +23,7 @@ struct ControlFixture {
 
     func server(requestTimeout: Double = 5,
                 handler: @escaping @Sendable (ControlRequest) async -> ControlResponse = echo) throws(DaemonError) -> ControlServer {
-        try ControlServer(socketPath: socket, clock: TestWallClock(), logger: Logger(label: "test"),
+        try ControlServer(socketPath: socket, clock: WallTimeClock(), logger: Logger(label: "test"),
                           requestTimeout: requestTimeout, handler: handler)
     }
 
@@ -185,7 +176,7 @@ struct ControlChannelTests {
     func longPath() async throws {
         let path = "/tmp/" + String(repeating: "x", count: 120) + ".sock"
         do {
-            _ = try ControlServer(socketPath: path, clock: TestWallClock(), logger: Logger(label: "test")) { _ in .success("") }
+            _ = try ControlServer(socketPath: path, clock: WallTimeClock(), logger: Logger(label: "test")) { _ in .success("") }
             Issue.record("a path too long for sun_path was accepted")
         } catch {
             #expect(error == .socketPathTooLong(path: path, bytes: path.utf8.count))
